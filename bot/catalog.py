@@ -1,0 +1,82 @@
+"""The catalog as the conversation sees it: an in-memory snapshot of the products collection.
+
+Prices and stock shown to customers come from here; placing an order re-reads them from the
+store, so a stale snapshot can at worst show a price a few seconds old, never charge it.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+UNITS = ("each", "kg", "g", "l", "ml", "pack", "dozen", "bunch", "loaf", "bag", "bottle", "jar", "can", "box")
+WEIGHED_UNITS = ("kg", "l")  # units sold in fractions (0.5 kg); every other unit is counted
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    sku: str
+    name: str
+    unit: str
+    price_cents: int
+    stock: int
+    aliases: tuple[str, ...] = ()
+    category: str = ""
+    description: str = ""
+
+    @property
+    def weighed(self) -> bool:
+        return self.unit in WEIGHED_UNITS
+
+    def to_doc(self) -> dict:
+        doc = asdict(self)
+        doc["aliases"] = list(self.aliases)
+        return doc
+
+    @classmethod
+    def from_doc(cls, doc: dict) -> "Product":
+        return cls(
+            sku=doc["sku"], name=doc["name"], unit=doc["unit"], price_cents=int(doc["price_cents"]),
+            stock=int(doc.get("stock", 0)), aliases=tuple(doc.get("aliases") or ()),
+            category=doc.get("category", ""), description=doc.get("description", ""),
+        )
+
+
+def line_total_cents(quantity: float, price_cents: int) -> int:
+    """Money for one cart line, rounded half-up to the cent (0.5 kg x 299 = 150)."""
+    return int((Decimal(str(quantity)) * price_cents).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def format_money(cents: int, currency: str = "USD") -> str:
+    symbol = {"USD": "$", "EUR": "€", "GBP": "£", "INR": "₹", "AUD": "A$", "CAD": "C$"}.get(currency)
+    amount = f"{abs(cents) // 100:,}.{abs(cents) % 100:02d}"
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {currency}"
+
+
+def format_quantity(quantity: float, unit: str) -> str:
+    q = int(quantity) if float(quantity).is_integer() else round(quantity, 3)
+    if unit == "each":
+        return f"{q}"
+    return f"{q} {unit}"
+
+
+@dataclass
+class Catalog:
+    """Products by sku, in catalog order. Built from the store; cheap to rebuild."""
+
+    products: list[Product] = field(default_factory=list)
+
+    def __post_init__(self):
+        self._by_sku = {p.sku: p for p in self.products}
+
+    def get(self, sku: str) -> Product | None:
+        return self._by_sku.get(sku)
+
+    def __contains__(self, sku: str) -> bool:
+        return sku in self._by_sku
+
+    def __iter__(self):
+        return iter(self.products)
+
+    def __len__(self) -> int:
+        return len(self.products)

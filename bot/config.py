@@ -1,0 +1,189 @@
+"""Settings: every knob of Orderline, read from the environment and checked once at start.
+
+A bad or missing setting stops start-up with a message that names it, instead of failing
+later inside a request. Nothing here opens a connection.
+"""
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from urllib.parse import urlparse
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_URL_SCHEMES = {"http", "https"}
+
+
+class SettingsError(Exception):
+    """Raised when the environment does not describe a runnable Orderline."""
+
+
+def _check_url(name: str, value: str | None, schemes=_URL_SCHEMES) -> str | None:
+    if value is None or value == "":
+        return None
+    parsed = urlparse(value)
+    if parsed.scheme not in schemes or not parsed.netloc:
+        raise ValueError(f"{name} must be a {'/'.join(sorted(schemes))} URL, got {value!r}")
+    return value.rstrip("/")
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+    # Services. Both unset = the embedded default (fakeredis + mongomock in one process).
+    REDIS_URL: str | None = None
+    MONGO_URI: str | None = None
+    MONGO_DB: str = "orderline"
+
+    # Tokens for integrators (/api/chat) and operators (/stats, /api/...).
+    API_TOKEN: str | None = None
+    OPERATOR_TOKEN: str | None = None
+
+    PUBLIC_BASE_URL: str | None = None
+    PORT: int = Field(default=8000, ge=1, le=65535)
+
+    TELEGRAM_BOT_TOKEN: str | None = None
+    TELEGRAM_WEBHOOK_SECRET: str | None = None
+    TELEGRAM_API_URL: str = "https://api.telegram.org/bot"
+
+    TWILIO_ACCOUNT_SID: str | None = None
+    TWILIO_AUTH_TOKEN: str | None = None
+    TWILIO_SMS_FROM: str | None = None
+    TWILIO_WHATSAPP_FROM: str | None = None
+    TWILIO_API_URL: str | None = None
+
+    GEMINI_API_KEY: str | None = None
+    GEMINI_MODEL: str = "gemini-2.5-flash"
+    GEMINI_API_URL: str | None = None
+    GEMINI_TIMEOUT_SECONDS: float = Field(default=4.0, gt=0, le=30)
+
+    CURRENCY: str = "USD"
+    SHOP_NAME: str = "Orderline Grocery"
+    DEFAULT_REGION: str = "US"  # how a typed number without "+" is read
+
+    # Conversation behaviour.
+    IDLE_TIMEOUT_MINUTES: int = Field(default=30, ge=1)
+    CART_KEEP_MINUTES: int = Field(default=24 * 60, ge=0)  # 0: an idle conversation drops its cart
+    OTP_TTL_SECONDS: int = Field(default=300, ge=30)
+    OTP_MAX_ATTEMPTS: int = Field(default=5, ge=1)
+    OTP_LOCK_MINUTES: int = Field(default=30, ge=1)
+    MAX_ITEM_QUANTITY: int = Field(default=50, ge=1)
+
+    # Ingress and channels.
+    CHAT_WAIT_SECONDS: float = Field(default=5.0, gt=0, le=25)
+    MAX_BODY_BYTES: int = Field(default=64 * 1024, ge=1024)
+    DEDUPE_TTL_SECONDS: int = Field(default=48 * 3600, ge=24 * 3600)
+    RETENTION_DAYS: int = Field(default=30, ge=1)
+    LOG_LEVEL: str = "INFO"
+
+    @field_validator("REDIS_URL")
+    @classmethod
+    def _redis_url(cls, v):
+        return _check_url("REDIS_URL", v, {"redis", "rediss", "unix"})
+
+    @field_validator("MONGO_URI")
+    @classmethod
+    def _mongo_uri(cls, v):
+        return _check_url("MONGO_URI", v, {"mongodb", "mongodb+srv"})
+
+    @field_validator("PUBLIC_BASE_URL", "TELEGRAM_API_URL", "TWILIO_API_URL", "GEMINI_API_URL")
+    @classmethod
+    def _urls(cls, v, info):
+        return _check_url(info.field_name, v)
+
+    @field_validator("TWILIO_SMS_FROM")
+    @classmethod
+    def _sms_from(cls, v):
+        if v and not E164.match(v):
+            raise ValueError(f"TWILIO_SMS_FROM must be an E.164 number like +15551234567, got {v!r}")
+        return v or None
+
+    @field_validator("TWILIO_WHATSAPP_FROM")
+    @classmethod
+    def _wa_from(cls, v):
+        if v:
+            number = v.removeprefix("whatsapp:")
+            if not E164.match(number):
+                raise ValueError("TWILIO_WHATSAPP_FROM must be an E.164 number (optionally whatsapp:+...)")
+            return "whatsapp:" + number
+        return None
+
+    @field_validator("CURRENCY")
+    @classmethod
+    def _currency(cls, v):
+        if not re.fullmatch(r"[A-Z]{3}", v):
+            raise ValueError(f"CURRENCY must be an ISO 4217 code like USD, got {v!r}")
+        return v
+
+    @field_validator("DEFAULT_REGION")
+    @classmethod
+    def _region(cls, v):
+        if not re.fullmatch(r"[A-Z]{2}", v):
+            raise ValueError(f"DEFAULT_REGION must be a two-letter country code like US, got {v!r}")
+        return v
+
+    @field_validator("LOG_LEVEL")
+    @classmethod
+    def _level(cls, v):
+        v = v.upper()
+        if v not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if bool(self.REDIS_URL) != bool(self.MONGO_URI):
+            raise ValueError(
+                "set both REDIS_URL and MONGO_URI (production) or neither (the embedded default); "
+                f"only {'REDIS_URL' if self.REDIS_URL else 'MONGO_URI'} is set"
+            )
+        if not self.embedded:
+            for name in ("API_TOKEN", "OPERATOR_TOKEN"):
+                token = getattr(self, name)
+                if not token or len(token) < 16:
+                    raise ValueError(f"{name} must be set to a secret of at least 16 characters")
+        if self.TELEGRAM_BOT_TOKEN and not self.TELEGRAM_WEBHOOK_SECRET:
+            raise ValueError("TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_BOT_TOKEN is set")
+        if self.TELEGRAM_WEBHOOK_SECRET and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", self.TELEGRAM_WEBHOOK_SECRET):
+            raise ValueError("TELEGRAM_WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        if self.TWILIO_ACCOUNT_SID:
+            if not self.TWILIO_AUTH_TOKEN:
+                raise ValueError("TWILIO_AUTH_TOKEN is required when TWILIO_ACCOUNT_SID is set")
+            if not self.PUBLIC_BASE_URL:
+                raise ValueError("PUBLIC_BASE_URL is required when TWILIO_ACCOUNT_SID is set (Twilio signs that URL)")
+            if not (self.TWILIO_SMS_FROM or self.TWILIO_WHATSAPP_FROM):
+                raise ValueError("set TWILIO_SMS_FROM or TWILIO_WHATSAPP_FROM when TWILIO_ACCOUNT_SID is set")
+        return self
+
+    @property
+    def embedded(self) -> bool:
+        """True when Orderline runs on fakeredis + mongomock inside one process."""
+        return not self.REDIS_URL and not self.MONGO_URI
+
+
+def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
+    """Read settings from `env` (default: os.environ); raise SettingsError naming the bad one.
+
+    Empty values count as unset, so `FOO=` in a .env file does not switch a feature on.
+    """
+    source = os.environ if env is None else env
+    values = {k: v for k, v in source.items() if k in Settings.model_fields and v != ""}
+    values.update(overrides)
+    try:
+        settings = Settings(**values)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"])
+            msg = err["msg"].removeprefix("Value error, ")
+            problems.append(msg if not where or where in msg else f"{where}: {msg}")
+        raise SettingsError("invalid settings: " + "; ".join(problems)) from None
+    if settings.embedded:
+        # A newcomer's dev run needs tokens too; invent them and let `dev` print them.
+        if not settings.API_TOKEN:
+            settings.API_TOKEN = "dev-" + secrets.token_urlsafe(12)
+        if not settings.OPERATOR_TOKEN:
+            settings.OPERATOR_TOKEN = "op-" + secrets.token_urlsafe(12)
+    return settings

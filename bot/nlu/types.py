@@ -1,0 +1,119 @@
+"""What understanding a customer's line produces: one structured, JSON-safe result.
+
+Every backend (the offline parser, Gemini) returns this shape, and the state machine reads only
+this shape, so backends can be swapped without the conversation noticing.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal, Protocol
+
+# Intents, by what the customer means:
+#   greeting        hello / hi / start
+#   order           wants to start ordering ("I'd like to order")
+#   add_items       items to add / remove / set (see ItemRequest.action)
+#   show_cart       what's in my cart
+#   clear_cart      empty my cart
+#   checkout        done / checkout / that's all
+#   yes, no         answers to a question
+#   choice          a bare number picking from a numbered list (see NluResult.choice)
+#   menu, help, cancel, restart     the global words
+#   status          where is my order
+#   cancel_order    cancel an order I placed
+#   delete_data     delete my data
+#   human           talk to a person
+#   phone           a phone number was typed (see NluResult.phone)
+#   code            a one-time code was typed (see NluResult.code)
+#   question        a question about products / the shop (answer may be filled)
+#   unknown         none of the above
+INTENTS = (
+    "greeting", "order", "add_items", "show_cart", "clear_cart", "checkout", "yes", "no", "choice",
+    "menu", "help", "cancel", "restart", "status", "cancel_order", "delete_data", "human",
+    "phone", "code", "question", "unknown",
+)
+
+Action = Literal["add", "remove", "set"]
+
+
+@dataclass(slots=True)
+class ItemRequest:
+    """One catalog product the customer asked about, quantity in the product's own unit."""
+
+    sku: str
+    quantity: float = 1
+    unit: str = "each"
+    action: Action = "add"
+
+
+@dataclass(slots=True)
+class Unknown:
+    """Words that looked like a product but matched none; suggestions are close skus."""
+
+    text: str
+    suggestions: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Ambiguous:
+    """A name matching several products equally well: the customer must pick one."""
+
+    text: str
+    candidates: list[str]
+    quantity: float = 1
+    unit: str = "each"
+    action: Action = "add"
+
+
+@dataclass(slots=True)
+class Invalid:
+    """A product request refused before it reaches the cart, and why."""
+
+    text: str
+    reason: Literal["zero", "negative", "too_large", "unit"]
+    sku: str | None = None
+    quantity: float | None = None
+
+
+@dataclass(slots=True)
+class NluResult:
+    intent: str = "unknown"
+    items: list[ItemRequest] = field(default_factory=list)
+    unknown: list[Unknown] = field(default_factory=list)
+    ambiguous: list[Ambiguous] = field(default_factory=list)
+    invalid: list[Invalid] = field(default_factory=list)
+    choice: int | None = None
+    phone: str | None = None  # as typed; verification normalises it to E.164
+    code: str | None = None
+    answer: str | None = None  # grounded answer to a product/shop question, if any
+    language: str = "en"
+    source: str = "offline"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "NluResult":
+        return cls(
+            intent=d.get("intent", "unknown"),
+            items=[ItemRequest(**i) for i in d.get("items", [])],
+            unknown=[Unknown(**u) for u in d.get("unknown", [])],
+            ambiguous=[Ambiguous(**a) for a in d.get("ambiguous", [])],
+            invalid=[Invalid(**i) for i in d.get("invalid", [])],
+            choice=d.get("choice"), phone=d.get("phone"), code=d.get("code"),
+            answer=d.get("answer"), language=d.get("language", "en"), source=d.get("source", "offline"),
+        )
+
+
+@dataclass(slots=True)
+class NluContext:
+    """What a backend may know about the turn: the state, recent turns, and nothing private."""
+
+    state: str = "greeting"
+    step: str | None = None  # sub-step of the state, e.g. "code" while verify waits for a code
+    history: list[tuple[str, str]] = field(default_factory=list)  # (speaker, text), oldest first
+    customer_key: str = ""  # for per-customer caps; never sent to a model
+    max_quantity: int = 50
+
+
+class Understander(Protocol):
+    def understand(self, text: str, ctx: NluContext) -> NluResult: ...
