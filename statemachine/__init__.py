@@ -1,0 +1,17 @@
+"""The conversation, pure: states, moves, and what to say. It imports no I/O library.
+
+Drive it with `advance(conversation, turn)`; perform the returned effects; feed an effect's
+outcome back with `resolve`; save `conversation.to_dict()`. See CONVERSATION.md for the diagram.
+"""
+from .dispatch import advance, idle_reset, remember, resolve
+from .effects import (CancelOrder, Count, Effect, EraseCustomer, LinkIdentity, LockVerification, PlaceOrder,
+                      SaveCustomer, SendCode)
+from .machine import STATES, TRANSITIONS
+from .model import SCHEMA_VERSION, Conversation, Deps, Limits, Outcome, Turn
+from .replies import Reply
+
+__all__ = [
+    "advance", "resolve", "idle_reset", "remember", "Conversation", "Turn", "Deps", "Limits", "Outcome", "Reply",
+    "STATES", "TRANSITIONS", "SCHEMA_VERSION", "Effect", "SendCode", "LockVerification", "LinkIdentity",
+    "SaveCustomer", "PlaceOrder", "CancelOrder", "EraseCustomer", "Count",
+]

@@ -1,0 +1,123 @@
+"""Menu, order status, cancelling an order, and deleting my data: the customer's own account.
+
+Every list here comes from `deps.recent_orders(conv.phone)`, the verified customer's own orders,
+so one customer can never see or cancel another's.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from . import prompts
+from .effects import CancelOrder, EraseCustomer
+from .money import format_money
+from .shopping import add_requested_items, show_cart
+
+CANCELLABLE = ("confirmed", "preparing")  # before dispatch; out_for_delivery and later are too late
+STATUS_WORDS = {
+    "confirmed": "confirmed", "preparing": "being prepared", "out_for_delivery": "out for delivery",
+    "delivered": "delivered", "cancelled": "cancelled",
+}
+
+
+def _describe(order: dict, currency: str) -> str:
+    day = datetime.fromtimestamp(order["created_at"], tz=timezone.utc).strftime("%b %d")
+    return f"#{order['number']} ({day}, {format_money(order['total_cents'], currency)})"
+
+
+def menu(conv, turn) -> None:
+    nlu = turn.nlu
+    intent = nlu.intent
+    if intent == "choice":
+        if nlu.choice is None or not 1 <= nlu.choice <= len(prompts.MENU_CHOICES):
+            return conv.say(prompts.DIDNT_CATCH_MENU, buttons=prompts.MENU_OPTIONS)
+        intent = prompts.MENU_CHOICES[nlu.choice - 1]
+    if nlu.items or nlu.ambiguous or nlu.unknown and intent == "add_items":
+        conv.shop(prompt=False)
+        return add_requested_items(conv, turn)
+    if intent == "order":
+        return conv.shop()
+    if intent in ("show_cart", "checkout"):
+        conv.shop(prompt=not conv.cart)
+        return show_cart(conv, turn) if conv.cart else None
+    if intent == "status":
+        return status(conv, turn)
+    if intent in ("cancel_order", "cancel"):
+        return start_cancel(conv, turn)
+    if intent == "delete_data":
+        return conv.start_delete()
+    if intent in ("help", "human"):
+        return conv.say(prompts.help_text(conv.state))
+    if intent == "question":
+        return conv.say(nlu.answer or prompts.CANT_ANSWER)
+    if intent == "greeting":
+        return conv.say(prompts.welcome_back(conv.name) + "\n" + prompts.menu(), buttons=prompts.MENU_OPTIONS)
+    conv.say(prompts.DIDNT_CATCH_MENU, buttons=prompts.MENU_OPTIONS)
+
+
+def status(conv, turn) -> None:
+    orders = turn.deps.recent_orders(conv.phone)[:3]
+    if not orders:
+        return conv.say(prompts.NO_ORDERS)
+    currency = turn.limits.currency
+    conv.say(prompts.status_lines(
+        [f"{_describe(o, currency)}: {STATUS_WORDS.get(o['status'], o['status'])}" for o in orders]))
+
+
+def start_cancel(conv, turn) -> None:
+    orders = [o for o in turn.deps.recent_orders(conv.phone) if o["status"] in CANCELLABLE]
+    if not orders:
+        return conv.say(prompts.NOTHING_TO_CANCEL)
+    conv.start_cancel()
+    options = [{"id": o["id"], "number": o["number"], "desc": _describe(o, turn.limits.currency)} for o in orders[:5]]
+    if len(options) == 1:
+        conv.step, conv.pending = "confirm", options[0]
+        return conv.say(prompts.cancel_confirm(options[0]["desc"]), buttons=("Yes", "No"))
+    conv.step, conv.pending = "choose", {"options": options}
+    conv.say(prompts.cancel_which([o["desc"] for o in options]), options=tuple(o["desc"] for o in options))
+
+
+def cancel(conv, turn) -> None:
+    nlu = turn.nlu
+    if conv.step == "choose":
+        options = conv.pending["options"]
+        if nlu.intent == "choice" and nlu.choice and 1 <= nlu.choice <= len(options):
+            chosen = options[nlu.choice - 1]
+            conv.step, conv.pending = "confirm", chosen
+            return conv.say(prompts.cancel_confirm(chosen["desc"]), buttons=("Yes", "No"))
+        if nlu.intent == "no":
+            conv.say(prompts.KEEP_ORDER)
+            return conv.to_menu(prompt=False)
+        return conv.say(prompts.cancel_which([o["desc"] for o in options]))
+    if nlu.intent == "yes":
+        return conv.do(CancelOrder(conv.pending["id"], conv.phone))
+    if nlu.intent == "no":
+        conv.say(prompts.KEEP_ORDER)
+        return conv.to_menu(prompt=False)
+    conv.say(prompts.cancel_confirm(conv.pending["desc"]), buttons=("Yes", "No"))
+
+
+def cancel_done(conv, turn, result: dict) -> None:
+    """CancelOrder's outcome: cancelled (stock goes back), or too late (already dispatched)."""
+    number = conv.pending.get("number", "")
+    conv.say(prompts.cancelled(number) if result.get("ok") else prompts.cancel_too_late(number))
+    conv.to_menu(prompt=False)
+
+
+def delete(conv, turn) -> None:
+    nlu = turn.nlu
+    if nlu.intent == "yes" or turn.text.strip().lower() in ("delete", "delete everything", "delete my data"):
+        conv.do(EraseCustomer(conv.phone, (turn.identity,)))
+        conv.say(prompts.DELETED)
+        forget(conv)
+        return conv.erased()
+    if nlu.intent == "no":
+        conv.say(prompts.NOT_DELETED)
+        return conv.to_menu(prompt=False)
+    conv.say(prompts.DELETE_CONFIRM, buttons=("Yes", "No"))
+
+
+def forget(conv) -> None:
+    """Drop everything personal the conversation holds (after 'delete my data')."""
+    conv.phone = conv.name = conv.address = conv.customer_id = None
+    conv.cart.clear()
+    conv.history.clear()

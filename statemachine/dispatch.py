@@ -1,0 +1,117 @@
+"""One turn: global words first, then the current state's handler; effect outcomes come back here.
+
+This is the whole public surface the worker drives: `advance` for a message, `resolve` for the
+outcome of an effect that wants one, `idle_reset` for a conversation that went quiet.
+"""
+from __future__ import annotations
+
+from . import account, identify, prompts, shopping
+from .effects import Count
+from .machine import attached
+from .model import HISTORY_TURNS, Conversation, Outcome, Turn
+
+HANDLERS = {
+    "greeting": identify.greet,
+    "verify": identify.verify,
+    "register": identify.register,
+    "menu": account.menu,
+    "order": shopping.order,
+    "confirm": shopping.confirm,
+    "cancel": account.cancel,
+    "delete": account.delete,
+}
+RESOLVERS = {
+    "SaveCustomer": identify.customer_saved,
+    "PlaceOrder": shopping.placement_done,
+    "CancelOrder": account.cancel_done,
+}
+PRE_IDENTITY = ("greeting", "verify", "register")
+
+
+def advance(conv: Conversation, turn: Turn) -> Outcome:
+    """Move the conversation one customer message forward; returns what to say and do."""
+    conv.turn = turn
+    if not conv.started_at:
+        conv.started_at, conv.salt = turn.now, turn.deps.new_salt()
+    with attached(conv):
+        if turn.kind not in ("text", "contact"):
+            conv.say(prompts.NOT_TEXT)
+        elif not _global_word(conv, turn):
+            HANDLERS[conv.state](conv, turn)
+    conv.updated_at = turn.now
+    conv.turns += 1
+    return _outcome(conv)
+
+
+def resolve(conv: Conversation, turn: Turn, effect, result: dict) -> Outcome:
+    """Continue the turn with an effect's outcome (an order placed, a customer saved...)."""
+    conv.turn = turn
+    with attached(conv):
+        RESOLVERS[effect.kind](conv, turn, result)
+    return _outcome(conv)
+
+
+def idle_reset(conv: Conversation, now: float, keep_cart: bool) -> list:
+    """A conversation idle past its timeout starts again at greeting; identity (and maybe cart) stay."""
+    effects = [Count("conversations_abandoned")] if conv.state in ("order", "confirm") and conv.cart else []
+    conv.state, conv.step, conv.pending = "greeting", None, {}
+    if not keep_cart:
+        conv.cart.clear()
+    conv.updated_at = now
+    return effects
+
+
+def remember(conv: Conversation, text: str, replies) -> None:
+    """Keep the last few lines for context (a language model's prompt), never the whole history."""
+    conv.history.append(["customer", text[:500]])
+    if replies:
+        conv.history.append(["bot", "\n".join(r.text for r in replies)[:500]])
+    del conv.history[:-HISTORY_TURNS]
+
+
+def _outcome(conv: Conversation) -> Outcome:
+    replies, effects = conv.drain()
+    return Outcome(replies, effects, conv.state)
+
+
+def _global_word(conv: Conversation, turn: Turn) -> bool:
+    """menu, help, cancel and restart work in every state, as a person expects. True if handled."""
+    intent, state = turn.nlu.intent, conv.state
+    if intent == "help":
+        conv.say(prompts.help_text(state))
+        return True
+    if intent == "restart":
+        conv.cart.clear()
+        conv.say(prompts.RESTARTED)
+        conv.restart()
+        identify.greet(conv, turn)
+        return True
+    if intent == "menu":
+        if not conv.registered:
+            if state == "greeting":
+                return False
+            conv.say(prompts.SET_UP_FIRST)
+            return False if state == "verify" else _reprompt_register(conv)
+        conv.to_menu()
+        return True
+    if intent == "cancel":
+        if state in ("order", "confirm"):
+            conv.cart.clear()
+            conv.say(prompts.CART_CLEARED)
+            conv.do(Count("orders_abandoned"))
+            conv.to_menu()
+            return True
+        if state in ("verify", "register"):
+            conv.say(prompts.STOPPED)
+            conv.stop()
+            return True
+        if state in ("cancel", "delete"):
+            conv.say(prompts.KEEP_ORDER if state == "cancel" else prompts.NOT_DELETED)
+            conv.to_menu(prompt=False)
+            return True
+    return False
+
+
+def _reprompt_register(conv: Conversation) -> bool:
+    conv.say(prompts.ASK_NAME if conv.step == "name" else prompts.ASK_ADDRESS.format(name=conv.pending.get("name", "")))
+    return True

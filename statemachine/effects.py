@@ -1,0 +1,90 @@
+"""Effects: what the conversation asks the world to do. The worker performs them after the turn.
+
+Effects marked `wants_result` report back (`statemachine.resolve`), because the next words the
+customer hears depend on the outcome (an order placed, or stock that ran out meanwhile).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Effect:
+    wants_result = False
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, **asdict(self)}
+
+
+@dataclass(frozen=True)
+class SendCode(Effect):
+    """Text a one-time code to a phone the customer typed (the channel can't vouch for it)."""
+
+    phone: str
+    code: str
+
+    def to_dict(self) -> dict:  # the code itself never reaches logs or history
+        return {"kind": self.kind, "phone": self.phone}
+
+
+@dataclass(frozen=True)
+class LockVerification(Effect):
+    """Refuse codes for this phone for a while, across every conversation, after too many misses."""
+
+    phone: str
+    seconds: int
+
+
+@dataclass(frozen=True)
+class LinkIdentity(Effect):
+    """Remember that this channel identity (a Telegram chat, an API user) is this phone's owner."""
+
+    identity: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class SaveCustomer(Effect):
+    phone: str
+    name: str
+    address: str
+    identity: str
+    wants_result = True
+
+
+@dataclass(frozen=True)
+class PlaceOrder(Effect):
+    """Place the cart as an order. `key` makes a retried job place it once."""
+
+    key: str
+    phone: str
+    lines: tuple[tuple[str, float], ...]  # (sku, quantity); prices come from the store
+    address: str
+    channel: str
+    wants_result = True
+
+
+@dataclass(frozen=True)
+class CancelOrder(Effect):
+    order_id: str
+    phone: str  # the store refuses to cancel an order that isn't this customer's
+    wants_result = True
+
+
+@dataclass(frozen=True)
+class EraseCustomer(Effect):
+    """Delete my data: the customer and their history go; their orders stay, anonymised."""
+
+    phone: str
+    identities: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Count(Effect):
+    """Bump an operator-facing counter (conversation completed, order abandoned, ...)."""
+
+    name: str

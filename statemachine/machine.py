@@ -1,0 +1,61 @@
+"""The conversation's states and legal moves: one `transitions` Machine per process, reused.
+
+The Machine is model-less; each turn adds one Conversation, fires triggers, and removes it.
+Building a Machine costs ~0.5 ms and forgetting `remove_model` leaks, so both live here only.
+Keep CONVERSATION.md's diagram in step with TRANSITIONS (a test compares them).
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from functools import lru_cache
+
+from transitions import Machine
+
+from . import entries
+
+STATES = ("greeting", "verify", "register", "menu", "order", "confirm", "cancel", "delete")
+SHOPPING_FROM = ["greeting", "verify", "register", "menu", "order", "confirm", "cancel", "delete"]
+
+# (trigger, sources, destination). Entry prompts live in flows.py's on_enter_* callbacks.
+TRANSITIONS = (
+    ("need_phone", ["greeting", "verify"], "verify"),
+    ("new_customer", ["greeting", "verify"], "register"),
+    ("known_customer", ["greeting", "verify", "register"], "menu"),
+    ("shop", SHOPPING_FROM, "order"),
+    ("checkout", ["order"], "confirm"),
+    ("placed", ["confirm"], "menu"),
+    ("start_cancel", ["menu"], "cancel"),
+    ("start_delete", ["menu"], "delete"),
+    ("to_menu", ["menu", "order", "confirm", "cancel", "delete"], "menu"),
+    ("erased", ["delete"], "greeting"),
+    ("stop", ["verify", "register"], "greeting"),
+    ("restart", "*", "greeting"),
+)
+
+
+@lru_cache(maxsize=1)
+def machine() -> Machine:
+    """The process's one Machine; entry callbacks are plain functions (entries.py), not model methods."""
+    return Machine(
+        model=None,
+        states=[{"name": s, "on_enter": [entries.CALLBACKS[s]] if s in entries.CALLBACKS else []} for s in STATES],
+        transitions=[{"trigger": t, "source": s, "dest": d} for t, s, d in TRANSITIONS],
+        initial="greeting",
+        auto_transitions=False,
+        send_event=True,
+        before_state_change=[entries.clear_step],
+    )
+
+
+@contextmanager
+def attached(conversation):
+    """Add the conversation to the shared Machine for one turn, and always remove it after."""
+    m = machine()
+    before = set(vars(conversation))
+    m.add_model(conversation, initial=conversation.state)
+    try:
+        yield conversation
+    finally:
+        m.remove_model(conversation)
+        for name in set(vars(conversation)) - before - {"state"}:  # the trigger/is_ methods it bound
+            delattr(conversation, name)

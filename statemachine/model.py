@@ -1,0 +1,123 @@
+"""The conversation: what the bot remembers about one customer between messages, and one turn's inputs.
+
+`Conversation` is the `transitions` model (the shared Machine adds it for one turn and removes it).
+Only its dataclass fields are persisted; the per-turn outbox lives beside them and is never saved.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable, Protocol
+
+from .effects import Effect
+from .replies import Reply
+
+SCHEMA_VERSION = 1
+HISTORY_TURNS = 6  # lines kept for context (the language model's prompt); not the full history
+
+
+@dataclass
+class Conversation:
+    state: str = "greeting"
+    step: str | None = None
+    phone: str | None = None  # verified E.164 phone: the customer's identity
+    name: str | None = None
+    address: str | None = None
+    customer_id: str | None = None
+    cart: list[dict] = field(default_factory=list)  # [{"sku": ..., "quantity": ...}] in the order added
+    pending: dict = field(default_factory=dict)  # the current step's data (a code, a question, a choice)
+    history: list[list[str]] = field(default_factory=list)  # [speaker, text], newest last
+    salt: str = ""  # hashes one-time codes; set once per conversation
+    started_at: float = 0.0
+    updated_at: float = 0.0
+    turns: int = 0
+    version: int = SCHEMA_VERSION
+
+    def __post_init__(self):
+        self._outbox: list[Reply] = []
+        self._effects: list[Effect] = []
+        self.turn: Turn | None = None
+
+    # -- persistence ------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Conversation":
+        if d.get("version") != SCHEMA_VERSION:
+            raise ValueError(f"conversation schema {d.get('version')!r}, expected {SCHEMA_VERSION}")
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+    @property
+    def verified(self) -> bool:
+        return self.phone is not None
+
+    @property
+    def registered(self) -> bool:
+        return self.customer_id is not None
+
+    # -- the turn's outbox: callbacks write here, the worker reads it after the trigger ------
+    def say(self, text: str, *, buttons=(), request_phone: bool = False, options=()) -> None:
+        self._outbox.append(Reply(text, tuple(buttons), request_phone, tuple(options)))
+
+    def do(self, effect: Effect) -> None:
+        self._effects.append(effect)
+
+    def drain(self) -> tuple[list[Reply], list[Effect]]:
+        replies, effects = self._outbox, self._effects
+        self._outbox, self._effects = [], []
+        return replies, effects
+
+
+class Lookup(Protocol):
+    def get(self, sku: str) -> Any: ...
+
+
+@dataclass
+class Deps:
+    """Read-only collaborators a turn may consult. Each is a plain callable; none writes anything."""
+
+    catalog: Lookup  # .get(sku) -> product with sku, name, unit, price_cents, stock
+    find_customer: Callable[[str], dict | None] = lambda phone: None  # phone -> {"id","name","address"}
+    recent_orders: Callable[[str], list[dict]] = lambda phone: []  # newest first
+    verification_lock: Callable[[str], int] = lambda phone: 0  # seconds left, 0 = not locked
+    normalize_phone: Callable[[str], str | None] = lambda raw: raw if raw.startswith("+") else None
+    new_code: Callable[[], str] = lambda: "000000"
+    new_salt: Callable[[], str] = lambda: "salt"
+    suggest: Callable[[int], list[Any]] = lambda n: []  # a few in-stock products to suggest
+
+
+@dataclass
+class Limits:
+    """The shop's settings a conversation needs."""
+
+    shop_name: str = "Orderline Grocery"
+    currency: str = "USD"
+    otp_ttl_seconds: int = 300
+    otp_max_attempts: int = 5
+    otp_lock_seconds: int = 1800
+    otp_max_sends: int = 3
+    max_quantity: int = 50
+
+
+@dataclass
+class Turn:
+    """One customer message, understood, with everything the conversation may consult."""
+
+    text: str
+    nlu: Any  # bot.nlu.types.NluResult (duck-typed: statemachine imports no other package)
+    now: float
+    deps: Deps
+    limits: Limits = field(default_factory=Limits)
+    channel: str = "api"
+    message_id: str = ""
+    identity: str = ""  # "<channel>:<address>", who is writing
+    contact: str | None = None  # E.164 phone the channel vouches for, if any
+    kind: str = "text"  # text | media | location | contact | unsupported
+
+
+@dataclass
+class Outcome:
+    replies: list[Reply]
+    effects: list[Effect]
+    state: str

@@ -1,0 +1,24 @@
+"""Money and quantities as customers read them. Integer cents in, text out; no floats in totals."""
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "INR": "₹", "AUD": "A$", "CAD": "C$"}
+
+
+def line_total_cents(quantity: float, price_cents: int) -> int:
+    """Money for one cart line, rounded half-up to the cent (0.5 kg x 299 = 150)."""
+    return int((Decimal(str(quantity)) * int(price_cents)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def format_money(cents: int, currency: str = "USD") -> str:
+    symbol = _SYMBOLS.get(currency)
+    amount = f"{abs(cents) // 100:,}.{abs(cents) % 100:02d}"
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {currency}"
+
+
+def format_quantity(quantity: float, unit: str) -> str:
+    """'2 kg', '0.5 l', '3' (for 'each'): the amount as a shop label would print it."""
+    q = int(quantity) if float(quantity).is_integer() else round(float(quantity), 3)
+    return f"{q}" if unit == "each" else f"{q} {unit}"

@@ -1,0 +1,185 @@
+"""Every sentence the bot says, in one place, so a shop can reword them and tests can find them."""
+from __future__ import annotations
+
+MENU_OPTIONS = ("Place an order", "Order status", "Cancel an order", "Delete my data", "Help")
+MENU_CHOICES = ("order", "status", "cancel_order", "delete_data", "help")  # intent per option, same order
+
+
+def numbered(options) -> str:
+    return "\n".join(f"{i}. {o}" for i, o in enumerate(options, 1))
+
+
+def welcome(shop: str) -> str:
+    return f"Hi! Welcome to {shop}. I can take your order here."
+
+
+def welcome_back(name: str | None) -> str:
+    return f"Welcome back, {name}!" if name else "Welcome back!"
+
+
+ASK_PHONE = ("To find your account, please share your phone number, or type it with the country code "
+             "(for example +1 415 555 2671).")
+NOT_A_PHONE = "That doesn't look like a phone number. Please type it with the country code, like +1 415 555 2671."
+
+
+def code_sent(masked: str, minutes: int) -> str:
+    return (f"I've sent a 6-digit code by SMS to {masked}. Please type it here. It expires in {minutes} minutes. "
+            "(Say 'resend' for a new code, or 'change number'.)")
+
+
+def wrong_code(left: int) -> str:
+    return f"That code isn't right. You have {left} {'try' if left == 1 else 'tries'} left."
+
+
+CODE_EXPIRED = "That code has expired. Say 'resend' and I'll send a new one."
+TOO_MANY_SENDS = "I've sent several codes already. Please wait a while before asking for another."
+
+
+def locked(minutes: int) -> str:
+    return (f"Too many wrong codes. For your security, verification for that number is locked for {minutes} "
+            "minutes. You can try again later or use another number.")
+
+
+CONTACT_NOT_OWN = "Please share your own phone number (use the button), or type it."
+ASK_NAME = "Nice to meet you! What's your name?"
+BAD_NAME = "Please tell me your name (just letters, up to 80 characters)."
+ASK_ADDRESS = "Thanks, {name}. What's your delivery address?"
+BAD_ADDRESS = "Please type your full delivery address (street, number and city)."
+REGISTERED = "You're all set, {name}."
+
+
+def menu() -> str:
+    return "What would you like to do?\n" + numbered(MENU_OPTIONS)
+
+
+ORDER_PROMPT = "What would you like? For example: \"2 kg of apples and a dozen eggs\". Say 'done' when you're ready."
+ANYTHING_ELSE = "Anything else? Say 'done' to check out."
+CART_EMPTY = "Your cart is empty. What would you like?"
+CART_CLEARED = "I've emptied your cart."
+DIDNT_CATCH_ORDER = ("Sorry, I didn't catch that. Tell me what you'd like (for example \"2 kg of apples\"), "
+                     "say 'cart' to see your cart or 'done' to check out.")
+DIDNT_CATCH_MENU = "Sorry, I didn't understand. Please pick a number from the menu."
+NOT_TEXT = "Sorry, I can only read text messages. Please type your message."
+CANT_ANSWER = ("I'm not sure about that, and I'd rather not guess. You can ask for help to reach the shop, "
+               "or tell me what you'd like to order.")
+
+
+def cart_header(lines_text: str) -> str:
+    return f"Your cart:\n{lines_text}"
+
+
+def added(desc: str) -> str:
+    return f"Added {desc}."
+
+
+def removed(name: str) -> str:
+    return f"Removed {name}."
+
+
+def not_in_cart(name: str) -> str:
+    return f"There's no {name} in your cart."
+
+
+def out_of_stock(name: str) -> str:
+    return f"Sorry, {name} is out of stock right now."
+
+
+def only_left(name: str, available: str) -> str:
+    return f"Sorry, we only have {available} of {name} left. Tell me a smaller amount."
+
+
+def too_many(name: str, limit: str) -> str:
+    return f"That's more than I can take for one item; the most is {limit} of {name}."
+
+
+def zero_quantity(name: str) -> str:
+    return f"How many {name} would you like? Please give a number above zero."
+
+
+def wrong_unit(name: str, unit: str) -> str:
+    return f"{name} is sold by the {unit}. How many would you like?" if unit not in ("each",) else \
+        f"{name} is sold by the piece. How many would you like?"
+
+
+def which_one(text: str, options: list[str]) -> str:
+    return f"Which {text} did you mean?\n" + numbered(options) + "\nReply with the number."
+
+
+def unknown_product(text: str, suggestions: list[str]) -> str:
+    if suggestions:
+        return f"I couldn't find \"{text}\". Did you mean: {', '.join(suggestions)}?"
+    return f"Sorry, we don't have \"{text}\"."
+
+
+def dropped_from_catalog(count: int) -> str:
+    return f"{count} item(s) in your cart are no longer sold and were removed."
+
+
+def confirm(summary: str, address: str | None) -> str:
+    where = f"\nDeliver to: {address}" if address else ""
+    return f"Here's your order:\n{summary}{where}\nShall I place it? (yes / no)"
+
+
+CONFIRM_YES_NO = "Please answer yes to place the order, or no to change it."
+BACK_TO_ORDER = "No problem. What would you like to change?"
+
+
+def placed(number: str, total: str, address: str | None) -> str:
+    where = f" We'll deliver to {address}." if address else ""
+    return f"Thank you! Order #{number} is placed. Total: {total}.{where}"
+
+
+def sold_out_meanwhile(names: list[str]) -> str:
+    return (f"Sorry, while we were talking, we ran out of: {', '.join(names)}. "
+            "I've updated your cart; please check it.")
+
+
+NO_ORDERS = "You haven't placed any orders yet."
+
+
+def status_lines(lines: list[str]) -> str:
+    return "Your recent orders:\n" + "\n".join(lines)
+
+
+NOTHING_TO_CANCEL = "You have no orders that can still be cancelled (orders on their way can't be)."
+
+
+def cancel_which(options: list[str]) -> str:
+    return "Which order should I cancel?\n" + numbered(options) + "\nReply with the number, or 'menu'."
+
+
+def cancel_confirm(desc: str) -> str:
+    return f"Cancel order {desc}? (yes / no)"
+
+
+def cancelled(number: str) -> str:
+    return f"Order #{number} is cancelled."
+
+
+def cancel_too_late(number: str) -> str:
+    return f"Sorry, order #{number} can no longer be cancelled; it's already on its way."
+
+
+KEEP_ORDER = "Okay, I won't cancel anything."
+DELETE_CONFIRM = ("This erases your name, phone number, address and our message history. Past orders stay in "
+                  "the shop's books without your details. Reply YES to delete everything, or no to keep it.")
+DELETED = "Done. Everything we held about you is deleted. If you message again, we'll start fresh."
+NOT_DELETED = "Okay, nothing was deleted."
+STOPPED = "Okay, stopped. Say hi whenever you'd like to start again."
+RESTARTED = "Starting over."
+SET_UP_FIRST = "Let's get you set up first."
+
+
+def help_text(state: str) -> str:
+    where = {
+        "verify": "Right now I need your phone number so I can find your account.",
+        "register": "Right now I'm setting up your account: just answer the question.",
+        "order": "Right now you're shopping: tell me items and amounts, say 'cart' to see it, "
+                 "'remove eggs' to take something out, or 'done' to check out.",
+        "confirm": "Right now I'm waiting for a yes or no to place your order.",
+        "cancel": "Right now you're choosing an order to cancel.",
+        "delete": "Right now I'm asking whether to delete your data.",
+    }.get(state, "")
+    return ("I'm the shop's ordering assistant. You can order by typing what you need, check an order's status, "
+            "cancel an order before it's on its way, or delete your data. Say 'menu' for options, 'cancel' to stop "
+            "what we're doing, or 'restart' to start over." + (f"\n{where}" if where else ""))

@@ -1,0 +1,22 @@
+"""A reply the bot wants said: text plus hints each channel may render (buttons, a phone request)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    buttons: tuple[str, ...] = ()  # quick answers; Telegram shows a keyboard, voice reads the text
+    request_phone: bool = False  # Telegram offers "Share my phone number"
+    options: tuple[str, ...] = field(default=())  # a numbered list inside text, for voice to read naturally
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["buttons"], d["options"] = list(self.buttons), list(self.options)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Reply":
+        return cls(text=d["text"], buttons=tuple(d.get("buttons", ())), request_phone=d.get("request_phone", False),
+                   options=tuple(d.get("options", ())))
