@@ -1,0 +1,47 @@
+"""MongoDB, in one place: the repositories, their indexes, and the client for either backend.
+
+`connect(settings)` returns a Store on a real MongoDB (MONGO_URI) or on mongomock (the embedded
+default). Only this package imports pymongo.
+"""
+from __future__ import annotations
+
+from .conversations import Conversations
+from .customers import Customers
+from .messages import Messages
+from .orders import CANCELLABLE, FLOW, Orders, Placement
+from .products import Products
+
+
+class Store:
+    def __init__(self, db):
+        self.db = db
+        self.customers = Customers(db)
+        self.products = Products(db)
+        self.orders = Orders(db, self.products)
+        self.messages = Messages(db)
+        self.conversations = Conversations(db)
+
+    def ensure_indexes(self) -> None:
+        """Create every index the queries need; safe to call at every start."""
+        for repo in (self.customers, self.products, self.orders, self.messages, self.conversations):
+            repo.ensure_indexes()
+
+    def ping(self) -> bool:
+        self.db.command("ping")
+        return True
+
+
+def connect(settings) -> Store:
+    if settings.MONGO_URI:
+        from pymongo import MongoClient
+
+        client = MongoClient(settings.MONGO_URI, serverSelectionTimeoutMS=3000, connectTimeoutMS=3000,
+                             socketTimeoutMS=10000, tz_aware=True, appname="orderline")
+    else:
+        import mongomock
+
+        client = mongomock.MongoClient()
+    return Store(client[settings.MONGO_DB])
+
+
+__all__ = ["Store", "connect", "Placement", "CANCELLABLE", "FLOW"]

@@ -1,0 +1,44 @@
+"""Customers: one document per verified phone, with the channel identities that proved it."""
+from __future__ import annotations
+
+import time
+import uuid
+
+from pymongo import ReturnDocument
+
+from .base import translate_errors
+
+
+@translate_errors
+class Customers:
+    def __init__(self, db):
+        self.col = db.customers
+
+    def ensure_indexes(self) -> None:
+        self.col.create_index("phone", unique=True, name="phone_unique")
+        self.col.create_index("identities", name="identities")
+
+    def find_by_phone(self, phone: str) -> dict | None:
+        return self.col.find_one({"phone": phone})
+
+    def save(self, phone: str, name: str, address: str, identity: str | None = None) -> dict:
+        """Create or update the customer for `phone`; a twin registration races to one document."""
+        now = time.time()
+        update = {
+            "$set": {"name": name, "address": address, "updated_at": now},
+            "$setOnInsert": {"_id": uuid.uuid4().hex, "phone": phone, "created_at": now},
+        }
+        if identity:
+            update["$addToSet"] = {"identities": identity}
+        return self.col.find_one_and_update({"phone": phone}, update, upsert=True,
+                                            return_document=ReturnDocument.AFTER)
+
+    def add_identity(self, phone: str, identity: str) -> None:
+        self.col.update_one({"phone": phone}, {"$addToSet": {"identities": identity}})
+
+    def delete(self, phone: str) -> dict | None:
+        """Remove the customer; returns what was removed (its identities must be unlinked too)."""
+        return self.col.find_one_and_delete({"phone": phone})
+
+    def count(self) -> int:
+        return self.col.count_documents({})

@@ -1,0 +1,164 @@
+"""Orders: placed exactly once per confirming message, priced from the products collection.
+
+Placement without transactions (mongomock has none, and a replica set is not required):
+1. insert the order as `pending` under a unique key taken from the confirming message;
+2. take each line's stock with a conditional update marked with that key;
+3. mark the order `confirmed` (or give the stock back and mark it `failed`).
+Every step is idempotent, so a job retried after a crash at any point ends in the same order.
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from pymongo import DESCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from statemachine.money import line_total_cents
+
+from .base import translate_errors
+
+CANCELLABLE = ("confirmed", "preparing")
+FLOW = ("confirmed", "preparing", "out_for_delivery", "delivered")  # forward moves an operator may make
+FIRST_NUMBER = 1001
+
+
+@dataclass
+class Placement:
+    ok: bool
+    order: dict | None = None
+    short: list[dict] = field(default_factory=list)  # [{"sku", "available"}] when stock ran out
+
+    def to_result(self) -> dict:
+        if self.ok:
+            return {"ok": True, "id": self.order["_id"], "number": str(self.order["number"]),
+                    "total_cents": self.order["total_cents"]}
+        return {"ok": False, "short": self.short}
+
+
+@translate_errors
+class Orders:
+    def __init__(self, db, products):
+        self.col = db.orders
+        self.counters = db.counters
+        self.products = products
+
+    def ensure_indexes(self) -> None:
+        self.col.create_index("key", unique=True, name="key_unique")
+        self.col.create_index("number", unique=True, name="number_unique")
+        self.col.create_index([("phone", 1), ("created_at", DESCENDING)], name="phone_created")
+        self.col.create_index([("status", 1), ("created_at", DESCENDING)], name="status_created")
+
+    def _next_number(self) -> int:
+        doc = self.counters.find_one_and_update({"_id": "orders"}, {"$inc": {"seq": 1}}, upsert=True,
+                                                return_document=ReturnDocument.AFTER)
+        return FIRST_NUMBER + doc["seq"] - 1
+
+    def place(self, *, key: str, phone: str, customer: dict | None, lines, address: str, channel: str,
+              currency: str) -> Placement:
+        order = self.col.find_one({"key": key})
+        if order is None:
+            order, missing = self._insert_pending(key, phone, customer, lines, address, channel, currency)
+            if missing:
+                return Placement(False, short=[{"sku": s, "available": 0} for s in missing])
+        if order["status"] == "failed":
+            return Placement(False, order, order.get("short", []))
+        if order["status"] != "pending":
+            return Placement(True, order)
+        return self._reserve(order)
+
+    def _insert_pending(self, key, phone, customer, lines, address, channel, currency) -> tuple[dict | None, list]:
+        products = self.products.by_skus(sku for sku, _ in lines)
+        missing = [sku for sku, _ in lines if sku not in products]  # left the catalog meanwhile
+        if missing:
+            return None, missing
+        priced = []
+        for sku, quantity in lines:
+            p = products[sku]
+            priced.append({"sku": sku, "name": p.name, "unit": p.unit, "quantity": quantity,
+                           "price_cents": p.price_cents, "total_cents": line_total_cents(quantity, p.price_cents)})
+        now = time.time()
+        order = {
+            "_id": uuid.uuid4().hex, "key": key, "number": self._next_number(), "status": "pending",
+            "phone": phone, "customer_id": (customer or {}).get("_id"), "customer_name": (customer or {}).get("name"),
+            "address": address, "lines": priced, "total_cents": sum(line["total_cents"] for line in priced),
+            "currency": currency, "channel": channel, "created_at": now, "updated_at": now,
+            "history": [{"status": "pending", "at": now, "by": "customer"}],
+        }
+        try:
+            self.col.insert_one(order)
+        except DuplicateKeyError:
+            return self.col.find_one({"key": key}), []  # a retried job got here first
+        return order, []
+
+    def _reserve(self, order: dict) -> Placement:
+        key, taken, short = order["key"], [], []
+        for line in order["lines"]:
+            if self.products.take(line["sku"], line["quantity"], key):
+                taken.append(line)
+            else:
+                short.append({"sku": line["sku"], "available": max(0, self.products.stock(line["sku"]))})
+        skus = [line["sku"] for line in order["lines"]]
+        now = time.time()
+        if short:
+            for line in taken:
+                self.products.give_back(line["sku"], line["quantity"], key)
+            self.col.update_one({"_id": order["_id"], "status": "pending"},
+                                {"$set": {"status": "failed", "short": short, "updated_at": now}})
+            return Placement(False, order, short)
+        self.col.update_one({"_id": order["_id"], "status": "pending"},
+                            {"$set": {"status": "confirmed", "updated_at": now},
+                             "$push": {"history": {"status": "confirmed", "at": now, "by": "customer"}}})
+        self.products.release_marker(skus, key)
+        return Placement(True, self.col.find_one({"_id": order["_id"]}))
+
+    def cancel(self, order_id: str, phone: str | None = None, by: str = "customer") -> bool:
+        """Cancel before dispatch and put the stock back; False if it is too late (or not theirs)."""
+        query = {"_id": order_id, "status": {"$in": list(CANCELLABLE)}}
+        if phone is not None:
+            query["phone"] = phone
+        now = time.time()
+        order = self.col.find_one_and_update(
+            query, {"$set": {"status": "cancelled", "restocked": False, "updated_at": now},
+                    "$push": {"history": {"status": "cancelled", "at": now, "by": by}}},
+            return_document=ReturnDocument.AFTER)
+        if order is None:  # already cancelled by a job that died before restocking?
+            order = self.col.find_one({"_id": order_id, "status": "cancelled", "restocked": False,
+                                       **({"phone": phone} if phone is not None else {})})
+            if order is None:
+                return False
+        self._restock(order)
+        return True
+
+    def _restock(self, order: dict) -> None:
+        marker = "cancel:" + order["_id"]
+        for line in order["lines"]:
+            self.products.put(line["sku"], line["quantity"], marker)
+        self.col.update_one({"_id": order["_id"]}, {"$set": {"restocked": True}})
+        self.products.release_marker([line["sku"] for line in order["lines"]], marker)
+
+    def recent(self, phone: str, limit: int = 5) -> list[dict]:
+        """The customer's own orders, newest first (never anyone else's)."""
+        cursor = self.col.find({"phone": phone, "status": {"$nin": ["pending", "failed"]}}).sort(
+            "created_at", DESCENDING).limit(limit)
+        return [{"id": o["_id"], "number": str(o["number"]), "status": o["status"], "total_cents": o["total_cents"],
+                 "created_at": o["created_at"]} for o in cursor]
+
+    def get(self, order_id: str) -> dict | None:
+        return self.col.find_one({"_id": order_id})
+
+    def by_key(self, key: str) -> dict | None:
+        return self.col.find_one({"key": key})
+
+    def anonymise(self, phone: str) -> int:
+        """Keep orders for the shop's books, without who placed them."""
+        res = self.col.update_many({"phone": phone}, {"$set": {
+            "phone": None, "customer_id": None, "customer_name": None, "address": None, "anonymised": True}})
+        return res.modified_count
+
+    def count(self, query: dict | None = None) -> int:
+        return self.col.count_documents(query or {})
+
+    def find(self, query: dict, limit: int = 50) -> list[dict]:
+        return list(self.col.find(query).sort("created_at", DESCENDING).limit(limit))
