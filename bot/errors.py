@@ -1,0 +1,41 @@
+"""Orderline's small error hierarchy: the worker retries Transient errors and parks Permanent ones.
+
+SDK and driver exceptions are translated into these at the edge (channels, store, nlu), so the
+worker decides retry-or-park without knowing which library failed.
+"""
+
+
+class OrderlineError(Exception):
+    """Base of every error Orderline raises on purpose."""
+
+
+class TransientError(OrderlineError):
+    """Worth retrying later: a timeout, a 5xx, a rate limit, a lost connection."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentError(OrderlineError):
+    """Retrying cannot help: a refused recipient, a malformed message. Parked for an operator."""
+
+
+class SendError(OrderlineError):
+    """A reply could not be handed to its channel."""
+
+
+class TransientSendError(SendError, TransientError):
+    pass
+
+
+class PermanentSendError(SendError, PermanentError):
+    pass
+
+
+class RecipientUnreachable(PermanentSendError):
+    """The customer blocked the bot, opted out, or is outside the channel's messaging window."""
+
+
+class StoreUnavailable(TransientError):
+    """MongoDB could not be reached or timed out."""

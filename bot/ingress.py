@@ -1,0 +1,57 @@
+"""Ingress: the one door every channel's messages come through. Dedupe, mailbox, kick; nothing else.
+
+A message is *accepted* once its mailbox entry is written; from then on it is never lost.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from channels.base import SYNC_CHANNELS, InboundMessage
+
+from . import keys, queues
+from .mailbox import Mailboxes, encode
+from .phones import mask
+
+log = logging.getLogger("orderline.ingress")
+
+
+class Ingress:
+    def __init__(self, redis, dedupe_ttl: int):
+        self.redis = redis
+        self.mailboxes = Mailboxes(redis)
+        self.dedupe_ttl = dedupe_ttl
+
+    def accept(self, message: InboundMessage) -> bool:
+        """Store the message in its sender's mailbox; False if this message id was seen before."""
+        status = self.mailboxes.accept(message.channel, message.message_id, message.identity,
+                                       encode(message.to_dict()), self.dedupe_ttl)
+        if status == 0:
+            log.info("duplicate delivery dropped channel=%s message=%s", message.channel, message.message_id)
+            return False
+        log.info("accepted channel=%s message=%s from=%s", message.channel, message.message_id, mask(message.address))
+        if status == 2:
+            queues.kick_messages(self.redis, already_claimed=True)
+        return True
+
+    def wait_reply(self, message_id: str, timeout: float) -> dict | None:
+        """Block (bounded) until the worker has answered a synchronous message; None past the bound."""
+        if self.redis.blpop([keys.reply_ready(message_id)], timeout=max(0.01, timeout)) is None:
+            return None
+        return self.reply(message_id)
+
+    def seen(self, channel: str, message_id: str) -> bool:
+        return bool(self.redis.exists(keys.dedupe(channel, message_id)))
+
+    def reply(self, message_id: str) -> dict | None:
+        raw = self.redis.get(keys.reply(message_id))
+        return json.loads(raw) if raw else None
+
+
+def is_sync(channel: str) -> bool:
+    return channel in SYNC_CHANNELS
+
+
+def now() -> float:
+    return time.time()

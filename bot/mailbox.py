@@ -1,0 +1,199 @@
+"""Per-customer mailboxes: accepted messages wait here, in arrival order, until a worker commits them.
+
+Why not one RQ job per message: RQ's bookkeeping caps that near 250 jobs/s, and two jobs of one
+customer could run at once. Instead each sender identity has a list; a sorted set says whose list
+is due; a worker *claims* an identity with a leased token, reads the head message, and *commits*
+(pops it, saves state, queues replies) in one Lua call that first checks the token. A worker that
+dies leaves the message at the head and the lease runs out, so another worker processes it again.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+from . import keys
+
+ACCEPT = """
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
+  redis.call('HINCRBY', KEYS[5], 'duplicates:' .. ARGV[6], 1)
+  return 0
+end
+redis.call('RPUSH', KEYS[2], ARGV[2])
+redis.call('ZADD', KEYS[3], 'NX', ARGV[4], ARGV[3])
+redis.call('HINCRBY', KEYS[5], 'messages_in:' .. ARGV[6], 1)
+if redis.call('SET', KEYS[4], '1', 'NX', 'EX', ARGV[5]) then return 2 end
+return 1
+"""
+
+CLAIM = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
+local got = {}
+for _, id in ipairs(due) do
+  local claim = ARGV[5] .. id
+  if redis.call('SET', claim, ARGV[4], 'NX', 'PX', ARGV[2]) then
+    redis.call('ZADD', KEYS[1], 'XX', ARGV[1] + ARGV[2], id)
+    table.insert(got, id)
+  else
+    local ttl = redis.call('PTTL', claim)
+    if ttl < 0 then ttl = 100 end
+    redis.call('ZADD', KEYS[1], 'XX', ARGV[1] + ttl, id)
+  end
+end
+return got
+"""
+
+# KEYS: claim, mailbox, conv, old conv, outbound stream, stats, reply, reply_ready, link, conv lock
+# ARGV: token, head, state, state ttl, reply, reply ttl, link phone, link ttl, lease ms,
+#       n outbound, outbound..., then counter name/amount pairs
+COMMIT = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if KEYS[10] ~= '' and redis.call('GET', KEYS[10]) ~= ARGV[1] then return 0 end
+if redis.call('LINDEX', KEYS[2], 0) ~= ARGV[2] then return -1 end
+redis.call('LPOP', KEYS[2])
+if ARGV[3] == '' then redis.call('DEL', KEYS[3]) else redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[4]) end
+if KEYS[4] ~= KEYS[3] then redis.call('DEL', KEYS[4]) end
+if ARGV[5] ~= '' then
+  redis.call('SET', KEYS[7], ARGV[5], 'EX', ARGV[6])
+  redis.call('RPUSH', KEYS[8], '1')
+  redis.call('EXPIRE', KEYS[8], ARGV[6])
+end
+if ARGV[7] == '-' then redis.call('DEL', KEYS[9])
+elseif ARGV[7] ~= '' then redis.call('SET', KEYS[9], ARGV[7], 'EX', ARGV[8]) end
+local n = tonumber(ARGV[10])
+for i = 1, n do redis.call('XADD', KEYS[5], '*', 'm', ARGV[10 + i]) end
+for i = 11 + n, #ARGV, 2 do redis.call('HINCRBY', KEYS[6], ARGV[i], ARGV[i + 1]) end
+redis.call('PEXPIRE', KEYS[1], ARGV[9])
+if KEYS[10] ~= '' then redis.call('PEXPIRE', KEYS[10], ARGV[9]) end
+return 1
+"""
+
+RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  if redis.call('LLEN', KEYS[2]) > 0 then
+    redis.call('ZADD', KEYS[3], ARGV[3] + ARGV[4], ARGV[2])
+  else
+    redis.call('ZREM', KEYS[3], ARGV[2])
+  end
+  return 1
+end
+return 0
+"""
+
+PARK = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if redis.call('LINDEX', KEYS[2], 0) ~= ARGV[2] then return -1 end
+redis.call('LPOP', KEYS[2])
+redis.call('RPUSH', KEYS[3], ARGV[3])
+redis.call('HINCRBY', KEYS[4], 'dead_letters:inbound', 1)
+return 1
+"""
+
+LOCK_CONV = """
+local v = redis.call('GET', KEYS[1])
+if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+if v then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+
+UNLOCK_CONV = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass
+class Commit:
+    """Everything a processed message changes in Redis, applied at once or not at all."""
+
+    identity: str
+    token: str
+    head: str  # the raw mailbox entry processed; the commit refuses if it is no longer first
+    conv_key: str
+    state_json: str  # '' deletes the conversation
+    state_ttl: int
+    old_conv_key: str | None = None  # a conversation that moved (identity key -> phone key)
+    reply_id: str | None = None  # synchronous channels: the reply slot the caller waits on
+    reply_json: str = ""
+    reply_ttl: int = 3600
+    link_phone: str = ""  # '' leaves the identity's link alone; '-' removes it
+    link_ttl: int = 365 * 86400
+    outbound: tuple[str, ...] = ()
+    counters: dict[str, int] | None = None
+    lock_key: str | None = None  # the conversation lock this turn holds (checked, and its lease renewed)
+
+
+class Mailboxes:
+    """The mailbox protocol on one Redis connection. Scripts are registered once per instance."""
+
+    def __init__(self, redis, lease_ms: int = 30_000):
+        self.redis = redis
+        self.lease_ms = lease_ms
+        self._accept = redis.register_script(ACCEPT)
+        self._claim = redis.register_script(CLAIM)
+        self._commit = redis.register_script(COMMIT)
+        self._release = redis.register_script(RELEASE)
+        self._lock = redis.register_script(LOCK_CONV)
+        self._unlock = redis.register_script(UNLOCK_CONV)
+        self._park = redis.register_script(PARK)
+
+    def accept(self, channel: str, message_id: str, identity: str, payload: str, dedupe_ttl: int,
+               kick_ttl: int = 30) -> int:
+        """0: a duplicate (nothing stored); 1: stored; 2: stored, and the caller should kick a drain job."""
+        return int(self._accept(
+            keys=[keys.dedupe(channel, message_id), keys.mailbox(identity), keys.READY, keys.KICK_MESSAGES, keys.STATS],
+            args=[dedupe_ttl, payload, identity, now_ms(), kick_ttl, channel],
+        ))
+
+    def claim(self, token: str, limit: int) -> list[str]:
+        got = self._claim(keys=[keys.READY], args=[now_ms(), self.lease_ms, limit, token, keys.CLAIM_PREFIX])
+        return [g.decode() if isinstance(g, bytes) else g for g in got]
+
+    def head(self, identity: str, count: int = 1) -> list[str]:
+        return [h.decode() if isinstance(h, bytes) else h
+                for h in self.redis.lrange(keys.mailbox(identity), 0, count - 1)]
+
+    def lock_conversation(self, conv_key: str, token: str) -> bool:
+        return bool(self._lock(keys=[keys.conv_lock(conv_key)], args=[token, self.lease_ms]))
+
+    def unlock_conversation(self, conv_key: str, token: str) -> None:
+        self._unlock(keys=[keys.conv_lock(conv_key)], args=[token])
+
+    def commit(self, c: Commit) -> int:
+        """1: committed; 0: the claim was lost (another worker owns it now); -1: head changed."""
+        counters = [x for name, n in (c.counters or {}).items() for x in (name, n)]
+        return int(self._commit(
+            keys=[keys.claim(c.identity), keys.mailbox(c.identity), keys.conversation(c.conv_key),
+                  keys.conversation(c.old_conv_key or c.conv_key), keys.OUTBOUND, keys.STATS,
+                  keys.reply(c.reply_id or "-"), keys.reply_ready(c.reply_id or "-"), keys.link(c.identity),
+                  keys.conv_lock(c.lock_key) if c.lock_key else ""],
+            args=[c.token, c.head, c.state_json, c.state_ttl, c.reply_json, c.reply_ttl, c.link_phone, c.link_ttl,
+                  self.lease_ms, len(c.outbound), *c.outbound, *counters],
+        ))
+
+    def park(self, identity: str, token: str, head: str, reason: str) -> int:
+        """Move a message that keeps failing to the dead letters, where an operator sees it."""
+        entry = encode({"kind": "inbound", "reason": reason, "payload": head, "at": time.time()})
+        return int(self._park(keys=[keys.claim(identity), keys.mailbox(identity), keys.DEAD_LETTERS, keys.STATS],
+                              args=[token, head, entry]))
+
+    def release(self, identity: str, token: str, retry_in_ms: int = 0) -> bool:
+        """Give the identity back; if messages remain it is due again after `retry_in_ms`."""
+        return bool(self._release(keys=[keys.claim(identity), keys.mailbox(identity), keys.READY],
+                                  args=[token, identity, now_ms(), retry_in_ms]))
+
+    def due_count(self) -> int:
+        return int(self.redis.zcount(keys.READY, "-inf", now_ms()))
+
+    def pending_count(self) -> int:
+        return int(self.redis.zcard(keys.READY))
+
+
+def encode(message: dict) -> str:
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)

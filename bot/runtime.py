@@ -1,0 +1,129 @@
+"""The runtime: every connection and long-lived collaborator of one process, built from settings.
+
+Nothing connects at import. `build(settings)` is called once by the web app, the worker, the
+CLI or a test; everything downstream receives the Runtime (or a piece of it) as an argument.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from channels.base import Sender
+
+from . import keys
+from .catalog import Catalog
+from .config import Settings
+from .ingress import Ingress
+from .mailbox import Mailboxes
+from .store import Store, connect
+
+log = logging.getLogger("orderline.runtime")
+
+_EMBEDDED_SERVER = None  # the embedded default's one fake Redis server, shared by web and worker threads
+
+
+def connect_redis(settings: Settings):
+    """A Redis client: the real server at REDIS_URL, or the process's fakeredis server."""
+    global _EMBEDDED_SERVER
+    if settings.REDIS_URL:
+        import redis
+
+        return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=30, socket_connect_timeout=5,
+                                    health_check_interval=30)
+    import fakeredis
+
+    if _EMBEDDED_SERVER is None:
+        _EMBEDDED_SERVER = fakeredis.FakeServer()
+    return fakeredis.FakeRedis(server=_EMBEDDED_SERVER)
+
+
+class CatalogCache:
+    """The products snapshot a process converses with; reloaded when stale or when the catalog changes.
+
+    Stock in the snapshot is a courtesy for replies ('only 3 left'); placement re-reads the store.
+    """
+
+    def __init__(self, store: Store, redis, max_age: float = 2.0, on_change=None):
+        self.store, self.redis, self.max_age = store, redis, max_age
+        self.on_change = on_change  # called with the new Catalog when names/prices changed
+        self._catalog = Catalog([])
+        self._version = None
+        self._loaded_at = 0.0
+
+    def current(self) -> Catalog:
+        now = time.monotonic()
+        if now - self._loaded_at >= self.max_age:
+            self.refresh()
+        return self._catalog
+
+    def refresh(self) -> Catalog:
+        version = self.redis.get(keys.CATALOG_VERSION)
+        products = self.store.products.all()
+        content_changed = version != self._version or len(products) != len(self._catalog)
+        self._catalog = Catalog(products)
+        self._version, self._loaded_at = version, time.monotonic()
+        if content_changed and self.on_change:
+            self.on_change(self._catalog)
+        return self._catalog
+
+    def bump(self) -> None:
+        """Tell every process that names or prices changed (after an import or an operator edit)."""
+        self.redis.incr(keys.CATALOG_VERSION)
+        self._loaded_at = 0.0
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    redis: object
+    store: Store
+    senders: dict[str, Sender] = field(default_factory=dict)
+    nlu: object = None
+    catalog: CatalogCache = None
+    ingress: Ingress = None
+    mailboxes: Mailboxes = None
+
+    def sender(self, channel: str) -> Sender | None:
+        return self.senders.get(channel)
+
+
+def build(settings: Settings, *, redis=None, store: Store | None = None, senders: dict | None = None,
+          load_sample: bool | None = None) -> Runtime:
+    """Connect everything for one process. The embedded default also loads the sample catalog."""
+    from .nlu import build_understander
+
+    redis = redis if redis is not None else connect_redis(settings)
+    store = store if store is not None else connect(settings)
+    store.ensure_indexes()
+    if load_sample if load_sample is not None else settings.embedded:
+        load_sample_catalog_once(store, redis)
+    rt = Runtime(settings=settings, redis=redis, store=store)
+    rt.senders = dict(senders) if senders is not None else default_senders(settings, redis)
+    rt.nlu = build_understander(settings, rt)
+    rt.catalog = CatalogCache(store, redis, on_change=getattr(rt.nlu, "use_catalog", None))
+    rt.ingress = Ingress(redis, settings.DEDUPE_TTL_SECONDS)
+    rt.mailboxes = Mailboxes(redis)
+    return rt
+
+
+def load_sample_catalog_once(store: Store, redis) -> int:
+    """First start: an empty products collection gets the sample catalog. Never overwrites a shop's own."""
+    if store.products.count():
+        return 0
+    from .catalog_import import load_sample_catalog
+
+    inserted, _ = store.products.upsert_many(load_sample_catalog())
+    redis.incr(keys.CATALOG_VERSION)
+    log.info("loaded the sample catalog: %d products", inserted)
+    return inserted
+
+
+def default_senders(settings: Settings, redis) -> dict[str, Sender]:
+    """One sender per channel that can send. The embedded default's SMS goes to a dev outbox."""
+    from channels.outbox import DevOutboxSender
+
+    senders: dict[str, Sender] = {}
+    if settings.embedded:
+        senders["sms"] = DevOutboxSender(redis)
+    return senders

@@ -1,0 +1,30 @@
+"""The embedded default's SMS: no Twilio account, so texts (one-time codes) land in a Redis list
+that `python -m bot dev`, the console chat and the dev page show. Never used in production.
+"""
+from __future__ import annotations
+
+import json
+import time
+
+from bot import keys
+
+from .base import OutboundMessage
+
+
+class DevOutboxSender:
+    channel = "sms"
+    KEEP = 200
+
+    def __init__(self, redis):
+        self.redis = redis
+
+    def send(self, message: OutboundMessage) -> None:
+        entry = json.dumps({"to": message.address, "text": message.text, "at": time.time()})
+        with self.redis.pipeline() as pipe:
+            pipe.lpush(keys.DEV_OUTBOX, entry)
+            pipe.ltrim(keys.DEV_OUTBOX, 0, self.KEEP - 1)
+            pipe.execute()
+
+    def recent(self, to: str | None = None, limit: int = 20) -> list[dict]:
+        entries = [json.loads(e) for e in self.redis.lrange(keys.DEV_OUTBOX, 0, self.KEEP - 1)]
+        return [e for e in entries if to is None or e["to"] == to][:limit]
