@@ -1,0 +1,99 @@
+"""Starting workers: the production process (`python -m bot worker`) and the in-process one the
+embedded default, the console chat and tests use.
+
+Why SimpleWorker: a forking worker pays ~10 ms per job for the fork and cannot share the embedded
+fakeredis; our drain jobs are long-lived and batched, so forking buys nothing (LIBRARY-NOTES.md).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from rq import SimpleWorker
+
+from bot import queues
+
+from . import context, maintenance
+from .outbound import kick_if_pending
+
+log = logging.getLogger("orderline.worker")
+
+QUEUES = (queues.MESSAGES, queues.OUTBOUND, queues.MAINTENANCE)
+
+
+def _queues(redis):
+    return [queues.queue(redis, name) for name in QUEUES]
+
+
+def catch_up(redis, mailboxes) -> None:
+    """At start: kick drains for whatever waited while no worker ran (after a crash or a deploy)."""
+    if mailboxes.pending_count():
+        queues.kick_messages(redis)
+    kick_if_pending(redis)
+
+
+def run_worker(rt, *, burst: bool = False, with_scheduler: bool = True, name: str | None = None) -> bool:
+    """The production worker: blocks, handles SIGTERM by finishing the current job."""
+    context.bind(rt)
+    catch_up(rt.redis, rt.mailboxes)
+    if with_scheduler:
+        maintenance.schedule(rt.redis)
+    worker = SimpleWorker(_queues(rt.redis), connection=rt.redis, name=name)
+    return worker.work(burst=burst, with_scheduler=with_scheduler, logging_level=rt.settings.LOG_LEVEL)
+
+
+class ThreadWorker(SimpleWorker):
+    """An RQ worker that can run in a thread: signal handlers belong to the main thread only."""
+
+    def _install_signal_handlers(self):
+        pass
+
+
+class InProcessWorker:
+    """Worker + maintenance in background threads of this process (embedded default, chat, tests)."""
+
+    def __init__(self, rt, poll: float = 0.2):
+        self.rt, self.poll = rt, poll
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> "InProcessWorker":
+        context.bind(self.rt)
+        catch_up(self.rt.redis, self.rt.mailboxes)
+        self._threads = [threading.Thread(target=self._work, name="orderline-worker", daemon=True),
+                         threading.Thread(target=self._maintain, name="orderline-maintenance", daemon=True)]
+        for t in self._threads:
+            t.start()
+        return self
+
+    def _work(self) -> None:
+        worker = ThreadWorker(_queues(self.rt.redis), connection=self.rt.redis)
+        while not self._stop.is_set():
+            try:
+                worker.work(burst=True, logging_level="WARNING", max_idle_time=None)
+            except Exception:  # keep the dev worker alive; the traceback is logged
+                log.exception("in-process worker crashed; restarting")
+            self._stop.wait(self.poll)
+
+    def _maintain(self) -> None:
+        while not self._stop.wait(maintenance.SWEEP_EVERY):
+            try:
+                maintenance.sweep_once(self.rt)
+            except Exception:
+                log.exception("maintenance sweep failed")
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout)
+
+
+def wait_idle(rt, timeout: float = 10.0) -> bool:
+    """Until no mailbox holds a message (tests, the console chat)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not rt.mailboxes.pending_count():
+            return True
+        time.sleep(0.02)
+    return False
