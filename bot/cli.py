@@ -1,0 +1,206 @@
+"""`python -m bot serve | worker | dev | chat | parse TEXT | load-catalog FILE`.
+
+Each command checks settings first and exits with a message naming what is wrong.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+import uuid
+
+from .config import SettingsError, load_settings
+from .logs import configure
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Orderline: ordering bot for shops")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="the web app under gunicorn (production; needs REDIS_URL and MONGO_URI)")
+    w = sub.add_parser("worker", help="an RQ worker (production; needs REDIS_URL and MONGO_URI)")
+    w.add_argument("--burst", action="store_true", help="stop when the queues are empty")
+    w.add_argument("--no-scheduler", action="store_true", help="don't run RQ's scheduler in this worker")
+    d = sub.add_parser("dev", help="web + worker in one process; embedded default when no services are set")
+    d.add_argument("--port", type=int, default=None)
+    c = sub.add_parser("chat", help="talk to Orderline in this terminal, through the queue and worker")
+    c.add_argument("--user", default=None, help="who you are (default: a new user)")
+    c.add_argument("--phone", default=None, help="act as a channel that vouches for this E.164 phone")
+    p = sub.add_parser("parse", help="print what the offline parser understands, as JSON")
+    p.add_argument("text", nargs="+")
+    p.add_argument("--state", default="order")
+    lc = sub.add_parser("load-catalog", help="import products from CSV or JSON, upserting by sku")
+    lc.add_argument("file")
+    args = parser.parse_args(argv)
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"orderline: {exc}", file=sys.stderr)
+        return 2
+    configure("WARNING" if args.command in ("chat", "parse", "load-catalog") else settings.LOG_LEVEL)
+    return COMMANDS[args.command](settings, args)
+
+
+def _needs_services(settings, command: str) -> bool:
+    if settings.embedded:
+        print(f"orderline: '{command}' needs REDIS_URL and MONGO_URI (several processes must share them); "
+              "use 'python -m bot dev' for the embedded default", file=sys.stderr)
+        return False
+    return True
+
+
+def cmd_serve(settings, args) -> int:
+    if not _needs_services(settings, "serve"):
+        return 2
+    workers = os.environ.get("WEB_CONCURRENCY", "2")
+    os.execvp("gunicorn", ["gunicorn", "--bind", f"0.0.0.0:{settings.PORT}", "--workers", workers,
+                           "--threads", "8", "--timeout", "30", "--access-logfile", "-", "bot.wsgi:app"])
+
+
+def cmd_worker(settings, args) -> int:
+    if not _needs_services(settings, "worker"):
+        return 2
+    from workers.run import run_worker
+
+    from .runtime import build
+
+    return 0 if run_worker(build(settings), burst=args.burst, with_scheduler=not args.no_scheduler) else 1
+
+
+def cmd_dev(settings, args) -> int:
+    from werkzeug.serving import make_server
+
+    from workers.run import InProcessWorker
+
+    from .app import create_app
+    from .runtime import build
+
+    port = args.port or settings.PORT
+    rt = build(settings)
+    worker = InProcessWorker(rt).start()
+    app = create_app(settings, runtime=rt)
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    base = f"http://127.0.0.1:{server.server_port}"
+    mode = "embedded default (fakeredis + mongomock, sample catalog)" if settings.embedded else "your Redis and MongoDB"
+    print(f"""
+Orderline is running on {mode}.
+
+  Chat in your browser:  {base}/
+  API token:             {settings.API_TOKEN}
+  Operator token:        {settings.OPERATOR_TOKEN}
+  Try the API:           curl -s {base}/api/chat -H 'Authorization: Bearer {settings.API_TOKEN}' \\
+                           -H 'Content-Type: application/json' -d '{{"user_id": "me", "message": "hi", "phone": "+14155552671"}}'
+  One-time codes (SMS) are printed here as they are sent.  Ctrl-C stops.
+""", flush=True)
+    if settings.embedded:
+        threading.Thread(target=_print_outbox, args=(rt,), daemon=True).start()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        worker.stop()
+    return 0
+
+
+def _print_outbox(rt, prefix: str = "[SMS to {to}] ") -> None:
+    """Show the embedded default's SMS (one-time codes) on the console as they are 'sent'."""
+    from . import keys
+
+    seen = rt.redis.llen(keys.DEV_OUTBOX)
+    while True:
+        total = rt.redis.llen(keys.DEV_OUTBOX)
+        for raw in reversed(rt.redis.lrange(keys.DEV_OUTBOX, 0, total - seen - 1) if total > seen else []):
+            entry = json.loads(raw)
+            print(prefix.format(to=entry["to"]) + entry["text"], flush=True)
+        seen = total
+        time.sleep(0.3)
+
+
+def cmd_chat(settings, args) -> int:
+    from channels.base import InboundMessage
+    from workers.run import InProcessWorker
+
+    from .runtime import build
+
+    rt = build(settings)
+    worker = InProcessWorker(rt).start() if settings.embedded else None
+    if settings.embedded:
+        threading.Thread(target=_print_outbox, args=(rt, "  (SMS to {to}: "), daemon=True).start()
+    user = args.user or "console-" + uuid.uuid4().hex[:8]
+    print("Orderline chat. Type your messages; Ctrl-D or /quit to leave.\n")
+    try:
+        while True:
+            try:
+                line = input("you> ").strip()
+            except EOFError:
+                break
+            if line in ("/quit", "/exit"):
+                break
+            if not line:
+                continue
+            message = InboundMessage(channel="console", message_id=uuid.uuid4().hex, address=user, text=line,
+                                     contact=args.phone)
+            rt.ingress.accept(message)
+            reply = rt.ingress.wait_reply(message.message_id, 30)
+            if reply is None:
+                print("bot> (no answer yet: is a worker running?)")
+                continue
+            for r in reply["replies"]:
+                print("bot> " + r["text"].replace("\n", "\n     "))
+    finally:
+        if worker:
+            worker.stop()
+    return 0
+
+
+def cmd_parse(settings, args) -> int:
+    from .catalog import Catalog
+    from .catalog_import import load_sample_catalog
+    from .nlu import Understanding
+    from .nlu.types import NluContext
+
+    if settings.embedded:
+        catalog = Catalog(load_sample_catalog())
+    else:
+        from .store import connect
+
+        catalog = Catalog(connect(settings).products.all())
+    nlu = Understanding(settings.MAX_ITEM_QUANTITY)
+    nlu.use_catalog(catalog)
+    result = nlu.understand(" ".join(args.text), NluContext(state=args.state, max_quantity=settings.MAX_ITEM_QUANTITY))
+    print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_load_catalog(settings, args) -> int:
+    from . import keys
+    from .catalog_import import CatalogImportError, read_catalog
+    from .runtime import connect_redis
+    from .store import connect
+
+    try:
+        products = read_catalog(args.file)
+    except CatalogImportError as exc:
+        print(f"orderline: {exc}\nNothing was imported.", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"orderline: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 1
+    store = connect(settings)
+    store.ensure_indexes()
+    inserted, updated = store.products.upsert_many(products)
+    connect_redis(settings).incr(keys.CATALOG_VERSION)
+    print(f"imported {len(products)} products from {args.file}: {inserted} new, {updated} updated")
+    if settings.embedded:
+        print("(embedded default: this store lives only in this process; set MONGO_URI to import for real)")
+    return 0
+
+
+COMMANDS = {
+    "serve": cmd_serve, "worker": cmd_worker, "dev": cmd_dev, "chat": cmd_chat, "parse": cmd_parse,
+    "load-catalog": cmd_load_catalog,
+}
