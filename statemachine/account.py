@@ -121,3 +121,4 @@ def forget(conv) -> None:
     conv.phone = conv.name = conv.address = conv.customer_id = None
     conv.cart.clear()
     conv.history.clear()
+    conv.forgotten = True

@@ -63,6 +63,8 @@ def idle_reset(conv: Conversation, now: float, keep_cart: bool) -> list:
 
 def remember(conv: Conversation, text: str, replies) -> None:
     """Keep the last few lines for context (a language model's prompt), never the whole history."""
+    if conv.forgotten:
+        return
     conv.history.append(["customer", text[:500]])
     if replies:
         conv.history.append(["bot", "\n".join(r.text for r in replies)[:500]])

@@ -72,7 +72,8 @@ def _take_phone(conv, turn) -> None:
     raw = turn.nlu.phone
     phone = turn.deps.normalize_phone(raw) if raw else None
     if phone is None:
-        conv.say(prompts.NOT_A_PHONE if raw or turn.nlu.intent == "code" else prompts.ASK_PHONE, request_phone=True)
+        digits = raw or any(ch.isdigit() for ch in turn.text)
+        conv.say(prompts.NOT_A_PHONE if digits else prompts.ASK_PHONE, request_phone=True)
         return
     _send_code(conv, turn, phone, sends=0)
 

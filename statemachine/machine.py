@@ -14,14 +14,13 @@ from transitions import Machine
 from . import entries
 
 STATES = ("greeting", "verify", "register", "menu", "order", "confirm", "cancel", "delete")
-SHOPPING_FROM = ["greeting", "verify", "register", "menu", "order", "confirm", "cancel", "delete"]
 
 # (trigger, sources, destination). Entry prompts live in flows.py's on_enter_* callbacks.
 TRANSITIONS = (
-    ("need_phone", ["greeting", "verify"], "verify"),
+    ("need_phone", ["greeting"], "verify"),
     ("new_customer", ["greeting", "verify"], "register"),
     ("known_customer", ["greeting", "verify", "register"], "menu"),
-    ("shop", SHOPPING_FROM, "order"),
+    ("shop", ["greeting", "verify", "register", "menu", "confirm"], "order"),
     ("checkout", ["order"], "confirm"),
     ("placed", ["confirm"], "menu"),
     ("start_cancel", ["menu"], "cancel"),

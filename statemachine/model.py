@@ -36,6 +36,7 @@ class Conversation:
         self._outbox: list[Reply] = []
         self._effects: list[Effect] = []
         self.turn: Turn | None = None
+        self.forgotten = False  # set by "delete my data": this turn must leave no trace
 
     # -- persistence ------------------------------------------------------------------------
     def to_dict(self) -> dict:

@@ -81,8 +81,20 @@ def add_requested_items(conv, turn, quiet: bool = False) -> None:
         names = [p.name for p in (catalog.get(s) for s in unknown.suggestions[:3]) if p is not None]
         notes.append(prompts.unknown_product(unknown.text, names))
     question = None
-    if nlu.ambiguous:
-        amb = nlu.ambiguous[0]
+    ambiguous = []
+    for amb in nlu.ambiguous:
+        if amb.action == "add":
+            ambiguous.append(amb)
+            continue
+        in_cart = [s for s in amb.candidates if quantity_of(conv.cart, s)]  # "no bread": the bread in the cart
+        if len(in_cart) == 1:
+            notes.append(_apply_one(conv, turn, catalog.get(in_cart[0]), amb.quantity, amb.action))
+        elif not in_cart:
+            notes.append(prompts.not_in_cart(amb.text))
+        else:
+            ambiguous.append(amb)
+    if ambiguous:
+        amb = ambiguous[0]
         products = [p for p in (catalog.get(s) for s in amb.candidates) if p is not None]
         conv.step = "clarify"
         conv.pending = {"candidates": [p.sku for p in products], "quantity": amb.quantity, "action": amb.action}

@@ -1,0 +1,156 @@
+"""Drive the pure state machine the way the worker does, with in-memory stand-ins for the world.
+
+Used by the tier-1 tests: no Redis, no Mongo, no queue; the offline parser reads the text, and
+effects are performed against dictionaries so their outcomes flow back through `resolve`.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+
+import statemachine as sm
+from bot.catalog import Catalog, Product
+from bot.catalog_import import load_sample_catalog
+from bot.nlu.offline import OfflineParser
+from bot.nlu.types import NluContext, NluResult
+
+SEEN_REPLIES: list[str] = []  # every reply any harness produced, for the reachability test
+
+
+class World:
+    """Customers, orders, stock and locks, as plain dicts."""
+
+    def __init__(self, catalog: Catalog):
+        self.catalog = catalog
+        self.stock = {p.sku: p.stock for p in catalog}
+        self.customers: dict[str, dict] = {}
+        self.orders: list[dict] = []
+        self.locks: dict[str, float] = {}
+        self.codes: dict[str, str] = {}
+        self.links: dict[str, str] = {}
+        self.erased: list[str] = []
+        self.placed_keys: dict[str, dict] = {}
+        self._ids = itertools.count(1)
+        self._codes = itertools.cycle(["123456", "654321", "111222"])
+
+    def current_catalog(self) -> Catalog:
+        return Catalog([Product(**{**p.__dict__, "stock": self.stock[p.sku]}) if hasattr(p, "__dict__") else
+                        _with_stock(p, self.stock[p.sku]) for p in self.catalog])
+
+    def deps(self, now: float) -> sm.Deps:
+        return sm.Deps(
+            catalog=self.current_catalog(),
+            find_customer=lambda phone: ({"id": self.customers[phone]["id"], **self.customers[phone]}
+                                         if phone in self.customers else None),
+            recent_orders=lambda phone: [
+                {"id": o["id"], "number": o["number"], "status": o["status"], "total_cents": o["total_cents"],
+                 "created_at": o["created_at"]} for o in reversed(self.orders) if o["phone"] == phone],
+            verification_lock=lambda phone: max(0, int(self.locks.get(phone, 0) - now)),
+            normalize_phone=lambda raw: raw if raw.startswith("+") and raw[1:].isdigit() and len(raw) >= 9 else None,
+            new_code=lambda: next(self._codes),
+            new_salt=lambda: "salt",
+        )
+
+    def perform(self, effect, now: float) -> dict | None:
+        kind = effect.kind
+        if kind == "SendCode":
+            self.codes[effect.phone] = effect.code
+        elif kind == "LockVerification":
+            self.locks[effect.phone] = now + effect.seconds
+        elif kind == "LinkIdentity":
+            self.links[effect.identity] = effect.phone
+        elif kind == "SaveCustomer":
+            c = self.customers.setdefault(effect.phone, {"id": f"c{next(self._ids)}"})
+            c.update(name=effect.name, address=effect.address)
+            return {"id": c["id"], "name": c["name"], "address": c["address"]}
+        elif kind == "PlaceOrder":
+            return self._place(effect, now)
+        elif kind == "CancelOrder":
+            for o in self.orders:
+                if o["id"] == effect.order_id and o["phone"] == effect.phone and o["status"] in ("confirmed", "preparing"):
+                    o["status"] = "cancelled"
+                    for sku, q in o["lines"]:
+                        self.stock[sku] += q
+                    return {"ok": True}
+            return {"ok": False}
+        elif kind == "EraseCustomer":
+            self.customers.pop(effect.phone, None)
+            self.erased.append(effect.phone)
+        return None
+
+    def _place(self, e, now) -> dict:
+        if e.key in self.placed_keys:
+            return self.placed_keys[e.key]
+        short = [{"sku": s, "available": self.stock[s]} for s, q in e.lines if self.stock[s] < q]
+        if short:
+            return {"ok": False, "short": short}
+        for s, q in e.lines:
+            self.stock[s] -= q
+        total = sum(sm.money.line_total_cents(q, self.catalog.get(s).price_cents) for s, q in e.lines)
+        order = {"id": f"o{len(self.orders) + 1}", "number": str(1001 + len(self.orders)), "status": "confirmed",
+                 "phone": e.phone, "lines": list(e.lines), "total_cents": total, "created_at": now}
+        self.orders.append(order)
+        result = {"ok": True, "id": order["id"], "number": order["number"], "total_cents": total}
+        self.placed_keys[e.key] = result
+        return result
+
+
+def _with_stock(p: Product, stock) -> Product:
+    d = p.to_doc()
+    d["stock"] = stock
+    return Product.from_doc(d)
+
+
+class Chat:
+    """One customer talking to the pure machine. `say` returns the joined reply text."""
+
+    def __init__(self, world: World, *, identity: str = "api:u1", contact: str | None = None,
+                 channel: str = "api", limits: sm.Limits | None = None, now: float = 1_800_000_000.0):
+        self.world, self.identity, self.contact, self.channel = world, identity, contact, channel
+        self.limits = limits or sm.Limits()
+        self.conv = sm.Conversation()
+        self.now = now
+        self.parser = OfflineParser(world.catalog, self.limits.max_quantity)
+        self.replies: list[sm.Reply] = []
+        self.effects: list = []
+        self._n = 0
+
+    @property
+    def state(self) -> str:
+        return self.conv.state
+
+    def understand(self, text: str) -> NluResult:
+        return self.parser.understand(text, NluContext(state=self.conv.state, step=self.conv.step,
+                                                       max_quantity=self.limits.max_quantity))
+
+    def say(self, text: str, *, nlu: NluResult | None = None, kind: str = "text", contact: str | None = None,
+            advance_seconds: float = 5) -> str:
+        self.now += advance_seconds
+        self._n += 1
+        # the conversation is stored and loaded between turns, exactly as the worker does
+        self.conv = sm.Conversation.from_dict(json.loads(json.dumps(self.conv.to_dict())))
+        turn = sm.Turn(text=text, nlu=nlu or self.understand(text), now=self.now, deps=self.world.deps(self.now),
+                       limits=self.limits, channel=self.channel, message_id=f"m{self._n}",
+                       identity=self.identity, contact=contact or self.contact, kind=kind)
+        outcome = sm.advance(self.conv, turn)
+        replies, effects = list(outcome.replies), list(outcome.effects)
+        for effect in outcome.effects:
+            result = self.world.perform(effect, self.now)
+            if effect.wants_result:
+                follow = sm.resolve(self.conv, turn, effect, result)
+                replies += follow.replies
+                effects += follow.effects
+                for extra in follow.effects:
+                    self.world.perform(extra, self.now)
+        sm.remember(self.conv, text, replies)
+        self.replies, self.effects = replies, effects
+        text_out = "\n".join(r.text for r in replies)
+        SEEN_REPLIES.append(text_out)
+        return text_out
+
+    def effect_kinds(self) -> list[str]:
+        return [e.kind for e in self.effects]
+
+
+def sample_world() -> World:
+    return World(Catalog(load_sample_catalog()))

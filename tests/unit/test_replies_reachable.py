@@ -1,0 +1,49 @@
+"""Every sentence in statemachine/prompts.py is said by at least one tier-1 test.
+
+Runs the state-machine tests again while recording replies, then checks each prompt (constants,
+and functions called with placeholder arguments) against what was said. A new prompt nobody can
+reach fails here until a test reaches it.
+"""
+from __future__ import annotations
+
+import inspect
+import re
+
+from statemachine import prompts
+from tests.support import conversation
+from tests.unit import test_statemachine
+
+MARK = "\u00a7"
+
+
+def _fragments(value: str) -> list[str]:
+    parts = re.split(MARK + r"|\{name\}|\b7\b", value)
+    return [p.strip() for p in parts if len(p.strip()) >= 8]
+
+
+def _prompt_texts() -> dict[str, str]:
+    texts = {}
+    for name, value in vars(prompts).items():
+        if name.startswith("_") or name in ("numbered",):
+            continue
+        if isinstance(value, str):
+            texts[name] = value
+        elif inspect.isfunction(value) and value.__module__ == prompts.__name__:
+            args = []
+            for p in inspect.signature(value).parameters.values():
+                ann = str(p.annotation)
+                args.append([MARK] if "list" in ann else 7 if "int" in ann else MARK)
+            texts[name] = value(*args)
+    return texts
+
+
+def test_every_prompt_is_said_by_some_test():
+    conversation.SEEN_REPLIES.clear()
+    for name, fn in vars(test_statemachine).items():
+        if name.startswith("test_") and inspect.isfunction(fn):
+            params = inspect.signature(fn).parameters
+            fn(**({"world": conversation.sample_world()} if "world" in params else {}))
+    said = "\n".join(conversation.SEEN_REPLIES)
+    missing = [name for name, text in _prompt_texts().items()
+               if not all(fragment in said for fragment in _fragments(text))]
+    assert missing == []
