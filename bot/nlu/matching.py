@@ -1,0 +1,265 @@
+"""Find catalog products by the words a customer typed: one word index over names and aliases.
+
+Built once per catalog and shared: the offline parser asks `resolve` (precise: one product, a
+question, or nothing) and the Gemini backend asks `search` (recall: which products to show the
+model). Spelling is fixed word by word with rapidfuzz against the catalog's own vocabulary, so
+ordinary words never drift onto products and a 10,000-product catalog stays fast.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+from bot.catalog import Catalog
+
+_FRACTIONS = {"½": " 1/2 ", "¼": " 1/4 ", "¾": " 3/4 ", "’": "'", "‘": "'", "×": " x ", "&": " and "}
+_TOKEN_RE = re.compile(
+    r"(?:[^\W\d_]\.){2,}"                           # abbreviations: o.j.
+    r"|(?:(?<![\w.,])-)?\d+(?:[.,]\d+)*(?:/\d+)?%?"   # 2, -2, 1.5, 1,5, 1,000, 1/2, 2%
+    r"|[^\W\d_]+(?:'[^\W\d_]+)?"                     # words, with contractions: i'd, don't
+    r"|[^\w\s]"                                     # one punctuation mark: , ; ? # & + -
+)
+_IRREGULAR = {
+    "loaves": "loaf", "leaves": "leaf", "halves": "half", "knives": "knife", "cookies": "cookie",
+    "pies": "pie", "brownies": "brownie", "smoothies": "smoothie", "veggies": "veggie",
+    "shoes": "shoe", "geese": "goose", "mice": "mouse", "children": "child",
+}
+# Words that glue a name together but never tell products apart ("tomatoes on the vine").
+STOP_WORDS = frozenset({"a", "an", "the", "of", "and", "with", "in", "on", "for", "to", "or", "per", "x"})
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One typed word or mark: `text` as typed, `low` lowercased, `key` the singular used to match."""
+
+    text: str
+    low: str
+    key: str
+    spaced: bool = False  # whitespace before it, so spans can be shown as typed
+
+    @property
+    def is_word(self) -> bool:
+        return self.key[:1].isalnum() or (self.key[:1] == "-" and self.key[1:2].isdigit())
+
+
+def singular(word: str) -> str:
+    """A crude English singular, applied alike to names and to what is typed, so both meet."""
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "sses", "xes", "oes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def tokenize(text: str) -> list[Token]:
+    for odd, plain in _FRACTIONS.items():
+        text = text.replace(odd, plain)
+    tokens = []
+    for m in _TOKEN_RE.finditer(text):
+        low = m.group().lower()
+        key = low.replace(".", "") if low.endswith(".") and len(low) > 2 else singular(low)
+        tokens.append(Token(m.group(), low, key, m.start() > 0 and text[m.start() - 1].isspace()))
+    return tokens
+
+
+def show(tokens: list[Token]) -> str:
+    """Tokens back as the customer typed them ("2kg apples", "twenty-one eggs")."""
+    return "".join((" " if t.spaced and n else "") + t.text for n, t in enumerate(tokens))
+
+
+def keys_of(text: str) -> list[str]:
+    return [t.key for t in tokenize(text) if t.is_word]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A product name or alias as the index sees it; `optional` holds words from brackets."""
+
+    sku: str
+    text: str
+    keys: tuple[str, ...]
+    content: frozenset[str]
+    optional: frozenset[str]
+    head: str
+    alias: bool
+
+
+@dataclass(slots=True)
+class Resolution:
+    """What a phrase names: one sku (sure), several (ask which), or none (suggestions only)."""
+
+    skus: list[str] = field(default_factory=list)
+    exact: bool = False
+    suggestions: list[str] = field(default_factory=list)
+
+
+def _entry(sku: str, text: str, alias: bool) -> Entry | None:
+    optional = " ".join(re.findall(r"\(([^)]*)\)", text))
+    main = re.sub(r"\([^)]*\)", " ", text)
+    keys = tuple(keys_of(main))
+    content = [k for k in keys if k not in STOP_WORDS] or list(keys)
+    if not content:
+        return None
+    return Entry(sku, " ".join(keys), keys, frozenset(content),
+                 frozenset(keys_of(optional)) - STOP_WORDS, content[-1], alias)
+
+
+class CatalogIndex:
+    """Names and aliases of a catalog, indexed by word once; look-ups touch only the words typed."""
+
+    def __init__(self, catalog: Catalog):
+        self.catalog = catalog
+        self.entries: list[Entry] = []
+        for p in catalog:
+            for text, alias in [(p.name, False), *((a, True) for a in p.aliases)]:
+                entry = _entry(p.sku, text, alias)
+                if entry is not None:
+                    self.entries.append(entry)
+        self._postings: dict[str, set[int]] = {}
+        for i, e in enumerate(self.entries):
+            for k in e.content | e.optional:
+                self._postings.setdefault(k, set()).add(i)
+        self._vocab = sorted(self._postings)
+        self._texts = [e.text for e in self.entries]
+        self._by_keys: dict[tuple[str, ...], list[int]] = {}
+        for i, e in enumerate(self.entries):
+            self._by_keys.setdefault(e.keys, []).append(i)
+        self._corrections: dict[str, str | None] = {}
+
+    # -- words -------------------------------------------------------------------------------
+
+    def correct(self, key: str) -> str | None:
+        """The catalog word meant by `key`: itself, a close spelling (long words only), or None."""
+        if key in self._postings:
+            return key
+        if key in self._corrections:
+            return self._corrections[key]
+        hit = None
+        if len(key) >= 4 and key.isalpha():
+            cutoff = 85 if len(key) <= 6 else 80
+            best = process.extractOne(key, self._vocab, scorer=fuzz.ratio, score_cutoff=cutoff)
+            # a 4-letter word may only be missing a letter ("aple"), never swap one ("beer"/"beef")
+            if best and (len(key) > 4 or len(best[0]) > len(key)):
+                hit = best[0]
+        if len(self._corrections) > 50_000:
+            self._corrections.clear()
+        self._corrections[key] = hit
+        return hit
+
+    def _glue(self, keys: list[str]) -> list[str]:
+        """Words typed apart that the catalog spells as one ("pine apple"), and the reverse ("icecream")."""
+        out: list[str] = []
+        for k in keys:
+            if out and (joined := singular(out[-1] + k)) in self._postings:
+                out[-1] = joined
+            elif k not in self._postings and len(k) >= 6 and (halves := self._halves(k)):
+                out.extend(halves)
+            else:
+                out.append(k)
+        return out
+
+    def _halves(self, key: str) -> list[str] | None:
+        for n in range(3, len(key) - 2):
+            if key[:n] in self._postings and singular(key[n:]) in self._postings:
+                return [key[:n], singular(key[n:])]
+        return None
+
+    # -- precise: the parser ---------------------------------------------------------------------
+
+    def resolve(self, keys: list[str], suggest: bool = True) -> Resolution:
+        """Which product these words name, preferring a question to a wrong product in the cart.
+
+        Accepted: entries containing every recognised word typed, whose main noun (last word of
+        the name outside brackets) was typed. An exact name or alias wins outright; otherwise the
+        entries naming the most of their words form the answer (several = ambiguous). With
+        `suggest`, a miss also lists close products (may scan the whole catalog: ~5 ms at 10k).
+        """
+        keys = self._glue([k for k in keys if k not in STOP_WORDS])
+        fixed = [self.correct(k) for k in keys]
+        known = [c for c in fixed if c]
+        extras = len(keys) - len(known)
+        # unknown words may qualify a complete name ("red apples") but not follow it ("apple pie")
+        tolerate = extras and fixed[-1] is not None
+        if not known:
+            return Resolution(suggestions=self.suggest(keys) if suggest else [])
+        qset = set(known)
+        ids = set.intersection(*sorted((self._postings[k] for k in qset), key=len))
+        scored: list[tuple[float, Entry]] = []
+        modifier_only: list[Entry] = []
+        for i in sorted(ids):
+            e = self.entries[i]
+            matched = qset & e.content
+            if not matched:
+                continue
+            complete = matched == e.content
+            if extras and not (tolerate and complete and extras <= len(matched)):
+                continue
+            if e.head in qset:
+                scored.append((len(matched) / len(e.content) + (not extras and complete), e))
+            elif not extras:
+                modifier_only.append(e)
+        exact = _skus(e for s, e in scored if s >= 2)
+        if exact:
+            return Resolution(exact, exact=True)
+        if scored:
+            best = max(s for s, _ in scored)
+            return Resolution(_skus(e for s, e in sorted(scored, key=lambda x: -x[0]) if s >= best - 0.2))
+        others = _skus(modifier_only)
+        if len(others) > 1:
+            return Resolution(others)
+        return Resolution(suggestions=others or (self.suggest(keys) if suggest else []))
+
+    def exact(self, phrase_keys: tuple[str, ...]) -> list[str]:
+        """Skus whose name or alias is exactly these words (used for phrases kept whole)."""
+        return _skus(self.entries[i] for i in self._by_keys.get(phrase_keys, ()))
+
+    def suggest(self, keys: list[str], limit: int = 3) -> list[str]:
+        return [sku for sku, _ in self.search(" ".join(keys), limit=limit)]
+
+    # -- recall: suggestions and the Gemini prompt ------------------------------------------------
+
+    def search(self, phrase: str, limit: int = 5) -> list[tuple[str, float]]:
+        """Products whose names look like `phrase`, best first, as (sku, score 0..100).
+
+        Candidates come from the word index (each comma/"and" part searched on its own, results
+        interleaved); only when no word is known is the whole catalog scanned once, by plain
+        similarity of the whole phrase (partial scorers there suggest "cucumber" for "beer").
+        """
+        parts = [p for p in re.split(r"[,;\n]|\band\b|&", phrase.lower()) if p.strip()] or [phrase]
+        ranked = [self._search_part(p, limit) for p in parts]
+        out: dict[str, float] = {}
+        for rank in range(limit):
+            for hits in ranked:
+                if rank < len(hits) and hits[rank][0] not in out:
+                    out[hits[rank][0]] = hits[rank][1]
+        return list(out.items())[:limit]
+
+    def _search_part(self, phrase: str, limit: int) -> list[tuple[str, float]]:
+        keys = self._glue([k for k in keys_of(phrase) if k not in STOP_WORDS])
+        if not keys:
+            return []
+        fixed = [self.correct(k) for k in keys]
+        query = " ".join(f or k for f, k in zip(fixed, keys))
+        ids = set().union(*(self._postings[f] for f in fixed if f))
+        if ids:
+            choices = {i: self._texts[i] for i in ids}
+            hits = process.extract(query, choices, scorer=fuzz.WRatio, score_cutoff=50, limit=limit * 8)
+        else:
+            hits = process.extract(query, self._texts, scorer=fuzz.ratio, score_cutoff=75, limit=limit * 8)
+        best: dict[str, float] = {}
+        for _, score, i in hits:
+            sku = self.entries[i].sku
+            best[sku] = max(best.get(sku, 0), score)
+        return sorted(best.items(), key=lambda x: -x[1])[:limit]
+
+
+def _skus(entries) -> list[str]:
+    return list(dict.fromkeys(e.sku for e in entries))

@@ -1,0 +1,288 @@
+"""The offline understanding backend: keywords for intents, the catalog's own words for items.
+
+No network and no model, so it answers in about a millisecond and is what the conversation falls
+back on whenever Gemini is absent or failing. When unsure it asks (Ambiguous) or refuses (Invalid,
+Unknown) rather than guess: a wrong product in a cart costs more than one more question.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.catalog import Catalog
+
+from . import intents
+from .intents import ADD_WORDS, FILLERS, REMOVE_MARKERS, SEPARATORS, SET_MARKERS
+from .matching import CatalogIndex, Resolution, Token, show, singular, tokenize
+from .numbers import NUMBER_WORDS, UNIT_WORDS, Amount, product_quantity, read_amount
+from .types import Ambiguous, Invalid, ItemRequest, NluContext, NluResult, Unknown
+
+NO_ITEM_STATES = frozenset({"verify", "register"})  # lines there are names, addresses and codes
+MAX_CANDIDATES = 5
+_SPECIAL = {singular(w) for w in FILLERS | SEPARATORS | ADD_WORDS | NUMBER_WORDS | set(UNIT_WORDS)}
+_SPECIAL |= {w for m in REMOVE_MARKERS + SET_MARKERS for w in m}
+
+
+@dataclass
+class _Segment:
+    """One item as typed: an optional action word, an optional amount, and product words."""
+
+    action: str | None = None
+    adds: bool = False
+    amount: Amount | None = None
+    unit_token: Token | None = None
+    runs: list[list[Token]] = field(default_factory=lambda: [[]])
+    literals: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (as typed, name keys)
+    tokens: list[Token] = field(default_factory=list)
+
+    @property
+    def has_words(self) -> bool:
+        return bool(self.literals) or any(self.runs)
+
+    def word(self, tok: Token, literal: tuple[str, ...] | None = None) -> None:
+        if literal:
+            self.literals.append((tok.text, literal))
+            self.runs.append([])
+        else:
+            self.runs[-1].append(tok)
+
+    def gap(self) -> None:
+        if self.runs[-1]:
+            self.runs.append([])
+
+    @property
+    def text(self) -> str:
+        return show(self.tokens)
+
+
+class OfflineParser:
+    """Understands a customer's line against one catalog; build once per catalog snapshot."""
+
+    def __init__(self, catalog: Catalog, max_quantity: int = 50):
+        self.catalog = catalog
+        self.max_quantity = max_quantity
+        self.index = CatalogIndex(catalog)
+        # names and aliases holding words the parser would otherwise consume ("can of tomatoes")
+        self._kept: dict[str, list[tuple[str, ...]]] = {}
+        for e in self.index.entries:
+            if len(e.keys) > 1 and _SPECIAL & set(e.keys):
+                self._kept.setdefault(e.keys[0], []).append(e.keys)
+        for phrases in self._kept.values():
+            phrases.sort(key=len, reverse=True)
+
+    def understand(self, text: str, ctx: NluContext) -> NluResult:
+        line = intents.clean(text)
+        if not line:
+            return NluResult(intent="unknown")
+        if ctx.state == "verify" and ctx.step == "code" and (c := intents.code(text)):
+            return NluResult(intent="code", code=c)
+        if p := intents.phone(text):
+            return NluResult(intent="phone", phone=p)
+        if (n := intents.choice(line)) is not None:
+            return NluResult(intent="choice", choice=n)
+        if c := intents.code(text):  # six spaced digits outside the code step: just a number
+            return NluResult(intent="choice", choice=int(c))
+        if name := intents.command(line):
+            return NluResult(intent=name)
+        if intents.is_question(line):
+            return NluResult(intent="question")
+        typed = intents.without_greeting(text)
+        rest = intents.clean(typed)
+        found, insisted = NluResult(intent="unknown"), False
+        if ctx.state not in NO_ITEM_STATES:
+            found, insisted = self._items(typed, ctx)
+            if found.items or found.ambiguous or found.invalid:
+                found.intent = "add_items"
+                return found
+        if rest != line and rest and (name := intents.command(rest)):
+            return NluResult(intent=name)
+        if insisted or (found.unknown and ctx.state == "order"):  # "no kiwi": kiwi is missing, not "no"
+            return found
+        answer = intents.leading_answer(line)
+        if answer and ctx.state == "confirm":  # "yes, place the order"
+            return NluResult(intent=answer)
+        if intents.wants_to_order(line):
+            return NluResult(intent="order")
+        if answer:
+            return NluResult(intent=answer)
+        if rest != line:
+            return NluResult(intent="greeting")
+        return found
+
+    # -- items ---------------------------------------------------------------------------------
+
+    def items(self, line: str, ctx: NluContext) -> NluResult:
+        """Products, amounts and actions in `line`; intent left "unknown" for the caller to set."""
+        return self._items(line, ctx)[0]
+
+    def _items(self, line: str, ctx: NluContext) -> tuple[NluResult, bool]:
+        """The items, and whether an unknown name came with a number or an action word."""
+        max_q = ctx.max_quantity or self.max_quantity
+        result, insisted = NluResult(intent="unknown"), False
+        action, carried_amount = "add", False
+        for seg in self._segments(self._keep_phrases(tokenize(line))):
+            if not seg.has_words and not seg.unit_token:
+                continue
+            if seg.action:
+                action = seg.action
+            elif seg.adds or action == "add" or (seg.amount is not None and seg.amount.explicit and not carried_amount):
+                action = "add"
+            carried_amount = seg.amount is not None and seg.amount.explicit
+            before = len(result.unknown)
+            self._resolve_segment(seg, action, max_q, result, report=ctx.state == "order")
+            insisted |= len(result.unknown) > before and (carried_amount or seg.action is not None)
+        return result, insisted
+
+    def _keep_phrases(self, tokens: list[Token]) -> list[tuple[Token, tuple[str, ...] | None]]:
+        """Merge typed names that hold parser words ("half and half", "all-purpose flour")."""
+        out, i = [], 0
+        while i < len(tokens):
+            for phrase in self._kept.get(tokens[i].key, ()):
+                end = _phrase_end(tokens, i, phrase)
+                if end:
+                    merged = show(tokens[i:end])
+                    out.append((Token(merged, merged.lower(), " ".join(phrase), tokens[i].spaced), phrase))
+                    i = end
+                    break
+            else:
+                out.append((tokens[i], None))
+                i += 1
+        return out
+
+    def _segments(self, toks: list[tuple[Token, tuple[str, ...] | None]]) -> list[_Segment]:
+        """Split a line into items at commas, "and", action words, and a new amount after a name."""
+        lows = [t.low if lit is None else "\0" for t, lit in toks]
+        segs, cur, i = [], _Segment(), 0
+
+        def close() -> _Segment:
+            if cur.has_words or cur.amount is not None or cur.action:
+                segs.append(cur)
+            return _Segment()
+
+        while i < len(toks):
+            tok, lit = toks[i]
+            low = lows[i]
+            if lit is not None:
+                cur.word(tok, lit)
+                cur.tokens.append(tok)
+                i += 1
+                continue
+            if low in SEPARATORS or low in ADD_WORDS:
+                cur = close()
+                cur.adds = low in ADD_WORDS
+                i += 1
+                continue
+            marker = intents.action_at(lows, i)
+            if marker:
+                words, action = marker
+                if cur.has_words or cur.amount is not None:
+                    cur = close()
+                cur.action = action
+                cur.tokens.extend(t for t, _ in toks[i:i + len(words)])
+                i += len(words)
+                continue
+            amount, j = read_amount(lows, i)
+            if amount is not None:
+                if cur.amount is not None or (cur.has_words and self._words_follow(lows, j)):
+                    cur = close()
+                cur.amount = amount
+                unit_at = next((k for k in range(j - 1, i - 1, -1) if lows[k] in UNIT_WORDS), None)
+                cur.unit_token = toks[unit_at][0] if unit_at is not None else None
+                cur.tokens.extend(t for t, _ in toks[i:j])
+                cur.gap()
+                i = j
+                continue
+            cur.tokens.append(tok)
+            if low == "-" and not tok.spaced and i + 1 < len(toks) and not toks[i + 1][0].spaced:
+                i += 1  # "full-fat": one name
+                continue
+            if low in FILLERS or not tok.is_word:
+                cur.gap()
+            else:
+                cur.word(tok)
+            i += 1
+        close()
+        return segs
+
+    @staticmethod
+    def _words_follow(lows: list[str], j: int) -> bool:
+        for low in lows[j:]:
+            if low in SEPARATORS or low in ADD_WORDS:
+                return False
+            if low == "\0" or (low not in FILLERS and low[:1].isalpha()):
+                return True
+        return False
+
+    def _resolve_segment(self, seg: _Segment, action: str, max_q: float, result: NluResult, report: bool) -> None:
+        found = [(text, Resolution(self.index.exact(keys), exact=True)) for text, keys in seg.literals]
+        missed: list[list[Token]] = []
+        for run in filter(None, seg.runs):
+            res = self.index.resolve([t.key for t in run], suggest=False)
+            pieces = self._split(run) if not res.skus and len(run) > 1 else []
+            if res.skus:
+                found.append((show(run), res))
+            elif pieces:
+                found.extend(pieces)
+            else:
+                missed.append(run)
+        found = [f for f in found if f[1].skus]
+        if not found and seg.unit_token is not None:  # "a loaf": the unit word is a name
+            res = self.index.resolve([seg.unit_token.key], suggest=False)
+            if res.exact:
+                found.append((seg.unit_token.text, res))
+        for n, (text, res) in enumerate(found):
+            amount = seg.amount if n == 0 else None
+            self._add(result, seg.text or text, text, res.skus, amount, action, max_q)
+        if found or not missed:
+            return
+        suggestions = [s for run in missed for s in self.index.resolve([t.key for t in run]).suggestions]
+        suggestions = list(dict.fromkeys(suggestions))[:MAX_CANDIDATES]
+        if report or suggestions or seg.amount is not None or seg.action:
+            result.unknown.append(Unknown(" ".join(show(run) for run in missed), suggestions))
+
+    def _split(self, run: list[Token]) -> list[tuple[str, Resolution]]:
+        """Names typed without separators ("apples bananas"): accepted only if every piece is exact."""
+        pieces, start = [], 0
+        while start < len(run) and len(run) <= 6:
+            for end in range(len(run), start, -1):
+                res = self.index.resolve([t.key for t in run[start:end]], suggest=False)
+                if res.exact and len(res.skus) == 1:
+                    pieces.append((show(run[start:end]), res))
+                    start = end
+                    break
+            else:
+                return []
+        return pieces
+
+    def _add(self, result: NluResult, seg_text: str, name_text: str, skus: list[str], amount: Amount | None,
+             action: str, max_q: float) -> None:
+        """One item, a refusal, or a question. Candidates the amount does not fit are dropped
+        ("a jar of pepper" leaves the jar), so an Ambiguous always carries a usable quantity."""
+        checked = [(p, *product_quantity(amount, p, action, max_q)) for p in map(self.catalog.get, skus) if p]
+        fine = [(p, q) for p, q, problem in checked if problem is None]
+        if not fine:
+            if checked:
+                product, quantity, problem = checked[0]
+                sku = product.sku if len(checked) == 1 else None
+                result.invalid.append(Invalid(seg_text, problem, sku, quantity))
+            return
+        product, quantity = fine[0]
+        act = "remove" if action == "set" and quantity == 0 else action
+        if len(fine) == 1:
+            result.items.append(ItemRequest(product.sku, quantity, product.unit, act))
+        else:
+            skus = [p.sku for p, _ in fine][:MAX_CANDIDATES]
+            result.ambiguous.append(Ambiguous(name_text, skus, quantity, product.unit, act))
+
+
+def _phrase_end(tokens: list[Token], i: int, phrase: tuple[str, ...]) -> int | None:
+    """Where `phrase` ends if its words start at tokens[i] (hyphens between them allowed)."""
+    n = 0
+    for j in range(i, len(tokens)):
+        if tokens[j].key == "-" and n:
+            continue
+        if tokens[j].key != phrase[n]:
+            return None
+        n += 1
+        if n == len(phrase):
+            return j + 1
+    return None
