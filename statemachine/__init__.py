@@ -8,10 +8,10 @@ from .effects import (CancelOrder, Count, Effect, EraseCustomer, LinkIdentity, L
                       SaveCustomer, SendCode)
 from .machine import STATES, TRANSITIONS
 from .model import SCHEMA_VERSION, Conversation, Deps, Limits, Outcome, Turn
-from .replies import Reply
+from .replies import Reply, combine
 
 __all__ = [
-    "advance", "resolve", "idle_reset", "remember", "Conversation", "Turn", "Deps", "Limits", "Outcome", "Reply",
+    "advance", "resolve", "idle_reset", "remember", "Conversation", "Turn", "Deps", "Limits", "Outcome", "Reply", "combine",
     "STATES", "TRANSITIONS", "SCHEMA_VERSION", "Effect", "SendCode", "LockVerification", "LinkIdentity",
     "SaveCustomer", "PlaceOrder", "CancelOrder", "EraseCustomer", "Count",
 ]

@@ -44,6 +44,8 @@ def identified(conv, turn, phone: str, greeting: bool = False) -> None:
     """The phone is proven: continue as that customer, known or new."""
     if conv.phone != phone:
         conv.do(LinkIdentity(turn.identity, phone))
+        if not conv.cart:  # continue the cart this customer left on another channel
+            conv.cart = [dict(line) for line in turn.deps.saved_cart(phone)]
     conv.phone = phone
     customer = turn.deps.find_customer(phone)
     if customer:

@@ -85,7 +85,7 @@ class Deps:
     normalize_phone: Callable[[str], str | None] = lambda raw: raw if raw.startswith("+") else None
     new_code: Callable[[], str] = lambda: "000000"
     new_salt: Callable[[], str] = lambda: "salt"
-    suggest: Callable[[int], list[Any]] = lambda n: []  # a few in-stock products to suggest
+    saved_cart: Callable[[str], list[dict]] = lambda phone: []  # the cart this phone left on another channel
 
 
 @dataclass

@@ -101,6 +101,10 @@ def wrong_unit(name: str, unit: str) -> str:
         f"{name} is sold by the piece. How many would you like?"
 
 
+def vague_amount(text: str) -> str:
+    return f"I couldn't tell how much you meant by \"{text}\". Please give a number, like \"2 packs\" or \"1 kg\"."
+
+
 def which_one(text: str, options: list[str]) -> str:
     return f"Which {text} did you mean?\n" + numbered(options) + "\nReply with the number."
 

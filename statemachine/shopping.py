@@ -74,9 +74,12 @@ def add_requested_items(conv, turn, quiet: bool = False) -> None:
         if bad.reason in ("zero", "negative"):
             notes.append(prompts.zero_quantity(name))
         elif bad.reason == "too_large":
-            notes.append(prompts.too_many(name, format_quantity(turn.limits.max_quantity, product.unit if product else "each")))
+            unit = product.unit if product else "each"
+            notes.append(prompts.too_many(name, format_quantity(turn.limits.max_quantity, unit)))
+        elif product and bad.quantity is not None:  # "2 litres of apples"
+            notes.append(prompts.wrong_unit(name, product.unit))
         else:
-            notes.append(prompts.wrong_unit(name, product.unit if product else "each"))
+            notes.append(prompts.vague_amount(bad.text))
     for unknown in nlu.unknown:
         names = [p.name for p in (catalog.get(s) for s in unknown.suggestions[:3]) if p is not None]
         notes.append(prompts.unknown_product(unknown.text, names))
@@ -114,9 +117,11 @@ def _clarified(conv, turn) -> bool:
     sku = None
     if nlu.choice is not None and 1 <= nlu.choice <= len(candidates):
         sku = candidates[nlu.choice - 1]
-    else:
-        named = [i.sku for i in nlu.items if i.sku in candidates]
-        sku = named[0] if len(named) == 1 and len(nlu.items) == 1 else None
+    else:  # "skim", "the oat one": whatever the words point at, among the products offered
+        named = {i.sku for i in nlu.items} | {s for u in nlu.unknown for s in u.suggestions} \
+            | {s for a in nlu.ambiguous for s in a.candidates}
+        offered = [s for s in candidates if s in named]
+        sku = offered[0] if len(offered) == 1 and len(nlu.items) <= 1 else None
     conv.step, conv.pending = None, {}
     if sku is None:
         return False

@@ -11,6 +11,7 @@ import threading
 import time
 
 from rq import SimpleWorker
+from rq.timeouts import TimerDeathPenalty
 
 from bot import queues
 
@@ -44,7 +45,10 @@ def run_worker(rt, *, burst: bool = False, with_scheduler: bool = True, name: st
 
 
 class ThreadWorker(SimpleWorker):
-    """An RQ worker that can run in a thread: signal handlers belong to the main thread only."""
+    """An RQ worker that can run in a thread: signals belong to the main thread, so job timeouts use
+    RQ's timer-based death penalty and no signal handlers are installed."""
+
+    death_penalty_class = TimerDeathPenalty
 
     def _install_signal_handlers(self):
         pass

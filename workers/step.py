@@ -71,6 +71,7 @@ class ConversationStep:
             verification_lock=lambda phone: lock_seconds(rt.redis, phone),
             normalize_phone=lambda raw: phones.normalize(raw, rt.settings.DEFAULT_REGION),
             new_code=lambda: f"{secrets.randbelow(10 ** 6):06d}", new_salt=lambda: secrets.token_hex(8),
+            saved_cart=lambda phone: (self.load(f"phone:{phone}") or sm.Conversation()).cart,
         )
 
     def load(self, conv_key: str) -> sm.Conversation | None:
@@ -116,6 +117,7 @@ class ConversationStep:
             follow = sm.resolve(conv, turn, effect, result)
             replies += follow.replies
             self.effects.apply(follow.effects, turn, applied)
+        replies = sm.combine(replies)
         sm.remember(conv, msg.text, replies)
 
         if not applied.erased:
@@ -151,8 +153,6 @@ class ConversationStep:
 
     def _commit(self, identity, token, raw, msg, conv, conv_key, replies, applied: Applied) -> Commit:
         target = self._target_key(conv, msg)
-        if target != conv_key and not applied.erased:
-            self._adopt_cart(conv, target)
         outbound = list(applied.outbound)
         reply_json = ""
         if msg.channel in SYNC_CHANNELS:
@@ -173,9 +173,3 @@ class ConversationStep:
             link_phone=applied.link_phone, outbound=tuple(encode(m.to_dict()) for m in outbound),
             counters=counters, lock_key=conv_key,
         )
-
-    def _adopt_cart(self, conv, target: str) -> None:
-        """Verified mid-conversation: if the phone's own conversation had a cart, keep it."""
-        other = self.load(target)
-        if other and other.cart and not conv.cart:
-            conv.cart = other.cart

@@ -37,12 +37,25 @@ def _prompt_texts() -> dict[str, str]:
     return texts
 
 
+def _cases(fn) -> list[dict]:
+    """The keyword arguments of each case of a (possibly parametrized) test."""
+    cases = [{}]
+    for mark in getattr(fn, "pytestmark", []):
+        if mark.name == "parametrize":
+            names = [n.strip() for n in mark.args[0].split(",")]
+            rows = [v if len(names) > 1 else (v,) for v in mark.args[1]]
+            cases = [{**c, **dict(zip(names, row))} for c in cases for row in rows]
+    return cases
+
+
 def test_every_prompt_is_said_by_some_test():
     conversation.SEEN_REPLIES.clear()
     for name, fn in vars(test_statemachine).items():
         if name.startswith("test_") and inspect.isfunction(fn):
-            params = inspect.signature(fn).parameters
-            fn(**({"world": conversation.sample_world()} if "world" in params else {}))
+            for kwargs in _cases(fn):
+                if "world" in inspect.signature(fn).parameters:
+                    kwargs["world"] = conversation.sample_world()
+                fn(**kwargs)
     said = "\n".join(conversation.SEEN_REPLIES)
     missing = [name for name, text in _prompt_texts().items()
                if not all(fragment in said for fragment in _fragments(text))]

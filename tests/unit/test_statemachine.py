@@ -190,6 +190,23 @@ def test_ambiguous_item_asks_which_one_and_takes_the_number(world):
     assert chat.conv.cart == [{"sku": "MILK-SKIM", "quantity": 2}]
 
 
+@pytest.mark.parametrize("answer, sku", [("skim", "MILK-SKIM"), ("the skim one", "MILK-SKIM"), ("oat milk", "MILK-OAT"),
+                                          ("whole milk", "MILK-WHOLE"), ("4", "MILK-LACTOSE-FREE")])
+def test_ambiguity_answered_by_name(world, answer, sku):
+    chat = registered(world)
+    chat.say("1")
+    chat.say("milk")
+    chat.say(answer)
+    assert chat.conv.cart == [{"sku": sku, "quantity": 1}] and chat.conv.step is None
+
+
+def test_vague_amount_asks_for_a_number(world):
+    chat = registered(world)
+    chat.say("1")
+    out = chat.say("a few apples")
+    assert "Please give a number" in out and chat.conv.cart == []
+
+
 def test_ambiguity_answered_with_something_else_is_dropped(world):
     chat = registered(world)
     chat.say("1")

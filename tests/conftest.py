@@ -1,0 +1,143 @@
+"""Fixtures, from the inside out: settings -> runtime (fakeredis + mongomock) -> app -> client,
+and for integration: a real redis-server, a MongoDB wire server, real worker processes."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import fakeredis
+import mongomock
+import pytest
+
+from bot.config import load_settings
+from bot.runtime import build
+from bot.store import Store
+from channels.base import CollectingSender
+from channels.outbox import DevOutboxSender
+
+ROOT = Path(__file__).resolve().parent.parent
+API_TOKEN = "test-api-token-0123456789"
+OPERATOR_TOKEN = "test-operator-token-0123456789"
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture
+def settings():
+    return load_settings({}, API_TOKEN=API_TOKEN, OPERATOR_TOKEN=OPERATOR_TOKEN)
+
+
+@pytest.fixture
+def fake_redis():
+    return fakeredis.FakeRedis(server=fakeredis.FakeServer())
+
+
+@pytest.fixture
+def store():
+    return Store(mongomock.MongoClient()["orderline_test"])
+
+
+@pytest.fixture
+def senders(fake_redis):
+    return {"sms": DevOutboxSender(fake_redis), "telegram": CollectingSender("telegram"),
+            "whatsapp": CollectingSender("whatsapp")}
+
+
+@pytest.fixture
+def rt(settings, fake_redis, store, senders):
+    """The embedded runtime with the sample catalog: unit and adapter tests run on this."""
+    return build(settings, redis=fake_redis, store=store, senders=senders, load_sample=True)
+
+
+@pytest.fixture
+def app(rt):
+    from bot.app import create_app
+
+    return create_app(rt.settings, runtime=rt)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def pipeline(rt):
+    from tests.support.pipeline import Pipeline
+
+    return Pipeline(rt)
+
+
+# -- integration: real redis-server, shared MongoDB (wire server), real worker processes ---------
+
+@pytest.fixture(scope="session")
+def redis_server():
+    from tests.support.redis_server import RedisServer
+
+    server = RedisServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def mongo_server():
+    from tests.support.mongo_wire import MongoWireServer
+
+    server = MongoWireServer().start()
+    yield server
+    server.stop()
+
+
+def live_env(redis_server, mongo_server, **extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "TELEGRAM_", "GEMINI_"))}
+    env.update(REDIS_URL=redis_server.url, MONGO_URI=mongo_server.uri, MONGO_DB="orderline_it",
+               API_TOKEN=API_TOKEN, OPERATOR_TOKEN=OPERATOR_TOKEN, PYTHONPATH=str(ROOT), **extra)
+    return env
+
+
+class WorkerProcesses:
+    """Real `python -m tests.support.worker_proc` processes against the shared services."""
+
+    def __init__(self, env: dict, count: int, scheduler_on_first: bool = True):
+        self.env, self.count, self.scheduler_on_first = env, count, scheduler_on_first
+        self.procs: list[subprocess.Popen] = []
+        ARTIFACTS.mkdir(exist_ok=True)
+
+    def start_one(self, i: int) -> subprocess.Popen:
+        env = dict(self.env, TEST_WORKER_NAME=f"it-worker-{os.getpid()}-{i}-{time.time_ns()}",
+                   TEST_WORKER_SCHEDULER="1" if (i == 0 and self.scheduler_on_first) else "0")
+        log = open(ARTIFACTS / f"worker-{i}.log", "ab")
+        proc = subprocess.Popen([sys.executable, "-m", "tests.support.worker_proc"], cwd=ROOT, env=env,
+                                stdout=log, stderr=subprocess.STDOUT)
+        return proc
+
+    def start(self) -> "WorkerProcesses":
+        self.procs = [self.start_one(i) for i in range(self.count)]
+        return self
+
+    def stop(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+@pytest.fixture(scope="session")
+def live(redis_server, mongo_server):
+    """A production-shaped stack: this process serves HTTP; two worker processes do the work."""
+    from bot.app import create_app
+    from tests.support.live import Live
+
+    env = live_env(redis_server, mongo_server)
+    settings = load_settings(env)
+    rt = build(settings, load_sample=True)
+    workers = WorkerProcesses(env, count=2).start()
+    app = create_app(settings, runtime=rt)
+    yield Live(rt=rt, client=app.test_client(), workers=workers, env=env)
+    workers.stop()
