@@ -89,9 +89,13 @@ def _global_word(conv: Conversation, turn: Turn) -> bool:
         identify.greet(conv, turn)
         return True
     if intent == "menu":
+        if state == "greeting":
+            if conv.registered and turn.contact in (None, conv.phone):  # back after an idle timeout
+                conv.say(prompts.welcome_back(conv.name))
+                conv.known_customer()
+                return True
+            return False  # first contact: greeting identifies them first
         if not conv.registered:
-            if state == "greeting":
-                return False
             conv.say(prompts.SET_UP_FIRST)
             return False if state == "verify" else _reprompt_register(conv)
         conv.to_menu()

@@ -8,9 +8,11 @@ _runtime = None
 _step = None
 
 
-def bind(runtime) -> None:
+def bind(runtime, step=None) -> None:
+    """Make `runtime` (and optionally a prepared step) the process's; a no-op if already bound."""
     global _runtime, _step
-    _runtime, _step = runtime, None
+    if runtime is not _runtime or step is not None:
+        _runtime, _step = runtime, step
 
 
 def runtime():

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
+import socket
 import time
 from dataclasses import dataclass
 
@@ -24,6 +26,7 @@ from bot.phones import mask
 from .effects import Applied, EffectRunner, lock_seconds
 
 log = logging.getLogger("orderline.worker")
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 DONE, BUSY, LOST = "done", "busy", "lost"
 
@@ -138,7 +141,8 @@ class ConversationStep:
         understood = nlu.to_dict()
         entities = {k: understood[k] for k in ("items", "unknown", "ambiguous", "invalid") if understood[k]}
         rows = [{"_id": base + ":in", **common, "direction": "in", "text": msg.text, "intent": nlu.intent,
-                 "entities": entities, "state": state_before, "at": msg.received_at, "message_id": msg.message_id}]
+                 "entities": entities, "state": state_before, "at": msg.received_at, "message_id": msg.message_id,
+                 "processed_at": now, "processed_by": WORKER_ID}]
         rows += [{"_id": f"{base}:out:{i}", **common, "direction": "out", "text": r.text, "intent": None,
                   "entities": {}, "state": conv.state, "at": now, "message_id": msg.message_id}
                  for i, r in enumerate(replies)]

@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 
 from bot.config import load_settings
 from bot.logs import configure
 from bot.runtime import build
 from channels.outbox import DevOutboxSender
+from workers import context
 from workers.run import run_worker
+from workers.step import ConversationStep
 
 SENT = "ol:test:sent"
 
@@ -29,6 +32,19 @@ class RedisListSender:
         self.redis.rpush(SENT, json.dumps(message.to_dict()))
 
 
+class SlowStep:
+    """Wraps the real step with a delay a test can set (ol:test:step_delay), to observe parallelism."""
+
+    def __init__(self, step, redis):
+        self.step, self.redis = step, redis
+
+    def process(self, identity, raw, token):
+        delay = self.redis.get("ol:test:step_delay")
+        if delay:
+            time.sleep(float(delay))
+        return self.step.process(identity, raw, token)
+
+
 def main() -> int:
     settings = load_settings()
     configure(os.environ.get("TEST_WORKER_LOG_LEVEL", "WARNING"))
@@ -36,6 +52,7 @@ def main() -> int:
     rt.senders = {"sms": DevOutboxSender(rt.redis)}
     for channel in ("telegram", "whatsapp", "test"):
         rt.senders[channel] = RedisListSender(rt.redis, channel)
+    context.bind(rt, step=SlowStep(ConversationStep(rt), rt.redis))
     return 0 if run_worker(rt, with_scheduler=os.environ.get("TEST_WORKER_SCHEDULER", "1") == "1",
                            name=os.environ.get("TEST_WORKER_NAME")) else 1
 

@@ -457,6 +457,15 @@ def test_idle_reset_keeps_identity_and_cart(world):
     assert "Welcome back, Ana Lima!" in out and chat.state == "order" and "Large eggs" in out
 
 
+def test_menu_as_the_first_word_after_an_idle_timeout(world):
+    chat = registered(world)
+    chat.say("a dozen eggs")
+    sm.idle_reset(chat.conv, chat.now + 3600, keep_cart=True)
+    out = chat.say("menu")
+    assert out.startswith("Welcome back, Ana Lima!") and "1. Place an order" in out and chat.state == "menu"
+    assert chat.conv.cart == [{"sku": "EGGS", "quantity": 12}]
+
+
 def test_idle_reset_can_drop_the_cart(world):
     chat = registered(world)
     chat.say("a dozen eggs")

@@ -1,0 +1,21 @@
+"""Every conversation scenario in tests/conversations/*.yaml, through the whole pipeline:
+HTTP -> ingress -> real Redis -> two real worker processes -> store -> reply."""
+import pytest
+
+from tests.support import scenarios
+
+pytestmark = pytest.mark.integration
+
+ALL = scenarios.load_all()
+
+
+def test_the_required_scenarios_exist():
+    names = {s["_file"] for s in ALL}
+    assert {"new_customer_full_order.yaml", "returning_customer_order.yaml", "out_of_stock.yaml",
+            "ambiguous_item.yaml", "removal.yaml", "cancel_order.yaml", "delete_my_data.yaml",
+            "idle_timeout.yaml", "verification_lockout.yaml", "other_customers_phone.yaml"} <= names
+
+
+@pytest.mark.parametrize("scenario", ALL, ids=[s["_file"].removesuffix(".yaml") for s in ALL])
+def test_scenario(live, scenario):
+    scenarios.run(live, scenario)

@@ -1,0 +1,64 @@
+"""The production-shaped stack a session of integration tests shares (see conftest.live)."""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+
+from bot import keys
+from tests.conftest import API_TOKEN
+
+AUTH = {"Authorization": f"Bearer {API_TOKEN}", "Content-Type": "application/json"}
+
+
+@dataclass
+class Live:
+    rt: object
+    client: object
+    workers: object
+    env: dict
+
+    @staticmethod
+    def unique(prefix: str = "u") -> str:
+        return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+    def chat(self, user: str, text: str, phone: str | None = None, message_id: str | None = None) -> dict:
+        body = {"user_id": user, "message": text}
+        if phone:
+            body["phone"] = phone
+        if message_id:
+            body["message_id"] = message_id
+        res = self.client.post("/api/chat", data=json.dumps(body), headers=AUTH)
+        data = res.get_json()
+        if res.status_code == 202:
+            data = self.poll(data["message_id"], user)
+        elif res.status_code != 200:
+            raise AssertionError(f"/api/chat answered {res.status_code}: {data}")
+        return data
+
+    def poll(self, message_id: str, user: str, timeout: float = 20) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            res = self.client.get(f"/api/chat/{message_id}?user_id={user}", headers=AUTH)
+            if res.status_code == 200:
+                return res.get_json()
+            time.sleep(0.05)
+        raise AssertionError(f"no reply for {message_id} within {timeout}s")
+
+    def last_code(self, phone: str, timeout: float = 10) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for raw in self.rt.redis.lrange(keys.DEV_OUTBOX, 0, 100):
+                entry = json.loads(raw)
+                if entry["to"] == phone:
+                    return entry["text"].split("code is ")[1][:6]
+            time.sleep(0.05)
+        raise AssertionError(f"no code sent to {phone}")
+
+    def set_step_delay(self, seconds: float) -> None:
+        """Make every worker's conversation step take at least this long (to observe parallelism)."""
+        if seconds:
+            self.rt.redis.set("ol:test:step_delay", seconds)
+        else:
+            self.rt.redis.delete("ol:test:step_delay")

@@ -1,0 +1,173 @@
+"""Conversation scenarios as data: tests/conversations/*.yaml, run through the real pipeline.
+
+A scenario names its customers (each gets a fresh phone and user id), then lists steps:
+
+    - as: ana                 # who speaks (default: the first customer)
+      say: "2 kg of apples"   # placeholders: {phone}, {phone:bob}, {code} (last code texted to the
+                              #   number being verified), {code:wrong}
+      expect:
+        state: order
+        reply: ["Added 2 kg"]         # substrings that must appear in the reply
+        reply_not: ["Bob"]            # substrings that must not
+        cart: {APPLE: 2}              # the conversation's cart afterwards
+        order: {status: confirmed, lines: {APPLE: 2}}   # the customer's newest order; total = catalog
+        orders: 1                     # how many orders the customer has
+        orders_anonymised: true       # the orders checked earlier are kept without personal data
+        customer: present | absent | {name: ...}
+        history: 0                    # stored message rows for the customer's phone
+    - age: 1900                # make the speaker's conversation idle for this many seconds
+    - as: bob
+      setup: registered        # shortcut: bob registers (hi, name, address) without assertions
+
+`run(driver, scenario)` works with any driver that can chat, read the store and the codes.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import re
+from pathlib import Path
+
+import yaml
+
+from bot import keys
+
+HERE = Path(__file__).resolve().parent.parent / "conversations"
+_numbers = itertools.count(random.randrange(0, 9000, 100))
+
+
+def load_all() -> list[dict]:
+    out = []
+    for path in sorted(HERE.glob("*.yaml")):
+        doc = yaml.safe_load(path.read_text())
+        doc["_file"] = path.name
+        out.append(doc)
+    return out
+
+
+def fresh_phone() -> str:
+    return f"+1415555{next(_numbers) % 10000:04d}"
+
+
+class Customer:
+    def __init__(self, name: str, spec: dict, unique):
+        self.name = name
+        self.user = unique(name)
+        self.phone = fresh_phone()
+        self.vouched = spec.get("vouched", True)  # does the channel vouch for the phone?
+        self.display = spec.get("name", name.title())
+        self.verifying: str | None = None  # a phone this customer typed and must prove
+        self.order_ids: set[str] = set()  # orders seen by `order` checks (for `orders_anonymised`)
+
+
+def run(live, scenario: dict) -> None:
+    customers = {name: Customer(name, spec or {}, live.unique)
+                 for name, spec in (scenario.get("customers") or {"ana": {}}).items()}
+    first = next(iter(customers))
+    for n, step in enumerate(scenario["steps"], 1):
+        who = customers[step.get("as", first)]
+        where = f"{scenario['_file']} step {n} ({step.get('say', step.get('setup', step.get('age')))!r})"
+        if "setup" in step:
+            _setup(live, who, step["setup"])
+            continue
+        if "age" in step:
+            _age(live, who, step["age"])
+            continue
+        text = _fill(live, step["say"], who, customers)
+        reply = live.chat(who.user, text, who.phone if who.vouched else None)
+        phone_typed = re.fullmatch(r"\+\d{8,15}", text.replace(" ", ""))
+        if phone_typed:
+            who.verifying = phone_typed.group(0)
+        _check(live, who, reply, step.get("expect") or {}, where)
+
+
+def _fill(live, text: str, who: Customer, customers: dict) -> str:
+    def sub(m):
+        key, _, arg = m.group(1).partition(":")
+        if key == "phone":
+            return customers[arg].phone if arg else who.phone
+        if key == "code":
+            real = live.last_code(who.verifying)
+            return real if not arg else f"{(int(real) + 1) % 10 ** 6:06d}"  # {code:wrong}
+        raise KeyError(m.group(0))
+    return re.sub(r"\{(\w+(?::\w+)?)\}", sub, str(text))
+
+
+def _setup(live, who: Customer, what: str) -> None:
+    assert what == "registered", what
+    for line in ("hi", who.display, "1 Test Street, Springfield"):
+        live.chat(who.user, line, who.phone)
+
+
+def _age(live, who: Customer, seconds: float) -> None:
+    for key in (keys.conversation(f"phone:{who.phone}"), keys.conversation(f"id:api:{who.user}")):
+        raw = live.rt.redis.get(key)
+        if raw:
+            doc = json.loads(raw)
+            doc["updated_at"] -= seconds
+            live.rt.redis.set(key, json.dumps(doc), keepttl=True)
+
+
+def _conversation(live, who: Customer) -> dict | None:
+    for key in (keys.conversation(f"phone:{who.phone}"), keys.conversation(f"id:api:{who.user}")):
+        raw = live.rt.redis.get(key)
+        if raw:
+            return json.loads(raw)
+    return None
+
+
+def _check(live, who: Customer, reply: dict, expect: dict, where: str) -> None:
+    said = "\n".join(reply.get("replies", []))
+    if "state" in expect:
+        assert reply["state"] == expect["state"], f"{where}: state {reply['state']!r}\n{said}"
+    for part in expect.get("reply", []):
+        assert part in said, f"{where}: {part!r} not in reply:\n{said}"
+    for part in expect.get("reply_not", []):
+        assert _fill_static(part, who) not in said, f"{where}: {part!r} must not be in reply:\n{said}"
+    store = live.rt.store
+    if "cart" in expect:
+        conv = _conversation(live, who) or {"cart": []}
+        cart = {line["sku"]: line["quantity"] for line in conv["cart"]}
+        assert cart == (expect["cart"] or {}), f"{where}: cart {cart}"
+    if "orders" in expect:
+        assert store.orders.count({"phone": who.phone, "status": {"$ne": "failed"}}) == expect["orders"], where
+    if "order" in expect:
+        _check_order(store, who, expect["order"], where)
+    if "customer" in expect:
+        doc = store.customers.find_by_phone(who.phone)
+        want = expect["customer"]
+        if want == "absent":
+            assert doc is None, f"{where}: customer still stored"
+        elif want == "present":
+            assert doc is not None, f"{where}: customer missing"
+        else:
+            assert doc and all(doc.get(k) == v for k, v in want.items()), f"{where}: customer {doc}"
+    if "history" in expect:
+        count = store.messages.count({"$or": [{"phone": who.phone}, {"identity": f"api:{who.user}"}]})
+        assert count == expect["history"], f"{where}: {count} history rows"
+    if expect.get("orders_anonymised"):
+        assert who.order_ids, f"{where}: no order was checked earlier"
+        for order_id in who.order_ids:
+            order = store.orders.get(order_id)
+            assert order and order["anonymised"] and order["phone"] is None and order["customer_name"] is None \
+                and order["address"] is None, f"{where}: order {order}"
+
+
+def _fill_static(text: str, who: Customer) -> str:
+    return text.replace("{phone}", who.phone)
+
+
+def _check_order(store, who: Customer, want: dict, where: str) -> None:
+    orders = store.orders.find({"phone": who.phone, "status": {"$ne": "failed"}}, limit=1)
+    assert orders, f"{where}: no order for the customer"
+    order = orders[0]
+    who.order_ids.add(order["_id"])
+    if "status" in want:
+        assert order["status"] == want["status"], f"{where}: status {order['status']}"
+    if "lines" in want:
+        got = {line["sku"]: line["quantity"] for line in order["lines"]}
+        assert got == want["lines"], f"{where}: lines {got}"
+    prices = store.products.by_skus(line["sku"] for line in order["lines"])
+    expected_total = sum(round(line["quantity"] * prices[line["sku"]].price_cents) for line in order["lines"])
+    assert order["total_cents"] == expected_total, f"{where}: total {order['total_cents']} != {expected_total}"
