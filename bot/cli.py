@@ -106,17 +106,24 @@ Orderline is running on {mode}.
     return 0
 
 
-def _print_outbox(rt, prefix: str = "[SMS to {to}] ") -> None:
+def _outbox_since(rt, seen: int) -> tuple[list[dict], int]:
+    """SMS the embedded default 'sent' since `seen` entries (oldest first), and the new count."""
+    from . import keys
+
+    total = rt.redis.llen(keys.DEV_OUTBOX)
+    fresh = rt.redis.lrange(keys.DEV_OUTBOX, 0, total - seen - 1) if total > seen else []
+    return [json.loads(raw) for raw in reversed(fresh)], total
+
+
+def _print_outbox(rt) -> None:
     """Show the embedded default's SMS (one-time codes) on the console as they are 'sent'."""
     from . import keys
 
     seen = rt.redis.llen(keys.DEV_OUTBOX)
     while True:
-        total = rt.redis.llen(keys.DEV_OUTBOX)
-        for raw in reversed(rt.redis.lrange(keys.DEV_OUTBOX, 0, total - seen - 1) if total > seen else []):
-            entry = json.loads(raw)
-            print(prefix.format(to=entry["to"]) + entry["text"], flush=True)
-        seen = total
+        entries, seen = _outbox_since(rt, seen)
+        for entry in entries:
+            print(f"[SMS to {entry['to']}] {entry['text']}", flush=True)
         time.sleep(0.3)
 
 
@@ -126,10 +133,13 @@ def cmd_chat(settings, args) -> int:
 
     from .runtime import build
 
+    from workers.outbound import pending
+
+    from . import keys
+
     rt = build(settings)
     worker = InProcessWorker(rt).start() if settings.embedded else None
-    if settings.embedded:
-        threading.Thread(target=_print_outbox, args=(rt, "  (SMS to {to}: "), daemon=True).start()
+    seen = rt.redis.llen(keys.DEV_OUTBOX)
     user = args.user or "console-" + uuid.uuid4().hex[:8]
     print("Orderline chat. Type your messages; Ctrl-D or /quit to leave.\n")
     try:
@@ -151,6 +161,13 @@ def cmd_chat(settings, args) -> int:
                 continue
             for r in reply["replies"]:
                 print("bot> " + r["text"].replace("\n", "\n     "))
+            if settings.embedded:  # show a code 'texted' by this turn, once it has been handed over
+                deadline = time.monotonic() + 2
+                while pending(rt.redis) and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                entries, seen = _outbox_since(rt, seen)
+                for entry in entries:
+                    print(f"     (SMS to {entry['to']}: {entry['text']})")
     finally:
         if worker:
             worker.stop()

@@ -1,0 +1,47 @@
+"""Settings are checked once, at start, with messages that name the setting."""
+import pytest
+
+from bot.config import SettingsError, load_settings
+
+PROD = {"REDIS_URL": "redis://r:6379/0", "MONGO_URI": "mongodb://m:27017", "API_TOKEN": "a" * 20,
+        "OPERATOR_TOKEN": "o" * 20}
+
+
+def test_embedded_default_needs_nothing_and_invents_dev_tokens():
+    s = load_settings({})
+    assert s.embedded and s.API_TOKEN.startswith("dev-") and s.OPERATOR_TOKEN.startswith("op-")
+    assert s.API_TOKEN != s.OPERATOR_TOKEN
+
+
+def test_production_settings_load():
+    s = load_settings(PROD)
+    assert not s.embedded and s.IDLE_TIMEOUT_MINUTES == 30 and s.CURRENCY == "USD"
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"REDIS_URL": "redis://r"}, "set both REDIS_URL and MONGO_URI"),
+    ({**PROD, "MONGO_URI": "postgres://x"}, "MONGO_URI must be a mongodb/mongodb+srv URL"),
+    ({**PROD, "API_TOKEN": "short"}, "API_TOKEN must be set to a secret of at least 16 characters"),
+    ({**PROD, "PORT": "eighty"}, "PORT: Input should be a valid integer"),
+    ({**PROD, "CURRENCY": "dollars"}, "CURRENCY must be an ISO 4217 code"),
+    ({**PROD, "TELEGRAM_BOT_TOKEN": "1:abc"}, "TELEGRAM_WEBHOOK_SECRET is required"),
+    ({**PROD, "TELEGRAM_BOT_TOKEN": "1:abc", "TELEGRAM_WEBHOOK_SECRET": "has space"}, "TELEGRAM_WEBHOOK_SECRET may hold only"),
+    ({**PROD, "TWILIO_ACCOUNT_SID": "AC1"}, "TWILIO_AUTH_TOKEN is required"),
+    ({**PROD, "TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t"}, "PUBLIC_BASE_URL is required"),
+    ({**PROD, "TWILIO_SMS_FROM": "555-1234"}, "TWILIO_SMS_FROM must be an E.164 number"),
+    ({**PROD, "IDLE_TIMEOUT_MINUTES": "0"}, "IDLE_TIMEOUT_MINUTES: Input should be greater than or equal to 1"),
+    ({**PROD, "GEMINI_API_URL": "ftp://x"}, "GEMINI_API_URL must be a http/https URL"),
+])
+def test_bad_settings_are_named(env, message):
+    with pytest.raises(SettingsError) as err:
+        load_settings(env)
+    assert message in str(err.value)
+
+
+def test_empty_values_count_as_unset():
+    assert load_settings({"REDIS_URL": "", "MONGO_URI": ""}).embedded
+
+
+def test_whatsapp_sender_gets_its_prefix():
+    s = load_settings({**PROD, "TWILIO_WHATSAPP_FROM": "+14155550000"})
+    assert s.TWILIO_WHATSAPP_FROM == "whatsapp:+14155550000"
