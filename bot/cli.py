@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--state", default="order")
     lc = sub.add_parser("load-catalog", help="import products from CSV or JSON, upserting by sku")
     lc.add_argument("file")
+    lc.add_argument("--replace", action="store_true", help="also remove products that are not in FILE")
     args = parser.parse_args(argv)
 
     try:
@@ -210,8 +211,10 @@ def cmd_load_catalog(settings, args) -> int:
     store = connect(settings)
     store.ensure_indexes()
     inserted, updated = store.products.upsert_many(products)
+    removed = store.products.delete_except(p.sku for p in products) if args.replace else 0
     connect_redis(settings).incr(keys.CATALOG_VERSION)
-    print(f"imported {len(products)} products from {args.file}: {inserted} new, {updated} updated")
+    print(f"imported {len(products)} products from {args.file}: {inserted} new, {updated} updated"
+          + (f", {removed} removed" if args.replace else ""))
     if settings.embedded:
         print("(embedded default: this store lives only in this process; set MONGO_URI to import for real)")
     return 0

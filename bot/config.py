@@ -59,6 +59,7 @@ class Settings(BaseModel):
     GEMINI_API_URL: str | None = None
     GEMINI_TIMEOUT_SECONDS: float = Field(default=4.0, gt=0, le=30)
 
+    SAMPLE_CATALOG: bool = True  # an empty products collection gets the sample catalog at start
     CURRENCY: str = "USD"
     SHOP_NAME: str = "Orderline Grocery"
     DEFAULT_REGION: str = "US"  # how a typed number without "+" is read

@@ -90,13 +90,13 @@ class Runtime:
 
 def build(settings: Settings, *, redis=None, store: Store | None = None, senders: dict | None = None,
           load_sample: bool | None = None) -> Runtime:
-    """Connect everything for one process. The embedded default also loads the sample catalog."""
+    """Connect everything for one process; an empty catalog gets the sample one (SAMPLE_CATALOG)."""
     from .nlu import build_understander
 
     redis = redis if redis is not None else connect_redis(settings)
     store = store if store is not None else connect(settings)
     store.ensure_indexes()
-    if load_sample if load_sample is not None else settings.embedded:
+    if load_sample if load_sample is not None else settings.SAMPLE_CATALOG:
         load_sample_catalog_once(store, redis)
     rt = Runtime(settings=settings, redis=redis, store=store)
     rt.senders = dict(senders) if senders is not None else default_senders(settings, redis)

@@ -47,6 +47,10 @@ class Products:
                 updated += 1
         return inserted, updated
 
+    def delete_except(self, skus) -> int:
+        """Remove every product whose sku is not in `skus` (a shop replacing its whole catalog)."""
+        return self.col.delete_many({"sku": {"$nin": list(skus)}}).deleted_count
+
     def take(self, sku: str, quantity: float, marker: str) -> bool:
         """Remove `quantity` from stock for `marker`, once; False if there isn't enough."""
         res = self.col.update_one(

@@ -53,3 +53,10 @@ def test_console_chat_goes_through_the_queue_and_shows_the_texted_code():
     assert res.returncode == 0, res.stderr
     assert "To find your account" in res.stdout and "I've sent a 6-digit code" in res.stdout
     assert "(SMS to +14155552671: Orderline Grocery: your code is" in res.stdout
+
+
+def test_replace_removes_products_missing_from_the_file(store):
+    from bot.catalog import Product
+
+    store.products.upsert_many([Product("A", "Apple", "each", 10, 1), Product("B", "Bean", "each", 10, 1)])
+    assert store.products.delete_except(["A"]) == 1 and [p.sku for p in store.products.all()] == ["A"]
