@@ -2,11 +2,11 @@
 
 Prices and stock shown to customers come from here; placing an order re-reads them from the
 store, so a stale snapshot can at worst show a price a few seconds old, never charge it.
+Money formatting lives with the conversation (statemachine/money.py).
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 
 UNITS = ("each", "kg", "g", "l", "ml", "pack", "dozen", "bunch", "loaf", "bag", "bottle", "jar", "can", "box")
 WEIGHED_UNITS = ("kg", "l")  # units sold in fractions (0.5 kg); every other unit is counted
@@ -39,25 +39,6 @@ class Product:
             stock=int(doc.get("stock", 0)), aliases=tuple(doc.get("aliases") or ()),
             category=doc.get("category", ""), description=doc.get("description", ""),
         )
-
-
-def line_total_cents(quantity: float, price_cents: int) -> int:
-    """Money for one cart line, rounded half-up to the cent (0.5 kg x 299 = 150)."""
-    return int((Decimal(str(quantity)) * price_cents).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def format_money(cents: int, currency: str = "USD") -> str:
-    symbol = {"USD": "$", "EUR": "€", "GBP": "£", "INR": "₹", "AUD": "A$", "CAD": "C$"}.get(currency)
-    amount = f"{abs(cents) // 100:,}.{abs(cents) % 100:02d}"
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {currency}"
-
-
-def format_quantity(quantity: float, unit: str) -> str:
-    q = int(quantity) if float(quantity).is_integer() else round(quantity, 3)
-    if unit == "each":
-        return f"{q}"
-    return f"{q} {unit}"
 
 
 @dataclass
