@@ -7,6 +7,7 @@ from flask import Flask, current_app, jsonify
 from werkzeug.exceptions import HTTPException
 
 from .config import Settings, load_settings
+from .errors import TransientError
 
 log = logging.getLogger("orderline.web")
 
@@ -40,6 +41,11 @@ def create_app(settings: Settings | None = None, runtime=None) -> Flask:
         if exc.code == 401:
             response.headers["WWW-Authenticate"] = "Bearer"
         return response
+
+    @app.errorhandler(TransientError)
+    def unavailable(exc: TransientError):
+        log.warning("temporarily unavailable: %s", exc)  # the sender (Telegram, Twilio) will retry
+        return jsonify(error="temporarily unavailable, retry later"), 503
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

@@ -76,6 +76,7 @@ class Settings(BaseModel):
     CHAT_WAIT_SECONDS: float = Field(default=5.0, gt=0, le=25)
     MAX_BODY_BYTES: int = Field(default=64 * 1024, ge=1024)
     DEDUPE_TTL_SECONDS: int = Field(default=48 * 3600, ge=24 * 3600)
+    CLAIM_LEASE_SECONDS: float = Field(default=30.0, ge=0.5, le=600)  # a dead worker's message waits this long
     RETENTION_DAYS: int = Field(default=30, ge=1)
     LOG_LEVEL: str = "INFO"
 

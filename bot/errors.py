@@ -39,3 +39,7 @@ class RecipientUnreachable(PermanentSendError):
 
 class StoreUnavailable(TransientError):
     """MongoDB could not be reached or timed out."""
+
+
+class QueueUnavailable(TransientError):
+    """Redis could not be reached: nothing was accepted, the sender should retry."""

@@ -10,7 +10,10 @@ import time
 
 from channels.base import SYNC_CHANNELS, InboundMessage
 
+from redis.exceptions import ConnectionError as RedisConnectionError, TimeoutError as RedisTimeoutError
+
 from . import keys, queues
+from .errors import QueueUnavailable
 from .mailbox import Mailboxes, encode
 from .phones import mask
 
@@ -25,14 +28,20 @@ class Ingress:
 
     def accept(self, message: InboundMessage) -> bool:
         """Store the message in its sender's mailbox; False if this message id was seen before."""
-        status = self.mailboxes.accept(message.channel, message.message_id, message.identity,
-                                       encode(message.to_dict()), self.dedupe_ttl)
+        try:
+            status = self.mailboxes.accept(message.channel, message.message_id, message.identity,
+                                           encode(message.to_dict()), self.dedupe_ttl)
+        except (RedisConnectionError, RedisTimeoutError) as exc:
+            raise QueueUnavailable(f"Redis unavailable: {type(exc).__name__}") from exc
         if status == 0:
             log.info("duplicate delivery dropped channel=%s message=%s", message.channel, message.message_id)
             return False
         log.info("accepted channel=%s message=%s from=%s", message.channel, message.message_id, mask(message.address))
         if status == 2:
-            queues.kick_messages(self.redis, already_claimed=True)
+            try:
+                queues.kick_messages(self.redis, already_claimed=True)
+            except (RedisConnectionError, RedisTimeoutError):  # accepted; the maintenance sweep kicks later
+                log.warning("accepted but could not queue a drain job message=%s", message.message_id)
         return True
 
     def wait_reply(self, message_id: str, timeout: float) -> dict | None:

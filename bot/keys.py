@@ -63,4 +63,4 @@ def attempts(channel: str, message_id: str) -> str:
     return f"{P}attempts:{channel}:{message_id}"
 
 
-SWEEP_SCHEDULED = P + "sweep:scheduled"
+SWEEP_LOCK = P + "sweep:lock"  # held by the process sweeping this interval

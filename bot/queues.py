@@ -27,7 +27,7 @@ def kick_messages(redis, already_claimed: bool = False) -> None:
                                        failure_ttl=7 * 86400)
 
 
-def kick_outbound(redis) -> None:
-    if redis.set(keys.KICK_OUTBOUND, "1", nx=True, ex=KICK_TTL):
+def kick_outbound(redis, force: bool = False) -> None:
+    if redis.set(keys.KICK_OUTBOUND, "1", nx=True, ex=KICK_TTL) or force:
         queue(redis, OUTBOUND).enqueue("workers.outbound.deliver", job_timeout=120, result_ttl=0,
                                        failure_ttl=7 * 86400)

@@ -103,7 +103,7 @@ def build(settings: Settings, *, redis=None, store: Store | None = None, senders
     rt.nlu = build_understander(settings, rt)
     rt.catalog = CatalogCache(store, redis, on_change=getattr(rt.nlu, "use_catalog", None))
     rt.ingress = Ingress(redis, settings.DEDUPE_TTL_SECONDS)
-    rt.mailboxes = Mailboxes(redis)
+    rt.mailboxes = Mailboxes(redis, lease_ms=int(settings.CLAIM_LEASE_SECONDS * 1000))
     return rt
 
 

@@ -93,7 +93,8 @@ def mongo_server():
 def live_env(redis_server, mongo_server, **extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "TELEGRAM_", "GEMINI_"))}
     env.update(REDIS_URL=redis_server.url, MONGO_URI=mongo_server.uri, MONGO_DB="orderline_it",
-               API_TOKEN=API_TOKEN, OPERATOR_TOKEN=OPERATOR_TOKEN, PYTHONPATH=str(ROOT), **extra)
+               API_TOKEN=API_TOKEN, OPERATOR_TOKEN=OPERATOR_TOKEN, PYTHONPATH=str(ROOT))
+    env.update(extra)
     return env
 
 

@@ -6,9 +6,12 @@ fakeredis; our drain jobs are long-lived and batched, so forking buys nothing (L
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
+
+from redis.exceptions import ConnectionError as RedisConnectionError, TimeoutError as RedisTimeoutError
 
 from rq import SimpleWorker
 from rq.timeouts import TimerDeathPenalty
@@ -37,11 +40,23 @@ def catch_up(redis, mailboxes) -> None:
 def run_worker(rt, *, burst: bool = False, with_scheduler: bool = True, name: str | None = None) -> bool:
     """The production worker: blocks, handles SIGTERM by finishing the current job."""
     context.bind(rt)
-    catch_up(rt.redis, rt.mailboxes)
-    if with_scheduler:
-        maintenance.schedule(rt.redis)
-    worker = SimpleWorker(_queues(rt.redis), connection=rt.redis, name=name)
-    return worker.work(burst=burst, with_scheduler=with_scheduler, logging_level=rt.settings.LOG_LEVEL)
+    maintainer = maintenance.Maintainer(rt).start()
+    wait = 1.0
+    try:
+        for attempt in itertools.count():
+            try:
+                catch_up(rt.redis, rt.mailboxes)
+                worker = SimpleWorker(_queues(rt.redis), connection=rt.redis,
+                                      name=f"{name}-{attempt}" if name and attempt else name)
+                return worker.work(burst=burst, with_scheduler=with_scheduler, logging_level=rt.settings.LOG_LEVEL)
+            except (RedisConnectionError, RedisTimeoutError) as exc:
+                # RQ survives a lost connection while waiting for jobs, not during one (its heartbeat
+                # raises out of work()); start a fresh worker once Redis answers again.
+                log.error("lost Redis (%s); restarting the worker in %.0f s", type(exc).__name__, wait)
+                time.sleep(wait)
+                wait = min(wait * 2, 30.0)
+    finally:
+        maintainer.stop()
 
 
 class ThreadWorker(SimpleWorker):
@@ -60,15 +75,13 @@ class InProcessWorker:
     def __init__(self, rt, poll: float = 0.2):
         self.rt, self.poll = rt, poll
         self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
 
     def start(self) -> "InProcessWorker":
         context.bind(self.rt)
         catch_up(self.rt.redis, self.rt.mailboxes)
-        self._threads = [threading.Thread(target=self._work, name="orderline-worker", daemon=True),
-                         threading.Thread(target=self._maintain, name="orderline-maintenance", daemon=True)]
-        for t in self._threads:
-            t.start()
+        self._thread = threading.Thread(target=self._work, name="orderline-worker", daemon=True)
+        self._thread.start()
+        self._maintainer = maintenance.Maintainer(self.rt).start()
         return self
 
     def _work(self) -> None:
@@ -80,17 +93,10 @@ class InProcessWorker:
                 log.exception("in-process worker crashed; restarting")
             self._stop.wait(self.poll)
 
-    def _maintain(self) -> None:
-        while not self._stop.wait(maintenance.SWEEP_EVERY):
-            try:
-                maintenance.sweep_once(self.rt)
-            except Exception:
-                log.exception("maintenance sweep failed")
-
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
-        for t in self._threads:
-            t.join(timeout)
+        self._maintainer.stop(timeout)
+        self._thread.join(timeout)
 
 
 def wait_idle(rt, timeout: float = 10.0) -> bool:

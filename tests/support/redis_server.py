@@ -46,11 +46,20 @@ class RedisServer:
         self.stop()
         raise RuntimeError(f"redis-server did not start on port {self.port}")
 
-    def stop(self) -> None:
+    def _halt(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
                 self.proc.wait(5)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+
+    def restart(self, down_for: float = 0.5) -> None:
+        """Stop and start again on the same port and data directory (what persisted comes back)."""
+        self._halt()
+        time.sleep(down_for)
+        self.start()
+
+    def stop(self) -> None:
+        self._halt()
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -1,0 +1,134 @@
+"""The fault suite's own stack: a redis-server with the shipped persistence settings (AOF), the
+session's MongoDB wire server, worker processes with fault hooks (tests/faults/worker.py)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+from bot import keys
+from bot.app import create_app
+from bot.config import load_settings
+from bot.runtime import build
+from channels.base import InboundMessage
+from tests.conftest import ARTIFACTS, ROOT, live_env
+
+AOF = ("--appendonly", "yes", "--appendfsync", "always")
+
+
+class Workers:
+    def __init__(self, env):
+        self.env, self.procs = env, []
+        ARTIFACTS.mkdir(exist_ok=True)
+
+    def start(self, n: int = 1) -> list[subprocess.Popen]:
+        started = []
+        for _ in range(n):
+            log = open(ARTIFACTS / "fault-workers.log", "ab")
+            env = dict(self.env, TEST_WORKER_NAME=f"fault-{uuid.uuid4().hex[:8]}")
+            proc = subprocess.Popen([sys.executable, "-m", "tests.faults.worker"], cwd=ROOT, env=env,
+                                    stdout=log, stderr=subprocess.STDOUT)
+            self.procs.append(proc)
+            started.append(proc)
+        return started
+
+    def kill(self, pid: int) -> None:
+        os.kill(pid, 9)
+        for p in self.procs:
+            if p.pid == pid:
+                p.wait(10)
+
+    def stop(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        self.procs = []
+
+
+class Stack:
+    """Send messages as channels would, and read what happened."""
+
+    def __init__(self, rt, client, workers, redis_server):
+        self.rt, self.client, self.workers, self.redis_server = rt, client, workers, redis_server
+
+    def send(self, text, *, address, channel="whatsapp", message_id=None) -> str:
+        message_id = message_id or uuid.uuid4().hex
+        self.rt.ingress.accept(InboundMessage(channel=channel, message_id=message_id, address=address, text=text,
+                                              contact=address if channel in ("whatsapp", "sms") else None))
+        return message_id
+
+    def sent(self) -> list[dict]:
+        return [json.loads(x) for x in self.rt.redis.lrange("ol:test:sent", 0, -1)]
+
+    def sent_for(self, message_id: str) -> list[dict]:
+        return [m for m in self.sent() if m["reply_id"].split(":")[1] == message_id]
+
+    def wait(self, predicate, timeout=30, what="condition"):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.05)
+        raise AssertionError(f"timed out waiting for {what}")
+
+    def idle(self, timeout=60) -> None:
+        """Every mailbox drained and every reply handed to its sender."""
+        from bot import queues
+        from workers.outbound import pending
+
+        try:
+            self.wait(lambda: self.rt.mailboxes.pending_count() == 0 and pending(self.rt.redis) == 0, timeout, "idle")
+        except AssertionError:
+            r = self.rt.redis
+            ready = r.zrange(keys.READY, 0, -1, withscores=True)
+            raise AssertionError(
+                f"not idle after {timeout}s: ready={ready[:5]} (now={time.time()*1000:.0f}) "
+                f"claims={[r.pttl(keys.claim(m.decode())) for m, _ in ready[:5]]} "
+                f"mbox={[r.llen(keys.mailbox(m.decode())) for m, _ in ready[:5]]} outbound={pending(r)} "
+                f"queues={[queues.queue(r, q).count for q in (queues.MESSAGES, queues.OUTBOUND)]} "
+                f"kick={r.get(keys.KICK_MESSAGES)} workers_alive={[p.poll() is None for p in self.workers.procs]} "
+                f"stream_groups={r.xinfo_groups(keys.OUTBOUND) if r.exists(keys.OUTBOUND) else None}") from None
+
+    def set(self, key, value=None):
+        if value is None:
+            self.rt.redis.delete(key)
+        else:
+            self.rt.redis.set(key, value)
+
+
+@pytest.fixture(scope="module")
+def fault_stack(mongo_server):
+    from tests.support.redis_server import RedisServer
+
+    redis_server = RedisServer(extra_args=AOF).start()
+    env = live_env(redis_server, mongo_server, CLAIM_LEASE_SECONDS="1", MONGO_DB=f"faults_{uuid.uuid4().hex[:6]}",
+                   FAULT_MAX_TRANSIENT_ATTEMPTS="4")
+    settings = load_settings(env)
+    rt = build(settings, load_sample=True)
+    workers = Workers(env)
+    workers.start(2)
+    stack = Stack(rt, create_app(settings, runtime=rt).test_client(), workers, redis_server)
+    yield stack
+    workers.stop()
+    redis_server.stop()
+
+
+def register(stack, phone: str) -> None:
+    for line in ("hi", "Fay Fault", "9 Test Lane, Springfield"):
+        stack.send(line, address=phone)
+    stack.idle()
+
+
+def keys_of_conversation(phone):
+    return keys.conversation(f"phone:{phone}")
