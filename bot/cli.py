@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"orderline: {exc}", file=sys.stderr)
         return 2
-    configure("WARNING" if args.command in ("chat", "parse", "load-catalog") else settings.LOG_LEVEL)
+    configure("WARNING" if args.command in ("chat", "parse", "load-catalog") else settings.LOG_LEVEL, settings.LOG_FORMAT)
     return COMMANDS[args.command](settings, args)
 
 

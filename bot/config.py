@@ -79,6 +79,7 @@ class Settings(BaseModel):
     CLAIM_LEASE_SECONDS: float = Field(default=30.0, ge=0.5, le=600)  # a dead worker's message waits this long
     RETENTION_DAYS: int = Field(default=30, ge=1)
     LOG_LEVEL: str = "INFO"
+    LOG_FORMAT: str = Field(default="text", pattern="^(text|json)$")
 
     @field_validator("REDIS_URL")
     @classmethod

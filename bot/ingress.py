@@ -12,7 +12,7 @@ from channels.base import SYNC_CHANNELS, InboundMessage
 
 from redis.exceptions import ConnectionError as RedisConnectionError, TimeoutError as RedisTimeoutError
 
-from . import keys, queues
+from . import keys, logs, queues
 from .errors import QueueUnavailable
 from .mailbox import Mailboxes, encode
 from .phones import mask
@@ -28,20 +28,24 @@ class Ingress:
 
     def accept(self, message: InboundMessage) -> bool:
         """Store the message in its sender's mailbox; False if this message id was seen before."""
+        with logs.about(message.message_id):
+            return self._accept(message)
+
+    def _accept(self, message: InboundMessage) -> bool:
         try:
             status = self.mailboxes.accept(message.channel, message.message_id, message.identity,
                                            encode(message.to_dict()), self.dedupe_ttl)
         except (RedisConnectionError, RedisTimeoutError) as exc:
             raise QueueUnavailable(f"Redis unavailable: {type(exc).__name__}") from exc
         if status == 0:
-            log.info("duplicate delivery dropped channel=%s message=%s", message.channel, message.message_id)
+            log.info("duplicate delivery dropped channel=%s", message.channel)
             return False
-        log.info("accepted channel=%s message=%s from=%s", message.channel, message.message_id, mask(message.address))
+        log.info("accepted channel=%s from=%s", message.channel, mask(message.address))
         if status == 2:
             try:
                 queues.kick_messages(self.redis, already_claimed=True)
             except (RedisConnectionError, RedisTimeoutError):  # accepted; the maintenance sweep kicks later
-                log.warning("accepted but could not queue a drain job message=%s", message.message_id)
+                log.warning("accepted but could not queue a drain job")
         return True
 
     def wait_reply(self, message_id: str, timeout: float) -> dict | None:

@@ -4,5 +4,5 @@ from .config import load_settings
 from .logs import configure
 
 settings = load_settings()
-configure(settings.LOG_LEVEL)
+configure(settings.LOG_LEVEL, settings.LOG_FORMAT)
 app = create_app(settings)

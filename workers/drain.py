@@ -11,7 +11,7 @@ import logging
 import time
 import uuid
 
-from bot import keys, queues
+from bot import keys, logs, queues
 from bot.errors import TransientError
 from bot.phones import mask
 
@@ -87,16 +87,20 @@ class Drainer:
 
     def _failed(self, identity, head, token, exc, max_attempts) -> tuple[str, int]:
         msg = json.loads(head)
+        with logs.about(msg["message_id"]):
+            return self._retry_or_park(identity, head, token, exc, max_attempts, msg)
+
+    def _retry_or_park(self, identity, head, token, exc, max_attempts, msg) -> tuple[str, int]:
         counter = keys.attempts(msg["channel"], msg["message_id"])
         attempts = int(self.rt.redis.incr(counter))
         self.rt.redis.expire(counter, 86400)
         reason = f"{type(exc).__name__}: {exc}"[:300]
         if attempts < max_attempts:
             delay = min(30_000, 500 * 2 ** (attempts - 1))
-            log.warning("retrying in %d ms (attempt %d) message=%s: %s", delay, attempts, msg["message_id"], reason)
+            log.warning("retrying in %d ms (attempt %d): %s", delay, attempts, reason)
             return "retry", delay
         if self.rt.mailboxes.park(identity, token, head, reason) == 1:
-            log.error("parked message=%s after %d attempts: %s", msg["message_id"], attempts, reason)
+            log.error("parked after %d attempts: %s", attempts, reason)
             self._apologise(msg)
         return "parked", 0
 

@@ -14,7 +14,7 @@ import time
 
 from redis.exceptions import ResponseError
 
-from bot import keys, queues
+from bot import keys, logs, queues
 from bot.errors import PermanentSendError, TransientSendError
 from bot.mailbox import encode, now_ms
 from bot.phones import mask
@@ -83,6 +83,10 @@ class Delivery:
     def _send(self, entry_id, fields) -> int:
         raw = fields.get(b"m") or fields.get("m")
         message = OutboundMessage.from_dict(json.loads(raw))
+        with logs.about(message.reply_id.split(":")[1] if message.reply_id.count(":") >= 2 else message.reply_id):
+            return self._send_one(entry_id, message)
+
+    def _send_one(self, entry_id, message: OutboundMessage) -> int:
         sender = self.rt.sender(message.channel)
         ok = 0
         try:
@@ -91,6 +95,7 @@ class Delivery:
             sender.send(message)
             ok = 1
             self.redis.hincrby(keys.STATS, f"sent:{message.channel}", 1)
+            log.info("sent channel=%s to=%s", message.channel, mask(message.address))
         except TransientSendError as exc:
             self._retry(message, exc)
         except PermanentSendError as exc:

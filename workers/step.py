@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import statemachine as sm
 from channels.base import InboundMessage, OutboundMessage, SYNC_CHANNELS
 
-from bot import keys, phones
+from bot import keys, logs, phones
 from bot.mailbox import Commit, encode
 from bot.nlu.types import NluContext
 from bot.phones import mask
@@ -90,6 +90,11 @@ class ConversationStep:
     def process(self, identity: str, raw: str, token: str) -> StepResult:
         rt = self.rt
         msg = InboundMessage.from_dict(json.loads(raw))
+        with logs.about(msg.message_id):
+            return self._locked(identity, raw, token, msg)
+
+    def _locked(self, identity, raw, token, msg) -> StepResult:
+        rt = self.rt
         conv_key = conversation_key(rt.redis, msg)
         if not rt.mailboxes.lock_conversation(conv_key, token):
             return StepResult(BUSY)  # the same customer is mid-turn on another channel
@@ -128,11 +133,10 @@ class ConversationStep:
         commit = self._commit(identity, token, raw, msg, conv, conv_key, replies, applied)
         status = rt.mailboxes.commit(commit)
         if status != 1:
-            log.warning("commit refused (%s) identity=%s message=%s", "claim lost" if status == 0 else "head moved",
-                        mask(identity), msg.message_id)
+            log.warning("commit refused (%s) identity=%s", "claim lost" if status == 0 else "head moved", mask(identity))
             return StepResult(LOST)
-        log.info("processed channel=%s message=%s state=%s->%s replies=%d ms=%.1f", msg.channel, msg.message_id,
-                 state_before, conv.state, len(replies), (time.time() - now) * 1000)
+        log.info("processed channel=%s state=%s->%s replies=%d ms=%.1f", msg.channel, state_before, conv.state,
+                 len(replies), (time.time() - now) * 1000)
         return StepResult(DONE, len(commit.outbound))
 
     def _record(self, msg, conv, nlu, replies, conv_key, state_before, now) -> None:
