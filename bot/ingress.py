@@ -9,12 +9,14 @@ import logging
 import time
 
 from channels.base import SYNC_CHANNELS, InboundMessage
+from statemachine.handoff import CONTROL_KINDS
 
 from . import keys, queues
 from .mailbox import Mailboxes, encode
 from .phones import mask
 
 log = logging.getLogger("orderline.ingress")
+OPERATOR = "operator"  # the counters' name for control messages from the shop's side
 
 
 class Ingress:
@@ -25,8 +27,10 @@ class Ingress:
 
     def accept(self, message: InboundMessage) -> bool:
         """Store the message in its sender's mailbox; False if this message id was seen before."""
+        # the shop's own control messages (an operator's reply, a hand-back) are not customer messages
+        counted_as = OPERATOR if message.kind in CONTROL_KINDS else None
         status = self.mailboxes.accept(message.channel, message.message_id, message.identity,
-                                       encode(message.to_dict()), self.dedupe_ttl)
+                                       encode(message.to_dict()), self.dedupe_ttl, counted_as=counted_as)
         if status == 0:
             log.info("duplicate delivery dropped channel=%s message=%s", message.channel, message.message_id)
             return False

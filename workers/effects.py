@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from channels.base import OutboundMessage
 from statemachine import effects as fx
 
-from bot import keys
+from bot import handoff, keys
 from bot.phones import mask
 
 log = logging.getLogger("orderline.effects")
@@ -88,7 +88,7 @@ class EffectRunner:
         store = self.rt.store
         placement = store.orders.place(key=e.key, phone=e.phone, customer=store.customers.find_by_phone(e.phone),
                                        lines=e.lines, address=e.address, channel=e.channel,
-                                       currency=self.rt.settings.CURRENCY)
+                                       currency=self.rt.settings.CURRENCY, identity=turn.identity)
         result = placement.to_result()
         if placement.ok:
             applied.counters[f"revenue_cents:{e.channel}"] += result["total_cents"]
@@ -108,6 +108,14 @@ class EffectRunner:
         applied.link_phone = "-"
         applied.counters["customers_erased"] += 1
 
+    def _RequestHandoff(self, e: fx.RequestHandoff, turn, applied: Applied):
+        handoff.wait(self.rt.redis, identity=e.identity, phone=e.phone, name=e.name, text=e.text, now=turn.now)
+        applied.counters["handoffs_requested"] += 1
+        log.info("conversation waits for a person channel=%s from=%s", turn.channel, mask(e.phone or e.identity))
+
+    def _EndHandoff(self, e: fx.EndHandoff, turn, applied: Applied):
+        handoff.done(self.rt.redis, handoff.key_for(e.phone, e.identity))
+
     def _Count(self, e: fx.Count, turn, applied: Applied):
         applied.counters[e.name] += 1
 
@@ -126,5 +134,9 @@ def erase_customer(rt, phone: str | None, identities=()) -> dict:
     redis_keys += [keys.conversation(f"id:{i}") for i in ids]
     if redis_keys:
         rt.redis.delete(*redis_keys)
+    conv_keys = [f"id:{i}" for i in ids] + ([f"phone:{phone}"] if phone else [])
+    handoff.done(rt.redis, *conv_keys)  # no operator waits on a customer who is gone
+    if ids:
+        rt.redis.delete(*[keys.notices(i) for i in ids])
     log.info("customer erased phone=%s identities=%d", mask(phone), len(ids))
     return {"customer": removed is not None, **counts}

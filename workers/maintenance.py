@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from bot import keys, queues
 
-from . import context
+from . import context, retention
 from .outbound import Delivery, kick_if_pending
 
 log = logging.getLogger("orderline.maintenance")
@@ -27,6 +27,7 @@ def sweep() -> dict:
     finally:
         rt.redis.delete(keys.SWEEP_SCHEDULED)
         schedule(rt.redis)
+        retention.schedule(rt.redis)  # a no-op while the next daily run is scheduled
 
 
 def sweep_once(rt) -> dict:
