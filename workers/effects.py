@@ -10,7 +10,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
-from channels.base import OutboundMessage
+from channels.base import SYNC_CHANNELS, OutboundMessage
 from statemachine import effects as fx
 
 from bot import handoff, keys
@@ -125,6 +125,9 @@ def erase_customer(rt, phone: str | None, identities=()) -> dict:
     store = rt.store
     removed = store.customers.delete(phone) if phone else None
     ids = set(identities) | set((removed or {}).get("identities", []))
+    # replies kept for synchronous callers (an hour) repeat what the customer was told: they go too
+    answered = {m["message_id"] for m in store.messages.for_customer(phone, ids, limit=0)
+                if m.get("channel") in SYNC_CHANNELS and m.get("message_id")}
     counts = {
         "messages": store.messages.erase(phone, ids),
         "orders_anonymised": store.orders.anonymise(phone) if phone else 0,
@@ -132,6 +135,7 @@ def erase_customer(rt, phone: str | None, identities=()) -> dict:
     }
     redis_keys = [keys.link(i) for i in ids] + ([keys.conversation(f"phone:{phone}")] if phone else [])
     redis_keys += [keys.conversation(f"id:{i}") for i in ids]
+    redis_keys += [k for m in answered for k in (keys.reply(m), keys.reply_ready(m))]
     if redis_keys:
         rt.redis.delete(*redis_keys)
     conv_keys = [f"id:{i}" for i in ids] + ([f"phone:{phone}"] if phone else [])

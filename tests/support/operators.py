@@ -30,6 +30,15 @@ class RefusingOnce:
         return [m.text for m in self.sent if address is None or m.address == address]
 
 
+def burst_senders(redis) -> dict:
+    """The senders `burst` expects: Telegram refuses the chat 'blocked-chat' once."""
+    from channels.base import CollectingSender
+    from channels.outbox import DevOutboxSender
+
+    return {"sms": DevOutboxSender(redis), "telegram": RefusingOnce("telegram", "blocked-chat"),
+            "whatsapp": CollectingSender("whatsapp")}
+
+
 def burst(pipeline) -> dict:
     """Conversations on api, console, whatsapp and telegram through the pipeline; returns what the test
     itself counted (messages it sent, replies it got back or saw delivered, orders it placed)."""

@@ -8,16 +8,13 @@ from rq import Queue
 
 from bot import stats
 from bot.runtime import build
-from channels.base import CollectingSender
-from channels.outbox import DevOutboxSender
 from tests.conftest import API_TOKEN
-from tests.support.operators import OP, RefusingOnce, burst, metric_values
+from tests.support.operators import OP, burst, burst_senders, metric_values
 
 
 @pytest.fixture
 def senders(fake_redis):
-    return {"sms": DevOutboxSender(fake_redis), "telegram": RefusingOnce("telegram", "blocked-chat"),
-            "whatsapp": CollectingSender("whatsapp")}
+    return burst_senders(fake_redis)
 
 
 @pytest.mark.parametrize("path", ["/stats", "/api/dashboard"])

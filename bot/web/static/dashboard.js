@@ -182,6 +182,7 @@
           el("button", { type: "button", class: "plain", "data-action": "handback",
             onclick: (e) => act(e.currentTarget, path + "/handback", {}) }, "Hand back to the bot")));
     }));
+    box.querySelectorAll("ol").forEach((ol) => { ol.scrollTop = ol.scrollHeight; }); // newest in view
   }
 
   function renderDeadLetters(items, waiting) {
