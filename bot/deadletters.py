@@ -48,7 +48,8 @@ def describe(raw: str | bytes) -> dict:
     payload = json.loads(entry["payload"])
     return {"id": entry_id(raw), "kind": entry["kind"], "reason": entry["reason"], "at": entry["at"],
             "channel": payload.get("channel"), "to": mask(payload.get("address")),
-            "text": (payload.get("text") or "")[:500], "message_id": payload.get("message_id") or payload.get("reply_id")}
+            "text": (payload.get("text") or "")[:500],
+            "message_id": payload.get("message_id") or payload.get("reply_id")}
 
 
 def recent(redis, limit: int = 100) -> list[dict]:

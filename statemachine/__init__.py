@@ -12,7 +12,8 @@ from .model import SCHEMA_VERSION, Conversation, Deps, Limits, Outcome, Turn
 from .replies import Reply, combine
 
 __all__ = [
-    "advance", "resolve", "idle_reset", "remember", "Conversation", "Turn", "Deps", "Limits", "Outcome", "Reply", "combine",
+    "advance", "resolve", "idle_reset", "remember", "Conversation", "Turn", "Deps", "Limits", "Outcome", "Reply",
+    "combine",
     "STATES", "TRANSITIONS", "SCHEMA_VERSION", "Effect", "SendCode", "LockVerification", "LinkIdentity",
     "SaveCustomer", "PlaceOrder", "CancelOrder", "EraseCustomer", "Count", "RequestHandoff", "EndHandoff",
     "CONTROL_KINDS", "OPERATOR_REPLY", "HANDBACK",

@@ -188,8 +188,8 @@ def help_text(state: str) -> str:
         "delete": "Right now I'm asking whether to delete your data.",
     }.get(state, "")
     return ("I'm the shop's ordering assistant. You can order by typing what you need, check an order's status, "
-            "cancel an order before it's on its way, delete your data, or talk to a person. Say 'menu' for options, 'cancel' to stop "
-            "what we're doing, or 'restart' to start over." + (f"\n{where}" if where else ""))
+            "cancel an order before it's on its way, delete your data, or talk to a person. Say 'menu' for options, "
+            "'cancel' to stop what we're doing, or 'restart' to start over." + (f"\n{where}" if where else ""))
 
 # What a customer is told when an operator moves their order on (said by the operator API, not by a turn
 # of the conversation, so a dict: tests/unit/test_operator_orders.py sends each one).

@@ -167,6 +167,9 @@ class ConversationStep:
             store.messages.record([{"_id": f"{base}:out:{i}", **common, "direction": "out", "text": r.text,
                                     "intent": None, "entities": {}, "state": conv.state, "at": now,
                                     "message_id": msg.message_id, "by": by} for i, r in enumerate(replies)])
+            if conv.state != state_before:
+                store.conversations.touch(conv_key, state=conv.state, channel=msg.channel, phone=conv.phone, now=now,
+                                          started_at=conv.started_at)
             return
         understood = nlu.to_dict()
         entities = {k: understood[k] for k in ("items", "unknown", "ambiguous", "invalid") if understood[k]}
@@ -187,8 +190,8 @@ class ConversationStep:
 
     def _commit(self, identity, token, raw, msg, conv, conv_key, replies, applied: Applied,
                 started: bool = False) -> Commit:
-        target = self._target_key(conv, msg)
         control = msg.kind in sm.CONTROL_KINDS
+        target = conv_key if control else self._target_key(conv, msg)  # the shop's messages never move it
         outbound = list(applied.outbound)
         reply_json = ""
         if msg.channel in SYNC_CHANNELS and control:
@@ -206,8 +209,8 @@ class ConversationStep:
             counters["operator_replies" if msg.kind == sm.OPERATOR_REPLY else "handbacks"] += 1
         else:
             counters[f"turns:{msg.channel}"] = 1
-            for name, n in activity.latency_counters(msg.channel, max(0.0, time.time() - msg.received_at) * 1000).items():
-                counters[name] += n
+            waited_ms = max(0.0, time.time() - msg.received_at) * 1000  # acceptance to answer
+            counters.update(activity.latency_counters(msg.channel, waited_ms))
         if started:
             counters[f"conversations_started:{msg.channel}"] += 1
         if counters.get("orders_placed"):

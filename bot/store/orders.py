@@ -149,7 +149,8 @@ class Orders:
         now = time.time()
         return self.col.find_one_and_update(
             {"_id": order_id, "status": {"$in": list(FLOW[:FLOW.index(status)])}},
-            {"$set": {"status": status, "updated_at": now}, "$push": {"history": {"status": status, "at": now, "by": by}}},
+            {"$set": {"status": status, "updated_at": now},
+             "$push": {"history": {"status": status, "at": now, "by": by}}},
             return_document=ReturnDocument.AFTER)
 
     def search(self, *, status: str | None = None, phone: str | None = None, since: float | None = None,

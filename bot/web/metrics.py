@@ -30,7 +30,8 @@ class OrderlineCollector:
         m, conv, orders = s["messages"], s["conversations"], s["orders"]
         yield _by_label(CounterMetricFamily, "messages_in", "Customer messages accepted", "channel", m["in"])
         yield _by_label(CounterMetricFamily, "messages_out", "Messages said to customers", "channel", m["out"])
-        yield _by_label(CounterMetricFamily, "messages_sent", "Messages a channel's sender accepted", "channel", m["sent"])
+        yield _by_label(CounterMetricFamily, "messages_sent", "Messages a channel's sender accepted", "channel",
+                        m["sent"])
         yield _by_label(CounterMetricFamily, "turns", "Customer messages processed", "channel", m["turns"])
         yield _by_label(CounterMetricFamily, "duplicates_dropped", "Redelivered messages dropped", "channel",
                         m["duplicates_dropped"])
@@ -59,9 +60,8 @@ class OrderlineCollector:
                         nlu["fallback_causes"])
         yield _by_label(CounterMetricFamily, "nlu_tokens", "Language-model tokens", "direction",
                         {"in": nlu["tokens_in"], "out": nlu["tokens_out"]})
-        summary = SummaryMetricFamily(P + "nlu_latency_seconds", "Language-model call time",
-                                      count_value=nlu["calls"], sum_value=s["counters"].get("nlu_latency_ms_sum", 0) / 1000)
-        yield summary
+        yield SummaryMetricFamily(P + "nlu_latency_seconds", "Language-model call time", count_value=nlu["calls"],
+                                  sum_value=s["counters"].get("nlu_latency_ms_sum", 0) / 1000)
         yield _latency(s["latency_ms"])
         yield _gauge("workers_alive", "RQ workers registered and alive", s["workers_alive"])
         yield _gauge("handoffs_waiting", "Conversations waiting for a person", s["handoffs_waiting"])
