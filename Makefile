@@ -7,10 +7,10 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test test-all redis-server chromium bench clean
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt requirements-test.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements-test.txt
 	@touch $(STAMP)
 
 run: $(STAMP)

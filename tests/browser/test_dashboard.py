@@ -17,7 +17,7 @@ BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed "
-                                     "(pip install -r requirements.txt)")
+                                     "(pip install -r requirements-test.txt)")
 pytestmark = pytest.mark.skipif(BROWSER is None, reason="no Chromium: install Debian's chromium "
                                 "(apt-get install chromium; `make test` does it when it can)")
 
