@@ -5,12 +5,12 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-all redis-server bench clean
+.PHONY: run test test-all redis-server chromium bench clean
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt requirements-test.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements-test.txt
 	@touch $(STAMP)
 
 run: $(STAMP)
@@ -24,10 +24,20 @@ redis-server:
 	  { $(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q redis-server >/dev/null; }; }
 	@command -v redis-server >/dev/null 2>&1 || { echo "redis-server is required and could not be installed"; exit 1; }
 
-test: $(STAMP) redis-server
+# The dashboard's browser test drives Debian's chromium (Playwright, system browser; never
+# `playwright install`). Installed when missing and apt-get can; otherwise that test is skipped
+# with the reason.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium (Debian package) for the dashboard's browser test"; \
+	  $(SUDO) apt-get install -y -q chromium >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update -q >/dev/null 2>&1 && $(SUDO) apt-get install -y -q chromium >/dev/null 2>&1; } || \
+	  echo "chromium could not be installed: the browser test will be skipped"; }
+
+test: $(STAMP) redis-server chromium
 	$(PY) -m pytest -q -m "not slow"
 
-test-all: $(STAMP) redis-server
+test-all: $(STAMP) redis-server chromium
 	$(PY) -m pytest -q
 
 clean:

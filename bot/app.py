@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None, runtime=None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(products.bp)
     app.register_blueprint(api.bp)
+    _register_operator_side(app, runtime)
     if settings.embedded:
         from .web import devchat
 
@@ -53,6 +54,17 @@ def create_app(settings: Settings | None = None, runtime=None) -> Flask:
         return jsonify(error="internal error"), 500
 
     return app
+
+
+def _register_operator_side(app: Flask, runtime) -> None:
+    """/stats, /metrics, /dashboard and the operators' /api routes (issue 5), and /api/notices."""
+    from . import stats
+    from .web import dashboard, metrics, notices, operator_api, operator_inbox
+    from .web import stats as stats_view
+
+    stats.mark_started(runtime.redis)
+    for module in (stats_view, metrics, dashboard, operator_api, operator_inbox, notices):
+        app.register_blueprint(module.bp)
 
 
 def runtime():

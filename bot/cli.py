@@ -90,6 +90,7 @@ def cmd_dev(settings, args) -> int:
 Orderline is running on {mode}.
 
   Chat in your browser:  {base}/
+  Operators' dashboard:  {base}/dashboard  (sign in with the operator token)
   API token:             {settings.API_TOKEN}
   Operator token:        {settings.OPERATOR_TOKEN}
   Try the API:           curl -s {base}/api/chat -H 'Authorization: Bearer {settings.API_TOKEN}' \\

@@ -40,6 +40,7 @@ class Settings(BaseModel):
     # Tokens for integrators (/api/chat) and operators (/stats, /api/...).
     API_TOKEN: str | None = None
     OPERATOR_TOKEN: str | None = None
+    METRICS_TOKEN: str | None = None  # set: GET /metrics needs it as a Bearer token; unset: /metrics is open
 
     PUBLIC_BASE_URL: str | None = None
     PORT: int = Field(default=8000, ge=1, le=65535)
@@ -147,6 +148,8 @@ class Settings(BaseModel):
                 token = getattr(self, name)
                 if not token or len(token) < 16:
                     raise ValueError(f"{name} must be set to a secret of at least 16 characters")
+        if self.METRICS_TOKEN and len(self.METRICS_TOKEN) < 16:
+            raise ValueError("METRICS_TOKEN must be at least 16 characters when set")
         if self.TELEGRAM_BOT_TOKEN and not self.TELEGRAM_WEBHOOK_SECRET:
             raise ValueError("TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_BOT_TOKEN is set")
         if self.TELEGRAM_WEBHOOK_SECRET and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", self.TELEGRAM_WEBHOOK_SECRET):

@@ -9,6 +9,7 @@ import logging
 import time
 
 from channels.base import SYNC_CHANNELS, InboundMessage
+from statemachine.handoff import CONTROL_KINDS
 
 from redis.exceptions import ConnectionError as RedisConnectionError, TimeoutError as RedisTimeoutError
 
@@ -18,6 +19,7 @@ from .mailbox import Mailboxes, encode
 from .phones import mask
 
 log = logging.getLogger("orderline.ingress")
+OPERATOR = "operator"  # the counters' name for control messages from the shop's side
 
 
 class Ingress:
@@ -32,9 +34,11 @@ class Ingress:
             return self._accept(message)
 
     def _accept(self, message: InboundMessage) -> bool:
+        # the shop's own control messages (an operator's reply, a hand-back) are not customer messages
+        counted_as = OPERATOR if message.kind in CONTROL_KINDS else None
         try:
             status = self.mailboxes.accept(message.channel, message.message_id, message.identity,
-                                           encode(message.to_dict()), self.dedupe_ttl)
+                                           encode(message.to_dict()), self.dedupe_ttl, counted_as=counted_as)
         except (RedisConnectionError, RedisTimeoutError) as exc:
             raise QueueUnavailable(f"Redis unavailable: {type(exc).__name__}") from exc
         if status == 0:

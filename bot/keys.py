@@ -64,3 +64,20 @@ def attempts(channel: str, message_id: str) -> str:
 
 
 SWEEP_LOCK = P + "sweep:lock"  # held by the process sweeping this interval
+
+# -- the operators' side ---------------------------------------------------------------------
+STARTED_AT = P + "started_at"  # when the first process started against this Redis (stats' uptime)
+ACTIVE = P + "conv:active"  # zset: conversation key -> its last turn (s); active = within the idle timeout
+HANDOFF = P + "handoff"  # zset: conversation key -> when it asked for a person (oldest first)
+HANDOFF_INFO = P + "handoff:info"  # hash: conversation key -> JSON {key, identity, channel, address, phone, ...}
+RETENTION_SCHEDULED = P + "retention:scheduled"  # guard: one retention chain scheduled at a time
+
+
+def series(granularity: str, bucket: int) -> str:
+    """Time-bucketed counters for the dashboard's charts: granularity 'm' (minute) or 'h' (hour)."""
+    return f"{P}ts:{granularity}:{bucket}"
+
+
+def notices(identity: str) -> str:
+    """hash: notice id -> JSON, for customers on synchronous channels (nothing can be pushed to them)."""
+    return f"{P}notices:{identity}"

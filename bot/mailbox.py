@@ -144,11 +144,14 @@ class Mailboxes:
         self._park = redis.register_script(PARK)
 
     def accept(self, channel: str, message_id: str, identity: str, payload: str, dedupe_ttl: int,
-               kick_ttl: int = 30) -> int:
-        """0: a duplicate (nothing stored); 1: stored; 2: stored, and the caller should kick a drain job."""
+               kick_ttl: int = 30, counted_as: str | None = None) -> int:
+        """0: a duplicate (nothing stored); 1: stored; 2: stored, and the caller should kick a drain job.
+
+        `counted_as`: the channel name its messages_in/duplicates counters use (default `channel`).
+        """
         return int(self._accept(
             keys=[keys.dedupe(channel, message_id), keys.mailbox(identity), keys.READY, keys.KICK_MESSAGES, keys.STATS],
-            args=[dedupe_ttl, payload, identity, now_ms(), kick_ttl, channel],
+            args=[dedupe_ttl, payload, identity, now_ms(), kick_ttl, counted_as or channel],
         ))
 
     def claim(self, token: str, limit: int) -> list[str]:

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 
 from . import prompts
 from .effects import CancelOrder, EraseCustomer
+from .handoff import ask_for_person
 from .money import format_money
 from .shopping import add_requested_items, show_cart
 
@@ -45,8 +46,10 @@ def menu(conv, turn) -> None:
         return start_cancel(conv, turn)
     if intent == "delete_data":
         return conv.start_delete()
-    if intent in ("help", "human"):
+    if intent == "help":
         return conv.say(prompts.help_text(conv.state))
+    if intent == "human":
+        return ask_for_person(conv, turn)
     if intent == "question":
         return conv.say(nlu.answer or prompts.CANT_ANSWER)
     if intent == "greeting":

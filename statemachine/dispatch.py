@@ -5,7 +5,7 @@ outcome of an effect that wants one, `idle_reset` for a conversation that went q
 """
 from __future__ import annotations
 
-from . import account, identify, prompts, shopping
+from . import account, handoff, identify, prompts, shopping
 from .effects import Count
 from .machine import attached
 from .model import HISTORY_TURNS, Conversation, Outcome, Turn
@@ -19,6 +19,7 @@ HANDLERS = {
     "confirm": shopping.confirm,
     "cancel": account.cancel,
     "delete": account.delete,
+    "handoff": handoff.waiting,
 }
 RESOLVERS = {
     "SaveCustomer": identify.customer_saved,
@@ -34,7 +35,12 @@ def advance(conv: Conversation, turn: Turn) -> Outcome:
     if not conv.started_at:
         conv.started_at, conv.salt = turn.now, turn.deps.new_salt()
     with attached(conv):
-        if turn.kind not in ("text", "contact"):
+        if turn.kind in handoff.CONTROL_KINDS:
+            handoff.control(conv, turn)
+        elif conv.state == "handoff":  # a person has the conversation: only 'restart' gets the bot back
+            if not handoff.waiting(conv, turn):
+                _global_word(conv, turn)
+        elif turn.kind not in ("text", "contact"):
             conv.say(prompts.NOT_TEXT)
         elif not _global_word(conv, turn):
             HANDLERS[conv.state](conv, turn)
@@ -53,6 +59,9 @@ def resolve(conv: Conversation, turn: Turn, effect, result: dict) -> Outcome:
 
 def idle_reset(conv: Conversation, now: float, keep_cart: bool) -> list:
     """A conversation idle past its timeout starts again at greeting; identity (and maybe cart) stay."""
+    if conv.state == "handoff":  # still waiting for a person: going quiet is not abandoning
+        conv.updated_at = now
+        return []
     effects = [Count("conversations_abandoned")] if conv.state in ("order", "confirm") and conv.cart else []
     conv.state, conv.step, conv.pending = "greeting", None, {}
     if not keep_cart:
@@ -65,8 +74,12 @@ def remember(conv: Conversation, text: str, replies) -> None:
     """Keep the last few lines for context (a language model's prompt), never the whole history."""
     if conv.forgotten:
         return
-    conv.history.append(["customer", text[:500]])
-    if replies:
+    kind = conv.turn.kind if conv.turn else "text"
+    if kind == handoff.OPERATOR_REPLY:
+        conv.history.append(["operator", text[:500]])
+    elif kind not in handoff.CONTROL_KINDS:
+        conv.history.append(["customer", text[:500]])
+    if replies and kind != handoff.OPERATOR_REPLY:
         conv.history.append(["bot", "\n".join(r.text for r in replies)[:500]])
     del conv.history[:-HISTORY_TURNS]
 
@@ -79,6 +92,9 @@ def _outcome(conv: Conversation) -> Outcome:
 def _global_word(conv: Conversation, turn: Turn) -> bool:
     """menu, help, cancel and restart work in every state, as a person expects. True if handled."""
     intent, state = turn.nlu.intent, conv.state
+    if intent == "human" and state != "handoff":
+        handoff.ask_for_person(conv, turn)
+        return True
     if intent == "help":
         conv.say(prompts.help_text(state))
         return True

@@ -88,3 +88,21 @@ class Count(Effect):
     """Bump an operator-facing counter (conversation completed, order abandoned, ...)."""
 
     name: str
+
+
+@dataclass(frozen=True)
+class RequestHandoff(Effect):
+    """Put this conversation on the operators' waiting list (oldest first); the bot goes quiet."""
+
+    identity: str  # "<channel>:<address>" where the customer wrote from: where a person's reply goes
+    phone: str | None
+    name: str | None
+    text: str  # what the customer said when asking, for the operator's list
+
+
+@dataclass(frozen=True)
+class EndHandoff(Effect):
+    """Take this conversation off the waiting list (handed back, or the customer started over)."""
+
+    identity: str
+    phone: str | None

@@ -51,6 +51,10 @@ def enter_delete(event) -> None:
     conv.say(prompts.DELETE_CONFIRM, buttons=("Yes", "No"))
 
 
+def enter_handoff(event) -> None:
+    event.model.say(prompts.HANDOFF_STARTED)
+
+
 CALLBACKS = {
     "verify": enter_verify,
     "register": enter_register,
@@ -58,4 +62,5 @@ CALLBACKS = {
     "order": enter_order,
     "confirm": enter_confirm,
     "delete": enter_delete,
+    "handoff": enter_handoff,
 }

@@ -13,7 +13,7 @@ from transitions import Machine
 
 from . import entries
 
-STATES = ("greeting", "verify", "register", "menu", "order", "confirm", "cancel", "delete")
+STATES = ("greeting", "verify", "register", "menu", "order", "confirm", "cancel", "delete", "handoff")
 
 # (trigger, sources, destination). Entry prompts live in flows.py's on_enter_* callbacks.
 TRANSITIONS = (
@@ -28,6 +28,8 @@ TRANSITIONS = (
     ("to_menu", ["menu", "order", "confirm", "cancel", "delete"], "menu"),
     ("erased", ["delete"], "greeting"),
     ("stop", ["verify", "register"], "greeting"),
+    ("ask_person", ["greeting", "verify", "register", "menu", "order", "confirm", "cancel", "delete"], "handoff"),
+    ("handback", ["handoff"], "menu"),
     ("restart", "*", "greeting"),
 )
 

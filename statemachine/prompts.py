@@ -1,8 +1,8 @@
 """Every sentence the bot says, in one place, so a shop can reword them and tests can find them."""
 from __future__ import annotations
 
-MENU_OPTIONS = ("Place an order", "Order status", "Cancel an order", "Delete my data", "Help")
-MENU_CHOICES = ("order", "status", "cancel_order", "delete_data", "help")  # intent per option, same order
+MENU_OPTIONS = ("Place an order", "Order status", "Cancel an order", "Delete my data", "Help", "Talk to a person")
+MENU_CHOICES = ("order", "status", "cancel_order", "delete_data", "help", "human")  # intent per option, same order
 
 
 def numbered(options) -> str:
@@ -172,6 +172,9 @@ NOT_DELETED = "Okay, nothing was deleted."
 STOPPED = "Okay, stopped. Say hi whenever you'd like to start again."
 RESTARTED = "Starting over."
 SET_UP_FIRST = "Let's get you set up first."
+HANDOFF_STARTED = ("I've asked a person from the shop to take over. They'll reply here as soon as they can; "
+                   "anything you write meanwhile reaches them.")
+HANDED_BACK = "You're back with the shop's ordering assistant."
 
 
 def help_text(state: str) -> str:
@@ -185,5 +188,14 @@ def help_text(state: str) -> str:
         "delete": "Right now I'm asking whether to delete your data.",
     }.get(state, "")
     return ("I'm the shop's ordering assistant. You can order by typing what you need, check an order's status, "
-            "cancel an order before it's on its way, or delete your data. Say 'menu' for options, 'cancel' to stop "
-            "what we're doing, or 'restart' to start over." + (f"\n{where}" if where else ""))
+            "cancel an order before it's on its way, delete your data, or talk to a person. Say 'menu' for options, "
+            "'cancel' to stop what we're doing, or 'restart' to start over." + (f"\n{where}" if where else ""))
+
+# What a customer is told when an operator moves their order on (said by the operator API, not by a turn
+# of the conversation, so a dict: tests/unit/test_operator_orders.py sends each one).
+ORDER_UPDATES = {
+    "preparing": "Update: order #{number} is being prepared.",
+    "out_for_delivery": "Update: order #{number} is on its way to you.",
+    "delivered": "Update: order #{number} has been delivered. Thank you for shopping with us!",
+    "cancelled": "Sorry, the shop had to cancel order #{number}. Reply here if you have any questions.",
+}

@@ -25,7 +25,7 @@ MAX_BUG_ATTEMPTS = 3  # an exception that is a bug will not fix itself: park soo
 APOLOGY = "Sorry, something went wrong on our side and I couldn't process your last message. A person will look at it."
 
 
-def drain_messages(budget_seconds: float = 10.0, batch: int = 4) -> int:
+def drain_messages(budget_seconds: float = 10.0, batch: int = 1) -> int:
     """RQ job: process due mailboxes for up to `budget_seconds`; returns messages processed."""
     return Drainer(context.runtime(), context.step()).run(budget_seconds, batch)
 
@@ -34,7 +34,7 @@ class Drainer:
     def __init__(self, rt, step, per_identity: int = 10):
         self.rt, self.step, self.per_identity = rt, step, per_identity
 
-    def run(self, budget_seconds: float = 10.0, batch: int = 4) -> int:
+    def run(self, budget_seconds: float = 10.0, batch: int = 1) -> int:
         """Claim a few mailboxes at a time; while more are due, keep one more job queued so idle
         workers join in (the kick key bounds that to one waiting job)."""
         self.rt.redis.delete(keys.KICK_MESSAGES)  # from here on, a new message may queue another job

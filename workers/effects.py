@@ -10,10 +10,10 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
-from channels.base import OutboundMessage
+from channels.base import SYNC_CHANNELS, OutboundMessage
 from statemachine import effects as fx
 
-from bot import keys
+from bot import handoff, keys
 from bot.phones import mask
 
 log = logging.getLogger("orderline.effects")
@@ -88,7 +88,7 @@ class EffectRunner:
         store = self.rt.store
         placement = store.orders.place(key=e.key, phone=e.phone, customer=store.customers.find_by_phone(e.phone),
                                        lines=e.lines, address=e.address, channel=e.channel,
-                                       currency=self.rt.settings.CURRENCY)
+                                       currency=self.rt.settings.CURRENCY, identity=turn.identity)
         result = placement.to_result()
         if placement.ok:
             applied.counters[f"revenue_cents:{e.channel}"] += result["total_cents"]
@@ -108,6 +108,14 @@ class EffectRunner:
         applied.link_phone = "-"
         applied.counters["customers_erased"] += 1
 
+    def _RequestHandoff(self, e: fx.RequestHandoff, turn, applied: Applied):
+        handoff.wait(self.rt.redis, identity=e.identity, phone=e.phone, name=e.name, text=e.text, now=turn.now)
+        applied.counters["handoffs_requested"] += 1
+        log.info("conversation waits for a person channel=%s from=%s", turn.channel, mask(e.phone or e.identity))
+
+    def _EndHandoff(self, e: fx.EndHandoff, turn, applied: Applied):
+        handoff.done(self.rt.redis, handoff.key_for(e.phone, e.identity))
+
     def _Count(self, e: fx.Count, turn, applied: Applied):
         applied.counters[e.name] += 1
 
@@ -117,6 +125,9 @@ def erase_customer(rt, phone: str | None, identities=()) -> dict:
     store = rt.store
     removed = store.customers.delete(phone) if phone else None
     ids = set(identities) | set((removed or {}).get("identities", []))
+    # replies kept for synchronous callers (an hour) repeat what the customer was told: they go too
+    answered = {m["message_id"] for m in store.messages.for_customer(phone, ids, limit=0)
+                if m.get("channel") in SYNC_CHANNELS and m.get("message_id")}
     counts = {
         "messages": store.messages.erase(phone, ids),
         "orders_anonymised": store.orders.anonymise(phone) if phone else 0,
@@ -124,7 +135,12 @@ def erase_customer(rt, phone: str | None, identities=()) -> dict:
     }
     redis_keys = [keys.link(i) for i in ids] + ([keys.conversation(f"phone:{phone}")] if phone else [])
     redis_keys += [keys.conversation(f"id:{i}") for i in ids]
+    redis_keys += [k for m in answered for k in (keys.reply(m), keys.reply_ready(m))]
     if redis_keys:
         rt.redis.delete(*redis_keys)
+    conv_keys = [f"id:{i}" for i in ids] + ([f"phone:{phone}"] if phone else [])
+    handoff.done(rt.redis, *conv_keys)  # no operator waits on a customer who is gone
+    if ids:
+        rt.redis.delete(*[keys.notices(i) for i in ids])
     log.info("customer erased phone=%s identities=%d", mask(phone), len(ids))
     return {"customer": removed is not None, **counts}

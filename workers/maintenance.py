@@ -12,6 +12,7 @@ import time
 
 from bot import keys, queues
 
+from . import retention
 from .outbound import Delivery, pending
 
 log = logging.getLogger("orderline.maintenance")
@@ -35,6 +36,7 @@ def sweep_once(rt) -> dict:
     if pending(rt.redis) and not queues.queue(rt.redis, queues.OUTBOUND).count:
         queues.kick_outbound(rt.redis, force=True)
     done["restocked"] = finish_cancellations(rt)
+    retention.schedule(rt.redis)  # a no-op while the next daily run is scheduled
     return done
 
 

@@ -13,14 +13,16 @@ import os
 import secrets
 import socket
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 import statemachine as sm
 from channels.base import InboundMessage, OutboundMessage, SYNC_CHANNELS
 
-from bot import keys, logs, phones
+from bot import activity, keys, logs, notices, phones
 from bot.mailbox import Commit, encode
-from bot.nlu.types import NluContext
+from bot.nlu import intents
+from bot.nlu.types import NluContext, NluResult
 from bot.phones import mask
 
 from .effects import Applied, EffectRunner, lock_seconds
@@ -106,15 +108,17 @@ class ConversationStep:
     def _process(self, identity, raw, token, msg, conv_key) -> StepResult:
         rt = self.rt
         now = time.time()
-        conv = self.load(conv_key) or sm.Conversation()
+        control = msg.kind in sm.CONTROL_KINDS  # an operator's reply or hand-back, not the customer
+        loaded = self.load(conv_key)
+        conv = loaded or sm.Conversation()
         state_before = conv.state
         pre_effects = []
-        if conv.updated_at and now - conv.updated_at > self.idle_seconds:
+        idle = bool(conv.updated_at and now - conv.updated_at > self.idle_seconds)
+        if idle and not control:
             pre_effects = sm.idle_reset(conv, now, keep_cart=now - conv.updated_at <= self.cart_keep_seconds)
+        started = not control and (loaded is None or (idle and state_before != "handoff"))
         catalog = rt.catalog.current()
-        nlu = rt.nlu.understand(msg.text, NluContext(
-            state=conv.state, step=conv.step, history=[tuple(h) for h in conv.history], customer_key=conv_key,
-            max_quantity=self.limits.max_quantity))
+        nlu = self._understand(msg, conv, conv_key, control)
         turn = sm.Turn(text=msg.text, nlu=nlu, now=now, deps=self.deps(catalog),
                        limits=self.limits, channel=msg.channel, message_id=msg.message_id,
                        identity=msg.identity, contact=msg.contact, kind=msg.kind)
@@ -130,18 +134,47 @@ class ConversationStep:
 
         if not applied.erased:
             self._record(msg, conv, nlu, replies, conv_key, state_before, now)
-        commit = self._commit(identity, token, raw, msg, conv, conv_key, replies, applied)
+        if control and msg.channel in SYNC_CHANNELS:  # nobody waits on a reply slot: keep it for polling
+            notices.add(rt.redis, msg.identity, [(f"{msg.message_id}:{i}", r.text, msg.kind)
+                                                 for i, r in enumerate(replies)])
+        commit = self._commit(identity, token, raw, msg, conv, conv_key, replies, applied, started)
         status = rt.mailboxes.commit(commit)
         if status != 1:
             log.warning("commit refused (%s) identity=%s", "claim lost" if status == 0 else "head moved", mask(identity))
             return StepResult(LOST)
+        counters = commit.counters
+        activity.record_turn(
+            rt.redis, channel=msg.channel, active_key=None if applied.erased else commit.conv_key,
+            stale_keys=(conv_key, commit.old_conv_key), inbound=0 if control else 1, outbound=len(replies),
+            orders=counters.get("orders_placed", 0),
+            revenue_cents=sum(n for name, n in counters.items() if name.startswith("revenue_cents:")))
         log.info("processed channel=%s state=%s->%s replies=%d ms=%.1f", msg.channel, state_before, conv.state,
                  len(replies), (time.time() - now) * 1000)
         return StepResult(DONE, len(commit.outbound))
 
+    def _understand(self, msg, conv, conv_key, control: bool):
+        """What the customer means. No model call for the shop's own control messages, nor while a
+        person has the conversation (the bot then listens only for 'restart')."""
+        if control:
+            return NluResult(intent="unknown")
+        if conv.state == "handoff":
+            return NluResult(intent="restart" if intents.command(intents.clean(msg.text)) == "restart" else "unknown")
+        return self.rt.nlu.understand(msg.text, NluContext(
+            state=conv.state, step=conv.step, history=[tuple(h) for h in conv.history], customer_key=conv_key,
+            max_quantity=self.limits.max_quantity))
+
     def _record(self, msg, conv, nlu, replies, conv_key, state_before, now) -> None:
         store, base = self.rt.store, f"{msg.channel}:{msg.message_id}"
         common = {"phone": conv.phone, "identity": msg.identity, "channel": msg.channel}
+        if msg.kind in sm.CONTROL_KINDS:  # only what the customer is told, marked as the operator's words
+            by = msg.meta.get("by", "operator") if msg.kind == sm.OPERATOR_REPLY else "bot"
+            store.messages.record([{"_id": f"{base}:out:{i}", **common, "direction": "out", "text": r.text,
+                                    "intent": None, "entities": {}, "state": conv.state, "at": now,
+                                    "message_id": msg.message_id, "by": by} for i, r in enumerate(replies)])
+            if conv.state != state_before:
+                store.conversations.touch(conv_key, state=conv.state, channel=msg.channel, phone=conv.phone, now=now,
+                                          started_at=conv.started_at)
+            return
         understood = nlu.to_dict()
         entities = {k: understood[k] for k in ("items", "unknown", "ambiguous", "invalid") if understood[k]}
         rows = [{"_id": base + ":in", **common, "direction": "in", "text": msg.text, "intent": nlu.intent,
@@ -159,20 +192,33 @@ class ConversationStep:
     def _target_key(conv, msg) -> str:
         return f"phone:{conv.phone}" if conv.phone else f"id:{msg.identity}"
 
-    def _commit(self, identity, token, raw, msg, conv, conv_key, replies, applied: Applied) -> Commit:
-        target = self._target_key(conv, msg)
+    def _commit(self, identity, token, raw, msg, conv, conv_key, replies, applied: Applied,
+                started: bool = False) -> Commit:
+        control = msg.kind in sm.CONTROL_KINDS
+        target = conv_key if control else self._target_key(conv, msg)  # the shop's messages never move it
         outbound = list(applied.outbound)
         reply_json = ""
-        if msg.channel in SYNC_CHANNELS:
+        if msg.channel in SYNC_CHANNELS and control:
+            pass  # no caller waits for this turn; its replies went to the identity's notices
+        elif msg.channel in SYNC_CHANNELS:
             reply_json = json.dumps({"message_id": msg.message_id, "to": msg.address, "state": conv.state,
                                      "replies": [r.to_dict() for r in replies]})
         else:
             outbound += [OutboundMessage(channel=msg.channel, address=msg.address, text=r.text,
                                          reply_id=f"{msg.channel}:{msg.message_id}:{i}", buttons=r.buttons,
                                          request_phone=r.request_phone) for i, r in enumerate(replies)]
-        counters = dict(applied.counters)
+        counters = Counter(applied.counters)
         counters[f"messages_out:{msg.channel}"] = counters.get(f"messages_out:{msg.channel}", 0) + len(replies)
-        counters[f"turns:{msg.channel}"] = 1
+        if control:
+            counters["operator_replies" if msg.kind == sm.OPERATOR_REPLY else "handbacks"] += 1
+        else:
+            counters[f"turns:{msg.channel}"] = 1
+            waited_ms = max(0.0, time.time() - msg.received_at) * 1000  # acceptance to answer
+            counters.update(activity.latency_counters(msg.channel, waited_ms))
+        if started:
+            counters[f"conversations_started:{msg.channel}"] += 1
+        if counters.get("orders_placed"):
+            counters["conversations_completed"] += counters["orders_placed"]
         return Commit(
             identity=identity, token=token, head=raw, conv_key=target,
             state_json="" if applied.erased else json.dumps(conv.to_dict(), separators=(",", ":")),

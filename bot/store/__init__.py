@@ -5,6 +5,7 @@ default). Only this package imports pymongo.
 """
 from __future__ import annotations
 
+from .audit import Audit
 from .conversations import Conversations
 from .customers import Customers
 from .messages import Messages
@@ -20,10 +21,12 @@ class Store:
         self.orders = Orders(db, self.products)
         self.messages = Messages(db)
         self.conversations = Conversations(db)
+        self.audit = Audit(db)
 
     def ensure_indexes(self) -> None:
         """Create every index the queries need; safe to call at every start."""
-        for repo in (self.customers, self.products, self.orders, self.messages, self.conversations):
+        for repo in (self.customers, self.products, self.orders, self.messages, self.conversations,
+                     self.audit):
             repo.ensure_indexes()
 
     def ping(self) -> bool:

@@ -28,5 +28,9 @@ class Conversations:
         ors = ([{"phone": phone}] if phone else []) + ([{"key": {"$in": list(keys)}}] if keys else [])
         return self.col.delete_many({"$or": ors}).deleted_count if ors else 0
 
+    def for_customer(self, phone: str | None, keys=()) -> list[dict]:
+        ors = ([{"phone": phone}] if phone else []) + ([{"key": {"$in": list(keys)}}] if keys else [])
+        return list(self.col.find({"$or": ors}, {"_id": 0})) if ors else []
+
     def count(self, query: dict | None = None) -> int:
         return self.col.count_documents(query or {})

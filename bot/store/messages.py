@@ -32,9 +32,12 @@ class Messages:
                 raise
             return exc.details.get("nInserted", 0)
 
-    def for_customer(self, phone: str, identities=(), limit: int = 200) -> list[dict]:
-        query = {"$or": [{"phone": phone}, {"identity": {"$in": list(identities)}}]} if identities else {"phone": phone}
-        return list(self.col.find(query).sort("at", DESCENDING).limit(limit))
+    def for_customer(self, phone: str | None, identities=(), limit: int = 200) -> list[dict]:
+        """Newest first; `limit=0` for all. Without a phone, only the identities' rows."""
+        ors = ([{"phone": phone}] if phone else []) + ([{"identity": {"$in": list(identities)}}] if identities else [])
+        if not ors:
+            return []
+        return list(self.col.find({"$or": ors}).sort("at", DESCENDING).limit(limit))
 
     def erase(self, phone: str | None, identities=()) -> int:
         ors = ([{"phone": phone}] if phone else []) + ([{"identity": {"$in": list(identities)}}] if identities else [])

@@ -49,6 +49,7 @@ class Orders:
         self.col.create_index("number", unique=True, name="number_unique")
         self.col.create_index([("phone", 1), ("created_at", DESCENDING)], name="phone_created")
         self.col.create_index([("status", 1), ("created_at", DESCENDING)], name="status_created")
+        self.col.create_index([("created_at", DESCENDING)], name="created")
 
     def _next_number(self) -> int:
         doc = self.counters.find_one_and_update({"_id": "orders"}, {"$inc": {"seq": 1}}, upsert=True,
@@ -56,10 +57,11 @@ class Orders:
         return FIRST_NUMBER + doc["seq"] - 1
 
     def place(self, *, key: str, phone: str, customer: dict | None, lines, address: str, channel: str,
-              currency: str) -> Placement:
+              currency: str, identity: str | None = None) -> Placement:
+        """`identity` ("<channel>:<address>") is where the customer ordered: where status updates go."""
         order = self.col.find_one({"key": key})
         if order is None:
-            order, missing = self._insert_pending(key, phone, customer, lines, address, channel, currency)
+            order, missing = self._insert_pending(key, phone, customer, lines, address, channel, currency, identity)
             if missing:
                 return Placement(False, short=[{"sku": s, "available": 0} for s in missing])
         if order["status"] == "failed":
@@ -68,7 +70,8 @@ class Orders:
             return Placement(True, order)
         return self._reserve(order)
 
-    def _insert_pending(self, key, phone, customer, lines, address, channel, currency) -> tuple[dict | None, list]:
+    def _insert_pending(self, key, phone, customer, lines, address, channel, currency,
+                        identity=None) -> tuple[dict | None, list]:
         products = self.products.by_skus(sku for sku, _ in lines)
         missing = [sku for sku, _ in lines if sku not in products]  # left the catalog meanwhile
         if missing:
@@ -83,7 +86,7 @@ class Orders:
             "_id": uuid.uuid4().hex, "key": key, "number": self._next_number(), "status": "pending",
             "phone": phone, "customer_id": (customer or {}).get("_id"), "customer_name": (customer or {}).get("name"),
             "address": address, "lines": priced, "total_cents": sum(line["total_cents"] for line in priced),
-            "currency": currency, "channel": channel, "created_at": now, "updated_at": now,
+            "currency": currency, "channel": channel, "identity": identity, "created_at": now, "updated_at": now,
             "history": [{"status": "pending", "at": now, "by": "customer"}],
         }
         try:
@@ -138,6 +141,37 @@ class Orders:
         self.col.update_one({"_id": order["_id"]}, {"$set": {"restocked": True}})
         self.products.release_marker([line["sku"] for line in order["lines"]], marker)
 
+    def move(self, order_id: str, status: str, by: str) -> dict | None:
+        """An operator moves an order forward along FLOW (any later step, never back); None if that
+        is not a forward move from where the order is now. Cancelling is `cancel` (it restocks)."""
+        if status not in FLOW[1:]:
+            raise ValueError(f"not a forward status: {status!r}")
+        now = time.time()
+        return self.col.find_one_and_update(
+            {"_id": order_id, "status": {"$in": list(FLOW[:FLOW.index(status)])}},
+            {"$set": {"status": status, "updated_at": now},
+             "$push": {"history": {"status": status, "at": now, "by": by}}},
+            return_document=ReturnDocument.AFTER)
+
+    def search(self, *, status: str | None = None, phone: str | None = None, since: float | None = None,
+               until: float | None = None, limit: int = 50, skip: int = 0) -> list[dict]:
+        """Orders for operators, newest first. Without `status`: every order that was placed."""
+        query: dict = {"status": status} if status else {"status": {"$nin": ["pending", "failed"]}}
+        if phone:
+            query["phone"] = phone
+        if since is not None or until is not None:
+            query["created_at"] = {**({"$gte": since} if since is not None else {}),
+                                   **({"$lt": until} if until is not None else {})}
+        return list(self.col.find(query, {"holds": 0}).sort("created_at", DESCENDING).skip(skip).limit(limit))
+
+    def placed_since(self, since: float) -> tuple[int, int]:
+        """(orders, their total in cents) placed since `since`, cancelled ones included (as the counters)."""
+        count = total = 0
+        for doc in self.col.find({"created_at": {"$gte": since}, "status": {"$nin": ["pending", "failed"]}},
+                                 {"total_cents": 1}):
+            count, total = count + 1, total + doc["total_cents"]
+        return count, total
+
     def recent(self, phone: str, limit: int = 5) -> list[dict]:
         """The customer's own orders, newest first (never anyone else's)."""
         cursor = self.col.find({"phone": phone, "status": {"$nin": ["pending", "failed"]}}).sort(
@@ -154,7 +188,8 @@ class Orders:
     def anonymise(self, phone: str) -> int:
         """Keep orders for the shop's books, without who placed them."""
         res = self.col.update_many({"phone": phone}, {"$set": {
-            "phone": None, "customer_id": None, "customer_name": None, "address": None, "anonymised": True}})
+            "phone": None, "customer_id": None, "customer_name": None, "address": None, "identity": None,
+            "anonymised": True}})
         return res.modified_count
 
     def count(self, query: dict | None = None) -> int:

@@ -29,6 +29,7 @@ class World:
         self.codes: dict[str, str] = {}
         self.links: dict[str, str] = {}
         self.erased: list[str] = []
+        self.waiting: list[str] = []  # conversations waiting for a person, oldest first
         self.placed_keys: dict[str, dict] = {}
         self._ids = itertools.count(1)
         self._codes = itertools.cycle(["123456", "654321", "111222"])
@@ -73,6 +74,14 @@ class World:
                         self.stock[sku] += q
                     return {"ok": True}
             return {"ok": False}
+        elif kind == "RequestHandoff":
+            key = effect.phone or effect.identity
+            if key not in self.waiting:
+                self.waiting.append(key)
+        elif kind == "EndHandoff":
+            key = effect.phone or effect.identity
+            if key in self.waiting:
+                self.waiting.remove(key)
         elif kind == "EraseCustomer":
             self.customers.pop(effect.phone, None)
             self.erased.append(effect.phone)

@@ -18,6 +18,10 @@ A scenario names its customers (each gets a fresh phone and user id), then lists
     - age: 1900                # make the speaker's conversation idle for this many seconds
     - as: bob
       setup: registered        # shortcut: bob registers (hi, name, address) without assertions
+    - operator: {reply: "Hi, Sam here"}   # the shop's side, through the operator API: reply to the
+    - operator: handback                  #   speaker waiting for a person, or hand them back;
+      expect: {notices: ["Sam here"]}     #   what reaches an /api/chat user is in their notices
+  `silent: true` expects no reply at all (a person has the conversation).
 
 `run(driver, scenario)` works with any driver that can chat, read the store and the codes.
 """
@@ -27,6 +31,7 @@ import itertools
 import json
 import random
 import re
+import time
 from pathlib import Path
 
 import yaml
@@ -74,6 +79,9 @@ def run(live, scenario: dict) -> None:
         if "age" in step:
             _age(live, who, step["age"])
             continue
+        if "operator" in step:
+            _operator(live, who, step["operator"], step.get("expect") or {}, where)
+            continue
         text = _fill(live, step["say"], who, customers)
         reply = live.chat(who.user, text, who.phone if who.vouched else None)
         phone_typed = re.fullmatch(r"\+\d{8,15}", text.replace(" ", ""))
@@ -119,6 +127,8 @@ def _conversation(live, who: Customer) -> dict | None:
 
 def _check(live, who: Customer, reply: dict, expect: dict, where: str) -> None:
     said = "\n".join(reply.get("replies", []))
+    if expect.get("silent"):
+        assert reply.get("replies") == [], f"{where}: expected no reply, got:\n{said}"
     if "state" in expect:
         assert reply["state"] == expect["state"], f"{where}: state {reply['state']!r}\n{said}"
     for part in expect.get("reply", []):
@@ -152,6 +162,29 @@ def _check(live, who: Customer, reply: dict, expect: dict, where: str) -> None:
             order = store.orders.get(order_id)
             assert order and order["anonymised"] and order["phone"] is None and order["customer_name"] is None \
                 and order["address"] is None, f"{where}: order {order}"
+
+
+def _operator(live, who: Customer, action, expect: dict, where: str) -> None:
+    """An operator acts on the speaker's waiting conversation; wait until it reached their notices."""
+    from tests.conftest import API_TOKEN, OPERATOR_TOKEN
+
+    key = f"phone:{who.phone}" if who.vouched else f"id:api:{who.user}"
+    op = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+    if isinstance(action, dict):
+        res = live.client.post(f"/api/handoffs/{key}/reply", json={"text": action["reply"]}, headers=op)
+    else:
+        res = live.client.post(f"/api/handoffs/{key}/{action}", headers=op)
+    assert res.status_code == 202, f"{where}: operator {action!r} answered {res.status_code}: {res.get_json()}"
+    api = {"Authorization": f"Bearer {API_TOKEN}"}
+    deadline, got = time.monotonic() + 20, []
+    while not got and time.monotonic() < deadline:
+        got = live.client.get(f"/api/notices?user_id={who.user}", headers=api).get_json()["notices"]
+        if not got:
+            time.sleep(0.05)
+    said = "\n".join(n["text"] for n in got)
+    assert got, f"{where}: nothing reached the customer"
+    for part in expect.get("notices", []):
+        assert part in said, f"{where}: {part!r} not in notices:\n{said}"
 
 
 def _fill_static(text: str, who: Customer) -> str:

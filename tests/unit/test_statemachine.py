@@ -494,3 +494,61 @@ def test_conversation_round_trips_and_rejects_other_schema_versions(world):
     assert sm.Conversation.from_dict(d).to_dict() == d
     with pytest.raises(ValueError):
         sm.Conversation.from_dict({**d, "version": 99})
+
+
+# -- talking to a person -------------------------------------------------------------------
+
+def test_talk_to_a_person_from_the_menu_waits_quietly_for_an_operator(world):
+    chat = registered(world)
+    out = chat.say("6")
+    assert out == prompts.HANDOFF_STARTED and chat.state == "handoff"
+    assert chat.effect_kinds() == ["RequestHandoff"] and world.waiting == [PHONE]
+    # while a person has the conversation the bot says nothing, whatever the customer writes
+    assert chat.say("hello? my eggs were broken") == "" and chat.say("help") == "" and chat.say("menu") == ""
+    assert chat.conv.history[-1] == ["customer", "menu"]
+    assert chat.say("", kind="media") == "" and chat.state == "handoff"
+
+
+def test_free_text_asks_for_a_person_in_any_state_even_before_identification(world):
+    chat = Chat(world)
+    chat.say("hi")
+    assert chat.say("I want to talk to a real person") == prompts.HANDOFF_STARTED
+    assert chat.state == "handoff" and world.waiting == ["api:u1"]
+    shopping = registered(world, phone="+14155550100")
+    shopping.say("a dozen eggs")
+    assert shopping.say("customer service") == prompts.HANDOFF_STARTED and shopping.conv.cart  # the cart stays
+
+
+def test_operator_reply_is_said_verbatim_and_hand_back_returns_to_the_menu(world):
+    chat = registered(world)
+    chat.say("talk to a person")
+    out = chat.say("Hi Ana, this is Sam from the shop. Sorry about the eggs!", kind="operator_reply")
+    assert out == "Hi Ana, this is Sam from the shop. Sorry about the eggs!" and chat.state == "handoff"
+    assert chat.conv.history[-1] == ["operator", "Hi Ana, this is Sam from the shop. Sorry about the eggs!"]
+    out = chat.say("", kind="handback")
+    assert out.startswith(prompts.HANDED_BACK) and "1. Place an order" in out and chat.state == "menu"
+    assert chat.effect_kinds() == ["EndHandoff"] and world.waiting == []
+    assert "Added 12" in chat.say("a dozen eggs")  # the bot answers again
+    assert chat.say("", kind="handback") != prompts.HANDED_BACK  # a second hand-back changes nothing
+
+
+def test_hand_back_before_identification_starts_over(world):
+    chat = Chat(world)
+    chat.say("hi")
+    chat.say("a person")
+    assert chat.say("", kind="handback") == prompts.HANDED_BACK and chat.state == "greeting"
+    assert prompts.ASK_PHONE in chat.say("hello")
+
+
+def test_restart_is_the_customers_way_out_of_waiting(world):
+    chat = registered(world)
+    chat.say("speak to an agent")
+    out = chat.say("restart")
+    assert out.startswith(prompts.RESTARTED) and chat.state == "menu" and world.waiting == []
+
+
+def test_an_idle_timeout_does_not_end_a_wait_for_a_person(world):
+    chat = registered(world)
+    chat.say("talk to a human")
+    assert sm.idle_reset(chat.conv, chat.now + 7200, keep_cart=True) == [] and chat.conv.state == "handoff"
+    assert chat.say("anyone there?") == ""

@@ -1,0 +1,74 @@
+"""Conversations waiting for a person: the operators' list (oldest first), and the control
+messages an operator sends through the customer's mailbox.
+
+The list is a sorted set (conversation key -> when it asked) beside a hash of who it is and where
+they wrote from. The operator's reply and hand-back are not sent from here: they join the
+customer's mailbox like any message, so the worker handles them in order, under the
+conversation's lock, and the customer hears them on their own channel.
+"""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+from channels.base import InboundMessage
+from statemachine.handoff import HANDBACK, OPERATOR_REPLY
+
+from . import keys
+
+
+def key_for(phone: str | None, identity: str) -> str:
+    """The conversation's key, as the worker saves it (workers.step: phone once verified)."""
+    return f"phone:{phone}" if phone else f"id:{identity}"
+
+
+def wait(redis, *, identity: str, phone: str | None, name: str | None, text: str, now: float | None = None) -> str:
+    """Put the conversation on the list; asking again keeps its place (idempotent)."""
+    now = time.time() if now is None else now
+    key = key_for(phone, identity)
+    channel, _, address = identity.partition(":")
+    info = {"key": key, "identity": identity, "channel": channel, "address": address, "phone": phone,
+            "name": name, "text": text, "since": now}
+    with redis.pipeline() as pipe:
+        pipe.zadd(keys.HANDOFF, {key: now}, nx=True)
+        pipe.hsetnx(keys.HANDOFF_INFO, key, json.dumps(info))
+        pipe.execute()
+    return key
+
+
+def done(redis, *conv_keys: str) -> None:
+    conv_keys = [k for k in conv_keys if k]
+    if conv_keys:
+        with redis.pipeline() as pipe:
+            pipe.zrem(keys.HANDOFF, *conv_keys)
+            pipe.hdel(keys.HANDOFF_INFO, *conv_keys)
+            pipe.execute()
+
+
+def get(redis, key: str) -> dict | None:
+    raw = redis.hget(keys.HANDOFF_INFO, key)
+    return json.loads(raw) if raw and redis.zscore(keys.HANDOFF, key) is not None else None
+
+
+def waiting(redis, limit: int = 100) -> list[dict]:
+    """Waiting conversations, oldest first."""
+    entries = redis.zrange(keys.HANDOFF, 0, limit - 1)
+    if not entries:
+        return []
+    infos = redis.hmget(keys.HANDOFF_INFO, entries)
+    return [json.loads(raw) for raw in infos if raw]
+
+
+def count(redis) -> int:
+    return int(redis.zcard(keys.HANDOFF))
+
+
+def send(ingress, info: dict, kind: str, text: str = "", by: str = "operator") -> str:
+    """Queue an operator's reply (or the hand-back) into the customer's mailbox; returns its message id."""
+    if kind not in (OPERATOR_REPLY, HANDBACK):
+        raise ValueError(f"not a control kind: {kind!r}")
+    message_id = "op-" + uuid.uuid4().hex
+    ingress.accept(InboundMessage(channel=info["channel"], message_id=message_id, address=info["address"],
+                                  text=text, contact=info.get("phone"), kind=kind, meta={"by": by}))
+    return message_id

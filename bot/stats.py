@@ -1,0 +1,152 @@
+"""The operators' figures, computed in one place for /stats, /metrics and the dashboard.
+
+Everything comes from what every process shares: the `ol:stats` counters (written inside each
+turn's commit, by whichever worker on whichever machine), RQ's queues and registries, the
+mailboxes and the outbound stream in Redis, and today's orders in MongoDB. Nothing is kept in
+one process's memory except that process's own start time.
+"""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+from rq import Queue, Worker
+from rq.registry import FailedJobRegistry
+
+from . import activity, handoff, keys, queues
+from .ingress import OPERATOR
+
+PROCESS_STARTED = time.time()
+QUEUE_NAMES = (queues.MESSAGES, queues.OUTBOUND, queues.MAINTENANCE)
+ORDER_OUTCOMES = {"placed": "orders_placed", "refused_stock": "orders_refused_stock",
+                  "cancelled": "orders_cancelled", "abandoned": "orders_abandoned"}
+
+
+def mark_started(redis) -> None:
+    """Remember when the first process started against this Redis (kept until Redis is emptied)."""
+    redis.set(keys.STARTED_AT, repr(time.time()), nx=True)
+
+
+def counters(redis) -> dict[str, int]:
+    return {_text(k): int(v) for k, v in redis.hgetall(keys.STATS).items()}
+
+
+def by_channel(c: dict[str, int], prefix: str) -> dict[str, int]:
+    """{channel: n} for counters named '<prefix>:<channel>' (the shop's control messages left out)."""
+    out = {}
+    for name, n in c.items():
+        head, _, channel = name.partition(":")
+        if head == prefix and channel and channel != OPERATOR:
+            out[channel] = n
+    return dict(sorted(out.items()))
+
+
+def quantile(buckets: list[tuple[float, int]], q: float) -> float | None:
+    """The q-quantile of a histogram [(upper bound, count)] (non-cumulative, ascending, last bound
+    inf), interpolated linearly inside its bucket as Prometheus' histogram_quantile does."""
+    total = sum(n for _, n in buckets)
+    if not total:
+        return None
+    rank, seen, lower = q * total, 0, 0.0
+    for bound, n in buckets:
+        if n and seen + n >= rank:
+            if bound == float("inf"):
+                return lower  # beyond the last finite bound: report that bound
+            return round(lower + (bound - lower) * (rank - seen) / n, 1)
+        seen += n
+        lower = bound if bound != float("inf") else lower
+    return lower
+
+
+def latency(c: dict[str, int]) -> dict[str, dict]:
+    """Per channel: turns measured, p50 and p95 in ms, and the histogram itself (for /metrics)."""
+    out: dict[str, dict] = {}
+    for name, n in c.items():
+        if not name.startswith("latency_ms:"):
+            continue
+        _, channel, bound = name.split(":", 2)
+        entry = out.setdefault(channel, {"buckets": {}, "sum_ms": c.get(f"latency_ms_sum:{channel}", 0)})
+        entry["buckets"][bound] = n
+    for channel, entry in out.items():
+        buckets = [(float(b), entry["buckets"].get(str(b), 0)) for b in activity.LATENCY_BUCKETS_MS]
+        buckets.append((float("inf"), entry["buckets"].get(activity.INF, 0)))
+        entry["count"] = sum(n for _, n in buckets)
+        entry["p50_ms"], entry["p95_ms"] = quantile(buckets, 0.5), quantile(buckets, 0.95)
+        entry["buckets"] = {str(b if b != float("inf") else activity.INF).removesuffix(".0"): n for b, n in buckets}
+    return dict(sorted(out.items()))
+
+
+def queue_depths(rt) -> tuple[dict[str, int], dict[str, int]]:
+    """(jobs waiting per RQ queue plus the mailboxes and replies waiting, failed jobs per queue)."""
+    from workers.outbound import pending
+
+    depths, failed = {}, {}
+    for name in QUEUE_NAMES:
+        q = Queue(name, connection=rt.redis)
+        depths[name] = q.count
+        failed[name] = FailedJobRegistry(queue=q).count
+    depths["mailboxes_waiting"] = rt.mailboxes.pending_count()
+    depths["outbound_pending"] = pending(rt.redis)
+    return depths, failed
+
+
+def start_of_today(now: float) -> float:
+    day = datetime.fromtimestamp(now, tz=timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    return day.timestamp()
+
+
+def snapshot(rt, now: float | None = None) -> dict:
+    """Every figure an operator watches, as one JSON-safe dict."""
+    now = time.time() if now is None else now
+    redis, c = rt.redis, counters(rt.redis)
+    started = redis.get(keys.STARTED_AT)
+    depths, failed = queue_depths(rt)
+    orders_today, revenue_today = rt.store.orders.placed_since(start_of_today(now))
+    revenue = by_channel(c, "revenue_cents")
+    fallbacks = {name.split(":", 1)[1]: n for name, n in c.items() if name.startswith("nlu_fallback:")}
+    started_by_channel = by_channel(c, "conversations_started")
+    return {
+        "generated_at": now,
+        "uptime_seconds": round(now - float(started), 1) if started else 0.0,
+        "process_uptime_seconds": round(now - PROCESS_STARTED, 1),
+        "conversations": {
+            "total": sum(started_by_channel.values()),
+            "active": activity.active_conversations(redis, rt.settings.IDLE_TIMEOUT_MINUTES * 60, now),
+            "completed": c.get("conversations_completed", 0),
+            "abandoned": c.get("conversations_abandoned", 0),
+            "started_by_channel": started_by_channel,
+        },
+        "messages": {
+            "in": by_channel(c, "messages_in"), "out": by_channel(c, "messages_out"),
+            "sent": by_channel(c, "sent"), "turns": by_channel(c, "turns"),
+            "duplicates_dropped": by_channel(c, "duplicates"),
+            "operator_replies": c.get("operator_replies", 0), "handbacks": c.get("handbacks", 0),
+        },
+        "orders": {
+            "total": c.get("orders_placed", 0), "today": orders_today,
+            "revenue_cents": {"total": sum(revenue.values()), "today": revenue_today, "by_channel": revenue},
+            "currency": rt.settings.CURRENCY,
+            **{outcome: c.get(name, 0) for outcome, name in ORDER_OUTCOMES.items() if outcome != "placed"},
+        },
+        "queues": depths,
+        "failed_jobs": failed,
+        "dead_letters": {"waiting": int(redis.llen(keys.DEAD_LETTERS)),
+                         "inbound_total": c.get("dead_letters:inbound", 0),
+                         "outbound_total": c.get("dead_letters:outbound", 0)},
+        "nlu": {
+            "calls": c.get("nlu_calls", 0), "fallbacks": sum(fallbacks.values()),
+            "fallback_causes": dict(sorted(fallbacks.items())),
+            "tokens_in": c.get("nlu_tokens_in", 0), "tokens_out": c.get("nlu_tokens_out", 0),
+            "latency_ms_avg": round(c.get("nlu_latency_ms_sum", 0) / c["nlu_calls"], 1) if c.get("nlu_calls") else None,
+        },
+        "latency_ms": latency(c),
+        "workers_alive": Worker.count(connection=redis),
+        "handoffs_waiting": handoff.count(redis),
+        "customers": {"registered": c.get("customers_registered", 0), "erased": c.get("customers_erased", 0)},
+        "verification": {"codes_sent": c.get("codes_sent", 0), "locks": c.get("verification_locks", 0)},
+        "counters": c,
+    }
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else value

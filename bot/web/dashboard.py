@@ -1,0 +1,58 @@
+"""GET /dashboard: the page an operator keeps open. Server-rendered shell, a little vanilla JS
+(bot/web/static/dashboard.js, no build step) polling GET /api/dashboard every few seconds.
+
+The page holds no data and no token: the operator types the token once, the page keeps it in
+sessionStorage (gone when the tab closes) and sends it as a Bearer header; it is never in a URL.
+Customer text is written with textContent only, and the CSP forbids inline script.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, render_template
+
+from .. import activity, deadletters, stats
+from ..app import runtime
+from ..auth import require_token
+from ..phones import mask
+from ..store import CANCELLABLE, FLOW
+from .operator_inbox import waiting_list
+
+bp = Blueprint("dashboard", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/dashboard/static")
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+
+
+@bp.get("/dashboard")
+def page():
+    response = render_template("dashboard.html", shop=runtime().settings.SHOP_NAME)
+    return response, 200, {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
+                           "Referrer-Policy": "no-referrer", "Cache-Control": "no-store", "X-Frame-Options": "DENY"}
+
+
+def next_statuses(status: str) -> list[str]:
+    later = list(FLOW[FLOW.index(status) + 1:]) if status in FLOW else []
+    return later + (["cancelled"] if status in CANCELLABLE else [])
+
+
+def _order_row(o: dict) -> dict:
+    return {"id": o["_id"], "number": o["number"], "status": o["status"], "total_cents": o["total_cents"],
+            "currency": o.get("currency"), "channel": o.get("channel"), "customer": o.get("customer_name"),
+            "phone": mask(o.get("phone")), "created_at": o["created_at"], "next": next_statuses(o["status"]),
+            "lines": len(o.get("lines", []))}
+
+
+@bp.get("/api/dashboard")
+@require_token("OPERATOR_TOKEN")
+def data():
+    rt = runtime()
+    snapshot = stats.snapshot(rt)
+    snapshot.pop("counters")
+    response = jsonify(
+        stats=snapshot, shop=rt.settings.SHOP_NAME,
+        series={"minutes": activity.series(rt.redis, "m", 60), "hours": activity.series(rt.redis, "h", 24)},
+        orders=[_order_row(o) for o in rt.store.orders.search(limit=20)],
+        handoffs=waiting_list(rt, 50),
+        dead_letters=deadletters.recent(rt.redis, 50),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,116 @@
+"""GET /metrics: the /stats figures in Prometheus' text format, labelled by channel and outcome.
+
+A custom prometheus-client Collector reads the shared figures (bot/stats.py) at scrape time, so
+any web process answers for the whole deployment: every worker and web process on every machine
+writes the same Redis counters. Open by default like most exporters; with METRICS_TOKEN set,
+a scrape must send `Authorization: Bearer $METRICS_TOKEN` (Prometheus: `authorization`).
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, SummaryMetricFamily
+
+from .. import activity, stats
+from ..auth import bearer_token, token_matches
+
+bp = Blueprint("metrics", __name__)
+P = "orderline_"
+
+
+class OrderlineCollector:
+    """Yields every family from one stats snapshot per scrape."""
+
+    def __init__(self, runtime):
+        self.runtime = runtime
+
+    def collect(self):
+        s = stats.snapshot(self.runtime)
+        m, conv, orders = s["messages"], s["conversations"], s["orders"]
+        yield _by_label(CounterMetricFamily, "messages_in", "Customer messages accepted", "channel", m["in"])
+        yield _by_label(CounterMetricFamily, "messages_out", "Messages said to customers", "channel", m["out"])
+        yield _by_label(CounterMetricFamily, "messages_sent", "Messages a channel's sender accepted", "channel",
+                        m["sent"])
+        yield _by_label(CounterMetricFamily, "turns", "Customer messages processed", "channel", m["turns"])
+        yield _by_label(CounterMetricFamily, "duplicates_dropped", "Redelivered messages dropped", "channel",
+                        m["duplicates_dropped"])
+        yield _by_label(CounterMetricFamily, "operator_messages", "Operators' replies and hand-backs", "kind",
+                        {"reply": m["operator_replies"], "handback": m["handbacks"]})
+        yield _by_label(CounterMetricFamily, "conversations_started", "Conversations started", "channel",
+                        conv["started_by_channel"])
+        yield _by_label(CounterMetricFamily, "conversations_ended", "Conversations by outcome", "outcome",
+                        {"completed": conv["completed"], "abandoned": conv["abandoned"]})
+        yield _gauge("conversations_active", "Conversations with a message within the idle timeout", conv["active"])
+        yield _by_label(CounterMetricFamily, "orders", "Orders by outcome", "outcome",
+                        {"placed": orders["total"], **{k: orders[k] for k in stats.ORDER_OUTCOMES if k != "placed"}})
+        yield _by_label(CounterMetricFamily, "revenue_cents", "Value of orders placed, in minor units", "channel",
+                        orders["revenue_cents"]["by_channel"])
+        yield _gauge("orders_today", "Orders placed since 00:00 UTC", orders["today"])
+        yield _gauge("revenue_today_cents", "Value of orders placed since 00:00 UTC", orders["revenue_cents"]["today"])
+        yield _by_label(GaugeMetricFamily, "queue_depth", "Work waiting, per queue", "queue", s["queues"])
+        yield _by_label(GaugeMetricFamily, "failed_jobs", "Jobs in RQ's failed registry", "queue", s["failed_jobs"])
+        dead = s["dead_letters"]
+        yield _gauge("dead_letters_waiting", "Dead letters waiting for an operator", dead["waiting"])
+        yield _by_label(CounterMetricFamily, "dead_letters", "Work parked as dead letters", "kind",
+                        {"inbound": dead["inbound_total"], "outbound": dead["outbound_total"]})
+        nlu = s["nlu"]
+        yield _counter("nlu_calls", "Language-model calls", nlu["calls"])
+        yield _by_label(CounterMetricFamily, "nlu_fallbacks", "Answers the offline parser gave instead", "cause",
+                        nlu["fallback_causes"])
+        yield _by_label(CounterMetricFamily, "nlu_tokens", "Language-model tokens", "direction",
+                        {"in": nlu["tokens_in"], "out": nlu["tokens_out"]})
+        yield SummaryMetricFamily(P + "nlu_latency_seconds", "Language-model call time", count_value=nlu["calls"],
+                                  sum_value=s["counters"].get("nlu_latency_ms_sum", 0) / 1000)
+        yield _latency(s["latency_ms"])
+        yield _gauge("workers_alive", "RQ workers registered and alive", s["workers_alive"])
+        yield _gauge("handoffs_waiting", "Conversations waiting for a person", s["handoffs_waiting"])
+        yield _gauge("uptime_seconds", "Seconds since the first process started", s["uptime_seconds"])
+        yield _by_label(CounterMetricFamily, "customers", "Customer records by event", "event", s["customers"])
+        yield _by_label(CounterMetricFamily, "verification", "One-time codes and lock-outs", "event", s["verification"])
+
+
+def _counter(name, doc, value):
+    return CounterMetricFamily(P + name, doc, value=value)
+
+
+def _gauge(name, doc, value):
+    return GaugeMetricFamily(P + name, doc, value=value)
+
+
+def _by_label(family, name, doc, label, values: dict):
+    metric = family(P + name, doc, labels=[label])
+    for key, value in sorted(values.items()):
+        metric.add_metric([key], value)
+    return metric
+
+
+def _latency(per_channel: dict):
+    """The processing-latency histogram (acceptance to commit), cumulative buckets in seconds."""
+    metric = HistogramMetricFamily(P + "processing_latency_seconds", "Time from accepting a message to its answer",
+                                   labels=["channel"])
+    for channel, h in per_channel.items():
+        running, buckets = 0, []
+        for bound in [*map(str, activity.LATENCY_BUCKETS_MS), activity.INF]:
+            running += h["buckets"].get(bound, 0)
+            buckets.append((bound if bound == activity.INF else repr(int(bound) / 1000), running))
+        metric.add_metric([channel], buckets, sum_value=h["sum_ms"] / 1000)
+    return metric
+
+
+def registry_for(app) -> CollectorRegistry:
+    registry = app.extensions.get("orderline_metrics")
+    if registry is None:
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(OrderlineCollector(app.extensions["orderline"]))
+        app.extensions["orderline_metrics"] = registry
+    return registry
+
+
+@bp.get("/metrics")
+def metrics():
+    settings = current_app.extensions["orderline"].settings
+    if settings.METRICS_TOKEN and not token_matches(bearer_token(), settings.METRICS_TOKEN):
+        abort(401, description="missing or wrong bearer token")
+    return Response(generate_latest(registry_for(current_app)), mimetype=None,
+                    headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4, "Cache-Control": "no-store"})

@@ -1,0 +1,181 @@
+"""The operators' API: orders (list, get, move on or cancel), products (price and stock), a
+customer's history, export and erasure, and the audit log. Every route needs OPERATOR_TOKEN and
+every change is written to the audit log.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Literal
+
+from flask import Blueprint, abort, jsonify, request
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .. import keys, notify, privacy
+from ..app import runtime
+from ..auth import require_token
+from ..store import FLOW
+from .operators import audit, body, int_arg, mask, phone_arg, who
+
+bp = Blueprint("operator_api", __name__, url_prefix="/api")
+STATUSES = (*FLOW, "cancelled", "failed", "pending")
+
+
+@bp.before_request
+@require_token("OPERATOR_TOKEN")
+def _operators_only():
+    return None
+
+
+class StatusChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: Literal["preparing", "out_for_delivery", "delivered", "cancelled"]
+
+
+class ProductChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    price_cents: int | None = Field(default=None, gt=0, le=100_000_000, strict=True)
+    stock: float | None = Field(default=None, ge=0, le=10_000_000)
+
+    @model_validator(mode="after")
+    def _something(self):
+        if self.price_cents is None and self.stock is None:
+            raise ValueError("give price_cents and/or stock")
+        return self
+
+
+def _time_arg(name: str) -> float | None:
+    """Epoch seconds, or an ISO 8601 date/time (UTC unless it says otherwise)."""
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        abort(400, description=f"{name} must be epoch seconds or an ISO date like 2025-01-31")
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def _order_json(order: dict) -> dict:
+    return {k: v for k, v in order.items() if k not in ("holds", "key")} | {"id": order["_id"]}
+
+
+# -- orders ------------------------------------------------------------------------------------
+
+@bp.get("/orders")
+def list_orders():
+    status = request.args.get("status") or None
+    if status and status not in STATUSES:
+        abort(400, description=f"status must be one of {', '.join(STATUSES)}")
+    phone = request.args.get("phone") or request.args.get("customer")
+    since, until = _time_arg("since"), _time_arg("until")
+    if day := request.args.get("date"):
+        try:
+            start = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+        except ValueError:
+            abort(400, description="date must be YYYY-MM-DD (a UTC day)")
+        since, until = start.timestamp(), (start + timedelta(days=1)).timestamp()
+    orders = runtime().store.orders.search(status=status, phone=phone_arg(phone) if phone else None, since=since,
+                                           until=until, limit=int_arg("limit", 50, 1, 500),
+                                           skip=int_arg("offset", 0, 0, 1_000_000))
+    return jsonify(orders=[_order_json(o) for o in orders], count=len(orders))
+
+
+@bp.get("/orders/<order_id>")
+def get_order(order_id: str):
+    order = runtime().store.orders.get(order_id)
+    if order is None:
+        abort(404, description="no such order")
+    return jsonify(order=_order_json(order))
+
+
+@bp.post("/orders/<order_id>/status")
+def change_status(order_id: str):
+    """Move an order forward (confirmed -> preparing -> out_for_delivery -> delivered) or cancel it
+    (stock goes back); 409 for any other move. The customer is told on their own channel."""
+    rt, change = runtime(), body(StatusChange)
+    order = rt.store.orders.get(order_id)
+    if order is None:
+        abort(404, description="no such order")
+    if change.status == "cancelled":
+        if not rt.store.orders.cancel(order_id, by=who()):
+            abort(409, description=f"order #{order['number']} is {order['status']}: it can no longer be cancelled")
+        rt.redis.hincrby(keys.STATS, "orders_cancelled", 1)
+        moved = rt.store.orders.get(order_id)
+    else:
+        moved = rt.store.orders.move(order_id, change.status, by=who())
+        if moved is None:
+            abort(409, description=f"order #{order['number']} is {order['status']}: it cannot move to {change.status}")
+    notified = notify.order_update(rt, moved, change.status, by=who())
+    audit("order.status", f"order:{order['number']}", before=order["status"], after=change.status, notified=notified)
+    return jsonify(order=_order_json(moved), notified=notified)
+
+
+# -- products ----------------------------------------------------------------------------------
+
+@bp.patch("/products/<sku>")
+def update_product(sku: str):
+    rt, change = runtime(), body(ProductChange)
+    before = rt.store.products.get(sku)
+    if before is None:
+        abort(404, description="no such product")
+    stock = change.stock
+    if stock is not None and float(stock).is_integer():
+        stock = int(stock)
+    product = rt.store.products.update(sku, price_cents=change.price_cents, stock=stock)
+    rt.catalog.bump()  # every process re-reads names, prices and stock
+    audit("product.update", f"product:{sku}", **{k: {"before": getattr(before, k), "after": getattr(product, k)}
+                                                  for k in ("price_cents", "stock") if getattr(change, k) is not None})
+    return jsonify(product=product.to_doc())
+
+
+# -- customers ---------------------------------------------------------------------------------
+
+@bp.get("/customers/<phone>/history")
+def customer_history(phone: str):
+    rt = runtime()
+    phone = phone_arg(phone)
+    customer = rt.store.customers.find_by_phone(phone)
+    identities = (customer or {}).get("identities", [])
+    messages = rt.store.messages.for_customer(phone, identities, limit=int_arg("limit", 200, 1, 2000))
+    if customer is None and not messages:
+        abort(404, description="nothing is held about that phone")
+    return jsonify(customer=customer and {"name": customer.get("name"), "phone": phone,
+                                          "address": customer.get("address"), "identities": identities},
+                   messages=[{k: m.get(k) for k in ("at", "direction", "channel", "text", "state", "intent", "by")}
+                             for m in messages])
+
+
+@bp.get("/customers/<phone>/export")
+def export_customer(phone: str):
+    data = privacy.export(runtime(), phone_arg(phone))
+    if data is None:
+        abort(404, description="nothing is held about that phone")
+    audit("customer.export", f"customer:{mask(phone)}")
+    response = jsonify(data)
+    response.headers["Content-Disposition"] = f'attachment; filename="customer-{phone.lstrip("+")}.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.delete("/customers/<phone>")
+def delete_customer(phone: str):
+    try:
+        erased = privacy.erase(runtime(), phone_arg(phone))
+    except privacy.Busy as exc:
+        abort(409, description=str(exc))
+    if erased is None:
+        abort(404, description="nothing is held about that phone")
+    audit("customer.delete", f"customer:{mask(phone)}", **erased)
+    return jsonify(erased=erased)
+
+
+# -- audit log ---------------------------------------------------------------------------------
+
+@bp.get("/audit")
+def audit_log():
+    entries = runtime().store.audit.recent(int_arg("limit", 100, 1, 1000), request.args.get("action") or None)
+    return jsonify(entries=[{k: e[k] for k in ("who", "action", "target", "details", "at")} for e in entries])

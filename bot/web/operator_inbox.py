@@ -1,0 +1,85 @@
+"""What waits for an operator: conversations asking for a person (reply, hand back) and dead
+letters (retry). OPERATOR_TOKEN on every route; every action is audited.
+
+Replies and hand-backs are not sent from here: they join the customer's mailbox as control
+messages, and the worker delivers them in order with the customer's own messages (202).
+"""
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, abort, jsonify
+from pydantic import BaseModel, ConfigDict, Field
+
+from .. import deadletters, handoff, keys
+from ..app import runtime
+from ..auth import require_token
+from ..phones import mask
+from .operators import audit, body, int_arg, who
+
+bp = Blueprint("operator_inbox", __name__, url_prefix="/api")
+
+
+@bp.before_request
+@require_token("OPERATOR_TOKEN")
+def _operators_only():
+    return None
+
+
+class OperatorReply(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    text: str = Field(min_length=1, max_length=1600)
+
+
+def waiting_list(rt, limit: int = 100, messages: int = 8) -> list[dict]:
+    """Waiting conversations, oldest first, each with its last few messages for context."""
+    now, out = time.time(), []
+    for info in handoff.waiting(rt.redis, limit):
+        recent = rt.store.messages.for_customer(info.get("phone"), [info["identity"]], limit=messages)
+        out.append({**info, "waiting_seconds": round(now - info["since"], 1),
+                    "messages": [{k: m.get(k) for k in ("at", "direction", "text", "by")} for m in reversed(recent)]})
+    return out
+
+
+def _waiting(key: str) -> dict:
+    info = handoff.get(runtime().redis, key)
+    if info is None:
+        abort(404, description="that conversation is not waiting for a person")
+    return info
+
+
+@bp.get("/handoffs")
+def list_handoffs():
+    return jsonify(waiting=waiting_list(runtime(), int_arg("limit", 100, 1, 500)))
+
+
+@bp.post("/handoffs/<key>/reply")
+def reply(key: str):
+    info, said = _waiting(key), body(OperatorReply)
+    message_id = handoff.send(runtime().ingress, info, handoff.OPERATOR_REPLY, said.text, by=who())
+    audit("handoff.reply", f"conversation:{mask(key)}", channel=info["channel"], chars=len(said.text))
+    return jsonify(queued=message_id), 202
+
+
+@bp.post("/handoffs/<key>/handback")
+def handback(key: str):
+    info = _waiting(key)
+    message_id = handoff.send(runtime().ingress, info, handoff.HANDBACK, by=who())
+    audit("handoff.handback", f"conversation:{mask(key)}", channel=info["channel"])
+    return jsonify(queued=message_id), 202
+
+
+@bp.get("/deadletters")
+def list_dead_letters():
+    rt = runtime()
+    return jsonify(waiting=int(rt.redis.llen(keys.DEAD_LETTERS)),
+                   items=deadletters.recent(rt.redis, int_arg("limit", 100, 1, 1000)))
+
+
+@bp.post("/deadletters/<entry_id>/retry")
+def retry_dead_letter(entry_id: str):
+    retried = deadletters.retry(runtime().redis, entry_id)
+    if retried is None:
+        abort(404, description="no such dead letter (already retried?)")
+    audit("deadletter.retry", f"deadletter:{entry_id}", kind=retried["kind"], channel=retried["channel"])
+    return jsonify(retried=retried), 202

@@ -1,0 +1,18 @@
+"""GET /stats: every figure an operator watches, as JSON (OPERATOR_TOKEN). See bot/stats.py."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from .. import stats
+from ..app import runtime
+from ..auth import require_token
+
+bp = Blueprint("stats", __name__)
+
+
+@bp.get("/stats")
+@require_token("OPERATOR_TOKEN")
+def get_stats():
+    response = jsonify(stats.snapshot(runtime()))
+    response.headers["Cache-Control"] = "no-store"
+    return response
