@@ -39,3 +39,20 @@ class RecipientUnreachable(PermanentSendError):
 
 class StoreUnavailable(TransientError):
     """MongoDB could not be reached or timed out."""
+
+
+class ModelUnavailable(TransientError):
+    """The language model gave no usable answer in time; the caller falls back to the offline parser.
+
+    `cause` is the operator-facing name of what happened: "timeout", "rate_limited" or "error".
+    """
+
+    cause = "error"
+
+
+class ModelTimeout(ModelUnavailable):
+    cause = "timeout"
+
+
+class ModelRateLimited(ModelUnavailable):
+    cause = "rate_limited"

@@ -79,6 +79,9 @@ def _outcome(conv: Conversation) -> Outcome:
 def _global_word(conv: Conversation, turn: Turn) -> bool:
     """menu, help, cancel and restart work in every state, as a person expects. True if handled."""
     intent, state = turn.nlu.intent, conv.state
+    if intent == "other_language" and state not in PRE_IDENTITY:  # greeting greets; verify/register take names
+        conv.say(prompts.ENGLISH_ONLY)
+        return True
     if intent == "help":
         conv.say(prompts.help_text(state))
         return True

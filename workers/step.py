@@ -7,6 +7,7 @@ customer hears the answer once.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -100,7 +101,7 @@ class ConversationStep:
 
     def _process(self, identity, raw, token, msg, conv_key) -> StepResult:
         rt = self.rt
-        now = time.time()
+        now, started = time.time(), time.monotonic()
         conv = self.load(conv_key) or sm.Conversation()
         state_before = conv.state
         pre_effects = []
@@ -122,6 +123,7 @@ class ConversationStep:
             self.effects.apply(follow.effects, turn, applied)
         replies = sm.combine(replies)
         sm.remember(conv, msg.text, replies)
+        replies = self._in_language(replies, nlu.language, conv_key, started)
 
         if not applied.erased:
             self._record(msg, conv, nlu, replies, conv_key, state_before, now)
@@ -134,6 +136,17 @@ class ConversationStep:
         log.info("processed channel=%s message=%s state=%s->%s replies=%d ms=%.1f", msg.channel, msg.message_id,
                  state_before, conv.state, len(replies), (time.time() - now) * 1000)
         return StepResult(DONE, len(commit.outbound))
+
+    def _in_language(self, replies, language: str, conv_key: str, started: float):
+        """The machine speaks English; a customer who wrote in another language reads the reply in
+        theirs when the model can translate it within the turn's time (else English, counted)."""
+        translate = getattr(self.rt.nlu, "translate", None)
+        if not replies or language == "en" or translate is None:
+            return replies
+        texts = translate([r.text for r in replies], language, conv_key, started)
+        if texts is None:
+            return replies
+        return [dataclasses.replace(r, text=t) for r, t in zip(replies, texts)]
 
     def _record(self, msg, conv, nlu, replies, conv_key, state_before, now) -> None:
         store, base = self.rt.store, f"{msg.channel}:{msg.message_id}"

@@ -19,6 +19,11 @@ A scenario names its customers (each gets a fresh phone and user id), then lists
     - as: bob
       setup: registered        # shortcut: bob registers (hi, name, address) without assertions
 
+A scenario with `gemini: on` (or `down`) runs on the stack whose workers ask the fake Gemini
+(tests/support/fake_gemini.py; `down` = connections refused). Its steps may say what the model
+answers to the line (`gemini: {intent: add_items, items: [...], language: es}`), and expect
+operator counters in `ol:stats` (`stats: {"nlu_fallback:invalid": 1}`: at least these values).
+
 `run(driver, scenario)` works with any driver that can chat, read the store and the codes.
 """
 from __future__ import annotations
@@ -75,6 +80,8 @@ def run(live, scenario: dict) -> None:
             _age(live, who, step["age"])
             continue
         text = _fill(live, step["say"], who, customers)
+        if "gemini" in step:
+            live.gemini.script(text, step["gemini"])
         reply = live.chat(who.user, text, who.phone if who.vouched else None)
         phone_typed = re.fullmatch(r"\+\d{8,15}", text.replace(" ", ""))
         if phone_typed:
@@ -125,6 +132,10 @@ def _check(live, who: Customer, reply: dict, expect: dict, where: str) -> None:
         assert part in said, f"{where}: {part!r} not in reply:\n{said}"
     for part in expect.get("reply_not", []):
         assert _fill_static(part, who) not in said, f"{where}: {part!r} must not be in reply:\n{said}"
+    if "stats" in expect:
+        stats = live.stats()
+        low = {k: stats.get(k, 0) for k, v in expect["stats"].items() if stats.get(k, 0) < v}
+        assert not low, f"{where}: counters below expected {low}; all: {stats}"
     store = live.rt.store
     if "cart" in expect:
         conv = _conversation(live, who) or {"cart": []}
