@@ -2,13 +2,15 @@
 
 The SDK owns the HTTP call, its per-attempt timeout and its retries of 408/429/5xx
 (HttpRetryOptions). Retries make the worst case several timeouts long, so each call also runs
-under a deadline: the caller waits at most `timeout` seconds, whatever the SDK is still trying.
+under a deadline: the caller waits at most `timeout` seconds, and a request hook on the SDK's
+httpx client (its documented `client_args`) stops any retry that would start after it.
 SDK and transport errors are translated here into bot.errors.ModelUnavailable and its kinds.
 """
 from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -35,6 +37,20 @@ RETRY_STATUS_CODES = (408, 429, 500, 502, 503, 504)
 CALL_THREADS = 4  # calls in flight per process; a call past its deadline finishes in the background
 
 
+class DeadlinePassed(Exception):
+    """The caller stopped waiting: the SDK must not start another attempt (it does not retry this)."""
+
+
+_call = threading.local()  # the deadline of the call running on this pool thread
+
+
+def _stop_after_deadline(request) -> None:
+    """httpx request hook: every attempt, first or retried, passes here before it is sent."""
+    deadline = getattr(_call, "deadline", None)
+    if deadline is not None and time.monotonic() >= deadline:
+        raise DeadlinePassed(f"{request.method} {request.url.path}: past the caller's deadline")
+
+
 @dataclass
 class ModelCall:
     """One answered call: what came back and what it cost."""
@@ -54,6 +70,7 @@ class GeminiCaller:
         self.model, self.timeout = model, timeout_seconds
         self.client = genai.Client(api_key=api_key, http_options=types.HttpOptions(
             base_url=base_url, timeout=int(timeout_seconds * 1000),
+            client_args={"event_hooks": {"request": [_stop_after_deadline]}},
             retry_options=types.HttpRetryOptions(attempts=retry_attempts, initial_delay=0.2, max_delay=1.0,
                                                  jitter=0.1, http_status_codes=list(RETRY_STATUS_CODES))))
         self.pool = ThreadPoolExecutor(max_workers=CALL_THREADS, thread_name_prefix="gemini")
@@ -77,11 +94,10 @@ class GeminiCaller:
         timeout = min(timeout or self.timeout, self.timeout)
         config = self.config(system, schema, timeout)
         started = time.monotonic()
-        future = self.pool.submit(self.client.models.generate_content, model=self.model, contents=contents,
-                                  config=config)
+        future = self.pool.submit(self._call, started + timeout, model=self.model, contents=contents, config=config)
         try:
             response = future.result(timeout=timeout)
-        except FutureTimeout:
+        except (FutureTimeout, DeadlinePassed):
             future.cancel()  # never started (pool busy): it will not run at all
             raise ModelTimeout(f"no answer within {timeout:.1f}s") from None
         except genai_errors.APIError as exc:
@@ -99,6 +115,14 @@ class GeminiCaller:
         tokens_out = ((usage.candidates_token_count or 0) + (usage.thoughts_token_count or 0)) if usage else 0
         return ModelCall(response.parsed if isinstance(response.parsed, schema) else None, _text(response),
                          tokens_in, tokens_out, (time.monotonic() - started) * 1000)
+
+
+    def _call(self, deadline: float, **request):
+        _call.deadline = deadline
+        try:
+            return self.client.models.generate_content(**request)
+        finally:
+            _call.deadline = None
 
 
 def _text(response) -> str | None:

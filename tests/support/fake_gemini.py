@@ -5,7 +5,8 @@ key in x-goog-api-key, answer as candidates[0].content.parts[0].text) and can be
 
 - readings: `script(customer_message, reading)` answers that line with that JSON; other lines get
   `default_reading` (intent unknown, so the offline reading is used);
-- `queue(...)` one-shot answers taken first: a status (500, 429...), "malformed", "slow", or raw text;
+- `queue(...)` one-shot answers taken first: a status (500, 429...), "malformed", "blocked", "slow",
+  a reading (dict), or raw text;
 - `mode`: the same for every call until changed (None = answer normally);
 - translations: a small phrase table per language ("es", "fr", "hi"), placeholders kept as sent.
 
@@ -138,6 +139,8 @@ class FakeGemini:
         if isinstance(what, int):
             return self._send(h, what, {"error": {"code": what, "message": "fake failure",
                                                   "status": "RESOURCE_EXHAUSTED" if what == 429 else "UNAVAILABLE"}})
+        if what == "blocked":  # a candidate with no text, as a safety block answers
+            return self._send(h, 200, {"candidates": [{"finishReason": "SAFETY"}], "usageMetadata": {}})
         if what == "malformed":
             return self._send(h, 200, envelope('{"intent": "add_items", "items": [{"sku": '))
         if isinstance(what, dict):
