@@ -124,6 +124,8 @@ class ConversationStep:
         replies = sm.combine(replies)
         sm.remember(conv, msg.text, replies)
         replies = self._in_language(replies, nlu.language, conv_key, started)
+        if applied.erased and hasattr(rt.nlu, "forget"):
+            rt.nlu.forget(conv_key)  # "delete my data": the language remembered for them goes too
 
         if not applied.erased:
             self._record(msg, conv, nlu, replies, conv_key, state_before, now)

@@ -33,6 +33,11 @@ class Understanding:
             return offline
         return self.reader.understand(text, ctx, offline)
 
+    def forget(self, customer_key: str) -> None:
+        """Drop what the backend remembers about this customer (their language), for "delete my data"."""
+        if self.reader is not None:
+            self.reader.forget(customer_key)
+
     def translate(self, texts: list[str], language: str, customer_key: str, turn_started: float) -> list[str] | None:
         """The turn's reply texts in `language`, or None to send them in English."""
         if self.translator is None:

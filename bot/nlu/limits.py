@@ -84,3 +84,6 @@ class LanguageMemory:
 
     def set(self, customer: str, language: str) -> None:
         self.redis.set(keys.nlu_language(customer), language, ex=self.TTL)
+
+    def forget(self, customer: str) -> None:
+        self.redis.delete(keys.nlu_language(customer))

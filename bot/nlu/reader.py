@@ -91,6 +91,9 @@ class ModelReader:
         self.cache.put(key, customer, result)
         return result
 
+    def forget(self, customer_key: str) -> None:
+        self.memory.forget(who(customer_key))
+
     def _fallback(self, cause: str, offline: NluResult) -> NluResult:
         self.stats.count(f"nlu_fallback:{cause}")
         return offline

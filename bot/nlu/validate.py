@@ -10,6 +10,7 @@ it does not echo the instructions; otherwise only the answer is dropped.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -122,6 +123,8 @@ class ReadingCheck:
         product = self.catalog.get(skus[0])
         if action == "remove":
             quantity, problem = 0, None
+        elif not math.isfinite(item.quantity):
+            return "quantity"
         else:
             quantity, problem = product_quantity(Amount(float(item.quantity), unit), product, action, ctx.max_quantity)
         if problem:

@@ -116,6 +116,8 @@ def test_a_valid_reading_is_used_and_its_cost_recorded(gemini_rt, fake_gemini):
     ({"sku": "APPLE", "name": "apples", "quantity": -2, "unit": "kg"}, "quantity"),
     ({"sku": "APPLE", "name": "apples", "quantity": 0, "unit": "kg"}, "quantity"),
     ({"sku": "APPLE", "name": "apples", "quantity": 5000, "unit": "kg"}, "quantity"),
+    ({"sku": "APPLE", "name": "apples", "quantity": float("nan"), "unit": "kg"}, "quantity"),
+    ({"sku": None, "name": "eggs", "quantity": 1.5}, "quantity"),  # one and a half eggs
     ({"sku": "APPLE", "name": "apples", "quantity": 2, "unit": "parsecs"}, "unit"),
 ])
 def test_an_invalid_item_is_refused_counted_and_the_offline_reading_used(gemini_rt, fake_gemini, item, problem):

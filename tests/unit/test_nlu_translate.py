@@ -109,3 +109,16 @@ def test_without_gemini_a_spanish_line_gets_a_polite_english_answer(pipeline):
     say = at_order(pipeline)
     assert say("quiero dos kilos de manzanas") == prompts.ENGLISH_ONLY
     assert say("Je voudrais du lait, s'il vous plaît") == prompts.ENGLISH_ONLY
+
+
+def test_deleting_my_data_forgets_my_language(gemini_pipeline, fake_gemini):
+    say = at_order(gemini_pipeline)
+    fake_gemini.script("quiero dos kilos de manzanas", {"intent": "add_items", "items": APPLES, "language": "es"})
+    say("quiero dos kilos de manzanas")
+    assert list(gemini_pipeline.rt.redis.scan_iter("ol:nlu:lang:*"))
+    for line, reading in (("menú", {"intent": "menu"}), ("borrar mis datos", {"intent": "delete_data"}),
+                          ("sí, bórralo todo", {"intent": "yes"})):
+        fake_gemini.script(line, {**reading, "language": "es"})
+        say(line)
+    assert gemini_pipeline.rt.store.customers.find_by_phone(ANA) is None
+    assert not list(gemini_pipeline.rt.redis.scan_iter("ol:nlu:lang:*"))
