@@ -41,12 +41,12 @@ class DeadlinePassed(Exception):
     """The caller stopped waiting: the SDK must not start another attempt (it does not retry this)."""
 
 
-_call = threading.local()  # the deadline of the call running on this pool thread
+_deadlines = threading.local()  # the deadline of the call running on this pool thread
 
 
 def _stop_after_deadline(request) -> None:
     """httpx request hook: every attempt, first or retried, passes here before it is sent."""
-    deadline = getattr(_call, "deadline", None)
+    deadline = getattr(_deadlines, "at", None)
     if deadline is not None and time.monotonic() >= deadline:
         raise DeadlinePassed(f"{request.method} {request.url.path}: past the caller's deadline")
 
@@ -86,7 +86,7 @@ class GeminiCaller:
     def config(self, system: str, schema: type[BaseModel], timeout: float) -> types.GenerateContentConfig:
         return types.GenerateContentConfig(
             system_instruction=system, response_mime_type="application/json", response_schema=schema,
-            temperature=0, candidate_count=1, max_output_tokens=1024, thinking_config=self.thinking,
+            temperature=0, candidate_count=1, max_output_tokens=2048, thinking_config=self.thinking,
             http_options=types.HttpOptions(timeout=max(1, int(timeout * 1000))))
 
     def generate(self, system: str, contents: str, schema: type[BaseModel], timeout: float | None = None) -> ModelCall:
@@ -110,19 +110,21 @@ class GeminiCaller:
             raise ModelUnavailable(f"transport: {type(exc).__name__}") from None
         except genai_errors.UnknownApiResponseError as exc:
             raise ModelUnavailable(f"unreadable response: {str(exc)[:80]}") from None
+        except Exception as exc:  # the SDK failing in a way not listed above must not block an order: loud, not hidden
+            log.exception("unexpected error from the Gemini SDK")
+            raise ModelUnavailable(f"unexpected: {type(exc).__name__}") from exc
         usage = response.usage_metadata
         tokens_in = (usage.prompt_token_count or 0) if usage else 0
         tokens_out = ((usage.candidates_token_count or 0) + (usage.thoughts_token_count or 0)) if usage else 0
         return ModelCall(response.parsed if isinstance(response.parsed, schema) else None, _text(response),
                          tokens_in, tokens_out, (time.monotonic() - started) * 1000)
 
-
     def _call(self, deadline: float, **request):
-        _call.deadline = deadline
+        _deadlines.at = deadline
         try:
             return self.client.models.generate_content(**request)
         finally:
-            _call.deadline = None
+            _deadlines.at = None
 
 
 def _text(response) -> str | None:
