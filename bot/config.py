@@ -59,6 +59,11 @@ class Settings(BaseModel):
     GEMINI_MODEL: str = "gemini-2.5-flash"
     GEMINI_API_URL: str | None = None
     GEMINI_TIMEOUT_SECONDS: float = Field(default=4.0, gt=0, le=30)
+    GEMINI_RETRY_ATTEMPTS: int = Field(default=2, ge=1, le=5)  # the SDK's tries for 408/429/5xx, within the timeout
+    GEMINI_MAX_CALLS_PER_MINUTE: int = Field(default=20, ge=1, le=1000)  # per customer; past it, offline
+    GEMINI_CACHE_SECONDS: int = Field(default=60, ge=0, le=3600)  # identical (state, step, text) readings; 0 = off
+    GEMINI_BREAKER_FAILURES: int = Field(default=5, ge=1, le=100)  # failures in a row that open the breaker
+    GEMINI_BREAKER_COOLDOWN_SECONDS: int = Field(default=30, ge=1, le=3600)  # open this long, then one probe
 
     SAMPLE_CATALOG: bool = True  # an empty products collection gets the sample catalog at start
     CURRENCY: str = "USD"
@@ -113,6 +118,13 @@ class Settings(BaseModel):
                 raise ValueError("TWILIO_WHATSAPP_FROM must be an E.164 number (optionally whatsapp:+...)")
             return "whatsapp:" + number
         return None
+
+    @field_validator("GEMINI_MODEL")
+    @classmethod
+    def _model(cls, v):
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", v):
+            raise ValueError(f"GEMINI_MODEL must be a model name like gemini-2.5-flash, got {v!r}")
+        return v
 
     @field_validator("CURRENCY")
     @classmethod

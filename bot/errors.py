@@ -43,3 +43,20 @@ class StoreUnavailable(TransientError):
 
 class QueueUnavailable(TransientError):
     """Redis could not be reached: nothing was accepted, the sender should retry."""
+
+
+class ModelUnavailable(TransientError):
+    """The language model gave no usable answer in time; the caller falls back to the offline parser.
+
+    `cause` is the operator-facing name of what happened: "timeout", "rate_limited" or "error".
+    """
+
+    cause = "error"
+
+
+class ModelTimeout(ModelUnavailable):
+    cause = "timeout"
+
+
+class ModelRateLimited(ModelUnavailable):
+    cause = "rate_limited"

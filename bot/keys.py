@@ -81,3 +81,29 @@ def series(granularity: str, bucket: int) -> str:
 def notices(identity: str) -> str:
     """hash: notice id -> JSON, for customers on synchronous channels (nothing can be pushed to them)."""
     return f"{P}notices:{identity}"
+
+# Language understanding (bot/nlu). `who` is a hash of the conversation key, never a phone number.
+NLU_BREAKER_FAILURES = P + "nlu:breaker:failures"  # model failures in a row, shared by every process
+NLU_BREAKER_OPEN = P + "nlu:breaker:open"  # set (with the cool-down as TTL) while nobody may call the model
+NLU_BREAKER_TRIPPED = P + "nlu:breaker:tripped"  # set once opened, until a probe succeeds (half-open)
+NLU_BREAKER_PROBE = P + "nlu:breaker:probe"  # the one process probing a half-open breaker
+
+
+def nlu_cap(who: str, minute: int) -> str:
+    """Model calls this customer made in this minute (per-customer cap)."""
+    return f"{P}nlu:cap:{who}:{minute}"
+
+
+def nlu_cache(digest: str) -> str:
+    """A validated reading of identical (state, step, text), kept for GEMINI_CACHE_SECONDS."""
+    return f"{P}nlu:cache:{digest}"
+
+
+def nlu_translation(digest: str) -> str:
+    """A checked translation of identical (language, reply text), kept for GEMINI_CACHE_SECONDS."""
+    return f"{P}nlu:tcache:{digest}"
+
+
+def nlu_language(who: str) -> str:
+    """The language this customer last wrote in, so replies to "2" or a code stay in it."""
+    return f"{P}nlu:lang:{who}"

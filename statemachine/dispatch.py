@@ -95,6 +95,9 @@ def _global_word(conv: Conversation, turn: Turn) -> bool:
     if intent == "human" and state != "handoff":
         handoff.ask_for_person(conv, turn)
         return True
+    if intent == "other_language" and state not in PRE_IDENTITY:  # greeting greets; verify/register take names
+        conv.say(prompts.ENGLISH_ONLY)
+        return True
     if intent == "help":
         conv.say(prompts.help_text(state))
         return True

@@ -60,6 +60,8 @@ DIDNT_CATCH_ORDER = ("Sorry, I didn't catch that. Tell me what you'd like (for e
                      "say 'cart' to see your cart or 'done' to check out.")
 DIDNT_CATCH_MENU = "Sorry, I didn't understand. Please pick a number from the menu."
 NOT_TEXT = "Sorry, I can only read text messages. Please type your message."
+ENGLISH_ONLY = ("Sorry, I can only read English right now. Could you write that in English? "
+                "For example: \"2 kg of apples\", 'menu' or 'help'.")
 CANT_ANSWER = ("I'm not sure about that, and I'd rather not guess. You can ask for help to reach the shop, "
                "or tell me what you'd like to order.")
 

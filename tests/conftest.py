@@ -101,15 +101,15 @@ def live_env(redis_server, mongo_server, **extra) -> dict:
 class WorkerProcesses:
     """Real `python -m tests.support.worker_proc` processes against the shared services."""
 
-    def __init__(self, env: dict, count: int, scheduler_on_first: bool = True):
-        self.env, self.count, self.scheduler_on_first = env, count, scheduler_on_first
+    def __init__(self, env: dict, count: int, scheduler_on_first: bool = True, label: str = "worker"):
+        self.env, self.count, self.scheduler_on_first, self.label = env, count, scheduler_on_first, label
         self.procs: list[subprocess.Popen] = []
         ARTIFACTS.mkdir(exist_ok=True)
 
     def start_one(self, i: int) -> subprocess.Popen:
         env = dict(self.env, TEST_WORKER_NAME=f"it-worker-{os.getpid()}-{i}-{time.time_ns()}",
                    TEST_WORKER_SCHEDULER="1" if (i == 0 and self.scheduler_on_first) else "0")
-        log = open(ARTIFACTS / f"worker-{i}.log", "ab")
+        log = open(ARTIFACTS / f"{self.label}-{i}.log", "ab")
         proc = subprocess.Popen([sys.executable, "-m", "tests.support.worker_proc"], cwd=ROOT, env=env,
                                 stdout=log, stderr=subprocess.STDOUT)
         return proc
@@ -141,4 +141,67 @@ def live(redis_server, mongo_server):
     workers = WorkerProcesses(env, count=2).start()
     app = create_app(settings, runtime=rt)
     yield Live(rt=rt, client=app.test_client(), workers=workers, env=env)
+    workers.stop()
+
+
+# -- Gemini: the real SDK against a local fake of generateContent (tests/support/fake_gemini.py) --
+
+GEMINI_KEY = "test-gemini-key-0123456789"
+
+
+@pytest.fixture(scope="session")
+def gemini_server():
+    from tests.support.fake_gemini import FakeGemini
+
+    fake = FakeGemini().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake_gemini(gemini_server):
+    """The session's fake, emptied of scripts and failure modes, and up (a test may stop it)."""
+    gemini_server.reset()
+    if gemini_server.server is None:
+        gemini_server.start()
+    yield gemini_server
+    gemini_server.reset()
+    if gemini_server.server is None:
+        gemini_server.start()
+
+
+@pytest.fixture
+def gemini_settings(fake_gemini):
+    return load_settings({}, API_TOKEN=API_TOKEN, OPERATOR_TOKEN=OPERATOR_TOKEN, GEMINI_API_KEY=GEMINI_KEY,
+                         GEMINI_API_URL=fake_gemini.url, GEMINI_TIMEOUT_SECONDS=1, GEMINI_BREAKER_FAILURES=3)
+
+
+@pytest.fixture
+def gemini_rt(gemini_settings, fake_redis, store, senders):
+    """The embedded runtime with Gemini on, pointed at the fake."""
+    return build(gemini_settings, redis=fake_redis, store=store, senders=senders, load_sample=True)
+
+
+@pytest.fixture
+def gemini_pipeline(gemini_rt):
+    from tests.support.pipeline import Pipeline
+
+    return Pipeline(gemini_rt)
+
+
+@pytest.fixture(scope="session")
+def live_gemini(redis_server, mongo_server, gemini_server):
+    """The production-shaped stack with Gemini on (the fake), beside `live`: its own Redis database
+    (so its own queues and workers) and MongoDB database, two worker processes of its own."""
+    from bot.app import create_app
+    from tests.support.live import Live
+
+    env = live_env(redis_server, mongo_server, GEMINI_API_KEY=GEMINI_KEY, GEMINI_API_URL=gemini_server.url,
+                   GEMINI_TIMEOUT_SECONDS="1", GEMINI_BREAKER_FAILURES="3")
+    env.update(REDIS_URL=redis_server.url.rsplit("/", 1)[0] + "/1", MONGO_DB="orderline_it_gemini")
+    settings = load_settings(env)
+    rt = build(settings, load_sample=True)
+    workers = WorkerProcesses(env, count=2, label="gemini-worker").start()
+    app = create_app(settings, runtime=rt)
+    yield Live(rt=rt, client=app.test_client(), workers=workers, env=env, gemini=gemini_server)
     workers.stop()

@@ -7,6 +7,7 @@ customer hears the answer once.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -107,7 +108,7 @@ class ConversationStep:
 
     def _process(self, identity, raw, token, msg, conv_key) -> StepResult:
         rt = self.rt
-        now = time.time()
+        now, t0 = time.time(), time.monotonic()  # t0: the turn's clock, shared by model calls
         control = msg.kind in sm.CONTROL_KINDS  # an operator's reply or hand-back, not the customer
         loaded = self.load(conv_key)
         conv = loaded or sm.Conversation()
@@ -131,6 +132,9 @@ class ConversationStep:
             self.effects.apply(follow.effects, turn, applied)
         replies = sm.combine(replies)
         sm.remember(conv, msg.text, replies)
+        replies = self._in_language(replies, nlu.language, conv_key, t0)
+        if applied.erased and hasattr(rt.nlu, "forget"):
+            rt.nlu.forget(conv_key)  # "delete my data": the language remembered for them goes too
 
         if not applied.erased:
             self._record(msg, conv, nlu, replies, conv_key, state_before, now)
@@ -162,6 +166,17 @@ class ConversationStep:
         return self.rt.nlu.understand(msg.text, NluContext(
             state=conv.state, step=conv.step, history=[tuple(h) for h in conv.history], customer_key=conv_key,
             max_quantity=self.limits.max_quantity))
+
+    def _in_language(self, replies, language: str, conv_key: str, started: float):
+        """The machine speaks English; a customer who wrote in another language reads the reply in
+        theirs when the model can translate it within the turn's time (else English, counted)."""
+        translate = getattr(self.rt.nlu, "translate", None)
+        if not replies or language == "en" or translate is None:
+            return replies
+        texts = translate([r.text for r in replies], language, conv_key, started)
+        if texts is None:
+            return replies
+        return [dataclasses.replace(r, text=t) for r, t in zip(replies, texts)]
 
     def _record(self, msg, conv, nlu, replies, conv_key, state_before, now) -> None:
         store, base = self.rt.store, f"{msg.channel}:{msg.message_id}"

@@ -12,6 +12,7 @@ from bot.catalog import Catalog
 
 from . import intents
 from .intents import ADD_WORDS, FILLERS, REMOVE_MARKERS, SEPARATORS, SET_MARKERS
+from .language import foreign_language
 from .matching import CatalogIndex, Resolution, Token, show, singular, tokenize
 from .numbers import NUMBER_WORDS, UNIT_WORDS, Amount, product_quantity, read_amount
 from .types import Ambiguous, Invalid, ItemRequest, NluContext, NluResult, Unknown
@@ -70,6 +71,13 @@ class OfflineParser:
             phrases.sort(key=len, reverse=True)
 
     def understand(self, text: str, ctx: NluContext) -> NluResult:
+        result = self._read(text, ctx)
+        if result.intent in ("unknown", "question") and not (result.items or result.ambiguous or result.invalid) \
+                and ctx.state not in NO_ITEM_STATES and (language := foreign_language(text)):
+            return NluResult(intent="other_language", language=language)  # said so, politely, in English
+        return result
+
+    def _read(self, text: str, ctx: NluContext) -> NluResult:
         line = intents.clean(text)
         if not line:
             return NluResult(intent="unknown")

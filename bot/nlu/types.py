@@ -25,11 +25,12 @@ from typing import Literal, Protocol
 #   phone           a phone number was typed (see NluResult.phone)
 #   code            a one-time code was typed (see NluResult.code)
 #   question        a question about products / the shop (answer may be filled)
+#   other_language  a line the offline parser cannot read because it is not English (see language)
 #   unknown         none of the above
 INTENTS = (
     "greeting", "order", "add_items", "show_cart", "clear_cart", "checkout", "yes", "no", "choice",
     "menu", "help", "cancel", "restart", "status", "cancel_order", "delete_data", "human",
-    "phone", "code", "question", "unknown",
+    "phone", "code", "question", "other_language", "unknown",
 )
 
 Action = Literal["add", "remove", "set"]
@@ -85,8 +86,8 @@ class NluResult:
     phone: str | None = None  # as typed; verification normalises it to E.164
     code: str | None = None
     answer: str | None = None  # grounded answer to a product/shop question, if any
-    language: str = "en"
-    source: str = "offline"
+    language: str = "en"  # ISO 639-1 of the customer's line; replies are put into it when not "en"
+    source: str = "offline"  # offline | gemini
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -17,5 +17,9 @@ def test_the_required_scenarios_exist():
 
 
 @pytest.mark.parametrize("scenario", ALL, ids=[s["_file"].removesuffix(".yaml") for s in ALL])
-def test_scenario(live, scenario):
-    scenarios.run(live, scenario)
+def test_scenario(request, scenario):
+    mode = scenario.get("gemini")  # on | down: the stack whose workers use the fake Gemini
+    if not mode:
+        return scenarios.run(request.getfixturevalue("live"), scenario)
+    with request.getfixturevalue("live_gemini").gemini_mode(mode) as live:
+        scenarios.run(live, scenario)

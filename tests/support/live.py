@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from bot import keys
@@ -18,6 +19,7 @@ class Live:
     client: object
     workers: object
     env: dict
+    gemini: object = None  # tests.support.fake_gemini.FakeGemini, for the live_gemini stack
 
     @staticmethod
     def unique(prefix: str = "u") -> str:
@@ -62,3 +64,23 @@ class Live:
             self.rt.redis.set("ol:test:step_delay", seconds)
         else:
             self.rt.redis.delete("ol:test:step_delay")
+
+    @contextmanager
+    def gemini_mode(self, mode: str):
+        """Run with the fake Gemini "on" or "down" (connections refused), from a clean slate:
+        no scripts, breaker closed, no cached readings or languages, counters at zero."""
+        self.gemini.reset()
+        for key in self.rt.redis.scan_iter("ol:nlu:*"):
+            self.rt.redis.delete(key)
+        self.rt.redis.delete(keys.STATS)
+        if mode == "down":
+            self.gemini.stop()
+        try:
+            yield self
+        finally:
+            if self.gemini.server is None:
+                self.gemini.start()
+            self.gemini.reset()
+
+    def stats(self) -> dict:
+        return {k.decode(): int(v) for k, v in self.rt.redis.hgetall(keys.STATS).items()}

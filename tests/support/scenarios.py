@@ -23,6 +23,11 @@ A scenario names its customers (each gets a fresh phone and user id), then lists
       expect: {notices: ["Sam here"]}     #   what reaches an /api/chat user is in their notices
   `silent: true` expects no reply at all (a person has the conversation).
 
+A scenario with `gemini: on` (or `down`) runs on the stack whose workers ask the fake Gemini
+(tests/support/fake_gemini.py; `down` = connections refused). Its steps may say what the model
+answers to the line (`gemini: {intent: add_items, items: [...], language: es}`), and expect
+operator counters in `ol:stats` (`stats: {"nlu_fallback:invalid": 1}`: at least these values).
+
 `run(driver, scenario)` works with any driver that can chat, read the store and the codes.
 """
 from __future__ import annotations
@@ -39,7 +44,7 @@ import yaml
 from bot import keys
 
 HERE = Path(__file__).resolve().parent.parent / "conversations"
-_numbers = itertools.count(random.randrange(0, 9000, 100))
+_numbers = itertools.count(random.randrange(1000, 9000, 100))  # 0100-0999 are hard-coded in tests
 
 
 def load_all() -> list[dict]:
@@ -83,6 +88,8 @@ def run(live, scenario: dict) -> None:
             _operator(live, who, step["operator"], step.get("expect") or {}, where)
             continue
         text = _fill(live, step["say"], who, customers)
+        if "gemini" in step:
+            live.gemini.script(text, step["gemini"])
         reply = live.chat(who.user, text, who.phone if who.vouched else None)
         phone_typed = re.fullmatch(r"\+\d{8,15}", text.replace(" ", ""))
         if phone_typed:
@@ -135,6 +142,10 @@ def _check(live, who: Customer, reply: dict, expect: dict, where: str) -> None:
         assert part in said, f"{where}: {part!r} not in reply:\n{said}"
     for part in expect.get("reply_not", []):
         assert _fill_static(part, who) not in said, f"{where}: {part!r} must not be in reply:\n{said}"
+    if "stats" in expect:
+        stats = live.stats()
+        low = {k: stats.get(k, 0) for k, v in expect["stats"].items() if stats.get(k, 0) < v}
+        assert not low, f"{where}: counters below expected {low}; all: {stats}"
     store = live.rt.store
     if "cart" in expect:
         conv = _conversation(live, who) or {"cart": []}

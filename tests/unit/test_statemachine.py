@@ -327,6 +327,23 @@ def test_unrecognised_line_while_ordering(world):
     assert chat.say("yes") == prompts.ORDER_PROMPT
 
 
+def test_a_line_in_another_language_gets_a_polite_english_only_answer(world):
+    chat = registered(world)
+    chat.say("1")
+    chat.say("2 kg of apples")
+    assert chat.say("quiero dos kilos de manzanas") == prompts.ENGLISH_ONLY
+    assert chat.state == "order" and chat.conv.cart == [{"sku": "APPLE", "quantity": 2}]
+    assert chat.say("Je voudrais du lait, s'il vous plaît") == prompts.ENGLISH_ONLY
+    chat.say("done")
+    assert chat.say("sí") == prompts.ENGLISH_ONLY and chat.state == "confirm"
+
+
+def test_a_greeting_in_another_language_still_starts_the_conversation(world):
+    chat = Chat(world, contact=PHONE)
+    assert "What's your name?" in chat.say("hola, quiero pedir")
+    assert chat.say("José García") == prompts.ASK_ADDRESS.format(name="José García")
+
+
 # -- status, cancel, delete ---------------------------------------------------------------
 
 def place(chat, text="a dozen eggs"):

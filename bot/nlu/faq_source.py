@@ -1,0 +1,33 @@
+"""The shop's FAQ as the prompt sees it: bot/data/faq.json, re-read when the shop edits the file.
+
+A file broken by an edit keeps the last good FAQ in use (and says so in the log), so a typo in
+the FAQ never takes understanding down.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from bot.faq import FaqError, faq_path, load_faq
+
+log = logging.getLogger("orderline.nlu")
+
+
+class FaqSource:
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path or faq_path())
+        self._mtime: float | None = None
+        self._entries: list[dict] = []
+
+    def __call__(self) -> list[dict]:
+        try:
+            mtime = self.path.stat().st_mtime
+        except OSError:
+            return self._entries
+        if mtime != self._mtime:
+            self._mtime = mtime
+            try:
+                self._entries = load_faq(self.path)
+            except (FaqError, OSError) as exc:
+                log.error("FAQ %s unreadable, keeping the previous one: %s", self.path, exc)
+        return self._entries
