@@ -3,15 +3,20 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+TSTAMP := $(VENV)/.installed-test
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test test-all redis-server chromium bench clean
 
-$(STAMP): requirements.txt requirements-test.txt
+$(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-test.txt
+	$(PY) -m pip install --quiet -r requirements.txt
 	@touch $(STAMP)
+
+$(TSTAMP): $(STAMP) requirements-test.txt
+	$(PY) -m pip install --quiet -r requirements-test.txt
+	@touch $(TSTAMP)
 
 run: $(STAMP)
 	$(PY) -m bot dev
@@ -34,10 +39,10 @@ chromium:
 	  { $(SUDO) apt-get update -q >/dev/null 2>&1 && $(SUDO) apt-get install -y -q chromium >/dev/null 2>&1; } || \
 	  echo "chromium could not be installed: the browser test will be skipped"; }
 
-test: $(STAMP) redis-server chromium
+test: $(TSTAMP) redis-server chromium
 	$(PY) -m pytest -q -m "not slow"
 
-test-all: $(STAMP) redis-server chromium
+test-all: $(TSTAMP) redis-server chromium
 	$(PY) -m pytest -q
 
 clean:
