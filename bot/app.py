@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, jsonify
+from flask import Flask, abort, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from .config import Settings, load_settings
@@ -34,6 +34,12 @@ def create_app(settings: Settings | None = None, runtime=None) -> Flask:
         from .web import devchat
 
         app.register_blueprint(devchat.bp)
+
+    @app.before_request
+    def refuse_oversized_bodies():
+        """413 before authentication or parsing: an oversized body costs nothing to refuse."""
+        if request.content_length is not None and request.content_length > settings.MAX_BODY_BYTES:
+            abort(413, description=f"body larger than {settings.MAX_BODY_BYTES} bytes")
 
     @app.errorhandler(HTTPException)
     def json_error(exc: HTTPException):

@@ -77,6 +77,7 @@ class Settings(BaseModel):
     OTP_MAX_ATTEMPTS: int = Field(default=5, ge=1)
     OTP_LOCK_MINUTES: int = Field(default=30, ge=1)
     MAX_ITEM_QUANTITY: int = Field(default=50, ge=1)
+    RATE_LIMIT_PER_MINUTE: int = Field(default=30, ge=1)  # a customer's messages acted on per minute
 
     # Ingress and channels.
     CHAT_WAIT_SECONDS: float = Field(default=5.0, gt=0, le=25)

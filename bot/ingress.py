@@ -4,6 +4,7 @@ A message is *accepted* once its mailbox entry is written; from then on it is ne
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -14,6 +15,7 @@ from statemachine.handoff import CONTROL_KINDS
 from redis.exceptions import ConnectionError as RedisConnectionError, TimeoutError as RedisTimeoutError
 
 from . import keys, logs, queues
+from .text import clean
 from .errors import QueueUnavailable
 from .mailbox import Mailboxes, encode
 from .phones import mask
@@ -34,6 +36,10 @@ class Ingress:
             return self._accept(message)
 
     def _accept(self, message: InboundMessage) -> bool:
+        text, cut = clean(message.text)
+        if text != message.text:
+            message = dataclasses.replace(message, text=text, meta={**message.meta, "truncated": True} if cut
+                                          else message.meta)
         # the shop's own control messages (an operator's reply, a hand-back) are not customer messages
         counted_as = OPERATOR if message.kind in CONTROL_KINDS else None
         try:

@@ -58,6 +58,11 @@ def otp_sends(phone: str) -> str:
     return f"{P}otp:sends:{phone}"
 
 
+def rate(conv_key: str, minute: int) -> str:
+    """Messages this conversation sent in this minute (the per-customer rate limit)."""
+    return f"{P}rate:{conv_key}:{minute}"
+
+
 def attempts(channel: str, message_id: str) -> str:
     """How many times processing this message failed (decides retry or park)."""
     return f"{P}attempts:{channel}:{message_id}"

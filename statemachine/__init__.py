@@ -3,7 +3,7 @@
 Drive it with `advance(conversation, turn)`; perform the returned effects; feed an effect's
 outcome back with `resolve`; save `conversation.to_dict()`. See CONVERSATION.md for the diagram.
 """
-from .dispatch import advance, idle_reset, remember, resolve
+from .dispatch import THROTTLED, advance, idle_reset, remember, resolve
 from .effects import (CancelOrder, Count, Effect, EndHandoff, EraseCustomer, LinkIdentity, LockVerification,
                       PlaceOrder, RequestHandoff, SaveCustomer, SendCode)
 from .handoff import CONTROL_KINDS, HANDBACK, OPERATOR_REPLY
@@ -12,7 +12,7 @@ from .model import SCHEMA_VERSION, Conversation, Deps, Limits, Outcome, Turn
 from .replies import Reply, combine
 
 __all__ = [
-    "advance", "resolve", "idle_reset", "remember", "Conversation", "Turn", "Deps", "Limits", "Outcome", "Reply",
+    "THROTTLED", "advance", "resolve", "idle_reset", "remember", "Conversation", "Turn", "Deps", "Limits", "Outcome", "Reply",
     "combine",
     "STATES", "TRANSITIONS", "SCHEMA_VERSION", "Effect", "SendCode", "LockVerification", "LinkIdentity",
     "SaveCustomer", "PlaceOrder", "CancelOrder", "EraseCustomer", "Count", "RequestHandoff", "EndHandoff",

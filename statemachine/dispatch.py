@@ -27,6 +27,7 @@ RESOLVERS = {
     "CancelOrder": account.cancel_done,
 }
 PRE_IDENTITY = ("greeting", "verify", "register")
+THROTTLED = ("throttled", "throttled_quiet")  # the first message over the rate limit, and the ones after
 
 
 def advance(conv: Conversation, turn: Turn) -> Outcome:
@@ -35,7 +36,10 @@ def advance(conv: Conversation, turn: Turn) -> Outcome:
     if not conv.started_at:
         conv.started_at, conv.salt = turn.now, turn.deps.new_salt()
     with attached(conv):
-        if turn.kind in handoff.CONTROL_KINDS:
+        if turn.kind in THROTTLED:  # over the shop's per-customer rate: not acted on, said once
+            if turn.kind == "throttled":
+                conv.say(prompts.SLOW_DOWN)
+        elif turn.kind in handoff.CONTROL_KINDS:
             handoff.control(conv, turn)
         elif conv.state == "handoff":  # a person has the conversation: only 'restart' gets the bot back
             if not handoff.waiting(conv, turn):

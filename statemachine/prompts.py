@@ -59,6 +59,8 @@ CART_CLEARED = "I've emptied your cart."
 DIDNT_CATCH_ORDER = ("Sorry, I didn't catch that. Tell me what you'd like (for example \"2 kg of apples\"), "
                      "say 'cart' to see your cart or 'done' to check out.")
 DIDNT_CATCH_MENU = "Sorry, I didn't understand. Please pick a number from the menu."
+SLOW_DOWN = ("You're sending messages faster than I can keep up with. Please wait a minute; "
+             "I'll read your next message after that.")
 NOT_TEXT = "Sorry, I can only read text messages. Please type your message."
 ENGLISH_ONLY = ("Sorry, I can only read English right now. Could you write that in English? "
                 "For example: \"2 kg of apples\", 'menu' or 'help'.")

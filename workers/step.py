@@ -119,10 +119,11 @@ class ConversationStep:
             pre_effects = sm.idle_reset(conv, now, keep_cart=now - conv.updated_at <= self.cart_keep_seconds)
         started = not control and (loaded is None or (idle and state_before != "handoff"))
         catalog = rt.catalog.current()
-        nlu = self._understand(msg, conv, conv_key, control)
+        kind = msg.kind if control else self._throttle(conv_key, now, msg)
+        nlu = NluResult(intent="unknown") if kind in sm.THROTTLED else self._understand(msg, conv, conv_key, control)
         turn = sm.Turn(text=msg.text, nlu=nlu, now=now, deps=self.deps(catalog),
                        limits=self.limits, channel=msg.channel, message_id=msg.message_id,
-                       identity=msg.identity, contact=msg.contact, kind=msg.kind)
+                       identity=msg.identity, contact=msg.contact, kind=kind)
         outcome = sm.advance(conv, turn)
         replies = list(outcome.replies)
         applied = self.effects.apply(pre_effects + outcome.effects, turn, Applied())
@@ -155,6 +156,20 @@ class ConversationStep:
         log.info("processed channel=%s state=%s->%s replies=%d ms=%.1f", msg.channel, state_before, conv.state,
                  len(replies), (time.time() - now) * 1000)
         return StepResult(DONE, len(commit.outbound))
+
+    def _throttle(self, conv_key: str, now: float, msg) -> str:
+        """The message's kind, or 'throttled' (the first over RATE_LIMIT_PER_MINUTE: answered once)
+        / 'throttled_quiet' (the rest of that minute: recorded, not acted on, no model call)."""
+        key = keys.rate(conv_key, int(now // 60))
+        with self.rt.redis.pipeline() as pipe:
+            pipe.incr(key)
+            pipe.expire(key, 120)
+            count = pipe.execute()[0]
+        over = count - self.rt.settings.RATE_LIMIT_PER_MINUTE
+        if over <= 0:
+            return msg.kind
+        self.rt.redis.hincrby(keys.STATS, f"rate_limited:{msg.channel}", 1)
+        return "throttled" if over == 1 else "throttled_quiet"
 
     def _understand(self, msg, conv, conv_key, control: bool):
         """What the customer means. No model call for the shop's own control messages, nor while a

@@ -459,6 +459,14 @@ def test_menu_bad_choice_and_greeting(world):
     assert "I'm the shop's ordering assistant" in chat.say("5")
 
 
+def test_over_the_rate_limit_is_answered_once_and_not_acted_on(world):
+    chat = registered(world)
+    chat.say("1")
+    assert chat.say("2 kg of apples", kind="throttled") == prompts.SLOW_DOWN
+    assert chat.say("3 kg of apples", kind="throttled_quiet") == ""
+    assert chat.conv.cart == [] and chat.state == "order"
+
+
 def test_non_text_message_gets_a_polite_answer(world):
     chat = Chat(world)
     assert chat.say("", kind="media") == prompts.NOT_TEXT
