@@ -1,6 +1,8 @@
 """Every Redis key Orderline uses, named in one place so no two modules invent the same one."""
 from __future__ import annotations
 
+import hashlib
+
 P = "ol:"
 
 READY = P + "ready"  # zset: identity -> when its mailbox may next be drained (ms)
@@ -59,8 +61,10 @@ def otp_sends(phone: str) -> str:
 
 
 def rate(conv_key: str, minute: int) -> str:
-    """Messages this conversation sent in this minute (the per-customer rate limit)."""
-    return f"{P}rate:{conv_key}:{minute}"
+    """Messages this conversation sent in this minute (the per-customer rate limit). Hashed: a key
+    must not hold a phone number (it would outlive 'delete my data' by up to two minutes)."""
+    who = hashlib.sha256(conv_key.encode()).hexdigest()[:16]
+    return f"{P}rate:{who}:{minute}"
 
 
 def attempts(channel: str, message_id: str) -> str:
