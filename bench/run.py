@@ -1,0 +1,350 @@
+"""`make bench`: measure Orderline beside the stock RQ baseline and the lean limit, in one run.
+
+Every system gets the same machine, the same redis-server (the shipped persistence settings), the
+same number of web and worker processes, and the same load generator (wrk replaying
+pre-generated requests, each sent once). Two passes per system: saturation (as fast as wrk can
+send: throughput) and a fixed modest rate (latency without a backlog). Results print as a table
+with the ratios; `--doc` rewrites the results section of docs/performance.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import generate  # noqa: E402
+from tests.support.redis_server import RedisServer, free_port  # noqa: E402
+
+PY = sys.executable
+ACCOUNT_SID, AUTH_TOKEN = "AC" + "0" * 32, "bench-auth-token"
+
+
+@dataclass
+class Result:
+    system: str
+    ingress_rps: float = 0.0
+    ingress_p50_ms: float = 0.0
+    ingress_p99_ms: float = 0.0
+    e2e_mps: float = 0.0
+    e2e_p50_ms: float = 0.0
+    e2e_p99_ms: float = 0.0
+    paced_rate: float = 0.0
+    paced_e2e_p50_ms: float = 0.0
+    paced_e2e_p99_ms: float = 0.0
+    processed: int = 0
+    sent: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    values = sorted(values)
+    k = (len(values) - 1) * q / 100
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+class Procs:
+    def __init__(self, log_dir: Path):
+        self.log_dir, self.procs = log_dir, []
+
+    def start(self, name: str, cmd: list[str], env: dict) -> subprocess.Popen:
+        log = open(self.log_dir / f"{name}.log", "ab")
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.procs.append(proc)
+        return proc
+
+    def stop(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+        for p in self.procs:
+            try:
+                p.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+        self.procs = []
+
+
+def wait_http(port: int, path: str = "/healthz", timeout: float = 30) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=1)
+            return
+        except Exception:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing answered on port {port}")
+
+
+def wrk(port: int, request_file: str, connections: int, pause_ms: int = 0, max_seconds: int = 180) -> dict:
+    """Send every request in the file once; returns wrk's count, duration and latency percentiles."""
+    marker = request_file + ".done"
+    if os.path.exists(marker):
+        os.remove(marker)
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{max_seconds}s", "--latency", "-s", str(ROOT / "bench" / "load.lua"),
+           f"http://127.0.0.1:{port}", "--", request_file, str(pause_ms), marker]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + max_seconds
+    while not os.path.exists(marker) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)  # stops wrk's clock at the last response
+    out = proc.communicate(timeout=30)[0]
+    m = re.search(r"BENCH requests=(\d+) duration_s=([\d.]+) p50_ms=([\d.]+) p99_ms=([\d.]+) non2xx=(\d+)", out)
+    if not m:
+        raise RuntimeError(f"wrk said:\n{out}")
+    return {"requests": int(m[1]), "duration": float(m[2]), "p50": float(m[3]), "p99": float(m[4]), "non2xx": int(m[5])}
+
+
+class System:
+    """One system under test: how to start it, what to send, how to count what it finished."""
+
+    name = ""
+    key = ""
+    path = "/"
+    workers_cmd: list[str] | None = None
+    e2e = True
+
+    def __init__(self, bench: "Bench"):
+        self.bench = bench
+
+    def env(self) -> dict:
+        return {**os.environ, "PYTHONPATH": str(ROOT), "REDIS_URL": self.bench.redis.url, "BENCH_SYSTEM": self.key}
+
+    def web_cmd(self, port: int) -> list[str]:
+        raise NotImplementedError
+
+    def requests(self, count: int) -> list[str]:
+        return generate.simple_json(self.path, count)
+
+    def prepare(self) -> None:
+        """Seed whatever the system needs before the measured load."""
+
+    def done_count(self, r) -> int:
+        return int(r.llen("bench:done"))
+
+    def latencies(self, r) -> list[float]:
+        return [float(x) for x in r.lrange("bench:done", 0, -1)]
+
+
+class Baseline(System):
+    name, key, path = "stock baseline (Flask + 1 RQ job/message)", "baseline", "/hook"
+
+    def web_cmd(self, port):
+        return gunicorn(port, "bench.baseline:app", self.bench.args.web)
+
+    @property
+    def workers_cmd(self):
+        return [PY, "-m", "rq.cli", "worker", "--worker-class", "rq.worker.SimpleWorker", "--url",
+                self.bench.redis.url, "--quiet", "bench"]
+
+
+class Lean(System):
+    name, key, path = "lean limit (WSGI LPUSH + batched consumer)", "lean", "/"
+
+    def web_cmd(self, port):
+        return gunicorn(port, "bench.lean:app", self.bench.args.web)
+
+    @property
+    def workers_cmd(self):
+        return [PY, "-m", "bench.lean"]
+
+
+class FlaskLpush(System):
+    name, key, path, e2e = "bare Flask + LPUSH (ingress only)", "baseline", "/lpush", False
+
+    def web_cmd(self, port):
+        return gunicorn(port, "bench.baseline:app", self.bench.args.web)
+
+
+def gunicorn(port: int, app: str, workers: int) -> list[str]:
+    return [PY, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--log-level", "warning",
+            "--backlog", "2048", app]
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.tmp = Path(tempfile.mkdtemp(prefix="orderline-bench-"))
+        self.log_dir = ROOT / "bench" / "logs"
+        self.log_dir.mkdir(exist_ok=True)
+        self.redis = RedisServer(extra_args=("--appendonly", "yes", "--appendfsync", "everysec")).start()
+        self.r = redis.Redis.from_url(self.redis.url)
+
+    def close(self) -> None:
+        self.redis.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def measure(self, system: System) -> Result:
+        result = Result(system.name)
+        for phase in ("saturation", "paced"):
+            self.r.flushall()
+            procs = Procs(self.log_dir)
+            port = free_port()
+            env = system.env()
+            try:
+                system.prepare()
+                procs.start(f"{system.__class__.__name__}-web", system.web_cmd(port), env)
+                if system.e2e and system.workers_cmd:
+                    for i in range(self.args.workers):
+                        procs.start(f"{system.__class__.__name__}-worker{i}", system.workers_cmd, env)
+                wait_http(port)
+                if phase == "saturation":
+                    self._saturate(system, port, result)
+                elif system.e2e:
+                    self._paced(system, port, result)
+            finally:
+                procs.stop()
+            if not system.e2e:
+                break
+        return result
+
+    def _saturate(self, system: System, port: int, result: Result) -> None:
+        n = self.args.messages
+        file = generate.write(str(self.tmp / "sat.txt"), system.requests(n))
+        start = time.time()
+        w = wrk(port, file, self.args.connections)
+        result.sent, result.ingress_rps = n, n / w["duration"]
+        result.ingress_p50_ms, result.ingress_p99_ms = w["p50"], w["p99"]
+        result.extra["non2xx"] = w["non2xx"]
+        if not system.e2e:
+            return
+        done = self._wait_done(system, n, start)
+        result.processed = done["count"]
+        result.e2e_mps = done["count"] / done["elapsed"]
+        lat = system.latencies(self.r)
+        result.e2e_p50_ms, result.e2e_p99_ms = percentile(lat, 50), percentile(lat, 99)
+
+    def _paced(self, system: System, port: int, result: Result) -> None:
+        seconds, connections, pause = self.args.paced_seconds, 4, int(4000 / self.args.paced_rate)
+        n = int(self.args.paced_rate * seconds)
+        file = generate.write(str(self.tmp / "paced.txt"), system.requests(n))
+        start = time.time()
+        w = wrk(port, file, connections, pause_ms=pause)
+        result.paced_rate = n / w["duration"]
+        self._wait_done(system, n, start)
+        lat = system.latencies(self.r)
+        result.paced_e2e_p50_ms, result.paced_e2e_p99_ms = percentile(lat, 50), percentile(lat, 99)
+
+    def _wait_done(self, system: System, n: int, start: float) -> dict:
+        deadline = time.time() + self.args.drain_timeout
+        count, last_change, last = 0, time.time(), -1
+        while time.time() < deadline:
+            count = system.done_count(self.r)
+            if count != last:
+                last, last_change = count, time.time()
+            if count >= n:
+                break
+            time.sleep(0.02)
+        return {"count": count, "elapsed": max(1e-9, last_change - start)}
+
+
+def table(results: list[Result]) -> str:
+    head = ("system", "ingress req/s", "ingress p50/p99 ms", "e2e msg/s", "e2e p50/p99 ms (saturated)",
+            "e2e p50/p99 ms (paced)")
+    rows = [head]
+    for r in results:
+        rows.append((r.system, f"{r.ingress_rps:,.0f}", f"{r.ingress_p50_ms:.1f} / {r.ingress_p99_ms:.1f}",
+                     f"{r.e2e_mps:,.0f}" if r.e2e_mps else "-",
+                     f"{r.e2e_p50_ms:,.0f} / {r.e2e_p99_ms:,.0f}" if r.e2e_mps else "-",
+                     f"{r.paced_e2e_p50_ms:.1f} / {r.paced_e2e_p99_ms:.1f} @ {r.paced_rate:,.0f}/s"
+                     if r.paced_rate else "-"))
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(head))]
+    lines = ["| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths)) + " |" for row in rows]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.run")
+    p.add_argument("--messages", type=int, default=20000, help="messages per saturation pass")
+    p.add_argument("--customers", type=int, default=1000)
+    p.add_argument("--workers", type=int, default=2, help="worker processes per system")
+    p.add_argument("--web", type=int, default=2, help="gunicorn web processes per system")
+    p.add_argument("--connections", type=int, default=32)
+    p.add_argument("--paced-rate", type=float, default=200, help="messages/s in the latency pass")
+    p.add_argument("--paced-seconds", type=float, default=10)
+    p.add_argument("--drain-timeout", type=float, default=120)
+    p.add_argument("--only", default="", help="comma-separated: baseline,lean,flask,orderline")
+    p.add_argument("--json", default=str(ROOT / "bench" / "results.json"))
+    p.add_argument("--doc", action="store_true", help="write the results into docs/performance.md")
+    args = p.parse_args(argv)
+    if not shutil.which("wrk"):
+        print("bench needs wrk (Debian: apt-get install wrk)", file=sys.stderr)
+        return 2
+    bench = Bench(args)
+    chosen = {"baseline": Baseline, "lean": Lean, "flask": FlaskLpush, "orderline": Orderline}
+    names = [n for n in (args.only.split(",") if args.only else chosen) if n]
+    results = []
+    try:
+        for name in names:
+            print(f"measuring {name}...", flush=True)
+            results.append(bench.measure(chosen[name](bench)))
+            print(f"  {json.dumps(asdict(results[-1]))}", flush=True)
+    finally:
+        bench.close()
+    print()
+    print(table(results))
+    by = {type_name: r for type_name, r in zip(names, results)}
+    ratios = ratios_of(by)
+    for line in ratios["lines"]:
+        print(line)
+    Path(args.json).write_text(json.dumps({"results": [asdict(r) for r in results], "ratios": ratios,
+                                           "args": vars(args)}, indent=2))
+    return 0
+
+
+def ratios_of(by: dict) -> dict:
+    out, lines = {}, []
+
+    def ratio(name, a, b, target, higher=True):
+        if a and b:
+            value = a / b
+            ok = value >= target if higher else value <= target
+            out[name] = {"value": round(value, 2), "target": target, "met": ok}
+            lines.append(f"{name}: {value:.2f}x (target {'>=' if higher else '<='} {target}x) {'MET' if ok else 'MISSED'}")
+
+    o, b, lean, flask = (by.get(k) for k in ("orderline", "baseline", "lean", "flask"))
+    if o and b:
+        ratio("end-to-end vs stock baseline", o.e2e_mps, b.e2e_mps, 3.0)
+    if o and lean:
+        ratio("end-to-end vs lean limit", o.e2e_mps, lean.e2e_mps, 0.5)
+    if o and flask:
+        ratio("ingress vs bare Flask+LPUSH", o.ingress_rps, flask.ingress_rps, 0.85)
+    if o and o.extra.get("voice_p95_ms"):
+        lines.append(f"voice turn p95: {o.extra['voice_p95_ms']:.0f} ms (target <= 150 ms) "
+                     f"{'MET' if o.extra['voice_p95_ms'] <= 150 else 'MISSED'}")
+    out["lines"] = lines
+    return out
+
+
+class Orderline(System):
+    """Defined once the channels land (signed Twilio webhooks through the whole pipeline)."""
+
+    name = "Orderline (signed webhooks, whole pipeline)"
+
+    def web_cmd(self, port):
+        raise NotImplementedError("Orderline's bench leg needs the Twilio messaging channel")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
