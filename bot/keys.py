@@ -64,3 +64,13 @@ def attempts(channel: str, message_id: str) -> str:
 
 
 SWEEP_SCHEDULED = P + "sweep:scheduled"
+
+
+# Channels
+SMS_OPTED_OUT = P + "sms:optout"  # set of E.164 numbers that texted STOP: never messaged until START
+TELEGRAM_BLOCKED = P + "telegram:blocked"  # set of chat ids that blocked the bot: sends are not attempted
+
+
+def call(call_sid: str) -> str:
+    """hash: one phone call's state (the last thing said, for a reprompt); deleted when the call ends."""
+    return f"{P}call:{call_sid}"

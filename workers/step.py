@@ -106,6 +106,8 @@ class ConversationStep:
         pre_effects = []
         if conv.updated_at and now - conv.updated_at > self.idle_seconds:
             pre_effects = sm.idle_reset(conv, now, keep_cart=now - conv.updated_at <= self.cart_keep_seconds)
+        elif msg.meta.get("session_start") and conv.state != "greeting":
+            sm.idle_reset(conv, now, keep_cart=True)  # a new phone call starts at greeting; the cart stays
         catalog = rt.catalog.current()
         nlu = rt.nlu.understand(msg.text, NluContext(
             state=conv.state, step=conv.step, history=[tuple(h) for h in conv.history], customer_key=conv_key,
