@@ -30,6 +30,10 @@ class FakeTwilio(FakeServer):
         with self._lock2:
             self._refusals[to] = (status, code, message)
 
+    def allow(self, to: str) -> None:
+        with self._lock2:
+            self._refusals.pop(to, None)
+
     def fail_next(self, status: int, code: int, message: str = "failure", times: int = 1) -> None:
         with self._lock2:
             self._next.extend([(status, code, message)] * times)
