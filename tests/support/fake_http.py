@@ -61,7 +61,7 @@ class FakeServer:
     def __init__(self, handler: Handler):
         self.handler = handler
         self.requests: list[Recorded] = []
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entrant: a wait_for predicate may read the requests
         self._changed = threading.Condition(self._lock)
         fake = self
 

@@ -10,7 +10,7 @@ A scenario names its customers (each gets a fresh phone and user id), then lists
         reply: ["Added 2 kg"]         # substrings that must appear in the reply
         reply_not: ["Bob"]            # substrings that must not
         cart: {APPLE: 2}              # the conversation's cart afterwards
-        order: {status: confirmed, lines: {APPLE: 2}}   # the customer's newest order; total = catalog
+        order: {status: confirmed, lines: {APPLE: 2}, channel: api}   # the newest order; total = catalog
         orders: 1                     # how many orders the customer has
         orders_anonymised: true       # the orders checked earlier are kept without personal data
         customer: present | absent | {name: ...}
@@ -18,6 +18,12 @@ A scenario names its customers (each gets a fresh phone and user id), then lists
     - age: 1900                # make the speaker's conversation idle for this many seconds
     - as: bob
       setup: registered        # shortcut: bob registers (hi, name, address) without assertions
+
+Channels: a customer talks on `channel:` (api by default; telegram, whatsapp, sms, voice), and a
+step may say `channel:` to switch (the same person, the same phone). Telegram steps may
+`share_contact: own | other` or `send: sticker | photo | voice`; voice steps may `call: start`,
+`press: "1"` (keys), `silence: true` or `hangup: true`. Extra checks for what the channel showed:
+`buttons: [...]` (Telegram's keyboard) and `asks_contact: true` (its share-my-number button).
 
 `run(driver, scenario)` works with any driver that can chat, read the store and the codes.
 """
@@ -59,6 +65,11 @@ class Customer:
         self.display = spec.get("name", name.title())
         self.verifying: str | None = None  # a phone this customer typed and must prove
         self.order_ids: set[str] = set()  # orders seen by `order` checks (for `orders_anonymised`)
+        self.channel = spec.get("channel", "api")
+        self.identities: set[str] = {f"api:{self.user}"}  # every "<channel>:<address>" they wrote from
+        self.chat_id: int | None = None  # Telegram
+        self.call_sid: str | None = None  # the phone call going on, and its next turn's URL
+        self.call_next: str | None = None
 
 
 def run(live, scenario: dict) -> None:
@@ -67,15 +78,23 @@ def run(live, scenario: dict) -> None:
     first = next(iter(customers))
     for n, step in enumerate(scenario["steps"], 1):
         who = customers[step.get("as", first)]
-        where = f"{scenario['_file']} step {n} ({step.get('say', step.get('setup', step.get('age')))!r})"
+        channel = step.get("channel", who.channel)
+        what = next((step[k] for k in ("say", "setup", "age", "press", "share_contact", "send", "call") if k in step),
+                    "hangup" if step.get("hangup") else "silence")
+        where = f"{scenario['_file']} step {n} ({channel}: {what!r})"
         if "setup" in step:
             _setup(live, who, step["setup"])
             continue
         if "age" in step:
             _age(live, who, step["age"])
             continue
-        text = _fill(live, step["say"], who, customers)
-        reply = live.chat(who.user, text, who.phone if who.vouched else None)
+        text = _fill(live, step["say"], who, customers) if "say" in step else ""
+        if channel == "api":
+            reply = live.chat(who.user, text, who.phone if who.vouched else None)
+        else:
+            from . import channel_driver
+
+            reply = channel_driver.turn(live, who, channel, step, lambda t: _fill(live, t, who, customers))
         phone_typed = re.fullmatch(r"\+\d{8,15}", text.replace(" ", ""))
         if phone_typed:
             who.verifying = phone_typed.group(0)
@@ -100,8 +119,12 @@ def _setup(live, who: Customer, what: str) -> None:
         live.chat(who.user, line, who.phone)
 
 
+def _conversation_keys(who: Customer) -> list[str]:
+    return [keys.conversation(f"phone:{who.phone}")] + [keys.conversation(f"id:{i}") for i in sorted(who.identities)]
+
+
 def _age(live, who: Customer, seconds: float) -> None:
-    for key in (keys.conversation(f"phone:{who.phone}"), keys.conversation(f"id:api:{who.user}")):
+    for key in _conversation_keys(who):
         raw = live.rt.redis.get(key)
         if raw:
             doc = json.loads(raw)
@@ -110,7 +133,7 @@ def _age(live, who: Customer, seconds: float) -> None:
 
 
 def _conversation(live, who: Customer) -> dict | None:
-    for key in (keys.conversation(f"phone:{who.phone}"), keys.conversation(f"id:api:{who.user}")):
+    for key in _conversation_keys(who):
         raw = live.rt.redis.get(key)
         if raw:
             return json.loads(raw)
@@ -125,6 +148,10 @@ def _check(live, who: Customer, reply: dict, expect: dict, where: str) -> None:
         assert part in said, f"{where}: {part!r} not in reply:\n{said}"
     for part in expect.get("reply_not", []):
         assert _fill_static(part, who) not in said, f"{where}: {part!r} must not be in reply:\n{said}"
+    if "buttons" in expect:
+        assert reply.get("buttons") == expect["buttons"], f"{where}: buttons {reply.get('buttons')}"
+    if "asks_contact" in expect:
+        assert reply.get("asks_contact") == expect["asks_contact"], f"{where}: share-contact button"
     store = live.rt.store
     if "cart" in expect:
         conv = _conversation(live, who) or {"cart": []}
@@ -144,7 +171,7 @@ def _check(live, who: Customer, reply: dict, expect: dict, where: str) -> None:
         else:
             assert doc and all(doc.get(k) == v for k, v in want.items()), f"{where}: customer {doc}"
     if "history" in expect:
-        count = store.messages.count({"$or": [{"phone": who.phone}, {"identity": f"api:{who.user}"}]})
+        count = store.messages.count({"$or": [{"phone": who.phone}, {"identity": {"$in": sorted(who.identities)}}]})
         assert count == expect["history"], f"{where}: {count} history rows"
     if expect.get("orders_anonymised"):
         assert who.order_ids, f"{where}: no order was checked earlier"
@@ -165,6 +192,8 @@ def _check_order(store, who: Customer, want: dict, where: str) -> None:
     who.order_ids.add(order["_id"])
     if "status" in want:
         assert order["status"] == want["status"], f"{where}: status {order['status']}"
+    if "channel" in want:
+        assert order["channel"] == want["channel"], f"{where}: placed on {order['channel']}"
     if "lines" in want:
         got = {line["sku"]: line["quantity"] for line in order["lines"]}
         assert got == want["lines"], f"{where}: lines {got}"
