@@ -20,11 +20,13 @@ import logging
 import os
 import re
 import threading
+import warnings
 
 from flask import Blueprint, abort, jsonify, request
 from telegram import Bot, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
+from telegram.warnings import PTBDeprecationWarning
 
 from bot import keys, phones
 from bot.app import runtime
@@ -184,7 +186,9 @@ class TelegramSender:
         try:
             return self.loop.run(coro, SEND_TIMEOUT_SECONDS)
         except RetryAfter as exc:
-            wait = exc.retry_after
+            with warnings.catch_warnings():  # PTB 22 warns that retry_after will become a timedelta
+                warnings.simplefilter("ignore", PTBDeprecationWarning)
+                wait = exc.retry_after
             seconds = wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
             raise TransientSendError(f"Telegram flood control: {exc}", retry_after=seconds) from exc
         except Forbidden as exc:
