@@ -161,13 +161,15 @@ class TelegramSender:
         self.token, self.base_url, self.redis = token, base_url, redis
         self.loop = LoopThread()
         self.bot: Bot | None = None
+        self._lock = threading.Lock()
 
     def _bot(self) -> Bot:
-        if self.loop.ensure() or self.bot is None:
-            request_ = HTTPXRequest(connection_pool_size=4, connect_timeout=5, read_timeout=15, write_timeout=15,
-                                    pool_timeout=5)
-            self.bot = Bot(self.token, base_url=self.base_url, request=request_)
-        return self.bot
+        with self._lock:
+            if self.loop.ensure() or self.bot is None:  # first use, or a new loop after a fork
+                request_ = HTTPXRequest(connection_pool_size=4, connect_timeout=5, read_timeout=15,
+                                        write_timeout=15, pool_timeout=5)
+                self.bot = Bot(self.token, base_url=self.base_url, request=request_)
+            return self.bot
 
     def send(self, message: OutboundMessage) -> None:
         if self.redis.sismember(keys.TELEGRAM_BLOCKED, message.address):
@@ -190,21 +192,25 @@ class TelegramSender:
                 warnings.simplefilter("ignore", PTBDeprecationWarning)
                 wait = exc.retry_after
             seconds = wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
-            raise TransientSendError(f"Telegram flood control: {exc}", retry_after=seconds) from exc
+            raise TransientSendError(f"Telegram flood control: {self._reason(exc)}", retry_after=seconds) from exc
         except Forbidden as exc:
             with self.redis.pipeline() as pipe:
                 pipe.sadd(keys.TELEGRAM_BLOCKED, message.address)
                 pipe.hincrby(keys.STATS, "telegram_blocked", 1)
                 pipe.execute()
-            raise RecipientUnreachable(f"Telegram refused: {exc}") from exc
+            raise RecipientUnreachable(f"Telegram refused: {self._reason(exc)}") from exc
         except BadRequest as exc:  # a NetworkError subclass, but retrying the same request cannot help
-            raise PermanentSendError(f"Telegram bad request: {exc}") from exc
+            raise PermanentSendError(f"Telegram bad request: {self._reason(exc)}") from exc
         except NetworkError as exc:  # TimedOut included
-            raise TransientSendError(f"Telegram unreachable: {exc}") from exc
+            raise TransientSendError(f"Telegram unreachable: {self._reason(exc)}") from exc
         except TelegramError as exc:  # InvalidToken, ChatMigrated, ...
-            raise PermanentSendError(f"Telegram error {type(exc).__name__}: {exc}") from exc
+            raise PermanentSendError(f"Telegram error {type(exc).__name__}: {self._reason(exc)}") from exc
         except concurrent.futures.TimeoutError as exc:
             raise TransientSendError(f"Telegram call took over {SEND_TIMEOUT_SECONDS}s") from exc
+
+    def _reason(self, exc: Exception) -> str:
+        """The error's text for logs and dead letters, never with the bot token in it."""
+        return str(exc).replace(self.token, "<token>")
 
     def close(self) -> None:
         self.loop.stop()

@@ -120,11 +120,13 @@ def test_a_server_error_or_unreachable_api_is_transient(sender, fake, fake_redis
         down.close()
 
 
-def test_a_wrong_token_is_permanent(fake, fake_redis):
-    wrong = TelegramSender("1:wrong", fake.url + "/bot", fake_redis)
+def test_a_wrong_token_is_permanent_and_never_written_into_the_reason(fake, fake_redis):
+    wrong = TelegramSender("1:wrong-token-value", fake.url + "/bot", fake_redis)
+    fake.fail_next("sendMessage", 401, "Unauthorized: token 1:wrong-token-value is invalid")
     try:
-        with pytest.raises(PermanentSendError):
+        with pytest.raises(PermanentSendError) as err:
             wrong.send(out())
+        assert "wrong-token-value" not in str(err.value) and "<token>" in str(err.value)
     finally:
         wrong.close()
 

@@ -224,3 +224,16 @@ def test_a_bad_call_sid_is_a_400(client, rt):
     ("one", "", ("one", "speech")), ("", "", ("", "speech"))])
 def test_what_the_caller_said_or_keyed_becomes_the_text(speech_result, digits, heard):
     assert voice.heard(speech_result, digits) == heard
+
+
+def test_a_call_continues_the_cart_left_on_whatsapp_from_the_greeting(client, worker, rt):
+    for line in ("hi", "Ana Lima", "12 Main Street, Springfield", "1", "2 kg of bananas"):
+        worker.send(line, channel="whatsapp", address=CALLER, phone=CALLER)
+    deadline = time.monotonic() + 10
+    while rt.mailboxes.pending_count() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    greeting = spoken(Call(client).start())
+    assert greeting.startswith("Welcome back, Ana Lima! Your cart: 2 kilograms of Bananas")
+    assert "Anything else?" in greeting
+    conv = worker.conversation(f"phone:{CALLER}")
+    assert conv["state"] == "order" and conv["cart"] == [{"sku": "BANANA", "quantity": 2}]
