@@ -50,6 +50,7 @@ QUOTED = re.compile(r"(?<!\w)['\"“‘]([^'\"”’\n]+?)['\"”’](?!\w)")
 
 def for_the_ear(text: str) -> str:
     """One reply's text as a speech voice should say it."""
+    text = "".join(ch for ch in text if not _is_emoji(ch))
     for screen, spoken in PHRASES:
         text = text.replace(screen, spoken)
     lines = [line.strip() for line in text.split("\n") if line.strip()]
@@ -86,7 +87,7 @@ def _option(label: str) -> str:
 def _sentence(line: str) -> str:
     line = line.lstrip("•*- ").strip()
     line = line.replace(" — ", ", ").replace("—", ", ")
-    return line if line[-1] in ".?!:" else line + "."
+    return line if not line or line[-1] in ".?!:" else line + "."
 
 
 def _words(text: str) -> str:
@@ -99,16 +100,16 @@ def _words(text: str) -> str:
     text = QUOTED.sub(r"\1", text)
     text = re.sub(r"\(([^()]*[.?!])\)", r"\1", text)  # a whole sentence in parentheses: just say it
     text = re.sub(r"\s*\(([^()]*)\)", r", \1,", text)  # "Apples (Gala)" -> "Apples, Gala,"
-    text = "".join(ch for ch in text if not _is_symbol(ch))
+    text = text.replace("•", "").replace("×", "")
     text = re.sub(r",\s*([,.?!:])", r"\1", text)  # tidy what the rewrites left
     text = re.sub(r"([.?!])\.+", r"\1", text)
     text = re.sub(r"\s+", " ", text).strip()
     return text
 
 
-def _is_symbol(ch: str) -> bool:
-    """Emojis, pictographs and decorations a voice would read out or stumble on."""
-    return unicodedata.category(ch) in ("So", "Sk", "Cs", "Co") or ch in "•×\u200d\ufe0f"
+def _is_emoji(ch: str) -> bool:
+    """Emojis, pictographs, their modifiers and joiners: a voice would read them out or stumble."""
+    return unicodedata.category(ch) in ("So", "Sk", "Cs", "Co") or ch in "\u200d\ufe0f"
 
 
 def _money(m: re.Match) -> str:

@@ -192,7 +192,9 @@ class TwilioMessagingSender:
 
     def _translate(self, exc: TwilioException, message: OutboundMessage) -> Exception:
         status, code = getattr(exc, "status", None), getattr(exc, "code", None)
-        text = f"Twilio {status} error {code}: {getattr(exc, 'msg', None) or getattr(exc, 'detail', None) or exc}"
+        said = str(getattr(exc, "msg", None) or getattr(exc, "detail", None) or exc)
+        said = re.sub(r"\+?\d{8,15}", lambda m: mask(m.group()), said)  # Twilio may quote the number
+        text = f"Twilio {status} error {code}: {said}"
         if code in OPTED_OUT_CODES and self.channel == "sms":
             OptOuts(self.redis).add(message.address)
             return RecipientUnreachable(f"{text} (the number opted out)")

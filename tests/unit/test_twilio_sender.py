@@ -97,6 +97,13 @@ def test_twilio_errors_map_to_retry_or_park(senders, fake, status, code, error):
     assert type(err.value) is error
 
 
+def test_a_number_twilio_quotes_in_its_error_is_masked_in_the_reason(senders, fake):
+    fake.fail_next(400, 21211, f"The 'To' number {PHONE} is not a valid phone number.")
+    with pytest.raises(RecipientUnreachable) as err:
+        senders["sms"].send(out("sms"))
+    assert PHONE not in str(err.value) and "2671" in str(err.value) and "21211" in str(err.value)
+
+
 def test_an_unreachable_twilio_is_transient(fake_redis):
     settings = load_settings(wh.channel_env(TWILIO_API_URL="http://127.0.0.1:9"))
     with pytest.raises(TransientSendError, match="unreachable"):
