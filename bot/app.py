@@ -29,6 +29,15 @@ def create_app(settings: Settings | None = None, runtime=None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(products.bp)
     app.register_blueprint(api.bp)
+    if settings.TELEGRAM_BOT_TOKEN:
+        from channels import telegram
+
+        app.register_blueprint(telegram.bp)
+    if settings.TWILIO_ACCOUNT_SID:
+        from channels import twilio_messaging, voice
+
+        app.register_blueprint(twilio_messaging.bp)
+        app.register_blueprint(voice.bp)
     _register_operator_side(app, runtime)
     if settings.embedded:
         from .web import devchat

@@ -1,4 +1,4 @@
-"""`python -m bot serve | worker | dev | chat | parse TEXT | load-catalog FILE`.
+"""`python -m bot serve | worker | dev | chat | parse TEXT | load-catalog FILE | telegram set-webhook`.
 
 Each command checks settings first and exits with a message naming what is wrong.
 """
@@ -34,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     lc = sub.add_parser("load-catalog", help="import products from CSV or JSON, upserting by sku")
     lc.add_argument("file")
     lc.add_argument("--replace", action="store_true", help="also remove products that are not in FILE")
+    tg = sub.add_parser("telegram", help="Telegram bot set-up")
+    tg_sub = tg.add_subparsers(dest="telegram_command", required=True)
+    tg_sub.add_parser("set-webhook", help="register PUBLIC_BASE_URL/webhooks/telegram with its secret")
     args = parser.parse_args(argv)
 
     try:
@@ -41,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"orderline: {exc}", file=sys.stderr)
         return 2
-    configure("WARNING" if args.command in ("chat", "parse", "load-catalog") else settings.LOG_LEVEL, settings.LOG_FORMAT)
+    configure("WARNING" if args.command in ("chat", "parse", "load-catalog", "telegram") else settings.LOG_LEVEL,
+              settings.LOG_FORMAT)
     return COMMANDS[args.command](settings, args)
 
 
@@ -221,7 +225,26 @@ def cmd_load_catalog(settings, args) -> int:
     return 0
 
 
+def cmd_telegram(settings, args) -> int:
+    """`telegram set-webhook`: tell Telegram where to deliver updates, and the secret to send."""
+    from telegram.error import TelegramError
+
+    from channels.telegram import set_webhook
+
+    missing = [n for n in ("TELEGRAM_BOT_TOKEN", "PUBLIC_BASE_URL") if not getattr(settings, n)]
+    if missing:
+        print(f"orderline: set {' and '.join(missing)} first", file=sys.stderr)
+        return 2
+    try:
+        url = set_webhook(settings)
+    except TelegramError as exc:
+        print(f"orderline: Telegram refused the webhook: {exc}", file=sys.stderr)
+        return 1
+    print(f"Telegram will deliver updates to {url} (with the secret header)")
+    return 0
+
+
 COMMANDS = {
     "serve": cmd_serve, "worker": cmd_worker, "dev": cmd_dev, "chat": cmd_chat, "parse": cmd_parse,
-    "load-catalog": cmd_load_catalog,
+    "load-catalog": cmd_load_catalog, "telegram": cmd_telegram,
 }

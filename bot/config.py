@@ -54,6 +54,8 @@ class Settings(BaseModel):
     TWILIO_SMS_FROM: str | None = None
     TWILIO_WHATSAPP_FROM: str | None = None
     TWILIO_API_URL: str | None = None
+    VOICE_LANGUAGE: str = "en-US"  # speech recognition and <Say> language of phone calls
+    VOICE_WAIT_SECONDS: float = Field(default=3.0, gt=0, le=8)  # a call's turn waits this long, then holds
 
     GEMINI_API_KEY: str | None = None
     GEMINI_MODEL: str = "gemini-2.5-flash"
@@ -125,6 +127,13 @@ class Settings(BaseModel):
     def _model(cls, v):
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", v):
             raise ValueError(f"GEMINI_MODEL must be a model name like gemini-2.5-flash, got {v!r}")
+        return v
+
+    @field_validator("VOICE_LANGUAGE")
+    @classmethod
+    def _voice_language(cls, v):
+        if not re.fullmatch(r"[a-z]{2,3}-[A-Z]{2}", v):
+            raise ValueError(f"VOICE_LANGUAGE must be a language tag like en-US, got {v!r}")
         return v
 
     @field_validator("CURRENCY")

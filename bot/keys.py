@@ -116,3 +116,13 @@ def nlu_translation(digest: str) -> str:
 def nlu_language(who: str) -> str:
     """The language this customer last wrote in, so replies to "2" or a code stay in it."""
     return f"{P}nlu:lang:{who}"
+
+
+# Channels
+SMS_OPTED_OUT = P + "sms:optout"  # set of E.164 numbers that texted STOP: never messaged until START
+TELEGRAM_BLOCKED = P + "telegram:blocked"  # set of chat ids that blocked the bot: sends are not attempted
+
+
+def call(call_sid: str) -> str:
+    """hash: one phone call's state (the last thing said, for a reprompt); deleted when the call ends."""
+    return f"{P}call:{call_sid}"

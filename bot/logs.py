@@ -53,7 +53,7 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("werkzeug", "rq.worker", "rq.scheduler", "httpx", "pymongo"):
+    for noisy in ("werkzeug", "rq.worker", "rq.scheduler", "httpx", "pymongo", "twilio.http_client"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 

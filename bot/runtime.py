@@ -120,10 +120,16 @@ def load_sample_catalog_once(store: Store, redis) -> int:
 
 
 def default_senders(settings: Settings, redis) -> dict[str, Sender]:
-    """One sender per channel that can send. The embedded default's SMS goes to a dev outbox."""
+    """One sender per configured channel (nothing connects until the first send). Without Twilio,
+    the embedded default's SMS goes to a dev outbox. Voice needs none: its replies are TwiML."""
     from channels.outbox import DevOutboxSender
+    from channels.twilio_messaging import build_senders
 
-    senders: dict[str, Sender] = {}
-    if settings.embedded:
+    senders: dict[str, Sender] = dict(build_senders(settings, redis))
+    if settings.TELEGRAM_BOT_TOKEN:
+        from channels.telegram import TelegramSender
+
+        senders["telegram"] = TelegramSender(settings.TELEGRAM_BOT_TOKEN, settings.TELEGRAM_API_URL, redis)
+    if settings.embedded and "sms" not in senders:
         senders["sms"] = DevOutboxSender(redis)
     return senders

@@ -130,17 +130,34 @@ class WorkerProcesses:
 
 
 @pytest.fixture(scope="session")
-def live(redis_server, mongo_server):
-    """A production-shaped stack: this process serves HTTP; two worker processes do the work."""
+def fake_channels():
+    """A fake Telegram Bot API and a fake Twilio REST API, served by this process for the session."""
+    from tests.support import webhooks as wh
+    from tests.support.fake_telegram import FakeTelegram
+    from tests.support.fake_twilio import FakeTwilio
+
+    telegram, twilio = FakeTelegram(wh.TG_TOKEN).start(), FakeTwilio(wh.TW_SID, wh.TW_TOKEN).start()
+    yield telegram, twilio
+    telegram.stop()
+    twilio.stop()
+
+
+@pytest.fixture(scope="session")
+def live(redis_server, mongo_server, fake_channels):
+    """A production-shaped stack: this process serves HTTP; two worker processes do the work and send
+    through the real Telegram and Twilio SDKs, pointed at the fake APIs (TELEGRAM_API_URL, TWILIO_API_URL)."""
     from bot.app import create_app
+    from tests.support import webhooks as wh
     from tests.support.live import Live
 
-    env = live_env(redis_server, mongo_server)
+    telegram, twilio = fake_channels
+    env = live_env(redis_server, mongo_server, **wh.channel_env(
+        TELEGRAM_API_URL=telegram.url + "/bot", TWILIO_API_URL=twilio.url, VOICE_WAIT_SECONDS="2"))
     settings = load_settings(env)
     rt = build(settings, load_sample=True)
     workers = WorkerProcesses(env, count=2).start()
     app = create_app(settings, runtime=rt)
-    yield Live(rt=rt, client=app.test_client(), workers=workers, env=env)
+    yield Live(rt=rt, client=app.test_client(), workers=workers, env=env, telegram=telegram, twilio=twilio)
     workers.stop()
 
 

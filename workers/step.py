@@ -117,6 +117,8 @@ class ConversationStep:
         idle = bool(conv.updated_at and now - conv.updated_at > self.idle_seconds)
         if idle and not control:
             pre_effects = sm.idle_reset(conv, now, keep_cart=now - conv.updated_at <= self.cart_keep_seconds)
+        elif msg.meta.get("session_start") and conv.state != "greeting":
+            sm.idle_reset(conv, now, keep_cart=True)  # a new phone call starts at greeting; the cart stays
         started = not control and (loaded is None or (idle and state_before != "handoff"))
         catalog = rt.catalog.current()
         kind = msg.kind if control else self._throttle(conv_key, now, msg)

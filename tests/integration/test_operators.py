@@ -17,19 +17,20 @@ from channels.base import InboundMessage
 from statemachine import prompts
 from statemachine.prompts import ORDER_UPDATES
 from tests.support.operators import OP, metric_values
-from tests.support.worker_proc import SENT
 
 pytestmark = pytest.mark.integration
 
 
 def accept(live, channel, address, text, phone=None) -> None:
-    """A message as a channel adapter hands it over (Telegram/WhatsApp adapters land in another issue)."""
+    """A message as a channel adapter hands it over (the adapters' own tests post real webhooks)."""
     live.rt.ingress.accept(InboundMessage(channel=channel, message_id=uuid.uuid4().hex, address=address, text=text,
                                           contact=phone))
 
 
 def sent_to(live, address) -> list[str]:
-    return [m["text"] for m in map(json.loads, live.rt.redis.lrange(SENT, 0, -1)) if m["address"] == address]
+    """What the workers' real senders handed to the fake Twilio (WhatsApp/SMS) or Telegram API."""
+    texts = [m["Body"] for m in live.twilio.messages() if m.get("To") in (address, f"whatsapp:{address}")]
+    return texts + [m["text"] for m in live.telegram.sent(chat_id=address)]
 
 
 def wait_for(predicate, what: str, timeout: float = 20):

@@ -10,7 +10,7 @@ A scenario names its customers (each gets a fresh phone and user id), then lists
         reply: ["Added 2 kg"]         # substrings that must appear in the reply
         reply_not: ["Bob"]            # substrings that must not
         cart: {APPLE: 2}              # the conversation's cart afterwards
-        order: {status: confirmed, lines: {APPLE: 2}}   # the customer's newest order; total = catalog
+        order: {status: confirmed, lines: {APPLE: 2}, channel: api}   # the newest order; total = catalog
         orders: 1                     # how many orders the customer has
         orders_anonymised: true       # the orders checked earlier are kept without personal data
         customer: present | absent | {name: ...}
@@ -27,6 +27,12 @@ A scenario with `gemini: on` (or `down`) runs on the stack whose workers ask the
 (tests/support/fake_gemini.py; `down` = connections refused). Its steps may say what the model
 answers to the line (`gemini: {intent: add_items, items: [...], language: es}`), and expect
 operator counters in `ol:stats` (`stats: {"nlu_fallback:invalid": 1}`: at least these values).
+
+Channels: a customer talks on `channel:` (api by default; telegram, whatsapp, sms, voice), and a
+step may say `channel:` to switch (the same person, the same phone). Telegram steps may
+`share_contact: own | other` or `send: sticker | photo | voice`; voice steps may `call: start`,
+`press: "1"` (keys), `silence: true` or `hangup: true`. Extra checks for what the channel showed:
+`buttons: [...]` (Telegram's keyboard) and `asks_contact: true` (its share-my-number button).
 
 `run(driver, scenario)` works with any driver that can chat, read the store and the codes.
 """
@@ -69,6 +75,11 @@ class Customer:
         self.display = spec.get("name", name.title())
         self.verifying: str | None = None  # a phone this customer typed and must prove
         self.order_ids: set[str] = set()  # orders seen by `order` checks (for `orders_anonymised`)
+        self.channel = spec.get("channel", "api")
+        self.identities: set[str] = {f"api:{self.user}"}  # every "<channel>:<address>" they wrote from
+        self.chat_id: int | None = None  # Telegram
+        self.call_sid: str | None = None  # the phone call going on, and its next turn's URL
+        self.call_next: str | None = None
 
 
 def run(live, scenario: dict) -> None:
@@ -77,7 +88,10 @@ def run(live, scenario: dict) -> None:
     first = next(iter(customers))
     for n, step in enumerate(scenario["steps"], 1):
         who = customers[step.get("as", first)]
-        where = f"{scenario['_file']} step {n} ({step.get('say', step.get('setup', step.get('age')))!r})"
+        channel = step.get("channel", who.channel)
+        what = next((step[k] for k in ("say", "setup", "age", "press", "share_contact", "send", "call") if k in step),
+                    "hangup" if step.get("hangup") else "silence")
+        where = f"{scenario['_file']} step {n} ({channel}: {what!r})"
         if "setup" in step:
             _setup(live, who, step["setup"])
             continue
@@ -87,10 +101,15 @@ def run(live, scenario: dict) -> None:
         if "operator" in step:
             _operator(live, who, step["operator"], step.get("expect") or {}, where)
             continue
-        text = _fill(live, step["say"], who, customers)
+        text = _fill(live, step["say"], who, customers) if "say" in step else ""
         if "gemini" in step:
             live.gemini.script(text, step["gemini"])
-        reply = live.chat(who.user, text, who.phone if who.vouched else None)
+        if channel == "api":
+            reply = live.chat(who.user, text, who.phone if who.vouched else None)
+        else:
+            from . import channel_driver
+
+            reply = channel_driver.turn(live, who, channel, step, lambda t: _fill(live, t, who, customers))
         phone_typed = re.fullmatch(r"\+\d{8,15}", text.replace(" ", ""))
         if phone_typed:
             who.verifying = phone_typed.group(0)
@@ -115,8 +134,12 @@ def _setup(live, who: Customer, what: str) -> None:
         live.chat(who.user, line, who.phone)
 
 
+def _conversation_keys(who: Customer) -> list[str]:
+    return [keys.conversation(f"phone:{who.phone}")] + [keys.conversation(f"id:{i}") for i in sorted(who.identities)]
+
+
 def _age(live, who: Customer, seconds: float) -> None:
-    for key in (keys.conversation(f"phone:{who.phone}"), keys.conversation(f"id:api:{who.user}")):
+    for key in _conversation_keys(who):
         raw = live.rt.redis.get(key)
         if raw:
             doc = json.loads(raw)
@@ -125,7 +148,7 @@ def _age(live, who: Customer, seconds: float) -> None:
 
 
 def _conversation(live, who: Customer) -> dict | None:
-    for key in (keys.conversation(f"phone:{who.phone}"), keys.conversation(f"id:api:{who.user}")):
+    for key in _conversation_keys(who):
         raw = live.rt.redis.get(key)
         if raw:
             return json.loads(raw)
@@ -146,6 +169,10 @@ def _check(live, who: Customer, reply: dict, expect: dict, where: str) -> None:
         stats = live.stats()
         low = {k: stats.get(k, 0) for k, v in expect["stats"].items() if stats.get(k, 0) < v}
         assert not low, f"{where}: counters below expected {low}; all: {stats}"
+    if "buttons" in expect:
+        assert reply.get("buttons") == expect["buttons"], f"{where}: buttons {reply.get('buttons')}"
+    if "asks_contact" in expect:
+        assert reply.get("asks_contact") == expect["asks_contact"], f"{where}: share-contact button"
     store = live.rt.store
     if "cart" in expect:
         conv = _conversation(live, who) or {"cart": []}
@@ -165,7 +192,7 @@ def _check(live, who: Customer, reply: dict, expect: dict, where: str) -> None:
         else:
             assert doc and all(doc.get(k) == v for k, v in want.items()), f"{where}: customer {doc}"
     if "history" in expect:
-        count = store.messages.count({"$or": [{"phone": who.phone}, {"identity": f"api:{who.user}"}]})
+        count = store.messages.count({"$or": [{"phone": who.phone}, {"identity": {"$in": sorted(who.identities)}}]})
         assert count == expect["history"], f"{where}: {count} history rows"
     if expect.get("orders_anonymised"):
         assert who.order_ids, f"{where}: no order was checked earlier"
@@ -209,6 +236,8 @@ def _check_order(store, who: Customer, want: dict, where: str) -> None:
     who.order_ids.add(order["_id"])
     if "status" in want:
         assert order["status"] == want["status"], f"{where}: status {order['status']}"
+    if "channel" in want:
+        assert order["channel"] == want["channel"], f"{where}: placed on {order['channel']}"
     if "lines" in want:
         got = {line["sku"]: line["quantity"] for line in order["lines"]}
         assert got == want["lines"], f"{where}: lines {got}"

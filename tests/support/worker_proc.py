@@ -1,12 +1,12 @@
 """A real Orderline worker process for integration tests: `python -m tests.support.worker_proc`.
 
 It is the production worker (SimpleWorker on the messages/outbound/maintenance queues, with RQ's
-scheduler) except for its senders: SMS codes go to the dev outbox and every other channel's
-replies to a Redis list the test reads (`ol:test:sent`), because no real channel is reachable.
+scheduler) with the production senders: the real Telegram Bot and Twilio Client, pointed by the
+test's environment (TELEGRAM_API_URL, TWILIO_API_URL) at fake APIs the test process serves and
+reads. Without Twilio settings, SMS (one-time codes) go to the dev outbox.
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -18,19 +18,6 @@ from channels.outbox import DevOutboxSender
 from workers import context
 from workers.run import run_worker
 from workers.step import ConversationStep
-
-SENT = "ol:test:sent"
-
-
-class RedisListSender:
-    """Records each send in Redis so the test process (another process) can assert on it."""
-
-    def __init__(self, redis, channel: str):
-        self.redis, self.channel = redis, channel
-
-    def send(self, message) -> None:
-        self.redis.rpush(SENT, json.dumps(message.to_dict()))
-
 
 class SlowStep:
     """Wraps the real step with a delay a test can set (ol:test:step_delay), to observe parallelism."""
@@ -49,9 +36,7 @@ def main() -> int:
     settings = load_settings()
     configure(os.environ.get("TEST_WORKER_LOG_LEVEL", "WARNING"))
     rt = build(settings, load_sample=False)
-    rt.senders = {"sms": DevOutboxSender(rt.redis)}
-    for channel in ("telegram", "whatsapp", "test"):
-        rt.senders[channel] = RedisListSender(rt.redis, channel)
+    rt.senders.setdefault("sms", DevOutboxSender(rt.redis))
     context.bind(rt, step=SlowStep(ConversationStep(rt), rt.redis))
     return 0 if run_worker(rt, with_scheduler=os.environ.get("TEST_WORKER_SCHEDULER", "1") == "1",
                            name=os.environ.get("TEST_WORKER_NAME")) else 1

@@ -1,0 +1,256 @@
+"""Telegram: `POST /webhooks/telegram` (python-telegram-bot's Update) and the sender (its Bot).
+
+In: the secret header must match TELEGRAM_WEBHOOK_SECRET (constant time) -> the Update is
+parsed -> ingress.accept, deduplicated on update_id. Only private chats are served. What a
+person would expect silence for gets none of our words (edited messages, channel posts, group
+chats, service messages); stickers, photos, voice notes, locations, polls get the polite "text
+only" answer. A shared contact vouches for a phone only when it is the sender's own.
+
+Out: one long-lived Bot and ONE asyncio loop per process, in a background thread: a new Bot or
+`asyncio.run` per message costs ~77 ms, and one Bot reused across `asyncio.run` calls fails
+intermittently (LIBRARY-NOTES). Menus become reply keyboards; texts over 4096 characters are
+split; RetryAfter is honoured; a chat that blocked the bot is recorded and not tried again.
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import datetime as dt
+import logging
+import os
+import re
+import threading
+import warnings
+
+from flask import Blueprint, abort, jsonify, request
+from telegram import Bot, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.request import HTTPXRequest
+from telegram.warnings import PTBDeprecationWarning
+
+from bot import keys, phones
+from bot.app import runtime
+from bot.auth import token_matches
+from bot.errors import PermanentSendError, RecipientUnreachable, TransientSendError
+from bot.phones import mask
+
+from .base import InboundMessage, OutboundMessage
+
+log = logging.getLogger("orderline.telegram")
+
+bp = Blueprint("telegram", __name__, url_prefix="/webhooks")
+
+CHANNEL = "telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+WEBHOOK_PATH = "/webhooks/telegram"
+ALLOWED_UPDATES = ["message", "my_chat_member"]  # what set-webhook asks Telegram to deliver
+SHARE_PHONE = "Share my phone number"  # the button's label (Telegram shows it on the keyboard)
+MAX_TEXT = 4096
+SEND_TIMEOUT_SECONDS = 30
+COMMANDS = {"start", "help", "menu"}
+MEDIA = ("sticker", "photo", "voice", "video", "video_note", "audio", "document", "animation", "paid_media", "story")
+
+
+# -- in ---------------------------------------------------------------------------------------
+
+@bp.post("/telegram")
+def webhook():
+    rt = runtime()
+    given = request.headers.get(SECRET_HEADER)
+    if not given:
+        abort(403, description=f"missing {SECRET_HEADER}")
+    if not token_matches(given, rt.settings.TELEGRAM_WEBHOOK_SECRET):
+        log.warning("refused a Telegram webhook with a wrong secret")
+        abort(403, description=f"{SECRET_HEADER} does not match")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        abort(400, description="body must be a Telegram Update (a JSON object with an integer update_id)")
+    try:
+        update = Update.de_json(data, None)
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        abort(400, description=f"not a Telegram Update: {type(exc).__name__}")
+    _track_block(rt.redis, update)
+    message = parse(update)
+    if message is not None:
+        rt.redis.srem(keys.TELEGRAM_BLOCKED, message.address)  # writing again: they unblocked us
+        rt.ingress.accept(message)
+    return jsonify(ok=True)
+
+
+def parse(update: Update) -> InboundMessage | None:
+    """The customer's message in this Update, or None where silence is the right answer."""
+    msg = update.message  # edited_message, channel_post, callback_query...: nothing to answer
+    if msg is None or msg.chat.type != "private" or msg.from_user is None or msg.from_user.is_bot:
+        return None
+    base = {"channel": CHANNEL, "message_id": str(update.update_id), "address": str(msg.chat.id)}
+    if msg.contact is not None:
+        own = msg.contact.user_id is not None and msg.contact.user_id == msg.from_user.id
+        phone = phones.normalize("+" + re.sub(r"\D", "", msg.contact.phone_number or "")) if own else None
+        return InboundMessage(**base, text="", contact=phone, kind="contact")
+    if msg.text:
+        return InboundMessage(**base, text=_command(msg.text))
+    if msg.location is not None or msg.venue is not None:
+        return InboundMessage(**base, text="", kind="location")
+    if any(getattr(msg, name, None) for name in MEDIA):
+        return InboundMessage(**base, text="", kind="media")
+    if msg.effective_attachment is not None:  # a poll, dice, game, invoice...
+        return InboundMessage(**base, text="", kind="unsupported")
+    return None  # a service message (pinned, joined...): nobody is waiting for an answer
+
+
+def _command(text: str) -> str:
+    """'/start@OrderlineBot payload' -> '/start'; the conversation knows /start, /help and /menu."""
+    m = re.match(r"^/(\w+)(?:@\w+)?(?:\s|$)", text)
+    return f"/{m.group(1).lower()}" if m and m.group(1).lower() in COMMANDS else text
+
+
+def _track_block(redis, update: Update) -> None:
+    """Telegram tells us when a user blocks (kicked) or unblocks (member) the bot."""
+    change = update.my_chat_member
+    if change is None or change.chat.type != "private":
+        return
+    chat = str(change.chat.id)
+    if change.new_chat_member.status == "kicked":
+        redis.sadd(keys.TELEGRAM_BLOCKED, chat)
+        log.info("telegram chat blocked the bot chat=%s", mask(chat))
+    elif change.new_chat_member.status == "member":
+        redis.srem(keys.TELEGRAM_BLOCKED, chat)
+
+
+# -- out --------------------------------------------------------------------------------------
+
+class LoopThread:
+    """One asyncio event loop running forever in a daemon thread; coroutines are submitted to it.
+
+    Started on first use, and again in a forked child (a loop does not survive fork)."""
+
+    def __init__(self, name: str = "telegram-loop"):
+        self.name = name
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._pid = None
+        self._lock = threading.Lock()
+
+    def ensure(self) -> bool:
+        """Start the loop if needed; True if a new one was started."""
+        with self._lock:
+            if self.loop is not None and self._pid == os.getpid():
+                return False
+            self.loop, self._pid = asyncio.new_event_loop(), os.getpid()
+            threading.Thread(target=self.loop.run_forever, name=self.name, daemon=True).start()
+            return True
+
+    def run(self, coro, timeout: float):
+        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        try:
+            return future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise
+
+    def stop(self) -> None:
+        with self._lock:
+            if self.loop is not None:
+                self.loop.call_soon_threadsafe(self.loop.stop)
+                self.loop = None
+
+
+class TelegramSender:
+    channel = CHANNEL
+
+    def __init__(self, token: str, base_url: str, redis):
+        self.token, self.base_url, self.redis = token, base_url, redis
+        self.loop = LoopThread()
+        self.bot: Bot | None = None
+        self._lock = threading.Lock()
+
+    def _bot(self) -> Bot:
+        with self._lock:
+            if self.loop.ensure() or self.bot is None:  # first use, or a new loop after a fork
+                request_ = HTTPXRequest(connection_pool_size=4, connect_timeout=5, read_timeout=15,
+                                        write_timeout=15, pool_timeout=5)
+                self.bot = Bot(self.token, base_url=self.base_url, request=request_)
+            return self.bot
+
+    def send(self, message: OutboundMessage) -> None:
+        if self.redis.sismember(keys.TELEGRAM_BLOCKED, message.address):
+            raise RecipientUnreachable("the chat blocked the bot")
+        try:
+            chat_id = int(message.address)
+        except ValueError:
+            raise PermanentSendError(f"not a Telegram chat id: {message.address!r}") from None
+        bot, parts = self._bot(), split_text(message.text)
+        for i, part in enumerate(parts):
+            markup = keyboard(message) if i == len(parts) - 1 else None
+            self._call(bot.send_message(chat_id=chat_id, text=part, reply_markup=markup), message)
+
+    def _call(self, coro, message: OutboundMessage):
+        """Run one Bot API call on the loop; translate Telegram's errors into Orderline's."""
+        try:
+            return self.loop.run(coro, SEND_TIMEOUT_SECONDS)
+        except RetryAfter as exc:
+            with warnings.catch_warnings():  # PTB 22 warns that retry_after will become a timedelta
+                warnings.simplefilter("ignore", PTBDeprecationWarning)
+                wait = exc.retry_after
+            seconds = wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
+            raise TransientSendError(f"Telegram flood control: {self._reason(exc)}", retry_after=seconds) from exc
+        except Forbidden as exc:
+            with self.redis.pipeline() as pipe:
+                pipe.sadd(keys.TELEGRAM_BLOCKED, message.address)
+                pipe.hincrby(keys.STATS, "telegram_blocked", 1)
+                pipe.execute()
+            raise RecipientUnreachable(f"Telegram refused: {self._reason(exc)}") from exc
+        except BadRequest as exc:  # a NetworkError subclass, but retrying the same request cannot help
+            raise PermanentSendError(f"Telegram bad request: {self._reason(exc)}") from exc
+        except NetworkError as exc:  # TimedOut included
+            raise TransientSendError(f"Telegram unreachable: {self._reason(exc)}") from exc
+        except TelegramError as exc:  # InvalidToken, ChatMigrated, ...
+            raise PermanentSendError(f"Telegram error {type(exc).__name__}: {self._reason(exc)}") from exc
+        except concurrent.futures.TimeoutError as exc:
+            raise TransientSendError(f"Telegram call took over {SEND_TIMEOUT_SECONDS}s") from exc
+
+    def _reason(self, exc: Exception) -> str:
+        """The error's text for logs and dead letters, never with the bot token in it."""
+        return str(exc).replace(self.token, "<token>")
+
+    def close(self) -> None:
+        self.loop.stop()
+
+
+def keyboard(message: OutboundMessage):
+    """Choices as a reply keyboard; a phone request as Telegram's own share-contact button;
+    no choices: take the last keyboard away, so buttons show only while they mean something."""
+    if message.request_phone:
+        return ReplyKeyboardMarkup([[KeyboardButton(SHARE_PHONE, request_contact=True)]], resize_keyboard=True,
+                                   one_time_keyboard=True)
+    if message.buttons:
+        short = len(message.buttons) <= 3 and all(len(b) <= 12 for b in message.buttons)
+        rows = [list(message.buttons)] if short else [[b] for b in message.buttons]
+        return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
+    return ReplyKeyboardRemove()
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Telegram takes 4096 characters per message: cut at line ends, else at spaces, else anywhere."""
+    parts, rest = [], text
+    while len(rest) > limit:
+        cut = rest.rfind("\n", 0, limit + 1)
+        if cut <= 0:
+            cut = rest.rfind(" ", 0, limit + 1)
+        if cut <= 0:
+            cut = limit
+        parts.append(rest[:cut])
+        rest = rest[cut:].lstrip("\n ")
+    return parts + [rest] if rest or not parts else parts
+
+
+def set_webhook(settings) -> str:
+    """Register PUBLIC_BASE_URL/webhooks/telegram with Telegram, with the secret; returns the URL."""
+    url = settings.PUBLIC_BASE_URL + WEBHOOK_PATH
+
+    async def register():
+        async with Bot(settings.TELEGRAM_BOT_TOKEN, base_url=settings.TELEGRAM_API_URL) as bot:
+            await bot.set_webhook(url=url, secret_token=settings.TELEGRAM_WEBHOOK_SECRET,
+                                  allowed_updates=ALLOWED_UPDATES)
+
+    asyncio.run(register())
+    return url

@@ -1,0 +1,78 @@
+"""What Twilio's channels (messaging and voice) share: webhook signatures and the REST client.
+
+Signatures are checked against PUBLIC_BASE_URL + path (+ query string), the URL Twilio was told
+to call, not `request.url`: behind a proxy or load balancer the app sees another scheme and host.
+TWILIO_API_URL points the real `twilio.rest.Client` at another base URL (a proxy, or a test's
+fake) through the SDK's documented extension point, a custom HTTP client.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+from urllib.parse import urlsplit, urlunsplit
+
+from flask import abort, current_app, request
+from twilio.http.http_client import TwilioHttpClient
+from twilio.request_validator import SIGNATURE_HEADER, SIGNATURE_SETTINGS_HEADER, RequestValidator, \
+    get_signature_algorithm
+
+log = logging.getLogger("orderline.twilio")
+
+HTTP_TIMEOUT_SECONDS = 10
+
+
+def signed_url(public_base_url: str) -> str:
+    """The URL Twilio signed for the current request: the public base, our path, the query string."""
+    query = request.query_string.decode("latin-1")
+    return public_base_url + request.path + (f"?{query}" if query else "")
+
+
+def signature_ok(settings) -> bool:
+    """True when X-Twilio-Signature matches this request's form under TWILIO_AUTH_TOKEN."""
+    signature = request.headers.get(SIGNATURE_HEADER, "")
+    if not signature or not settings.TWILIO_AUTH_TOKEN or not settings.PUBLIC_BASE_URL:
+        return False
+    algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
+    validator = RequestValidator(settings.TWILIO_AUTH_TOKEN)
+    return validator.validate(signed_url(settings.PUBLIC_BASE_URL), request.form, signature, algorithm)
+
+
+def require_twilio_signature(view):
+    """Decorator: 403 with a JSON reason, before anything is parsed or queued, unless Twilio signed it."""
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        settings = current_app.extensions["orderline"].settings
+        if not request.headers.get(SIGNATURE_HEADER):
+            abort(403, description="missing X-Twilio-Signature")
+        if not signature_ok(settings):
+            log.warning("refused a webhook with a bad Twilio signature path=%s", request.path)
+            abort(403, description="X-Twilio-Signature does not match")
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def form_value(name: str, max_len: int = 1600) -> str:
+    return (request.form.get(name) or "").strip()[:max_len]
+
+
+class BaseUrlHttpClient(TwilioHttpClient):
+    """Twilio's own HTTP client with every request's scheme and host swapped for `base_url`."""
+
+    def __init__(self, base_url: str, **kwargs):
+        super().__init__(**kwargs)
+        self.base = urlsplit(base_url)
+
+    def request(self, method, url, *args, **kwargs):
+        parts = urlsplit(url)
+        url = urlunsplit((self.base.scheme, self.base.netloc, self.base.path.rstrip("/") + parts.path,
+                          parts.query, parts.fragment))
+        return super().request(method, url, *args, **kwargs)
+
+
+def rest_client(settings):
+    """The real twilio.rest.Client for this account, through TWILIO_API_URL when set."""
+    from twilio.rest import Client
+
+    http = BaseUrlHttpClient(settings.TWILIO_API_URL, timeout=HTTP_TIMEOUT_SECONDS) if settings.TWILIO_API_URL \
+        else TwilioHttpClient(timeout=HTTP_TIMEOUT_SECONDS)
+    return Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http)

@@ -1,0 +1,222 @@
+"""SMS and WhatsApp through Twilio: `POST /webhooks/twilio/messaging`, the delivery status
+callback `POST /webhooks/twilio/status`, and the senders (the real `twilio.rest.Client`).
+
+In: verify the signature -> SMS keywords (STOP/START/HELP) -> parse -> ingress.accept. The
+sender's number is the customer's identity: Twilio vouches for it. Replies never go in the
+webhook's answer (an empty TwiML): they leave through the outbound queue, retried with backoff.
+Out: an opted-out SMS number is never messaged; WhatsApp's 24-hour window and other refusals are
+permanent (parked with their reason); rate limits and 5xx are retried.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import time
+
+import requests
+from flask import Blueprint, Response, abort
+from twilio.base.exceptions import TwilioException
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot import keys
+from bot.app import runtime
+from bot.errors import PermanentSendError, RecipientUnreachable, TransientSendError
+from bot.mailbox import encode
+from bot.phones import mask
+
+from . import sms_text
+from .base import InboundMessage, OutboundMessage
+from .twilio_common import form_value, require_twilio_signature, rest_client
+
+log = logging.getLogger("orderline.twilio.messaging")
+
+bp = Blueprint("twilio_messaging", __name__, url_prefix="/webhooks/twilio")
+
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+SID = re.compile(r"^(SM|MM|SS)[0-9a-fA-F]{32}$")
+WHATSAPP = "whatsapp:"
+STATUS_PATH = "/webhooks/twilio/status"
+
+# Twilio's default opt-out keywords (matched on the whole message, any case): Twilio itself stops
+# delivering to a number that sent one, so we record it too and never try.
+STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
+START_WORDS = {"START", "UNSTOP"}  # and YES, but only from a number that opted out
+HELP_WORDS = {"HELP", "INFO"}
+
+OPTED_OUT_CODES = {21610}  # "Attempt to send to unsubscribed recipient"
+WINDOW_CLOSED_CODES = {63016}  # WhatsApp: free-form message outside the 24-hour customer service window
+UNREACHABLE_CODES = {21211, 21612, 21614, 63003, 63015, 63024, 30003, 30004, 30005, 30006}
+DELIVERY_FAILED = {"failed", "undelivered"}
+
+
+class OptOuts:
+    """SMS numbers that texted STOP (kept in Redis, shared by the web and every worker)."""
+
+    def __init__(self, redis):
+        self.redis = redis
+
+    def add(self, number: str) -> None:
+        with self.redis.pipeline() as pipe:
+            pipe.sadd(keys.SMS_OPTED_OUT, number)
+            pipe.hincrby(keys.STATS, "sms_opt_outs", 1)
+            pipe.execute()
+
+    def remove(self, number: str) -> bool:
+        return bool(self.redis.srem(keys.SMS_OPTED_OUT, number))
+
+    def __contains__(self, number: str) -> bool:
+        return bool(self.redis.sismember(keys.SMS_OPTED_OUT, number))
+
+
+def _twiml() -> Response:
+    """The webhook's answer: empty TwiML (no auto-reply; replies go through the outbound queue)."""
+    return Response(str(MessagingResponse()), mimetype="text/xml")
+
+
+def _keyword(word: str) -> str:
+    return re.sub(r"[\s.!]+", " ", word).strip().upper()
+
+
+def _sms_keyword(rt, number: str, body: str) -> Response | None:
+    """STOP/START handled here (nothing queued); None when the message goes on to the conversation."""
+    opt_outs, word = OptOuts(rt.redis), _keyword(body)
+    if word in STOP_WORDS:
+        opt_outs.add(number)
+        log.info("sms opt-out from=%s", mask(number))
+        return _twiml()  # Twilio itself confirms the opt-out to the customer
+    if number in opt_outs:
+        if word in START_WORDS or word == "YES":
+            opt_outs.remove(number)
+            log.info("sms opt-in from=%s", mask(number))
+        else:
+            rt.redis.hincrby(keys.STATS, "ignored:sms_opted_out", 1)  # they asked not to be texted
+        return _twiml()
+    return None
+
+
+def _kind_and_text(body: str) -> tuple[str, str]:
+    """Text wins; a message with only media or only a location gets the polite 'text only' answer."""
+    if body:
+        return ("text", "help") if _keyword(body) in HELP_WORDS else ("text", body)
+    if form_value("Latitude") or form_value("Longitude"):
+        return "location", ""
+    if (form_value("NumMedia") or "0") != "0":
+        return "media", ""
+    return "unsupported", ""
+
+
+@bp.post("/messaging")
+@require_twilio_signature
+def messaging():
+    rt = runtime()
+    message_sid = form_value("MessageSid") or form_value("SmsSid")
+    if not SID.fullmatch(message_sid):
+        abort(400, description="MessageSid: missing or malformed")
+    sender = form_value("From")
+    channel = "whatsapp" if sender.startswith(WHATSAPP) else "sms"
+    number = sender.removeprefix(WHATSAPP)
+    if not E164.fullmatch(number):
+        abort(400, description="From: not an E.164 phone number")
+    body = form_value("Body")
+    if channel == "sms":
+        handled = _sms_keyword(rt, number, body)
+        if handled is not None:
+            return handled
+    kind, text = _kind_and_text(body)
+    rt.ingress.accept(InboundMessage(channel=channel, message_id=message_sid, address=number, text=text,
+                                     contact=number, kind=kind))
+    return _twiml()
+
+
+@bp.post("/status")
+@require_twilio_signature
+def delivery_status():
+    """Twilio's delivery report for a message we sent: failures are parked where operators see them."""
+    rt = runtime()
+    message_sid, status = form_value("MessageSid"), form_value("MessageStatus").lower()
+    recipient = form_value("To")
+    if not SID.fullmatch(message_sid) or not status:
+        abort(400, description="MessageSid and MessageStatus are required")
+    if status in DELIVERY_FAILED and rt.redis.set(keys.dedupe("twilio-status", message_sid), "1", nx=True,
+                                                   ex=rt.settings.DEDUPE_TTL_SECONDS):
+        record_delivery_failure(rt, message_sid, recipient, status, form_value("ErrorCode"), form_value("ErrorMessage"))
+    return "", 204
+
+
+def record_delivery_failure(rt, message_sid: str, recipient: str, status: str, code: str, message: str) -> None:
+    channel = "whatsapp" if recipient.startswith(WHATSAPP) else "sms"
+    number = recipient.removeprefix(WHATSAPP)
+    reason = f"Twilio reported {status} (error {code or '?'}{': ' + message if message else ''})"
+    if code.isdigit() and int(code) in WINDOW_CLOSED_CODES:
+        reason += ": outside WhatsApp's 24-hour window, a template message is needed"
+        rt.redis.hincrby(keys.STATS, "whatsapp_window_closed", 1)
+    if code.isdigit() and int(code) in OPTED_OUT_CODES and channel == "sms":
+        OptOuts(rt.redis).add(number)
+    entry = encode({"kind": "delivery", "reason": reason[:300], "at": time.time(),
+                    "payload": encode({"channel": channel, "address": number, "sid": message_sid})})
+    with rt.redis.pipeline() as pipe:
+        pipe.rpush(keys.DEAD_LETTERS, entry)
+        pipe.hincrby(keys.STATS, f"delivery_failed:{channel}", 1)
+        pipe.execute()
+    log.error("delivery failed channel=%s to=%s: %s", channel, mask(number), reason)
+
+
+class TwilioMessagingSender:
+    """Sends one channel's replies (sms or whatsapp) with the real twilio.rest.Client."""
+
+    def __init__(self, channel: str, client, from_: str, redis, status_callback: str | None = None):
+        self.channel, self.client, self.from_, self.redis = channel, client, from_, redis
+        self.status_callback = status_callback
+
+    def send(self, message: OutboundMessage) -> None:
+        if self.channel == "sms" and message.address in OptOuts(self.redis):
+            raise RecipientUnreachable("the number opted out of SMS (texted STOP)")
+        if self.channel == "sms":
+            bodies = sms_text.for_sms(message.text)
+        else:
+            bodies = [message.text[i:i + 1600] for i in range(0, len(message.text), 1600)] or [""]
+        to = (WHATSAPP if self.channel == "whatsapp" else "") + message.address
+        for body in bodies:
+            self._create(to, body, message)
+        if self.channel == "sms":
+            self.redis.hincrby(keys.STATS, "sms_segments", sum(sms_text.segments(b)[1] for b in bodies))
+
+    def _create(self, to: str, body: str, message: OutboundMessage) -> None:
+        extra = {"status_callback": self.status_callback} if self.status_callback else {}
+        try:
+            self.client.messages.create(to=to, from_=self.from_, body=body, **extra)
+        except TwilioException as exc:
+            raise self._translate(exc, message) from exc
+        except requests.RequestException as exc:
+            raise TransientSendError(f"Twilio unreachable: {type(exc).__name__}") from exc
+
+    def _translate(self, exc: TwilioException, message: OutboundMessage) -> Exception:
+        status, code = getattr(exc, "status", None), getattr(exc, "code", None)
+        said = str(getattr(exc, "msg", None) or getattr(exc, "detail", None) or exc)
+        said = re.sub(r"\+?\d{8,15}", lambda m: mask(m.group()), said)  # Twilio may quote the number
+        text = f"Twilio {status} error {code}: {said}"
+        if code in OPTED_OUT_CODES and self.channel == "sms":
+            OptOuts(self.redis).add(message.address)
+            return RecipientUnreachable(f"{text} (the number opted out)")
+        if code in WINDOW_CLOSED_CODES:
+            self.redis.hincrby(keys.STATS, "whatsapp_window_closed", 1)
+            return RecipientUnreachable(f"{text} (outside WhatsApp's 24-hour window; a template message is needed)")
+        if code in UNREACHABLE_CODES:
+            return RecipientUnreachable(text)
+        if status == 429 or code == 20429 or (isinstance(status, int) and status >= 500):
+            return TransientSendError(text)
+        return PermanentSendError(text)
+
+
+def build_senders(settings, redis) -> dict:
+    """The configured Twilio senders, sharing one client (its HTTP session pools connections)."""
+    if not settings.TWILIO_ACCOUNT_SID:
+        return {}
+    client = rest_client(settings)
+    callback = settings.PUBLIC_BASE_URL + STATUS_PATH if settings.PUBLIC_BASE_URL else None
+    senders = {}
+    if settings.TWILIO_SMS_FROM:
+        senders["sms"] = TwilioMessagingSender("sms", client, settings.TWILIO_SMS_FROM, redis, callback)
+    if settings.TWILIO_WHATSAPP_FROM:
+        senders["whatsapp"] = TwilioMessagingSender("whatsapp", client, settings.TWILIO_WHATSAPP_FROM, redis, callback)
+    return senders

@@ -1,0 +1,237 @@
+"""Phone calls through Twilio: `POST /webhooks/twilio/voice` and below, answered with TwiML.
+
+Every turn of a call is a message like any other: the caller's words (SpeechResult) or keys
+(Digits) go through the same ingress, queue, worker and state machine, for the customer whose
+caller ID it is (Twilio vouches for it). Voice is synchronous: the request waits, bounded by
+VOICE_WAIT_SECONDS (far below Twilio's 15 s), for the worker's reply and answers it in <Say>
+inside the next <Gather>. Past the bound it answers a short holding phrase and a <Redirect> to
+/wait, which waits again. Each turn's number is in its action URL, so a retried request is the
+same message (deduplicated on CallSid:turn). Silence reprompts twice, then says goodbye.
+
+Routes: ""       a call comes in: greet (a new call starts at greeting; the cart is kept)
+        /turn    ?n=<turn>&s=<silences so far>: what the caller said or keyed
+        /wait    ?n=<turn>&h=<holds so far>: pick up a reply that took longer than the bound
+        /status  the call's status callback: its end closes the call's state
+"""
+from __future__ import annotations
+
+import logging
+import re
+import time
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, abort, request
+from twilio.twiml.voice_response import VoiceResponse
+
+from bot import keys
+from bot.app import runtime
+from bot.phones import mask
+
+from .base import InboundMessage
+from .speech import for_the_ear
+from .twilio_common import form_value, require_twilio_signature
+
+log = logging.getLogger("orderline.voice")
+
+bp = Blueprint("voice", __name__, url_prefix="/webhooks/twilio/voice")
+
+CHANNEL = "voice"
+BASE_PATH = "/webhooks/twilio/voice"
+CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+ANONYMOUS = {"+266696687", "+7378742833", "+2562533", "+86282452253"}  # Twilio's withheld caller IDs
+MAX_SILENCES = 2  # reprompts before goodbye
+MAX_HOLDS = 6  # about 6 x (bound + phrase) seconds on hold, then an apology
+MAX_TURNS = 1000
+CALL_STATE_TTL = 4 * 3600  # Twilio ends calls after 4 hours
+ENDED = {"completed", "busy", "failed", "no-answer", "canceled"}
+GATHER_TIMEOUT = 5  # seconds of silence before Twilio gives up listening
+HINTS_MAX = 400
+HINT_WORDS = ("menu", "done", "yes", "no", "cart", "help", "place an order", "order status", "cancel an order",
+              "resend", "change number")
+DIGIT_WORDS = {"zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
+               "six": "6", "seven": "7", "eight": "8", "nine": "9"}
+
+# The call's own words: call mechanics, not the conversation (whose sentences are statemachine/prompts.py).
+HOLD = "One moment, please."
+STILL_HOLDING = "Still working on it."
+SILENCE = "Sorry, I didn't hear anything."
+GOODBYE = "I didn't hear anything, so I'll hang up now. Call us again any time. Goodbye!"
+TROUBLE = "Sorry, I'm having trouble right now. Please call again in a few minutes. Goodbye."
+
+
+@bp.post("")
+@require_twilio_signature
+def incoming():
+    rt, call = runtime(), _call_sid()
+    caller = _caller()
+    message = InboundMessage(channel=CHANNEL, message_id=f"{call}:0", address=_address(caller, call), text="",
+                             contact=caller, meta={"session_start": True, "call": call, "turn": 0})
+    if rt.redis.hsetnx(keys.call(call), "started", time.time()):
+        rt.redis.expire(keys.call(call), CALL_STATE_TTL)
+        rt.redis.hincrby(keys.STATS, "calls_started", 1)
+        log.info("call started call=%s from=%s", call, mask(caller))
+    return _turn(rt, message, call, 0)
+
+
+@bp.post("/turn")
+@require_twilio_signature
+def turn():
+    rt, call = runtime(), _call_sid()
+    n, silences = _int_arg("n", 1, MAX_TURNS), _int_arg("s", 0, MAX_SILENCES, default=0)
+    text, how = heard(form_value("SpeechResult", 500), form_value("Digits", 64))
+    if not text:
+        return _silence(rt, call, n, silences)
+    caller = _caller()
+    message = InboundMessage(channel=CHANNEL, message_id=f"{call}:{n}", address=_address(caller, call), text=text,
+                             contact=caller, meta={"call": call, "turn": n, "input": how})
+    return _turn(rt, message, call, n)
+
+
+@bp.post("/wait")
+@require_twilio_signature
+def wait():
+    rt, call = runtime(), _call_sid()
+    n, holds = _int_arg("n", 0, MAX_TURNS), _int_arg("h", 1, MAX_HOLDS)
+    reply = _await(rt, f"{call}:{n}")
+    if reply is not None:
+        return _speak(rt, call, n, reply)
+    if holds >= MAX_HOLDS:
+        log.error("no reply in time; hanging up call=%s turn=%d", call, n)
+        return _goodbye(TROUBLE)
+    return _hold(rt, n, holds + 1)
+
+
+@bp.post("/status")
+@require_twilio_signature
+def status():
+    """Twilio's call status callback: when the call ends, its state goes (turn counter, last reply)."""
+    rt, call = runtime(), _call_sid()
+    call_status = form_value("CallStatus").lower()
+    if call_status in ENDED and rt.redis.delete(keys.call(call)):
+        duration = form_value("CallDuration")
+        with rt.redis.pipeline() as pipe:
+            pipe.hincrby(keys.STATS, f"calls_ended:{call_status}", 1)
+            pipe.hincrby(keys.STATS, "call_seconds", int(duration) if duration.isdigit() else 0)
+            pipe.execute()
+        log.info("call ended call=%s status=%s", call, call_status)
+    return "", 204
+
+
+# -- one turn -----------------------------------------------------------------------------------
+
+def _turn(rt, message: InboundMessage, call: str, n: int) -> Response:
+    if rt.ingress.accept(message):
+        rt.redis.hincrby(keys.call(call), "turns", 1)
+    reply = _await(rt, message.message_id)
+    if reply is None:
+        return _hold(rt, n, 1)
+    return _speak(rt, call, n, reply)
+
+
+def _await(rt, message_id: str) -> dict | None:
+    """The reply if the worker already answered (a retried request), else wait for it, bounded."""
+    return rt.ingress.reply(message_id) or rt.ingress.wait_reply(message_id, rt.settings.VOICE_WAIT_SECONDS)
+
+
+def _speak(rt, call: str, n: int, reply: dict) -> Response:
+    """The reply, phrased for the ear, inside the next turn's <Gather>."""
+    said = " ".join(for_the_ear(r["text"]) for r in reply.get("replies", []))
+    with rt.redis.pipeline() as pipe:
+        pipe.hset(keys.call(call), "last", said)
+        pipe.expire(keys.call(call), CALL_STATE_TTL)
+        pipe.execute()
+    return _listen(rt, said, _url("/turn", n=n + 1))
+
+
+def _listen(rt, said: str, action: str) -> Response:
+    settings, response = rt.settings, VoiceResponse()
+    gather = response.gather(input="speech dtmf", action=action, method="POST", language=settings.VOICE_LANGUAGE,
+                             hints=speech_hints(rt.catalog.current()), speech_timeout="auto", timeout=GATHER_TIMEOUT,
+                             action_on_empty_result=True)
+    gather.say(said, language=settings.VOICE_LANGUAGE)
+    return _twiml(response)
+
+
+def _silence(rt, call: str, n: int, silences: int) -> Response:
+    if silences >= MAX_SILENCES:
+        return _goodbye(GOODBYE)
+    last = rt.redis.hget(keys.call(call), "last")
+    last = last.decode() if isinstance(last, bytes) else (last or "")
+    return _listen(rt, f"{SILENCE} {last}".strip(), _url("/turn", n=n, s=silences + 1))
+
+
+def _hold(rt, n: int, holds: int) -> Response:
+    response = VoiceResponse()
+    response.say(HOLD if holds == 1 else STILL_HOLDING, language=rt.settings.VOICE_LANGUAGE)
+    response.redirect(_url("/wait", n=n, h=holds), method="POST")
+    return _twiml(response)
+
+
+def _goodbye(text: str) -> Response:
+    response = VoiceResponse()
+    response.say(text, language=runtime().settings.VOICE_LANGUAGE)
+    response.hangup()
+    return _twiml(response)
+
+
+# -- parsing ------------------------------------------------------------------------------------
+
+def heard(speech: str, digits: str) -> tuple[str, str]:
+    """(text, 'dtmf' | 'speech'); keys win. Spoken digits ('four one five...') become '415...'."""
+    keyed = digits.strip().rstrip("#")
+    if re.fullmatch(r"[0-9*]+", keyed):
+        return keyed, "dtmf"
+    words = re.findall(r"[\w']+", speech.lower())
+    if len(words) >= 2 and all(w.isdigit() or w in DIGIT_WORDS for w in words):
+        return "".join(DIGIT_WORDS.get(w, w) for w in words), "speech"
+    return speech.strip(), "speech"
+
+
+def speech_hints(catalog) -> str:
+    """Words the recogniser should expect: the menu's, then product names, a few hundred characters."""
+    hints, seen = [], set()
+    names = [re.sub(r"\s*\(.*?\)", "", p.name).strip() for p in catalog] if catalog is not None else []
+    for word in [*HINT_WORDS, *names]:
+        low = word.lower()
+        if not low or low in seen:
+            continue
+        if len(", ".join(hints + [word])) > HINTS_MAX:
+            break
+        hints.append(word)
+        seen.add(low)
+    return ", ".join(hints)
+
+
+def _call_sid() -> str:
+    call = form_value("CallSid")
+    if not CALL_SID.fullmatch(call):
+        abort(400, description="CallSid: missing or malformed")
+    return call
+
+
+def _caller() -> str | None:
+    """The caller ID as E.164, or None when withheld (then the caller proves a number by code)."""
+    caller = form_value("From")
+    return caller if E164.fullmatch(caller) and caller not in ANONYMOUS else None
+
+
+def _address(caller: str | None, call: str) -> str:
+    return caller or f"anonymous-{call}"
+
+
+def _int_arg(name: str, low: int, high: int, default: int | None = None) -> int:
+    raw = request.args.get(name)
+    if raw is None and default is not None:
+        return default
+    if raw is None or not raw.isdigit() or not low <= int(raw) <= high:
+        abort(400, description=f"{name}: expected a number from {low} to {high}")
+    return int(raw)
+
+
+def _url(path: str, **query) -> str:
+    return runtime().settings.PUBLIC_BASE_URL + BASE_PATH + path + "?" + urlencode(query)
+
+
+def _twiml(response: VoiceResponse) -> Response:
+    return Response(str(response), mimetype="text/xml")

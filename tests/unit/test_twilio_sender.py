@@ -1,0 +1,148 @@
+"""The SMS and WhatsApp senders: the real twilio.rest.Client, pointed at a fake Twilio REST API
+through TWILIO_API_URL. Asserts the exact requests (path, basic auth, To/From/Body/StatusCallback)
+and how Twilio's refusals become retry-or-park errors."""
+from __future__ import annotations
+
+import pytest
+
+from bot import keys
+from bot.config import load_settings
+from bot.errors import PermanentSendError, RecipientUnreachable, TransientSendError
+from channels import sms_text
+from channels.base import OutboundMessage
+from channels.twilio_messaging import build_senders
+from tests.support import webhooks as wh
+from tests.support.fake_twilio import FakeTwilio
+
+PHONE = "+14155552671"
+
+
+@pytest.fixture(scope="module")
+def fake():
+    server = FakeTwilio(wh.TW_SID, wh.TW_TOKEN).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def senders(fake, fake_redis):
+    fake.clear()
+    settings = load_settings(wh.channel_env(TWILIO_API_URL=fake.url))
+    return build_senders(settings, fake_redis)
+
+
+def out(channel: str, text: str = "Hi! Welcome to Orderline Grocery.", to: str = PHONE) -> OutboundMessage:
+    return OutboundMessage(channel=channel, address=to, text=text, reply_id="m:0")
+
+
+def test_an_sms_reply_is_one_messages_create_call_with_basic_auth(senders, fake):
+    senders["sms"].send(out("sms"))
+    [req] = fake.snapshot()
+    assert req.method == "POST" and req.path == f"/2010-04-01/Accounts/{wh.TW_SID}/Messages.json"
+    assert req.basic_auth == (wh.TW_SID, wh.TW_TOKEN)
+    assert req.form == {"To": PHONE, "From": wh.SMS_FROM, "Body": "Hi! Welcome to Orderline Grocery.",
+                        "StatusCallback": wh.PUBLIC_BASE_URL + "/webhooks/twilio/status"}
+
+
+def test_a_whatsapp_reply_goes_from_and_to_whatsapp_addresses(senders, fake):
+    senders["whatsapp"].send(out("whatsapp", "Your cart:\n• 2 kg × Apples — $5.98"))
+    [sent] = fake.messages()
+    assert sent["To"] == f"whatsapp:{PHONE}" and sent["From"] == f"whatsapp:{wh.WA_FROM}"
+    assert sent["Body"] == "Your cart:\n• 2 kg × Apples — $5.98"  # WhatsApp has no segments to save
+
+
+def test_sms_bodies_avoid_characters_that_force_ucs2(senders, fake):
+    text = "Your cart:\n• 2 kg × Apples — $5.98\n• 12 × Large eggs — $3.49\nTotal: $9.47\n\nAnything else? Say ‘done’."
+    assert sms_text.segments(text) == ("UCS-2", 2)
+    senders["sms"].send(out("sms", text))
+    [sent] = fake.messages(PHONE)
+    assert sent["Body"] == ("Your cart:\n- 2 kg x Apples - $5.98\n- 12 x Large eggs - $3.49\nTotal: $9.47\n"
+                            "Anything else? Say 'done'.")
+    assert sms_text.segments(sent["Body"]) == ("GSM-7", 1)
+
+
+def test_an_opted_out_number_is_never_messaged(senders, fake, fake_redis):
+    fake_redis.sadd(keys.SMS_OPTED_OUT, PHONE)
+    with pytest.raises(RecipientUnreachable, match="opted out"):
+        senders["sms"].send(out("sms"))
+    assert fake.snapshot() == []
+
+
+def test_twilio_saying_unsubscribed_records_the_opt_out(senders, fake, fake_redis):
+    fake.refuse(PHONE, 21610, "Attempt to send to unsubscribed recipient")
+    try:
+        with pytest.raises(RecipientUnreachable):
+            senders["sms"].send(out("sms"))
+        assert fake_redis.sismember(keys.SMS_OPTED_OUT, PHONE)
+    finally:
+        fake.allow(PHONE)
+
+
+def test_whatsapps_24_hour_window_is_a_permanent_refusal_with_its_reason(senders, fake, fake_redis):
+    to = "+14155559999"
+    fake.refuse(f"whatsapp:{to}", 63016, "Failed to send freeform message because you are outside the allowed window.")
+    with pytest.raises(RecipientUnreachable, match="24-hour window") as err:
+        senders["whatsapp"].send(out("whatsapp", to=to))
+    assert "63016" in str(err.value)
+    assert int(fake_redis.hget(keys.STATS, "whatsapp_window_closed")) == 1
+
+
+@pytest.mark.parametrize("status, code, error", [(429, 20429, TransientSendError), (500, 20500, TransientSendError),
+                                                 (503, 0, TransientSendError), (400, 21211, RecipientUnreachable),
+                                                 (400, 21602, PermanentSendError)])
+def test_twilio_errors_map_to_retry_or_park(senders, fake, status, code, error):
+    fake.fail_next(status, code, "as told")
+    with pytest.raises(error) as err:
+        senders["sms"].send(out("sms"))
+    assert type(err.value) is error
+
+
+def test_a_number_twilio_quotes_in_its_error_is_masked_in_the_reason(senders, fake):
+    fake.fail_next(400, 21211, f"The 'To' number {PHONE} is not a valid phone number.")
+    with pytest.raises(RecipientUnreachable) as err:
+        senders["sms"].send(out("sms"))
+    assert PHONE not in str(err.value) and "2671" in str(err.value) and "21211" in str(err.value)
+
+
+def test_an_unreachable_twilio_is_transient(fake_redis):
+    settings = load_settings(wh.channel_env(TWILIO_API_URL="http://127.0.0.1:9"))
+    with pytest.raises(TransientSendError, match="unreachable"):
+        build_senders(settings, fake_redis)["sms"].send(out("sms"))
+
+
+def test_a_wrong_auth_token_is_permanent(fake, fake_redis):
+    settings = load_settings(wh.channel_env(TWILIO_API_URL=fake.url, TWILIO_AUTH_TOKEN="wrong-token-0123456789"))
+    with pytest.raises(PermanentSendError, match="20003"):
+        build_senders(settings, fake_redis)["sms"].send(out("sms"))
+
+
+def test_only_configured_numbers_get_senders(fake_redis):
+    assert build_senders(load_settings({}), fake_redis) == {}
+    only_wa = load_settings(wh.channel_env(TWILIO_SMS_FROM=""))
+    assert set(build_senders(only_wa, fake_redis)) == {"whatsapp"}
+
+
+# -- SMS text: GSM-7 and segments -----------------------------------------------------------------
+
+def test_segments_follow_gsm7_and_ucs2_limits():
+    assert sms_text.segments("a" * 160) == ("GSM-7", 1)
+    assert sms_text.segments("a" * 161) == ("GSM-7", 2)
+    assert sms_text.segments("a" * 306) == ("GSM-7", 2) and sms_text.segments("a" * 307) == ("GSM-7", 3)
+    assert sms_text.segments("€" * 80) == ("GSM-7", 1)  # extension characters count twice
+    assert sms_text.segments("€" * 81) == ("GSM-7", 2)
+    assert sms_text.segments("é" * 160) == ("GSM-7", 1)  # é is in GSM-7
+    assert sms_text.segments("ł" * 70) == ("UCS-2", 1) and sms_text.segments("ł" * 71) == ("UCS-2", 2)
+
+
+def test_names_in_other_scripts_keep_their_letters():
+    text = "You're all set, Łukasz — welcome!"
+    assert sms_text.plain(text) == "You're all set, Łukasz - welcome!"
+
+
+def test_a_huge_text_is_split_at_line_ends_within_the_segment_ceiling():
+    lines = [f"- item number {i} with a fairly long product name" for i in range(60)]
+    parts = sms_text.for_sms("\n".join(lines))
+    assert len(parts) == 2 and all(sms_text.segments(p)[1] <= sms_text.MAX_SEGMENTS for p in parts)
+    assert "\n".join(parts).split("\n") == lines
+    one_line = "word " * 500
+    assert all(sms_text.segments(p)[1] <= sms_text.MAX_SEGMENTS for p in sms_text.for_sms(one_line))
