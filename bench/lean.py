@@ -18,8 +18,9 @@ def app(environ, start_response):
     global _conn
     if _conn is None:
         _conn = redis.Redis.from_url(os.environ["REDIS_URL"])
-    if environ["REQUEST_METHOD"] == "GET":  # /healthz
-        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "2")])
+    if environ["REQUEST_METHOD"] == "GET":  # /healthz, and 404 for wrk's spare requests
+        status = "200 OK" if environ.get("PATH_INFO") == "/healthz" else "404 Not Found"
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", "2")])
         return [b"{}"]
     length = int(environ.get("CONTENT_LENGTH") or 0)
     body = environ["wsgi.input"].read(length)

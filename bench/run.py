@@ -189,14 +189,28 @@ class Bench:
         self.log_dir.mkdir(exist_ok=True)
         self.redis = RedisServer(extra_args=("--appendonly", "yes", "--appendfsync", "everysec")).start()
         self.r = redis.Redis.from_url(self.redis.url)
+        self._mongo = None
+
+    @property
+    def mongo_uri(self) -> str:
+        """A MongoDB wire server (over mongomock) in its own process, started on first use."""
+        if self._mongo is None:
+            self._mongo = subprocess.Popen([PY, "-m", "tests.support.mongo_wire", "--port", "0"], cwd=ROOT,
+                                           stdout=subprocess.PIPE, text=True,
+                                           env={**os.environ, "PYTHONPATH": str(ROOT)})
+            self._mongo_uri = self._mongo.stdout.readline().strip()
+        return self._mongo_uri
 
     def close(self) -> None:
         self.redis.stop()
+        if self._mongo is not None:
+            self._mongo.terminate()
+            self._mongo.wait(10)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def measure(self, system: System) -> Result:
         result = Result(system.name)
-        for phase in ("saturation", "paced"):
+        for phase in getattr(system, "passes", ("saturation", "paced")):
             self.r.flushall()
             procs = Procs(self.log_dir)
             port = free_port()
@@ -204,11 +218,13 @@ class Bench:
             try:
                 system.prepare()
                 procs.start(f"{system.__class__.__name__}-web", system.web_cmd(port), env)
-                if system.e2e and system.workers_cmd:
+                if system.e2e and system.workers_cmd and phase != "ingress":
                     for i in range(self.args.workers):
                         procs.start(f"{system.__class__.__name__}-worker{i}", system.workers_cmd, env)
                 wait_http(port)
-                if phase == "saturation":
+                if phase == "ingress":  # the web tier alone (workers stopped), like bare Flask+LPUSH
+                    self._ingress(system, port, result)
+                elif phase == "saturation":
                     self._saturate(system, port, result)
                 elif system.e2e:
                     self._paced(system, port, result)
@@ -217,6 +233,12 @@ class Bench:
             if not system.e2e:
                 break
         return result
+
+    def _ingress(self, system: System, port: int, result: Result) -> None:
+        file = generate.write(str(self.tmp / "ingress.txt"), system.requests(self.args.messages))
+        w = wrk(port, file, self.args.connections)
+        result.extra["ingress_only"] = {"rps": self.args.messages / w["duration"], "p50_ms": w["p50"],
+                                        "p99_ms": w["p99"], "non2xx": w["non2xx"]}
 
     def _saturate(self, system: System, port: int, result: Result) -> None:
         n = self.args.messages
@@ -239,7 +261,17 @@ class Bench:
         n = int(self.args.paced_rate * seconds)
         file = generate.write(str(self.tmp / "paced.txt"), system.requests(n))
         start = time.time()
+        voice = []
+        if hasattr(system, "voice_turns"):  # phone calls while the paced load runs
+            import threading
+
+            t = threading.Thread(target=lambda: voice.extend(system.voice_turns(port)))
+            t.start()
         w = wrk(port, file, connections, pause_ms=pause)
+        if hasattr(system, "voice_turns"):
+            t.join()
+            result.extra["voice_p50_ms"], result.extra["voice_p95_ms"] = percentile(voice, 50), percentile(voice, 95)
+            result.extra["voice_turns"] = len(voice)
         result.paced_rate = n / w["duration"]
         self._wait_done(system, n, start)
         lat = system.latencies(self.r)
@@ -329,7 +361,8 @@ def ratios_of(by: dict) -> dict:
     if o and lean:
         ratio("end-to-end vs lean limit", o.e2e_mps, lean.e2e_mps, 0.5)
     if o and flask:
-        ratio("ingress vs bare Flask+LPUSH", o.ingress_rps, flask.ingress_rps, 0.85)
+        ingress = o.extra.get("ingress_only", {}).get("rps", o.ingress_rps)
+        ratio("ingress (web tier alone) vs bare Flask+LPUSH", ingress, flask.ingress_rps, 0.85)
     if o and o.extra.get("voice_p95_ms"):
         lines.append(f"voice turn p95: {o.extra['voice_p95_ms']:.0f} ms (target <= 150 ms) "
                      f"{'MET' if o.extra['voice_p95_ms'] <= 150 else 'MISSED'}")
@@ -338,12 +371,76 @@ def ratios_of(by: dict) -> dict:
 
 
 class Orderline(System):
-    """Defined once the channels land (signed Twilio webhooks through the whole pipeline)."""
+    """The real app under gunicorn, real worker processes, a shared MongoDB (the wire server over
+    mongomock: no MongoDB server can run here), signed Twilio webhooks from many customers."""
 
-    name = "Orderline (signed webhooks, whole pipeline)"
+    name, key = "Orderline (signed webhooks, whole pipeline)", "orderline"
+    path = "/webhooks/twilio/messaging"
+    public = "https://bench.orderline.test"
+    passes = ("ingress", "saturation", "paced")
+
+    def __init__(self, bench):
+        super().__init__(bench)
+        self.db = ""
+
+    def env(self):
+        return {**super().env(), "MONGO_URI": self.bench.mongo_uri, "MONGO_DB": self.db,
+                "API_TOKEN": "bench-api-token-0123456789", "OPERATOR_TOKEN": "bench-operator-token-0123456789",
+                "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+                "TWILIO_SMS_FROM": generate.SHOP_NUMBER, "TWILIO_WHATSAPP_FROM": generate.SHOP_NUMBER,
+                "PUBLIC_BASE_URL": self.public, "LOG_LEVEL": "WARNING", "SAMPLE_CATALOG": "true",
+                "RATE_LIMIT_PER_MINUTE": "600"}
 
     def web_cmd(self, port):
-        raise NotImplementedError("Orderline's bench leg needs the Twilio messaging channel")
+        return gunicorn(port, "bot.wsgi:app", self.bench.args.web)
+
+    @property
+    def workers_cmd(self):
+        return [PY, "-m", "bench.worker"]
+
+    def requests(self, count):
+        return generate.twilio_messages(count, self.bench.args.customers, self.public, AUTH_TOKEN, ACCOUNT_SID)
+
+    def prepare(self):
+        """A fresh database with the sample catalog (plenty of stock) and the customers registered."""
+        from bot.catalog_import import load_sample_catalog
+        from bot.config import load_settings
+        from bot.store import connect
+
+        self.db = f"bench_{int(time.time() * 1000)}"
+        store = connect(load_settings(self.env()))
+        store.ensure_indexes()
+        products = load_sample_catalog()
+        store.products.upsert_many(products)
+        for p in products:
+            store.products.update(p.sku, stock=10_000_000)
+        for i in range(self.bench.args.customers):
+            store.customers.save(generate.customer_phone(i), f"Customer {i}", f"{i} Bench Street, Springfield")
+
+    def voice_turns(self, port: int, calls: int = 20, turns: int = 6) -> list[float]:
+        """Milliseconds per voice turn (webhook in -> TwiML out), calls after one another."""
+        import requests as http
+        from twilio.request_validator import RequestValidator
+
+        validator, session, out = RequestValidator(AUTH_TOKEN), http.Session(), []
+        lines = ("1", "2 kg of apples", "a dozen eggs", "cart", "menu", "2")
+        for c in range(calls):
+            call, caller = "CA" + os.urandom(16).hex(), generate.customer_phone(c)
+            for n in range(turns + 1):
+                path = "/webhooks/twilio/voice" + (f"/turn?n={n}" if n else "")
+                params = {"CallSid": call, "AccountSid": ACCOUNT_SID, "From": caller, "To": generate.SHOP_NUMBER,
+                          "CallStatus": "in-progress"}
+                if n:
+                    params.update(SpeechResult=lines[(n - 1) % len(lines)], Confidence="0.9")
+                headers = {"X-Twilio-Signature": validator.compute_signature(self.public + path, params)}
+                t = time.perf_counter()
+                res = session.post(f"http://127.0.0.1:{port}{path}", data=params, headers=headers, timeout=15)
+                elapsed = (time.perf_counter() - t) * 1000
+                if res.status_code != 200 or "<Say" not in res.text:
+                    raise RuntimeError(f"voice turn answered {res.status_code}: {res.text[:200]}")
+                if n:
+                    out.append(elapsed)
+        return out
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ class OutboundMessage:
     buttons: tuple[str, ...] = ()
     request_phone: bool = False
     attempt: int = 0
+    received_at: float | None = None  # when the customer's message arrived (reply latency)
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -238,7 +238,8 @@ class ConversationStep:
         else:
             outbound += [OutboundMessage(channel=msg.channel, address=msg.address, text=r.text,
                                          reply_id=f"{msg.channel}:{msg.message_id}:{i}", buttons=r.buttons,
-                                         request_phone=r.request_phone) for i, r in enumerate(replies)]
+                                         request_phone=r.request_phone, received_at=msg.received_at)
+                         for i, r in enumerate(replies)]
         counters = Counter(applied.counters)
         counters[f"messages_out:{msg.channel}"] = counters.get(f"messages_out:{msg.channel}", 0) + len(replies)
         if control:
