@@ -65,6 +65,8 @@ class PlaceOrder(Effect):
     lines: tuple[tuple[str, float], ...]  # (sku, quantity); prices come from the store
     address: str
     channel: str
+    customer_id: str | None = None  # who, as the conversation knows them (no second lookup)
+    customer_name: str | None = None
     wants_result = True
 
 

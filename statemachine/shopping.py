@@ -163,7 +163,7 @@ def confirm(conv, turn) -> None:
         conv.do(PlaceOrder(
             key=f"{turn.channel}:{turn.message_id}", phone=conv.phone,
             lines=tuple((line.sku, line.quantity) for line in lines), address=conv.address or "",
-            channel=turn.channel,
+            channel=turn.channel, customer_id=conv.customer_id, customer_name=conv.name,
         ))
         return
     if nlu.intent == "no" or (nlu.intent == "choice" and nlu.choice == 2):

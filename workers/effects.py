@@ -86,7 +86,8 @@ class EffectRunner:
 
     def _PlaceOrder(self, e: fx.PlaceOrder, turn, applied: Applied) -> dict:
         store = self.rt.store
-        placement = store.orders.place(key=e.key, phone=e.phone, customer=store.customers.find_by_phone(e.phone),
+        customer = {"_id": e.customer_id, "name": e.customer_name} if e.customer_id else None
+        placement = store.orders.place(key=e.key, phone=e.phone, customer=customer,
                                        lines=e.lines, address=e.address, channel=e.channel,
                                        currency=self.rt.settings.CURRENCY, identity=turn.identity)
         result = placement.to_result()

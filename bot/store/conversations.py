@@ -1,6 +1,7 @@
 """Conversation records: one document per conversation for operators (started, state, outcome).
 
 The live state is in Redis; this is the durable trace of it, written when the state changes.
+The conversation key is the document's `_id`: every write is by primary key, no second index.
 """
 from __future__ import annotations
 
@@ -13,24 +14,24 @@ class Conversations:
         self.col = db.conversations
 
     def ensure_indexes(self) -> None:
-        self.col.create_index("key", unique=True, name="key_unique")
+        self.col.create_index("phone", name="phone")
         self.col.create_index([("state", 1), ("updated_at", -1)], name="state_updated")
 
     def touch(self, key: str, *, state: str, channel: str, phone: str | None, now: float, started_at: float) -> None:
         self.col.update_one(
-            {"key": key},
+            {"_id": key},
             {"$set": {"state": state, "channel": channel, "phone": phone, "updated_at": now},
              "$setOnInsert": {"started_at": started_at}},
             upsert=True,
         )
 
     def erase(self, phone: str | None, keys=()) -> int:
-        ors = ([{"phone": phone}] if phone else []) + ([{"key": {"$in": list(keys)}}] if keys else [])
+        ors = ([{"phone": phone}] if phone else []) + ([{"_id": {"$in": list(keys)}}] if keys else [])
         return self.col.delete_many({"$or": ors}).deleted_count if ors else 0
 
     def for_customer(self, phone: str | None, keys=()) -> list[dict]:
-        ors = ([{"phone": phone}] if phone else []) + ([{"key": {"$in": list(keys)}}] if keys else [])
-        return list(self.col.find({"$or": ors}, {"_id": 0})) if ors else []
+        ors = ([{"phone": phone}] if phone else []) + ([{"_id": {"$in": list(keys)}}] if keys else [])
+        return [{"key": d.pop("_id"), **d} for d in self.col.find({"$or": ors})] if ors else []
 
     def count(self, query: dict | None = None) -> int:
         return self.col.count_documents(query or {})

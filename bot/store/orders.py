@@ -1,15 +1,16 @@
 """Orders: placed exactly once per confirming message, priced from the products collection.
 
 Placement without transactions (mongomock has none, and a replica set is not required):
-1. insert the order as `pending` under a unique key taken from the confirming message;
+1. insert the order as `pending`; its `_id` is derived from a key taken from the confirming
+   message, so a retried job's insert collides on the primary key and finds the first one;
 2. take each line's stock with a conditional update marked with that key;
 3. mark the order `confirmed` (or give the stock back and mark it `failed`).
 Every step is idempotent, so a job retried after a crash at any point ends in the same order.
 """
 from __future__ import annotations
 
+import hashlib
 import time
-import uuid
 from dataclasses import dataclass, field
 
 from pymongo import DESCENDING, ReturnDocument
@@ -22,6 +23,11 @@ from .base import translate_errors
 CANCELLABLE = ("confirmed", "preparing")
 FLOW = ("confirmed", "preparing", "out_for_delivery", "delivered")  # forward moves an operator may make
 FIRST_NUMBER = 1001
+
+
+def order_id_for(key: str) -> str:
+    """An order's id, derived from its idempotency key (the confirming message): opaque, stable."""
+    return "o" + hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
 @dataclass
@@ -45,8 +51,8 @@ class Orders:
         self.products = products
 
     def ensure_indexes(self) -> None:
-        self.col.create_index("key", unique=True, name="key_unique")
-        self.col.create_index("number", unique=True, name="number_unique")
+        self.col.create_index("key", name="key")  # unique by construction: _id is derived from it
+        self.col.create_index("number", name="number")  # unique by construction: an atomic counter
         self.col.create_index([("phone", 1), ("created_at", DESCENDING)], name="phone_created")
         self.col.create_index([("status", 1), ("created_at", DESCENDING)], name="status_created")
         self.col.create_index([("created_at", DESCENDING)], name="created")
@@ -59,11 +65,9 @@ class Orders:
     def place(self, *, key: str, phone: str, customer: dict | None, lines, address: str, channel: str,
               currency: str, identity: str | None = None) -> Placement:
         """`identity` ("<channel>:<address>") is where the customer ordered: where status updates go."""
-        order = self.col.find_one({"key": key})
-        if order is None:
-            order, missing = self._insert_pending(key, phone, customer, lines, address, channel, currency, identity)
-            if missing:
-                return Placement(False, short=[{"sku": s, "available": 0} for s in missing])
+        order, missing = self._insert_pending(key, phone, customer, lines, address, channel, currency, identity)
+        if missing:
+            return Placement(False, short=[{"sku": s, "available": 0} for s in missing])
         if order["status"] == "failed":
             return Placement(False, order, order.get("short", []))
         if order["status"] != "pending":
@@ -75,7 +79,8 @@ class Orders:
         products = self.products.by_skus(sku for sku, _ in lines)
         missing = [sku for sku, _ in lines if sku not in products]  # left the catalog meanwhile
         if missing:
-            return None, missing
+            existing = self.col.find_one({"_id": order_id_for(key)})  # placed before they left?
+            return (existing, []) if existing else (None, missing)
         priced = []
         for sku, quantity in lines:
             p = products[sku]
@@ -83,7 +88,7 @@ class Orders:
                            "price_cents": p.price_cents, "total_cents": line_total_cents(quantity, p.price_cents)})
         now = time.time()
         order = {
-            "_id": uuid.uuid4().hex, "key": key, "number": self._next_number(), "status": "pending",
+            "_id": order_id_for(key), "key": key, "number": self._next_number(), "status": "pending",
             "phone": phone, "customer_id": (customer or {}).get("_id"), "customer_name": (customer or {}).get("name"),
             "address": address, "lines": priced, "total_cents": sum(line["total_cents"] for line in priced),
             "currency": currency, "channel": channel, "identity": identity, "created_at": now, "updated_at": now,
@@ -92,7 +97,7 @@ class Orders:
         try:
             self.col.insert_one(order)
         except DuplicateKeyError:
-            return self.col.find_one({"key": key}), []  # a retried job got here first
+            return self.col.find_one({"_id": order["_id"]}), []  # a retried job got here first
         return order, []
 
     def _reserve(self, order: dict) -> Placement:
@@ -110,11 +115,12 @@ class Orders:
             self.col.update_one({"_id": order["_id"], "status": "pending"},
                                 {"$set": {"status": "failed", "short": short, "updated_at": now}})
             return Placement(False, order, short)
+        confirmed = {"status": "confirmed", "at": now, "by": "customer"}
         self.col.update_one({"_id": order["_id"], "status": "pending"},
-                            {"$set": {"status": "confirmed", "updated_at": now},
-                             "$push": {"history": {"status": "confirmed", "at": now, "by": "customer"}}})
+                            {"$set": {"status": "confirmed", "updated_at": now}, "$push": {"history": confirmed}})
         self.products.release_marker(skus, key)
-        return Placement(True, self.col.find_one({"_id": order["_id"]}))
+        return Placement(True, {**order, "status": "confirmed", "updated_at": now,
+                                "history": [*order["history"], confirmed]})
 
     def cancel(self, order_id: str, phone: str | None = None, by: str = "customer") -> bool:
         """Cancel before dispatch and put the stock back; False if it is too late (or not theirs)."""
@@ -183,7 +189,7 @@ class Orders:
         return self.col.find_one({"_id": order_id})
 
     def by_key(self, key: str) -> dict | None:
-        return self.col.find_one({"key": key})
+        return self.col.find_one({"_id": order_id_for(key)})
 
     def anonymise(self, phone: str) -> int:
         """Keep orders for the shop's books, without who placed them."""
