@@ -34,21 +34,28 @@ def record_turn(redis, *, channel: str, active_key: str | None, stale_keys=(), i
                 orders: int = 0, revenue_cents: int = 0, now: float | None = None) -> None:
     """After a committed turn: bump this minute's and hour's buckets; mark the conversation active
     (`active_key`, None after an erasure) and drop keys it no longer lives under (`stale_keys`)."""
+    with redis.pipeline(transaction=False) as pipe:
+        record_turn_into(pipe, channel=channel, active_key=active_key, stale_keys=stale_keys, inbound=inbound,
+                         outbound=outbound, orders=orders, revenue_cents=revenue_cents, now=now)
+        pipe.execute()
+
+
+def record_turn_into(pipe, *, channel: str, active_key: str | None, stale_keys=(), inbound: int, outbound: int,
+                     orders: int = 0, revenue_cents: int = 0, now: float | None = None) -> None:
+    """`record_turn`'s writes, queued on a pipeline the caller executes (a batch of turns at once)."""
     now = time.time() if now is None else now
     fields = {f"in:{channel}": inbound, f"out:{channel}": outbound, "orders": orders, "revenue_cents": revenue_cents}
-    with redis.pipeline(transaction=False) as pipe:
-        for granularity, size, ttl in (("m", 60, MINUTE_TTL), ("h", 3600, HOUR_TTL)):
-            key = keys.series(granularity, int(now // size))
-            for name, amount in fields.items():
-                if amount:
-                    pipe.hincrby(key, name, amount)
-            pipe.expire(key, ttl)
-        stale = [k for k in stale_keys if k and k != active_key]
-        if stale:
-            pipe.zrem(keys.ACTIVE, *stale)
-        if active_key:
-            pipe.zadd(keys.ACTIVE, {active_key: now})
-        pipe.execute()
+    for granularity, size, ttl in (("m", 60, MINUTE_TTL), ("h", 3600, HOUR_TTL)):
+        key = keys.series(granularity, int(now // size))
+        for name, amount in fields.items():
+            if amount:
+                pipe.hincrby(key, name, amount)
+        pipe.expire(key, ttl)
+    stale = [k for k in stale_keys if k and k != active_key]
+    if stale:
+        pipe.zrem(keys.ACTIVE, *stale)
+    if active_key:
+        pipe.zadd(keys.ACTIVE, {active_key: now})
 
 
 def active_conversations(redis, idle_seconds: float, now: float | None = None) -> int:

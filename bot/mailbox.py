@@ -26,8 +26,14 @@ if redis.call('SET', KEYS[4], '1', 'NX', 'EX', ARGV[5]) then return 2 end
 return 1
 """
 
+# Claims a share of what is due: max(1, min(limit, due / share)), so one worker never takes all
+# of a small backlog while others idle (two due customers go to two workers), and a large one is
+# taken in batches. Returns the claimed identities, then how many are still due.
 CLAIM = """
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
+local now = tonumber(ARGV[1])
+local due_count = redis.call('ZCOUNT', KEYS[1], '-inf', now)
+local want = math.max(1, math.min(tonumber(ARGV[3]), math.floor(due_count / tonumber(ARGV[6]))))
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, want)
 local got = {}
 for _, id in ipairs(due) do
   local claim = ARGV[5] .. id
@@ -40,6 +46,7 @@ for _, id in ipairs(due) do
     redis.call('ZADD', KEYS[1], 'XX', ARGV[1] + ttl, id)
   end
 end
+table.insert(got, tostring(due_count - #due))
 return got
 """
 
@@ -154,13 +161,32 @@ class Mailboxes:
             args=[dedupe_ttl, payload, identity, now_ms(), kick_ttl, counted_as or channel],
         ))
 
-    def claim(self, token: str, limit: int) -> list[str]:
-        got = self._claim(keys=[keys.READY], args=[now_ms(), self.lease_ms, limit, token, keys.CLAIM_PREFIX])
-        return [g.decode() if isinstance(g, bytes) else g for g in got]
+    def claim(self, token: str, limit: int, share: int = 2) -> tuple[list[str], int]:
+        """Claim up to `limit` due identities (a `share` of what is due); returns them and how many
+        are still due after this claim."""
+        got = [g.decode() if isinstance(g, bytes) else g
+               for g in self._claim(keys=[keys.READY],
+                                    args=[now_ms(), self.lease_ms, limit, token, keys.CLAIM_PREFIX, share])]
+        return got[:-1], int(got[-1])
 
     def head(self, identity: str, count: int = 1) -> list[str]:
-        return [h.decode() if isinstance(h, bytes) else h
-                for h in self.redis.lrange(keys.mailbox(identity), 0, count - 1)]
+        return self.heads([identity], count)[identity]
+
+    def heads(self, identities: list[str], count: int) -> dict[str, list[str]]:
+        """The first `count` messages of each mailbox, in one round trip."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for identity in identities:
+                pipe.lrange(keys.mailbox(identity), 0, count - 1)
+            got = pipe.execute()
+        return {i: [h.decode() if isinstance(h, bytes) else h for h in hs] for i, hs in zip(identities, got)}
+
+    def lock_conversations(self, conv_keys: list[str], token: str) -> dict[str, bool]:
+        """Lock each conversation for this token (re-entrant), in one round trip."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for key in conv_keys:
+                self._lock(keys=[keys.conv_lock(key)], args=[token, self.lease_ms], client=pipe)
+            got = pipe.execute()
+        return {k: bool(ok) for k, ok in zip(conv_keys, got)}
 
     def lock_conversation(self, conv_key: str, token: str) -> bool:
         return bool(self._lock(keys=[keys.conv_lock(conv_key)], args=[token, self.lease_ms]))
@@ -170,15 +196,35 @@ class Mailboxes:
 
     def commit(self, c: Commit) -> int:
         """1: committed; 0: the claim was lost (another worker owns it now); -1: head changed."""
+        return int(self.commit_many([c])[0])
+
+    def commit_many(self, commits: list[Commit], after=None) -> list[int]:
+        """Every commit in order, then `after(pipe)` (more writes for the same round trip); one
+        round trip in all, returning every answer (the commits' first: 1 committed, 0 claim lost,
+        -1 head moved). Each commit still checks its own claim and head, atomically."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for c in commits:
+                self._commit_into(pipe, c)
+            if after is not None:
+                after(pipe)
+            return pipe.execute()
+
+    def _commit_into(self, pipe, c: Commit) -> None:
         counters = [x for name, n in (c.counters or {}).items() for x in (name, n)]
-        return int(self._commit(
+        self._commit(
+            client=pipe,
             keys=[keys.claim(c.identity), keys.mailbox(c.identity), keys.conversation(c.conv_key),
                   keys.conversation(c.old_conv_key or c.conv_key), keys.OUTBOUND, keys.STATS,
                   keys.reply(c.reply_id or "-"), keys.reply_ready(c.reply_id or "-"), keys.link(c.identity),
                   keys.conv_lock(c.lock_key) if c.lock_key else ""],
             args=[c.token, c.head, c.state_json, c.state_ttl, c.reply_json, c.reply_ttl, c.link_phone, c.link_ttl,
                   self.lease_ms, len(c.outbound), *c.outbound, *counters],
-        ))
+        )
+
+    def park_into(self, pipe, identity: str, token: str, head: str, reason: str) -> None:
+        entry = encode({"kind": "inbound", "reason": reason, "payload": head, "at": time.time()})
+        self._park(keys=[keys.claim(identity), keys.mailbox(identity), keys.DEAD_LETTERS, keys.STATS],
+                   args=[token, head, entry], client=pipe)
 
     def park(self, identity: str, token: str, head: str, reason: str) -> int:
         """Move a message that keeps failing to the dead letters, where an operator sees it."""
@@ -190,6 +236,13 @@ class Mailboxes:
         """Give the identity back; if messages remain it is due again after `retry_in_ms`."""
         return bool(self._release(keys=[keys.claim(identity), keys.mailbox(identity), keys.READY],
                                   args=[token, identity, now_ms(), retry_in_ms]))
+
+    def release_into(self, pipe, identity: str, token: str, retry_in_ms: int = 0) -> None:
+        self._release(keys=[keys.claim(identity), keys.mailbox(identity), keys.READY],
+                      args=[token, identity, now_ms(), retry_in_ms], client=pipe)
+
+    def unlock_into(self, pipe, conv_key: str, token: str) -> None:
+        self._unlock(keys=[keys.conv_lock(conv_key)], args=[token], client=pipe)
 
     def due_count(self) -> int:
         return int(self.redis.zcount(keys.READY, "-inf", now_ms()))

@@ -20,38 +20,59 @@ from dataclasses import dataclass
 import statemachine as sm
 from channels.base import InboundMessage, OutboundMessage, SYNC_CHANNELS
 
-from bot import activity, keys, logs, notices, phones
+from bot import activity, keys, notices, phones
 from bot.mailbox import Commit, encode
 from bot.nlu import intents
 from bot.nlu.types import NluContext, NluResult
-from bot.phones import mask
 
 from .effects import Applied, EffectRunner, lock_seconds
 
 log = logging.getLogger("orderline.worker")
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
-DONE, BUSY, LOST = "done", "busy", "lost"
-
-
 @dataclass
-class StepResult:
-    status: str
-    outbound: int = 0
+class Processed:
+    """One message, processed in memory: what its batch must write (history, then the commit)."""
+
+    identity: str
+    raw: str
+    msg: InboundMessage
+    conv: sm.Conversation
+    conv_key: str
+    commit: Commit
+    rows: list[dict]
+    touch: dict | None
+    activity: dict
+    erased: bool = False
+
+    @property
+    def moved(self) -> bool:
+        """The conversation now lives under another key (verified, or erased): later messages of the
+        same identity must wait for the next batch, which locks the new key."""
+        return self.erased or self.commit.conv_key != self.conv_key
 
 
-def conversation_key(redis, message: InboundMessage) -> str:
+def conversation_key(message: InboundMessage, linked: str | bytes | None) -> str:
     """Whose conversation: the vouched phone's, the identity's linked phone's, or the identity's own."""
     if message.contact:
         return f"phone:{message.contact}"
-    linked = redis.get(keys.link(message.identity))
     if linked:
         return f"phone:{linked.decode() if isinstance(linked, bytes) else linked}"
     return f"id:{message.identity}"
 
 
+def parse_conversation(conv_key: str, raw) -> sm.Conversation | None:
+    if not raw:
+        return None
+    try:
+        return sm.Conversation.from_dict(json.loads(raw))
+    except (ValueError, TypeError, KeyError) as exc:
+        log.warning("conversation %s unreadable (%s); starting a new one", conv_key.split(":")[0], exc)
+        return None
+
+
 class ConversationStep:
-    """Built once per worker process; `process` handles one mailbox entry."""
+    """Built once per worker process; `turn` handles one mailbox entry (workers/batch.py does the I/O)."""
 
     def __init__(self, rt):
         self.rt = rt
@@ -81,37 +102,18 @@ class ConversationStep:
         )
 
     def load(self, conv_key: str) -> sm.Conversation | None:
-        raw = self.rt.redis.get(keys.conversation(conv_key))
-        if not raw:
-            return None
-        try:
-            return sm.Conversation.from_dict(json.loads(raw))
-        except (ValueError, TypeError, KeyError) as exc:
-            log.warning("conversation %s unreadable (%s); starting a new one", conv_key.split(":")[0], exc)
-            return None
+        return parse_conversation(conv_key, self.rt.redis.get(keys.conversation(conv_key)))
 
-    def process(self, identity: str, raw: str, token: str) -> StepResult:
-        rt = self.rt
-        msg = InboundMessage.from_dict(json.loads(raw))
-        with logs.about(msg.message_id):
-            return self._locked(identity, raw, token, msg)
-
-    def _locked(self, identity, raw, token, msg) -> StepResult:
-        rt = self.rt
-        conv_key = conversation_key(rt.redis, msg)
-        if not rt.mailboxes.lock_conversation(conv_key, token):
-            return StepResult(BUSY)  # the same customer is mid-turn on another channel
-        try:
-            return self._process(identity, raw, token, msg, conv_key)
-        finally:
-            rt.mailboxes.unlock_conversation(conv_key, token)
-
-    def _process(self, identity, raw, token, msg, conv_key) -> StepResult:
+    def turn(self, identity: str, raw: str, msg: InboundMessage, conv: sm.Conversation | None, conv_key: str,
+             token: str, rate_count: int) -> Processed:
+        """One message against its conversation (`conv`: None if none was stored). Performs the
+        effects; everything else it wants written (history, state, replies) comes back in Processed.
+        `rate_count`: this conversation's messages this minute, including this one."""
         rt = self.rt
         now, t0 = time.time(), time.monotonic()  # t0: the turn's clock, shared by model calls
         control = msg.kind in sm.CONTROL_KINDS  # an operator's reply or hand-back, not the customer
-        loaded = self.load(conv_key)
-        conv = loaded or sm.Conversation()
+        loaded = conv is not None
+        conv = conv or sm.Conversation()
         state_before = conv.state
         pre_effects = []
         idle = bool(conv.updated_at and now - conv.updated_at > self.idle_seconds)
@@ -119,9 +121,9 @@ class ConversationStep:
             pre_effects = sm.idle_reset(conv, now, keep_cart=now - conv.updated_at <= self.cart_keep_seconds)
         elif msg.meta.get("session_start") and conv.state != "greeting":
             sm.idle_reset(conv, now, keep_cart=True)  # a new phone call starts at greeting; the cart stays
-        started = not control and (loaded is None or (idle and state_before != "handoff"))
+        started = not control and (not loaded or (idle and state_before != "handoff"))
         catalog = rt.catalog.current()
-        kind = msg.kind if control else self._throttle(conv_key, now, msg)
+        kind = msg.kind if control else self._throttle(rate_count, msg)
         nlu = NluResult(intent="unknown") if kind in sm.THROTTLED else self._understand(msg, conv, conv_key, control)
         turn = sm.Turn(text=msg.text, nlu=nlu, now=now, deps=self.deps(catalog),
                        limits=self.limits, channel=msg.channel, message_id=msg.message_id,
@@ -138,35 +140,26 @@ class ConversationStep:
         replies = self._in_language(replies, nlu.language, conv_key, t0)
         if applied.erased and hasattr(rt.nlu, "forget"):
             rt.nlu.forget(conv_key)  # "delete my data": the language remembered for them goes too
-
-        if not applied.erased:
-            self._record(msg, conv, nlu, replies, conv_key, state_before, now)
         if control and msg.channel in SYNC_CHANNELS:  # nobody waits on a reply slot: keep it for polling
             notices.add(rt.redis, msg.identity, [(f"{msg.message_id}:{i}", r.text, msg.kind)
                                                  for i, r in enumerate(replies)])
+        rows, touch = ([], None) if applied.erased else self._record(msg, conv, nlu, replies, conv_key,
+                                                                      state_before, now)
         commit = self._commit(identity, token, raw, msg, conv, conv_key, replies, applied, started)
-        status = rt.mailboxes.commit(commit)
-        if status != 1:
-            log.warning("commit refused (%s) identity=%s", "claim lost" if status == 0 else "head moved", mask(identity))
-            return StepResult(LOST)
         counters = commit.counters
-        activity.record_turn(
-            rt.redis, channel=msg.channel, active_key=None if applied.erased else commit.conv_key,
-            stale_keys=(conv_key, commit.old_conv_key), inbound=0 if control else 1, outbound=len(replies),
-            orders=counters.get("orders_placed", 0),
-            revenue_cents=sum(n for name, n in counters.items() if name.startswith("revenue_cents:")))
+        activity = dict(channel=msg.channel, active_key=None if applied.erased else commit.conv_key,
+                        stale_keys=(conv_key, commit.old_conv_key), inbound=0 if control else 1,
+                        outbound=len(replies), orders=counters.get("orders_placed", 0),
+                        revenue_cents=sum(n for name, n in counters.items() if name.startswith("revenue_cents:")),
+                        now=now)
         log.info("processed channel=%s state=%s->%s replies=%d ms=%.1f", msg.channel, state_before, conv.state,
                  len(replies), (time.time() - now) * 1000)
-        return StepResult(DONE, len(commit.outbound))
+        return Processed(identity=identity, raw=raw, msg=msg, conv=conv, conv_key=conv_key, commit=commit,
+                         rows=rows, touch=touch, activity=activity, erased=applied.erased)
 
-    def _throttle(self, conv_key: str, now: float, msg) -> str:
+    def _throttle(self, count: int, msg) -> str:
         """The message's kind, or 'throttled' (the first over RATE_LIMIT_PER_MINUTE: answered once)
         / 'throttled_quiet' (the rest of that minute: recorded, not acted on, no model call)."""
-        key = keys.rate(conv_key, int(now // 60))
-        with self.rt.redis.pipeline() as pipe:
-            pipe.incr(key)
-            pipe.expire(key, 120)
-            count = pipe.execute()[0]
         over = count - self.rt.settings.RATE_LIMIT_PER_MINUTE
         if over <= 0:
             return msg.kind
@@ -195,18 +188,21 @@ class ConversationStep:
             return replies
         return [dataclasses.replace(r, text=t) for r, t in zip(replies, texts)]
 
-    def _record(self, msg, conv, nlu, replies, conv_key, state_before, now) -> None:
-        store, base = self.rt.store, f"{msg.channel}:{msg.message_id}"
+    def _record(self, msg, conv, nlu, replies, conv_key, state_before, now) -> tuple[list[dict], dict | None]:
+        """The turn's history rows (ids derived from the message: written once however often it is
+        processed) and, when the state moved, the conversation record to update."""
+        base = f"{msg.channel}:{msg.message_id}"
         common = {"phone": conv.phone, "identity": msg.identity, "channel": msg.channel}
+        touch = None
         if msg.kind in sm.CONTROL_KINDS:  # only what the customer is told, marked as the operator's words
             by = msg.meta.get("by", "operator") if msg.kind == sm.OPERATOR_REPLY else "bot"
-            store.messages.record([{"_id": f"{base}:out:{i}", **common, "direction": "out", "text": r.text,
-                                    "intent": None, "entities": {}, "state": conv.state, "at": now,
-                                    "message_id": msg.message_id, "by": by} for i, r in enumerate(replies)])
+            rows = [{"_id": f"{base}:out:{i}", **common, "direction": "out", "text": r.text, "intent": None,
+                     "entities": {}, "state": conv.state, "at": now, "message_id": msg.message_id, "by": by}
+                    for i, r in enumerate(replies)]
             if conv.state != state_before:
-                store.conversations.touch(conv_key, state=conv.state, channel=msg.channel, phone=conv.phone, now=now,
-                                          started_at=conv.started_at)
-            return
+                touch = dict(key=conv_key, state=conv.state, channel=msg.channel, phone=conv.phone, now=now,
+                             started_at=conv.started_at)
+            return rows, touch
         understood = nlu.to_dict()
         entities = {k: understood[k] for k in ("items", "unknown", "ambiguous", "invalid") if understood[k]}
         rows = [{"_id": base + ":in", **common, "direction": "in", "text": msg.text, "intent": nlu.intent,
@@ -215,10 +211,10 @@ class ConversationStep:
         rows += [{"_id": f"{base}:out:{i}", **common, "direction": "out", "text": r.text, "intent": None,
                   "entities": {}, "state": conv.state, "at": now, "message_id": msg.message_id}
                  for i, r in enumerate(replies)]
-        store.messages.record(rows)
         if conv.state != state_before or conv.turns == 1:
-            store.conversations.touch(self._target_key(conv, msg), state=conv.state, channel=msg.channel,
-                                      phone=conv.phone, now=now, started_at=conv.started_at)
+            touch = dict(key=self._target_key(conv, msg), state=conv.state, channel=msg.channel, phone=conv.phone,
+                         now=now, started_at=conv.started_at)
+        return rows, touch
 
     @staticmethod
     def _target_key(conv, msg) -> str:

@@ -113,7 +113,7 @@ def fault_stack(mongo_server):
 
     redis_server = RedisServer(extra_args=AOF).start()
     env = live_env(redis_server, mongo_server, CLAIM_LEASE_SECONDS="1", MONGO_DB=f"faults_{uuid.uuid4().hex[:6]}",
-                   FAULT_MAX_TRANSIENT_ATTEMPTS="4")
+                   FAULT_MAX_TRANSIENT_ATTEMPTS="4", RATE_LIMIT_PER_MINUTE="1000")  # one customer, 80 msgs/min
     settings = load_settings(env)
     rt = build(settings, load_sample=True)
     workers = Workers(env)

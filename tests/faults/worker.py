@@ -45,17 +45,21 @@ def pause_if_asked(redis, point: str, raw: str) -> None:
 class FaultyStep:
     def __init__(self, rt):
         self.rt, self.step = rt, ConversationStep(rt)
-        commit = rt.mailboxes.commit
+        commit_many = rt.mailboxes.commit_many
 
-        def paused_commit(c):
-            pause_if_asked(rt.redis, "commit", c.head)
-            return commit(c)
+        def paused_commit(commits, after=None):
+            for c in commits:
+                pause_if_asked(rt.redis, "commit", c.head)
+            return commit_many(commits, after)
 
-        rt.mailboxes.commit = paused_commit
+        rt.mailboxes.commit_many = paused_commit
 
-    def process(self, identity, raw, token):
+    def turn(self, identity, raw, *args, **kwargs):
         pause_if_asked(self.rt.redis, "step", raw)
-        return self.step.process(identity, raw, token)
+        return self.step.turn(identity, raw, *args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.step, name)
 
 
 def inject_store_faults(rt) -> None:

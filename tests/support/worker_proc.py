@@ -25,11 +25,14 @@ class SlowStep:
     def __init__(self, step, redis):
         self.step, self.redis = step, redis
 
-    def process(self, identity, raw, token):
+    def turn(self, *args, **kwargs):
         delay = self.redis.get("ol:test:step_delay")
         if delay:
             time.sleep(float(delay))
-        return self.step.process(identity, raw, token)
+        return self.step.turn(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.step, name)
 
 
 def main() -> int:

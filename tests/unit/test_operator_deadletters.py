@@ -41,12 +41,12 @@ def test_a_refused_reply_is_retried_from_the_dead_letters(client, pipeline, send
 
 def test_a_parked_customer_message_is_processed_after_its_retry(client, pipeline, rt, monkeypatch):
     monkeypatch.setattr(workers.drain, "MAX_BUG_ATTEMPTS", 1)  # park at the first failure
-    real = pipeline.step._process
+    real = pipeline.step.turn
 
     def broken(*a, **k):
         raise KeyError("a bug, since fixed")
 
-    monkeypatch.setattr(pipeline.step, "_process", broken)
+    monkeypatch.setattr(pipeline.step, "turn", broken)
     message_id = pipeline.send("hi", user="ana", phone="+14155550501")
     pipeline.drain()
     assert rt.ingress.reply(message_id)["error"] == "processing_failed"  # the customer was told
@@ -54,7 +54,7 @@ def test_a_parked_customer_message_is_processed_after_its_retry(client, pipeline
     assert item["kind"] == "inbound" and "KeyError" in item["reason"] and item["message_id"] == message_id
     assert item["text"] == "hi" and item["channel"] == "api"
 
-    monkeypatch.setattr(pipeline.step, "_process", real)  # the fix is deployed; the operator retries
+    monkeypatch.setattr(pipeline.step, "turn", real)  # the fix is deployed; the operator retries
     rt.redis.delete(keys.reply(message_id))
     assert client.post(f"/api/deadletters/{item['id']}/retry", headers=OP).status_code == 202
     assert rt.redis.exists(keys.attempts("api", message_id)) == 0  # a full set of attempts again

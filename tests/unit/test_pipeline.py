@@ -50,16 +50,16 @@ def test_worker_dying_before_commit_processes_again_and_places_one_order(pipelin
         pipeline.say(line, user="ana", phone=PHONE)
     eggs_before = rt.store.products.stock("EGGS")
     rt.mailboxes.lease_ms = 200
-    real_commit = rt.mailboxes.commit
+    real_commit = rt.mailboxes.commit_many
     calls = []
 
-    def die_once(commit):
-        calls.append(commit)
+    def die_once(commits, after=None):
+        calls.append(commits)
         if len(calls) == 1:
             raise SystemExit("worker killed")  # after the order was placed, before the commit
-        return real_commit(commit)
+        return real_commit(commits, after)
 
-    monkeypatch.setattr(rt.mailboxes, "commit", die_once)
+    monkeypatch.setattr(rt.mailboxes, "commit_many", die_once)
     message_id = pipeline.send("yes", user="ana", phone=PHONE)
     with pytest.raises(SystemExit):
         pipeline.drain()
@@ -98,7 +98,7 @@ def test_a_message_that_keeps_failing_is_parked_and_the_customer_told(pipeline, 
     def bug(*a, **k):
         raise KeyError("boom")
 
-    monkeypatch.setattr(pipeline.step, "_process", bug)
+    monkeypatch.setattr(pipeline.step, "turn", bug)
     message_id = pipeline.send("hi", user="ana", phone=PHONE)
     deadline = time.time() + 10
     while rt.ingress.reply(message_id) is None and time.time() < deadline:
