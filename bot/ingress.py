@@ -30,12 +30,13 @@ class Ingress:
         self.mailboxes = Mailboxes(redis)
         self.dedupe_ttl = dedupe_ttl
 
-    def accept(self, message: InboundMessage) -> bool:
-        """Store the message in its sender's mailbox; False if this message id was seen before."""
+    def accept(self, message: InboundMessage, refused_set: str | None = None) -> bool:
+        """Store the message in its sender's mailbox; False if this message id was seen before, or
+        if the sender's address is in `refused_set` (checked in the same round trip)."""
         with logs.about(message.message_id):
-            return self._accept(message)
+            return self._accept(message, refused_set)
 
-    def _accept(self, message: InboundMessage) -> bool:
+    def _accept(self, message: InboundMessage, refused_set: str | None = None) -> bool:
         text, cut = clean(message.text)
         if text != message.text:
             message = dataclasses.replace(message, text=text, meta={**message.meta, "truncated": True} if cut
@@ -44,9 +45,13 @@ class Ingress:
         counted_as = OPERATOR if message.kind in CONTROL_KINDS else None
         try:
             status = self.mailboxes.accept(message.channel, message.message_id, message.identity,
-                                           encode(message.to_dict()), self.dedupe_ttl, counted_as=counted_as)
+                                           encode(message.to_dict()), self.dedupe_ttl, counted_as=counted_as,
+                                           refused_set=refused_set, address=message.address)
         except (RedisConnectionError, RedisTimeoutError) as exc:
             raise QueueUnavailable(f"Redis unavailable: {type(exc).__name__}") from exc
+        if status == 3:
+            log.info("refused channel=%s from=%s (opted out)", message.channel, mask(message.address))
+            return False
         if status == 0:
             log.info("duplicate delivery dropped channel=%s", message.channel)
             return False

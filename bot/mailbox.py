@@ -15,6 +15,10 @@ from dataclasses import dataclass
 from . import keys
 
 ACCEPT = """
+if KEYS[6] ~= '' and redis.call('SISMEMBER', KEYS[6], ARGV[7]) == 1 then
+  redis.call('HINCRBY', KEYS[5], 'ignored:' .. ARGV[6] .. '_opted_out', 1)
+  return 3
+end
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
   redis.call('HINCRBY', KEYS[5], 'duplicates:' .. ARGV[6], 1)
   return 0
@@ -151,14 +155,17 @@ class Mailboxes:
         self._park = redis.register_script(PARK)
 
     def accept(self, channel: str, message_id: str, identity: str, payload: str, dedupe_ttl: int,
-               kick_ttl: int = 30, counted_as: str | None = None) -> int:
-        """0: a duplicate (nothing stored); 1: stored; 2: stored, and the caller should kick a drain job.
+               kick_ttl: int = 30, counted_as: str | None = None, refused_set: str | None = None,
+               address: str = "") -> int:
+        """0: a duplicate (nothing stored); 1: stored; 2: stored, and the caller should kick a drain job;
+        3: refused, `address` is in `refused_set` (a number that opted out). One round trip.
 
         `counted_as`: the channel name its messages_in/duplicates counters use (default `channel`).
         """
         return int(self._accept(
-            keys=[keys.dedupe(channel, message_id), keys.mailbox(identity), keys.READY, keys.KICK_MESSAGES, keys.STATS],
-            args=[dedupe_ttl, payload, identity, now_ms(), kick_ttl, counted_as or channel],
+            keys=[keys.dedupe(channel, message_id), keys.mailbox(identity), keys.READY, keys.KICK_MESSAGES, keys.STATS,
+                  refused_set or ""],
+            args=[dedupe_ttl, payload, identity, now_ms(), kick_ttl, counted_as or channel, address],
         ))
 
     def claim(self, token: str, limit: int, share: int = 2) -> tuple[list[str], int]:

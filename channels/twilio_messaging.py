@@ -68,9 +68,12 @@ class OptOuts:
         return bool(self.redis.sismember(keys.SMS_OPTED_OUT, number))
 
 
+EMPTY_TWIML = str(MessagingResponse())  # rendered once: every webhook answers the same
+
+
 def _twiml() -> Response:
     """The webhook's answer: empty TwiML (no auto-reply; replies go through the outbound queue)."""
-    return Response(str(MessagingResponse()), mimetype="text/xml")
+    return Response(EMPTY_TWIML, mimetype="text/xml")
 
 
 def _keyword(word: str) -> str:
@@ -84,14 +87,10 @@ def _sms_keyword(rt, number: str, body: str) -> Response | None:
         opt_outs.add(number)
         log.info("sms opt-out from=%s", mask(number))
         return _twiml()  # Twilio itself confirms the opt-out to the customer
-    if number in opt_outs:
-        if word in START_WORDS or word == "YES":
-            opt_outs.remove(number)
-            log.info("sms opt-in from=%s", mask(number))
-        else:
-            rt.redis.hincrby(keys.STATS, "ignored:sms_opted_out", 1)  # they asked not to be texted
+    if (word in START_WORDS or word == "YES") and opt_outs.remove(number):
+        log.info("sms opt-in from=%s", mask(number))
         return _twiml()
-    return None
+    return None  # other texts from an opted-out number are refused by ingress (one round trip)
 
 
 def _kind_and_text(body: str) -> tuple[str, str]:
@@ -124,7 +123,8 @@ def messaging():
             return handled
     kind, text = _kind_and_text(body)
     rt.ingress.accept(InboundMessage(channel=channel, message_id=message_sid, address=number, text=text,
-                                     contact=number, kind=kind))
+                                     contact=number, kind=kind),
+                      refused_set=keys.SMS_OPTED_OUT if channel == "sms" else None)
     return _twiml()
 
 

@@ -42,7 +42,7 @@ def greet(conv, turn) -> None:
 
 def identified(conv, turn, phone: str, greeting: bool = False) -> None:
     """The phone is proven: continue as that customer, known or new."""
-    if conv.phone != phone:
+    if conv.phone != phone and not turn.identity.endswith(":" + phone):  # WhatsApp, SMS, calls: it is the number
         conv.do(LinkIdentity(turn.identity, phone))
         if not conv.cart:  # continue the cart this customer left on another channel
             conv.cart = [dict(line) for line in turn.deps.saved_cart(phone)]
