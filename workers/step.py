@@ -30,6 +30,11 @@ from .effects import Applied, EffectRunner, lock_seconds
 log = logging.getLogger("orderline.worker")
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
+# States whose arrival is written to the durable conversation record (with the first turn): the
+# live state is in Redis, and a write per state change cost the store more than anything else.
+MILESTONES = ("menu", "handoff", "greeting")
+
+
 @dataclass
 class Processed:
     """One message, processed in memory: what its batch must write (history, then the commit)."""
@@ -211,7 +216,7 @@ class ConversationStep:
         rows += [{"_id": f"{base}:out:{i}", **common, "direction": "out", "text": r.text, "intent": None,
                   "entities": {}, "state": conv.state, "at": now, "message_id": msg.message_id}
                  for i, r in enumerate(replies)]
-        if conv.state != state_before or conv.turns == 1:
+        if conv.turns == 1 or (conv.state != state_before and conv.state in MILESTONES):
             touch = dict(key=self._target_key(conv, msg), state=conv.state, channel=msg.channel, phone=conv.phone,
                          now=now, started_at=conv.started_at)
         return rows, touch
