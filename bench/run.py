@@ -324,8 +324,9 @@ def main(argv=None) -> int:
         print("bench needs wrk (Debian: apt-get install wrk)", file=sys.stderr)
         return 2
     bench = Bench(args)
-    chosen = {"baseline": Baseline, "lean": Lean, "flask": FlaskLpush, "orderline": Orderline}
-    names = [n for n in (args.only.split(",") if args.only else chosen) if n]
+    chosen = {"baseline": Baseline, "lean": Lean, "flask": FlaskLpush, "orderline": Orderline,
+              "orderline-local": OrderlineLocalStore}
+    names = [n for n in (args.only.split(",") if args.only else [k for k in chosen if k != "orderline-local"]) if n]
     results = []
     try:
         for name in names:
@@ -441,6 +442,18 @@ class Orderline(System):
                 if n:
                     out.append(elapsed)
         return out
+
+
+class OrderlineLocalStore(Orderline):
+    """Diagnostic, not a result: each worker on its own in-process mongomock, seeded alike (the
+    stores are not shared: not a correct deployment). It shows what the pipeline costs without the
+    MongoDB stand-in (mongomock behind a single-threaded Python wire server)."""
+
+    name, key = "diagnostic: Orderline, workers on in-process stores", "orderline-local"
+    passes = ("saturation",)
+
+    def env(self):
+        return {**super().env(), "BENCH_LOCAL_STORE": "1", "BENCH_CUSTOMERS": str(self.bench.args.customers)}
 
 
 if __name__ == "__main__":

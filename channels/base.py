@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Protocol
 
 SYNC_CHANNELS = ("api", "voice", "console")  # the caller waits for the reply in the same request
@@ -29,8 +29,8 @@ class InboundMessage:
         """Who is writing, as this channel knows them: the key of their mailbox."""
         return f"{self.channel}:{self.address}"
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+    def to_dict(self) -> dict:  # every field is flat or a plain dict: no need for asdict's deep copy
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
     def from_dict(cls, d: dict) -> "InboundMessage":
@@ -49,7 +49,7 @@ class OutboundMessage:
     received_at: float | None = None  # when the customer's message arrived (reply latency)
 
     def to_dict(self) -> dict:
-        d = asdict(self)
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
         d["buttons"] = list(self.buttons)
         return d
 

@@ -5,7 +5,7 @@ this shape, so backends can be swapped without the conversation noticing.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Literal, Protocol
 
 # Intents, by what the customer means:
@@ -75,6 +75,11 @@ class Invalid:
     quantity: float | None = None
 
 
+def _fields(obj) -> dict:
+    """A flat dataclass as a dict (its list fields copied one level), without asdict's recursion."""
+    return {f.name: (list(v) if isinstance(v := getattr(obj, f.name), list) else v) for f in fields(obj)}
+
+
 @dataclass(slots=True)
 class NluResult:
     intent: str = "unknown"
@@ -90,7 +95,13 @@ class NluResult:
     source: str = "offline"  # offline | gemini
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        # by hand: dataclasses.asdict deep-copies recursively, and this runs on every turn
+        return {
+            "intent": self.intent, "items": [_fields(i) for i in self.items],
+            "unknown": [_fields(u) for u in self.unknown], "ambiguous": [_fields(a) for a in self.ambiguous],
+            "invalid": [_fields(i) for i in self.invalid], "choice": self.choice, "phone": self.phone,
+            "code": self.code, "answer": self.answer, "language": self.language, "source": self.source,
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> "NluResult":
