@@ -45,5 +45,12 @@ test: $(TSTAMP) redis-server chromium
 test-all: $(TSTAMP) redis-server chromium
 	$(PY) -m pytest -q
 
+# The benchmark (not part of `make test`): Orderline beside a stock RQ baseline and a lean limit,
+# one run, a table with the ratios. Needs wrk (Debian's), installed when missing.
+bench: $(TSTAMP) redis-server
+	@command -v wrk >/dev/null 2>&1 || $(SUDO) apt-get install -y -q wrk >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q wrk >/dev/null; }
+	$(PY) -m bench.run $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -251,6 +251,10 @@ class Bench:
         if not system.e2e:
             return
         done = self._wait_done(system, n, start)
+        if isinstance(system, Orderline) and not isinstance(system, OrderlineLocalStore):
+            from bench.extras import redis_bytes
+
+            result.extra["redis"] = redis_bytes(self.r)
         result.processed = done["count"]
         result.e2e_mps = done["count"] / done["elapsed"]
         lat = system.latencies(self.r)
@@ -335,14 +339,30 @@ def main(argv=None) -> int:
             print(f"  {json.dumps(asdict(results[-1]))}", flush=True)
     finally:
         bench.close()
+    if not args.only or "orderline" in names:
+        from bench.extras import parse_times
+
+        print("measuring offline parsing on a 10,000-product catalog...", flush=True)
+        parse = parse_times()
+        print(f"  {json.dumps(parse)}")
+    else:
+        parse = None
     print()
     print(table(results))
     by = {type_name: r for type_name, r in zip(names, results)}
     ratios = ratios_of(by)
     for line in ratios["lines"]:
         print(line)
+    o = by.get("orderline")
+    if o and o.extra.get("redis"):
+        red = o.extra["redis"]
+        print(f"Redis: {red['bytes_per_conversation']} bytes per conversation state, "
+              f"{red['bytes_per_message_dedupe_key']} bytes per message for its 48 h dedupe key")
+    if parse:
+        print(f"offline parse, {parse['products']:,} products: p50 {parse['parse_p50_ms']} ms, "
+              f"p95 {parse['parse_p95_ms']} ms (index built in {parse['index_build_ms']} ms)")
     Path(args.json).write_text(json.dumps({"results": [asdict(r) for r in results], "ratios": ratios,
-                                           "args": vars(args)}, indent=2))
+                                           "parse": parse, "args": vars(args)}, indent=2))
     return 0
 
 
