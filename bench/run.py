@@ -133,7 +133,7 @@ class System:
     def web_cmd(self, port: int) -> list[str]:
         raise NotImplementedError
 
-    def requests(self, count: int) -> list[str]:
+    def requests(self, count: int, **_) -> list[str]:
         return generate.simple_json(self.path, count)
 
     def prepare(self) -> None:
@@ -263,7 +263,9 @@ class Bench:
     def _paced(self, system: System, port: int, result: Result) -> None:
         seconds, connections, pause = self.args.paced_seconds, 4, int(4000 / self.args.paced_rate)
         n = int(self.args.paced_rate * seconds)
-        file = generate.write(str(self.tmp / "paced.txt"), system.requests(n))
+        # the same conversation mix as the saturation pass (each customer walks the whole conversation)
+        mix = {"customers": max(1, n // len(generate.CONVERSATION))} if isinstance(system, Orderline) else {}
+        file = generate.write(str(self.tmp / "paced.txt"), system.requests(n, **mix))
         start = time.time()
         voice = []
         if hasattr(system, "voice_turns"):  # phone calls while the paced load runs
@@ -419,8 +421,9 @@ class Orderline(System):
     def workers_cmd(self):
         return [PY, "-m", "bench.worker"]
 
-    def requests(self, count):
-        return generate.twilio_messages(count, self.bench.args.customers, self.public, AUTH_TOKEN, ACCOUNT_SID)
+    def requests(self, count, customers: int | None = None):
+        return generate.twilio_messages(count, customers or self.bench.args.customers, self.public, AUTH_TOKEN,
+                                        ACCOUNT_SID)
 
     def prepare(self):
         """A fresh database with the sample catalog (plenty of stock) and the customers registered."""
