@@ -67,7 +67,7 @@ def latency(c: dict[str, int]) -> dict[str, dict]:
         _, channel, bound = name.split(":", 2)
         entry = out.setdefault(channel, {"buckets": {}, "sum_ms": c.get(f"latency_ms_sum:{channel}", 0)})
         entry["buckets"][bound] = n
-    for channel, entry in out.items():
+    for entry in out.values():
         buckets = [(float(b), entry["buckets"].get(str(b), 0)) for b in activity.LATENCY_BUCKETS_MS]
         buckets.append((float("inf"), entry["buckets"].get(activity.INF, 0)))
         entry["count"] = sum(n for _, n in buckets)

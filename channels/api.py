@@ -10,10 +10,11 @@ import hashlib
 import uuid
 
 from flask import Blueprint, abort, jsonify, request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from bot.app import runtime
 from bot.auth import require_token
+from bot.web.json_body import json_body
 
 from .base import InboundMessage
 
@@ -29,18 +30,6 @@ class ChatRequest(BaseModel):
     message: str = Field(min_length=1, max_length=4096)
     phone: str | None = Field(default=None, pattern=r"^\+[1-9]\d{6,14}$")
     message_id: str | None = Field(default=None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:\-]+$")
-
-
-def parse(body) -> ChatRequest:
-    """The request body as a ChatRequest, or a 400 whose reason names the field."""
-    if not isinstance(body, dict):
-        abort(400, description="body must be a JSON object")
-    try:
-        return ChatRequest.model_validate(body)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "body"
-        abort(400, description=f"{field}: {first['msg']}")
 
 
 def message_id_for(req: ChatRequest) -> str:
@@ -69,12 +58,7 @@ def _answer(reply: dict, user_id: str, duplicate: bool = False):
 @require_token("API_TOKEN")
 def chat():
     rt = runtime()
-    if not request.is_json:
-        abort(415, description="send Content-Type: application/json")
-    body = request.get_json(silent=True)
-    if body is None:
-        abort(400, description="body is not valid JSON")
-    req = parse(body)
+    req = json_body(ChatRequest)
     message_id = message_id_for(req)
     message = InboundMessage(channel=CHANNEL, message_id=message_id, address=req.user_id, text=req.message,
                              contact=req.phone)

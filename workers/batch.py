@@ -164,7 +164,7 @@ class Batch:
             out[identity].processed = sum(1 for p, s in zip(processed, statuses) if p.identity == identity and s == 1)
         if any(p.commit.outbound for p, s in zip(processed, statuses) if s == 1):
             queues.kick_outbound(self.rt.redis)
-        for (identity, raw, reason), status in zip(parks, parked):
+        for (_, raw, reason), status in zip(parks, parked):
             if int(status) == 1:
                 msg = json.loads(raw)
                 log.error("parked message=%s: %s", msg["message_id"], reason)

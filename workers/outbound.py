@@ -120,7 +120,7 @@ class Delivery:
                         "at": time.time()})
         with self.redis.pipeline() as pipe:
             pipe.rpush(keys.DEAD_LETTERS, entry)
-            pipe.hincrby(keys.STATS, f"dead_letters:outbound", 1)
+            pipe.hincrby(keys.STATS, "dead_letters:outbound", 1)
             pipe.execute()
         log.error("send parked channel=%s to=%s: %s", message.channel, mask(message.address), reason)
 

@@ -5,11 +5,12 @@ import hashlib
 import re
 
 from flask import abort, request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from ..app import runtime
 from ..auth import bearer_token
 from ..phones import mask
+from .json_body import json_body
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
@@ -26,17 +27,7 @@ def audit(action: str, target: str, **details) -> None:
 
 def body(model: type[BaseModel]) -> BaseModel:
     """The JSON body validated by `model`, or a 400/415 naming what is wrong."""
-    if not request.is_json:
-        abort(415, description="send Content-Type: application/json")
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        abort(400, description="body must be a JSON object")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "body"
-        abort(400, description=f"{field}: {first['msg']}")
+    return json_body(model)
 
 
 def phone_arg(phone: str) -> str:
