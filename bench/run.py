@@ -11,14 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import redis
@@ -27,157 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import generate  # noqa: E402
+from bench.harness import Procs, Result, percentile, wait_http, wrk  # noqa: E402
+from bench.systems import PY, Baseline, FlaskLpush, Lean, Orderline, OrderlineLocalStore, System  # noqa: E402
 from tests.support.redis_server import RedisServer, free_port  # noqa: E402
-
-PY = sys.executable
-ACCOUNT_SID, AUTH_TOKEN = "AC" + "0" * 32, "bench-auth-token"
-
-
-@dataclass
-class Result:
-    system: str
-    ingress_rps: float = 0.0
-    ingress_p50_ms: float = 0.0
-    ingress_p99_ms: float = 0.0
-    e2e_mps: float = 0.0
-    e2e_p50_ms: float = 0.0
-    e2e_p99_ms: float = 0.0
-    paced_rate: float = 0.0
-    paced_e2e_p50_ms: float = 0.0
-    paced_e2e_p99_ms: float = 0.0
-    processed: int = 0
-    sent: int = 0
-    extra: dict = field(default_factory=dict)
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    values = sorted(values)
-    k = (len(values) - 1) * q / 100
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
-
-
-class Procs:
-    def __init__(self, log_dir: Path):
-        self.log_dir, self.procs = log_dir, []
-
-    def start(self, name: str, cmd: list[str], env: dict) -> subprocess.Popen:
-        log = open(self.log_dir / f"{name}.log", "ab")
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        self.procs.append(proc)
-        return proc
-
-    def stop(self) -> None:
-        for p in self.procs:
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGTERM)
-        for p in self.procs:
-            try:
-                p.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-        self.procs = []
-
-
-def wait_http(port: int, path: str = "/healthz", timeout: float = 30) -> None:
-    import urllib.request
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=1)
-            return
-        except Exception:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing answered on port {port}")
-
-
-def wrk(port: int, request_file: str, connections: int, pause_ms: int = 0, max_seconds: int = 180) -> dict:
-    """Send every request in the file once; returns wrk's count, duration and latency percentiles."""
-    marker = request_file + ".done"
-    if os.path.exists(marker):
-        os.remove(marker)
-    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{max_seconds}s", "--latency", "-s", str(ROOT / "bench" / "load.lua"),
-           f"http://127.0.0.1:{port}", "--", request_file, str(pause_ms), marker]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + max_seconds
-    while not os.path.exists(marker) and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.005)
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)  # stops wrk's clock at the last response
-    out = proc.communicate(timeout=30)[0]
-    m = re.search(r"BENCH requests=(\d+) duration_s=([\d.]+) p50_ms=([\d.]+) p99_ms=([\d.]+) non2xx=(\d+)", out)
-    if not m:
-        raise RuntimeError(f"wrk said:\n{out}")
-    return {"requests": int(m[1]), "duration": float(m[2]), "p50": float(m[3]), "p99": float(m[4]), "non2xx": int(m[5])}
-
-
-class System:
-    """One system under test: how to start it, what to send, how to count what it finished."""
-
-    name = ""
-    key = ""
-    path = "/"
-    workers_cmd: list[str] | None = None
-    e2e = True
-
-    def __init__(self, bench: "Bench"):
-        self.bench = bench
-
-    def env(self) -> dict:
-        return {**os.environ, "PYTHONPATH": str(ROOT), "REDIS_URL": self.bench.redis.url, "BENCH_SYSTEM": self.key}
-
-    def web_cmd(self, port: int) -> list[str]:
-        raise NotImplementedError
-
-    def requests(self, count: int, **_) -> list[str]:
-        return generate.simple_json(self.path, count)
-
-    def prepare(self) -> None:
-        """Seed whatever the system needs before the measured load."""
-
-    def done_count(self, r) -> int:
-        return int(r.llen("bench:done"))
-
-    def latencies(self, r) -> list[float]:
-        return [float(x) for x in r.lrange("bench:done", 0, -1)]
-
-
-class Baseline(System):
-    name, key, path = "stock baseline (Flask + 1 RQ job/message)", "baseline", "/hook"
-
-    def web_cmd(self, port):
-        return gunicorn(port, "bench.baseline:app", self.bench.args.web)
-
-    @property
-    def workers_cmd(self):
-        return [PY, "-m", "rq.cli", "worker", "--worker-class", "rq.worker.SimpleWorker", "--url",
-                self.bench.redis.url, "--quiet", "bench"]
-
-
-class Lean(System):
-    name, key, path = "lean limit (WSGI LPUSH + batched consumer)", "lean", "/"
-
-    def web_cmd(self, port):
-        return gunicorn(port, "bench.lean:app", self.bench.args.web)
-
-    @property
-    def workers_cmd(self):
-        return [PY, "-m", "bench.lean"]
-
-
-class FlaskLpush(System):
-    name, key, path, e2e = "bare Flask + LPUSH (ingress only)", "baseline", "/lpush", False
-
-    def web_cmd(self, port):
-        return gunicorn(port, "bench.baseline:app", self.bench.args.web)
-
-
-def gunicorn(port: int, app: str, workers: int) -> list[str]:
-    return [PY, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--log-level", "warning",
-            "--backlog", "2048", app]
 
 
 class Bench:
@@ -390,92 +240,6 @@ def ratios_of(by: dict) -> dict:
                      f"{'MET' if o.extra['voice_p95_ms'] <= 150 else 'MISSED'}")
     out["lines"] = lines
     return out
-
-
-class Orderline(System):
-    """The real app under gunicorn, real worker processes, a shared MongoDB (the wire server over
-    mongomock: no MongoDB server can run here), signed Twilio webhooks from many customers."""
-
-    name, key = "Orderline (signed webhooks, whole pipeline)", "orderline"
-    path = "/webhooks/twilio/messaging"
-    public = "https://bench.orderline.test"
-    passes = ("ingress", "saturation", "paced")
-
-    def __init__(self, bench):
-        super().__init__(bench)
-        self.db = ""
-
-    def env(self):
-        return {**super().env(), "MONGO_URI": self.bench.mongo_uri, "MONGO_DB": self.db,
-                "API_TOKEN": "bench-api-token-0123456789", "OPERATOR_TOKEN": "bench-operator-token-0123456789",
-                "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-                "TWILIO_SMS_FROM": generate.SHOP_NUMBER, "TWILIO_WHATSAPP_FROM": generate.SHOP_NUMBER,
-                "PUBLIC_BASE_URL": self.public, "LOG_LEVEL": "WARNING", "SAMPLE_CATALOG": "true",
-                "RATE_LIMIT_PER_MINUTE": "600"}
-
-    def web_cmd(self, port):
-        return gunicorn(port, "bot.wsgi:app", self.bench.args.web)
-
-    @property
-    def workers_cmd(self):
-        return [PY, "-m", "bench.worker"]
-
-    def requests(self, count, customers: int | None = None):
-        return generate.twilio_messages(count, customers or self.bench.args.customers, self.public, AUTH_TOKEN,
-                                        ACCOUNT_SID)
-
-    def prepare(self):
-        """A fresh database with the sample catalog (plenty of stock) and the customers registered."""
-        from bot.catalog_import import load_sample_catalog
-        from bot.config import load_settings
-        from bot.store import connect
-
-        self.db = f"bench_{int(time.time() * 1000)}"
-        store = connect(load_settings(self.env()))
-        store.ensure_indexes()
-        products = load_sample_catalog()
-        store.products.upsert_many(products)
-        for p in products:
-            store.products.update(p.sku, stock=10_000_000)
-        for i in range(self.bench.args.customers):
-            store.customers.save(generate.customer_phone(i), f"Customer {i}", f"{i} Bench Street, Springfield")
-
-    def voice_turns(self, port: int, calls: int = 20, turns: int = 6) -> list[float]:
-        """Milliseconds per voice turn (webhook in -> TwiML out), calls after one another."""
-        import requests as http
-        from twilio.request_validator import RequestValidator
-
-        validator, session, out = RequestValidator(AUTH_TOKEN), http.Session(), []
-        lines = ("1", "2 kg of apples", "a dozen eggs", "cart", "menu", "2")
-        for c in range(calls):
-            call, caller = "CA" + os.urandom(16).hex(), generate.customer_phone(c)
-            for n in range(turns + 1):
-                path = "/webhooks/twilio/voice" + (f"/turn?n={n}" if n else "")
-                params = {"CallSid": call, "AccountSid": ACCOUNT_SID, "From": caller, "To": generate.SHOP_NUMBER,
-                          "CallStatus": "in-progress"}
-                if n:
-                    params.update(SpeechResult=lines[(n - 1) % len(lines)], Confidence="0.9")
-                headers = {"X-Twilio-Signature": validator.compute_signature(self.public + path, params)}
-                t = time.perf_counter()
-                res = session.post(f"http://127.0.0.1:{port}{path}", data=params, headers=headers, timeout=15)
-                elapsed = (time.perf_counter() - t) * 1000
-                if res.status_code != 200 or "<Say" not in res.text:
-                    raise RuntimeError(f"voice turn answered {res.status_code}: {res.text[:200]}")
-                if n:
-                    out.append(elapsed)
-        return out
-
-
-class OrderlineLocalStore(Orderline):
-    """Diagnostic, not a result: each worker on its own in-process mongomock, seeded alike (the
-    stores are not shared: not a correct deployment). It shows what the pipeline costs without the
-    MongoDB stand-in (mongomock behind a single-threaded Python wire server)."""
-
-    name, key = "diagnostic: Orderline, workers on in-process stores", "orderline-local"
-    passes = ("saturation",)
-
-    def env(self):
-        return {**super().env(), "BENCH_LOCAL_STORE": "1", "BENCH_CUSTOMERS": str(self.bench.args.customers)}
 
 
 if __name__ == "__main__":
