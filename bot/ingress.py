@@ -7,9 +7,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import time
 
-from channels.base import SYNC_CHANNELS, InboundMessage
+from channels.base import InboundMessage
 from statemachine.handoff import CONTROL_KINDS
 
 from redis.exceptions import ConnectionError as RedisConnectionError, TimeoutError as RedisTimeoutError
@@ -75,11 +74,3 @@ class Ingress:
     def reply(self, message_id: str) -> dict | None:
         raw = self.redis.get(keys.reply(message_id))
         return json.loads(raw) if raw else None
-
-
-def is_sync(channel: str) -> bool:
-    return channel in SYNC_CHANNELS
-
-
-def now() -> float:
-    return time.time()

@@ -176,9 +176,6 @@ class Mailboxes:
                                     args=[now_ms(), self.lease_ms, limit, token, keys.CLAIM_PREFIX, share])]
         return got[:-1], int(got[-1])
 
-    def head(self, identity: str, count: int = 1) -> list[str]:
-        return self.heads([identity], count)[identity]
-
     def heads(self, identities: list[str], count: int) -> dict[str, list[str]]:
         """The first `count` messages of each mailbox, in one round trip."""
         with self.redis.pipeline(transaction=False) as pipe:
@@ -200,10 +197,6 @@ class Mailboxes:
 
     def unlock_conversation(self, conv_key: str, token: str) -> None:
         self._unlock(keys=[keys.conv_lock(conv_key)], args=[token])
-
-    def commit(self, c: Commit) -> int:
-        """1: committed; 0: the claim was lost (another worker owns it now); -1: head changed."""
-        return int(self.commit_many([c])[0])
 
     def commit_many(self, commits: list[Commit], after=None) -> list[int]:
         """Every commit in order, then `after(pipe)` (more writes for the same round trip); one
@@ -232,17 +225,6 @@ class Mailboxes:
         entry = encode({"kind": "inbound", "reason": reason, "payload": head, "at": time.time()})
         self._park(keys=[keys.claim(identity), keys.mailbox(identity), keys.DEAD_LETTERS, keys.STATS],
                    args=[token, head, entry], client=pipe)
-
-    def park(self, identity: str, token: str, head: str, reason: str) -> int:
-        """Move a message that keeps failing to the dead letters, where an operator sees it."""
-        entry = encode({"kind": "inbound", "reason": reason, "payload": head, "at": time.time()})
-        return int(self._park(keys=[keys.claim(identity), keys.mailbox(identity), keys.DEAD_LETTERS, keys.STATS],
-                              args=[token, head, entry]))
-
-    def release(self, identity: str, token: str, retry_in_ms: int = 0) -> bool:
-        """Give the identity back; if messages remain it is due again after `retry_in_ms`."""
-        return bool(self._release(keys=[keys.claim(identity), keys.mailbox(identity), keys.READY],
-                                  args=[token, identity, now_ms(), retry_in_ms]))
 
     def release_into(self, pipe, identity: str, token: str, retry_in_ms: int = 0) -> None:
         self._release(keys=[keys.claim(identity), keys.mailbox(identity), keys.READY],

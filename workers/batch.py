@@ -136,14 +136,9 @@ class Batch:
         rows = [row for p in processed for row in p.rows]
         if rows:
             store.messages.record(rows)
-        latest = {}
-        for p in processed:
-            if p.touch:
-                latest[p.touch["key"]] = {**latest.get(p.touch["key"], {}), **p.touch,
-                                          "started_at": latest.get(p.touch["key"], p.touch)["started_at"]}
-        for touch in latest.values():
-            key = touch.pop("key")
-            store.conversations.touch(key, **touch)
+        latest = {p.touch["key"]: p.touch for p in processed if p.touch}  # the batch's last state wins
+        for key, touch in latest.items():
+            store.conversations.touch(key, **{k: v for k, v in touch.items() if k != "key"})
 
     def _finish(self, pipe, processed, parks, identities, conv_keys, locked, out, token) -> None:
         """What follows the commits in the same round trip: parks (their answers come right after the
