@@ -119,14 +119,9 @@ class WorkerProcesses:
         return self
 
     def stop(self) -> None:
-        for p in self.procs:
-            if p.poll() is None:
-                p.terminate()
-        for p in self.procs:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        from tests.support.processes import stop
+
+        stop(self.procs)
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from bot.config import load_settings
 from bot.runtime import build
 from channels.base import InboundMessage
 from tests.conftest import ARTIFACTS, ROOT, live_env
+from tests.support.processes import stop, wait_until
 
 AOF = ("--appendonly", "yes", "--appendfsync", "always")
 
@@ -44,14 +45,7 @@ class Workers:
                 p.wait(10)
 
     def stop(self) -> None:
-        for p in self.procs:
-            if p.poll() is None:
-                p.terminate()
-        for p in self.procs:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop(self.procs)
         self.procs = []
 
 
@@ -74,13 +68,7 @@ class Stack:
         return [m for m in self.sent() if m["reply_id"].split(":")[1] == message_id]
 
     def wait(self, predicate, timeout=30, what="condition"):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = predicate()
-            if value:
-                return value
-            time.sleep(0.05)
-        raise AssertionError(f"timed out waiting for {what}")
+        return wait_until(predicate, what, timeout)
 
     def idle(self, timeout=60) -> None:
         """Every mailbox drained and every reply handed to its sender."""

@@ -4,8 +4,6 @@ worker processes (their senders write to `ol:test:sent`), HTTP served by this pr
 The stack is shared by the session, so figures are compared as differences around a burst."""
 from __future__ import annotations
 
-import json
-import time
 import uuid
 from collections import Counter
 
@@ -25,6 +23,7 @@ def accept(live, channel, address, text, phone=None) -> None:
     """A message as a channel adapter hands it over (the adapters' own tests post real webhooks)."""
     live.rt.ingress.accept(InboundMessage(channel=channel, message_id=uuid.uuid4().hex, address=address, text=text,
                                           contact=phone))
+from tests.support.processes import wait_until
 
 
 def sent_to(live, address) -> list[str]:
@@ -34,13 +33,7 @@ def sent_to(live, address) -> list[str]:
 
 
 def wait_for(predicate, what: str, timeout: float = 20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+    return wait_until(predicate, what, timeout)
 
 
 def settle(live, address, replies: int) -> list[str]:
