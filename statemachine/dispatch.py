@@ -120,7 +120,10 @@ def _global_word(conv: Conversation, turn: Turn) -> bool:
             return False  # first contact: greeting identifies them first
         if not conv.registered:
             conv.say(prompts.SET_UP_FIRST)
-            return False if state == "verify" else _reprompt_register(conv)
+            if state == "verify":
+                return False  # the verify handler repeats its own question
+            _reprompt_register(conv)
+            return True
         conv.to_menu()
         return True
     if intent == "cancel":
@@ -141,6 +144,5 @@ def _global_word(conv: Conversation, turn: Turn) -> bool:
     return False
 
 
-def _reprompt_register(conv: Conversation) -> bool:
+def _reprompt_register(conv: Conversation) -> None:
     conv.say(prompts.ASK_NAME if conv.step == "name" else prompts.ASK_ADDRESS.format(name=conv.pending.get("name", "")))
-    return True

@@ -54,7 +54,7 @@ class Batch:
         decides a failed message's fate (retry later, or park)."""
         rt, out = self.rt, {i: IdentityOutcome() for i in identities}
         queued = self._read(identities)
-        conv_keys = self._conversation_keys(queued)
+        conv_keys, linked = self._conversation_keys(queued)
         locked = rt.mailboxes.lock_conversations(sorted(set(conv_keys.values())), token) if conv_keys else {}
         for identity, key in conv_keys.items():
             if not locked[key]:
@@ -68,7 +68,7 @@ class Batch:
             key = conv_keys[identity]
             conv = parse_conversation(key, states[key])
             for n, (raw, msg) in enumerate(queued[identity]):
-                if conversation_key(msg, None if msg.contact else self._linked.get(identity)) != key:
+                if conversation_key(msg, None if msg.contact else linked.get(identity)) != key:
                     break  # a later message belongs to another conversation: the next batch
                 try:
                     with logs.about(msg.message_id):
@@ -99,16 +99,17 @@ class Batch:
         heads = self.rt.mailboxes.heads(identities, self.per_identity)
         return {i: [(raw, InboundMessage.from_dict(json.loads(raw))) for raw in heads[i]] for i in identities}
 
-    def _conversation_keys(self, queued) -> dict[str, str]:
-        """Each identity's conversation, from its first message (links read in one round trip)."""
+    def _conversation_keys(self, queued) -> tuple[dict[str, str], dict]:
+        """Each identity's conversation, from its first message, and the links read for it (one
+        round trip); the links also place the identity's later messages."""
         need = [i for i, msgs in queued.items() if msgs and not msgs[0][1].contact]
-        self._linked = {}
+        linked = {}
         if need:
             with self.rt.redis.pipeline(transaction=False) as pipe:
                 for identity in need:
                     pipe.get(keys.link(identity))
-                self._linked = dict(zip(need, pipe.execute()))
-        return {i: conversation_key(msgs[0][1], self._linked.get(i)) for i, msgs in queued.items() if msgs}
+                linked = dict(zip(need, pipe.execute()))
+        return {i: conversation_key(msgs[0][1], linked.get(i)) for i, msgs in queued.items() if msgs}, linked
 
     def _load(self, runnable, conv_keys, queued):
         """States, and the rate-limit counters bumped by each conversation's messages in this batch."""
