@@ -24,9 +24,9 @@ OPERATOR = "operator"  # the counters' name for control messages from the shop's
 
 
 class Ingress:
-    def __init__(self, redis, dedupe_ttl: int):
-        self.redis = redis
-        self.mailboxes = Mailboxes(redis)
+    def __init__(self, mailboxes: Mailboxes, dedupe_ttl: int):
+        self.redis = mailboxes.redis
+        self.mailboxes = mailboxes  # the runtime's: one place registers the scripts
         self.dedupe_ttl = dedupe_ttl
 
     def accept(self, message: InboundMessage, refused_set: str | None = None) -> bool:

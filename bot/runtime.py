@@ -102,8 +102,8 @@ def build(settings: Settings, *, redis=None, store: Store | None = None, senders
     rt.senders = dict(senders) if senders is not None else default_senders(settings, redis)
     rt.nlu = build_understander(settings, rt)
     rt.catalog = CatalogCache(store, redis, on_change=getattr(rt.nlu, "use_catalog", None))
-    rt.ingress = Ingress(redis, settings.DEDUPE_TTL_SECONDS)
     rt.mailboxes = Mailboxes(redis, lease_ms=int(settings.CLAIM_LEASE_SECONDS * 1000))
+    rt.ingress = Ingress(rt.mailboxes, settings.DEDUPE_TTL_SECONDS)
     return rt
 
 
