@@ -55,7 +55,7 @@ def parse_times(size: int = 10_000, rounds: int = 30) -> dict:
 
 def redis_bytes(r) -> dict:
     """Bytes Redis holds per conversation (its state) and per message (its dedupe key, kept 48 h)."""
-    conv_keys = list(r.scan_iter(match=keys.conversation("*"), count=1000))
+    conv_keys = list(r.scan_iter(match=keys.P + "{c.*}:state", count=1000))
     conv_bytes = [r.memory_usage(k) or 0 for k in conv_keys[:2000]]
     dedupe = list(r.scan_iter(match=keys.P + "dedupe:*", count=1000))[:2000]
     dedupe_bytes = [r.memory_usage(k) or 0 for k in dedupe]

@@ -134,12 +134,10 @@ def _print_outbox(rt) -> None:
 
 
 def cmd_chat(settings, args) -> int:
-    from channels.base import InboundMessage
+    from bot.pipeline import InboundMessage
     from workers.run import InProcessWorker
 
     from .runtime import build
-
-    from workers.outbound import pending
 
     from . import keys
 
@@ -169,7 +167,7 @@ def cmd_chat(settings, args) -> int:
                 print("bot> " + r["text"].replace("\n", "\n     "))
             if settings.embedded:  # show a code 'texted' by this turn, once it has been handed over
                 deadline = time.monotonic() + 2
-                while pending(rt.redis) and time.monotonic() < deadline:
+                while rt.outbox.pending() and time.monotonic() < deadline:
                     time.sleep(0.05)
                 entries, seen = _outbox_since(rt, seen)
                 for entry in entries:

@@ -86,6 +86,11 @@ class Settings(BaseModel):
     MAX_BODY_BYTES: int = Field(default=64 * 1024, ge=1024)
     DEDUPE_TTL_SECONDS: int = Field(default=48 * 3600, ge=24 * 3600)
     CLAIM_LEASE_SECONDS: float = Field(default=30.0, ge=0.5, le=600)  # a dead worker's message waits this long
+    STEP_BUDGET_SECONDS: float = Field(default=20.0, ge=0.5, le=600)  # one message's step; past it, parked
+    RETRY_WINDOW_SECONDS: int = Field(default=900, ge=10, le=7 * 86400)  # transient failures retried this long
+    WORKER_CONCURRENCY: int = Field(default=16, ge=1, le=256)  # conversations in flight per worker process
+    DEAD_LETTER_MAX: int = Field(default=10_000, ge=100)  # dead letters kept, at most (oldest dropped first)
+    DEAD_LETTER_DAYS: int = Field(default=30, ge=1)  # dead letters older than this are dropped
     RETENTION_DAYS: int = Field(default=30, ge=1)
     LOG_LEVEL: str = "INFO"
     LOG_FORMAT: str = Field(default="text", pattern="^(text|json)$")

@@ -12,7 +12,7 @@ import json
 import time
 import uuid
 
-from channels.base import InboundMessage
+from bot.pipeline import InboundMessage
 from statemachine.handoff import HANDBACK, OPERATOR_REPLY
 
 from . import keys

@@ -1,55 +1,14 @@
-"""Every Redis key Orderline uses, named in one place so no two modules invent the same one."""
+"""Redis keys outside the message path (whose keys are bot/pipeline/keys.py), named in one place so
+no two modules invent the same one."""
 from __future__ import annotations
 
-import hashlib
+from .pipeline import keys as pipeline_keys
 
 P = "ol:"
 
-READY = P + "ready"  # zset: identity -> when its mailbox may next be drained (ms)
-OUTBOUND = P + "outbound"  # stream of replies to send on asynchronous channels
-OUTBOUND_RETRY = P + "outbound:retry"  # zset: payload -> when to try sending again
-DEAD_LETTERS = P + "deadletters"  # list of JSON {reason, payload, at}: work an operator must see
-STATS = P + "stats"  # hash of counters shared by every process
-KICK_MESSAGES = P + "kick:messages"  # set while a drain job waits in the queue
-KICK_OUTBOUND = P + "kick:outbound"
+STATS = pipeline_keys.STATS  # hash of counters shared by every process (written by the pipeline's commits too)
 CATALOG_VERSION = P + "catalog:version"
 DEV_OUTBOX = P + "dev:outbox"  # the embedded default's SMS: codes land here for the console
-
-
-def dedupe(channel: str, message_id: str) -> str:
-    return f"{P}dedupe:{channel}:{message_id}"
-
-
-def mailbox(identity: str) -> str:
-    return f"{P}mbox:{identity}"
-
-
-def claim(identity: str) -> str:
-    return f"{P}claim:{identity}"
-
-
-CLAIM_PREFIX = P + "claim:"
-
-
-def conversation(conv_key: str) -> str:
-    return f"{P}conv:{conv_key}"
-
-
-def conv_lock(conv_key: str) -> str:
-    return f"{P}convlock:{conv_key}"
-
-
-def link(identity: str) -> str:
-    """identity -> verified phone, so a Telegram chat or API user finds its customer again."""
-    return f"{P}link:{identity}"
-
-
-def reply(message_id: str) -> str:
-    return f"{P}reply:{message_id}"
-
-
-def reply_ready(message_id: str) -> str:
-    return f"{P}reply:ready:{message_id}"
 
 
 def otp_lock(phone: str) -> str:
@@ -58,18 +17,6 @@ def otp_lock(phone: str) -> str:
 
 def otp_sends(phone: str) -> str:
     return f"{P}otp:sends:{phone}"
-
-
-def rate(conv_key: str, minute: int) -> str:
-    """Messages this conversation sent in this minute (the per-customer rate limit). Hashed: a key
-    must not hold a phone number (it would outlive 'delete my data' by up to two minutes)."""
-    who = hashlib.sha256(conv_key.encode()).hexdigest()[:16]
-    return f"{P}rate:{who}:{minute}"
-
-
-def attempts(channel: str, message_id: str) -> str:
-    """How many times processing this message failed (decides retry or park)."""
-    return f"{P}attempts:{channel}:{message_id}"
 
 
 SWEEP_LOCK = P + "sweep:lock"  # held by the process sweeping this interval
@@ -86,10 +33,6 @@ def series(granularity: str, bucket: int) -> str:
     """Time-bucketed counters for the dashboard's charts: granularity 'm' (minute) or 'h' (hour)."""
     return f"{P}ts:{granularity}:{bucket}"
 
-
-def notices(identity: str) -> str:
-    """hash: notice id -> JSON, for customers on synchronous channels (nothing can be pushed to them)."""
-    return f"{P}notices:{identity}"
 
 # Language understanding (bot/nlu). `who` is a hash of the conversation key, never a phone number.
 NLU_BREAKER_FAILURES = P + "nlu:breaker:failures"  # model failures in a row, shared by every process

@@ -1,6 +1,6 @@
 """A customer's data on request: export everything held about them, or erase it.
 
-Erasure is the very one the customer's own "delete my data" performs (workers.effects.erase_customer):
+Erasure is the very one the customer's own "delete my data" performs (`erase_customer`):
 the customer, their history, conversation and links go; their orders stay, anonymised. It runs
 holding the conversation's lock, so a turn in progress cannot write the customer back afterwards.
 """
@@ -10,8 +10,15 @@ import json
 import time
 import uuid
 
-from . import activity, handoff, keys, notices
+import logging
+
+from . import activity, handoff, keys
 from .errors import TransientError
+from .phones import mask
+from .pipeline import SYNC_CHANNELS, notices
+from .pipeline import keys as pkeys
+
+log = logging.getLogger("orderline.privacy")
 
 
 class Busy(TransientError):
@@ -33,7 +40,7 @@ def export(rt, phone: str) -> dict | None:
     conv_keys = [f"phone:{phone}"] + [f"id:{i}" for i in ids]
     live = {}
     for key in conv_keys:
-        raw = redis.get(keys.conversation(key))
+        raw = redis.get(pkeys.conversation(key).state)
         if raw:
             live[key] = json.loads(raw)
     data = {
@@ -55,11 +62,9 @@ def export(rt, phone: str) -> dict | None:
 
 def erase(rt, phone: str, wait_seconds: float = 5.0) -> dict | None:
     """The customer's own 'delete my data', done by an operator. None if nothing was held."""
-    from workers.effects import erase_customer
-
     token, key = "erase-" + uuid.uuid4().hex, f"phone:{phone}"
     deadline = time.monotonic() + wait_seconds
-    while not rt.mailboxes.lock_conversation(key, token):
+    while not rt.mailboxes.lock(key, token):
         if time.monotonic() > deadline:
             raise Busy("the customer's conversation is busy; try again")
         time.sleep(0.05)
@@ -72,8 +77,32 @@ def erase(rt, phone: str, wait_seconds: float = 5.0) -> dict | None:
         activity.forget_conversations(rt.redis, [key] + [f"id:{i}" for i in ids])
         return {**counts, "identities": len(ids)}
     finally:
-        rt.mailboxes.unlock_conversation(key, token)
+        rt.mailboxes.unlock(key, token)
 
 
 def _plain(doc: dict) -> dict:
     return {k: v for k, v in doc.items() if k != "holds"}
+
+
+def erase_customer(rt, phone: str | None, identities=()) -> dict:
+    """'Delete my data': the customer, their history and links go; orders stay without their details."""
+    store = rt.store
+    removed = store.customers.delete(phone) if phone else None
+    ids = set(identities) | set((removed or {}).get("identities", []))
+    # replies kept for synchronous callers (an hour) repeat what the customer was told: they go too
+    answered = {m["message_id"] for m in store.messages.for_customer(phone, ids, limit=0)
+                if m.get("channel") in SYNC_CHANNELS and m.get("message_id")}
+    conv_keys = [f"id:{i}" for i in ids] + ([f"phone:{phone}"] if phone else [])
+    counts = {
+        "messages": store.messages.erase(phone, ids),
+        "orders_anonymised": store.orders.anonymise(phone) if phone else 0,
+        "conversations": store.conversations.erase(phone, conv_keys),
+    }
+    redis_keys = [pkeys.identity(i).link for i in ids] + [pkeys.conversation(k).state for k in conv_keys]
+    if redis_keys:
+        rt.redis.delete(*redis_keys)
+    rt.outbox.forget_replies(answered)
+    handoff.done(rt.redis, *conv_keys)  # no operator waits on a customer who is gone
+    notices.forget(rt.redis, ids)
+    log.info("customer erased phone=%s identities=%d", mask(phone), len(ids))
+    return {"customer": removed is not None, **counts}

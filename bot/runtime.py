@@ -6,16 +6,16 @@ CLI or a test; everything downstream receives the Runtime (or a piece of it) as 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 
 from channels.base import Sender
 
-from . import keys
+from . import keys, pipeline
 from .catalog import Catalog
 from .config import Settings
-from .ingress import Ingress
-from .mailbox import Mailboxes
+from .pipeline import DeadLetters, Ingress, Mailboxes, Outbox, Scripts
 from .store import Store, connect
 
 log = logging.getLogger("orderline.runtime")
@@ -50,11 +50,18 @@ class CatalogCache:
         self._catalog = Catalog([])
         self._version = None
         self._loaded_at = 0.0
+        self._refreshing = threading.Lock()
 
     def current(self) -> Catalog:
-        now = time.monotonic()
-        if now - self._loaded_at >= self.max_age:
-            self.refresh()
+        """The snapshot; one lane refreshes a stale one while the others go on with it."""
+        if time.monotonic() - self._loaded_at >= self.max_age:
+            first = not self._loaded_at
+            if self._refreshing.acquire(blocking=first):
+                try:
+                    if time.monotonic() - self._loaded_at >= self.max_age:
+                        self.refresh()
+                finally:
+                    self._refreshing.release()
         return self._catalog
 
     def refresh(self) -> Catalog:
@@ -81,8 +88,11 @@ class Runtime:
     senders: dict[str, Sender] = field(default_factory=dict)
     nlu: object = None
     catalog: CatalogCache = None
+    scripts: Scripts = None
     ingress: Ingress = None
     mailboxes: Mailboxes = None
+    outbox: Outbox = None
+    deadletters: DeadLetters = None
 
     def sender(self, channel: str) -> Sender | None:
         return self.senders.get(channel)
@@ -102,8 +112,9 @@ def build(settings: Settings, *, redis=None, store: Store | None = None, senders
     rt.senders = dict(senders) if senders is not None else default_senders(settings, redis)
     rt.nlu = build_understander(settings, rt)
     rt.catalog = CatalogCache(store, redis, on_change=getattr(rt.nlu, "use_catalog", None))
-    rt.mailboxes = Mailboxes(redis, lease_ms=int(settings.CLAIM_LEASE_SECONDS * 1000))
-    rt.ingress = Ingress(rt.mailboxes, settings.DEDUPE_TTL_SECONDS)
+    parts = pipeline.build(redis, int(settings.CLAIM_LEASE_SECONDS * 1000), settings.DEDUPE_TTL_SECONDS)
+    rt.scripts, rt.mailboxes, rt.outbox = parts.scripts, parts.mailboxes, parts.outbox
+    rt.ingress, rt.deadletters = parts.ingress, parts.deadletters
     return rt
 
 

@@ -13,8 +13,9 @@ from datetime import datetime, timezone
 from rq import Queue, Worker
 from rq.registry import FailedJobRegistry
 
-from . import activity, handoff, keys, queues
-from .ingress import OPERATOR
+from . import activity, handoff, keys
+from .pipeline import queues
+from .pipeline.ingress import OPERATOR
 
 PROCESS_STARTED = time.time()
 QUEUE_NAMES = (queues.MESSAGES, queues.OUTBOUND, queues.MAINTENANCE)
@@ -78,15 +79,13 @@ def latency(c: dict[str, int]) -> dict[str, dict]:
 
 def queue_depths(rt) -> tuple[dict[str, int], dict[str, int]]:
     """(jobs waiting per RQ queue plus the mailboxes and replies waiting, failed jobs per queue)."""
-    from workers.outbound import pending
-
     depths, failed = {}, {}
     for name in QUEUE_NAMES:
         q = Queue(name, connection=rt.redis)
         depths[name] = q.count
         failed[name] = FailedJobRegistry(queue=q).count
     depths["mailboxes_waiting"] = rt.mailboxes.pending_count()
-    depths["outbound_pending"] = pending(rt.redis)
+    depths["outbound_pending"] = rt.outbox.pending()
     return depths, failed
 
 
@@ -130,7 +129,7 @@ def snapshot(rt, now: float | None = None) -> dict:
         },
         "queues": depths,
         "failed_jobs": failed,
-        "dead_letters": {"waiting": int(redis.llen(keys.DEAD_LETTERS)),
+        "dead_letters": {"waiting": rt.deadletters.count(),
                          "inbound_total": c.get("dead_letters:inbound", 0),
                          "outbound_total": c.get("dead_letters:outbound", 0)},
         "nlu": {

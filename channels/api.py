@@ -16,7 +16,7 @@ from bot.app import runtime
 from bot.auth import require_token
 from bot.web.json_body import json_body
 
-from .base import InboundMessage
+from bot.pipeline import InboundMessage
 
 bp = Blueprint("api_chat", __name__, url_prefix="/api")
 

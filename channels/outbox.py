@@ -7,8 +7,9 @@ import json
 import time
 
 from bot import keys
+from bot.pipeline import OutboundMessage
 
-from .base import OutboundMessage
+from .base import PartSent
 
 
 class DevOutboxSender:
@@ -18,7 +19,7 @@ class DevOutboxSender:
     def __init__(self, redis):
         self.redis = redis
 
-    def send(self, message: OutboundMessage) -> None:
+    def send(self, message: OutboundMessage, part_sent: PartSent | None = None) -> None:
         entry = json.dumps({"to": message.address, "text": message.text, "at": time.time()})
         with self.redis.pipeline() as pipe:
             pipe.lpush(keys.DEV_OUTBOX, entry)

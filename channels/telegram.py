@@ -34,7 +34,9 @@ from bot.auth import token_matches
 from bot.errors import PermanentSendError, RecipientUnreachable, TransientSendError
 from bot.phones import mask
 
-from .base import InboundMessage, OutboundMessage
+from bot.pipeline import InboundMessage, OutboundMessage
+
+from .base import PartSent
 
 log = logging.getLogger("orderline.telegram")
 
@@ -171,7 +173,8 @@ class TelegramSender:
                 self.bot = Bot(self.token, base_url=self.base_url, request=request_)
             return self.bot
 
-    def send(self, message: OutboundMessage) -> None:
+    def send(self, message: OutboundMessage, part_sent: PartSent | None = None) -> None:
+        """Each part of a long text in turn, from the first one not sent yet (`parts_sent`)."""
         if self.redis.sismember(keys.TELEGRAM_BLOCKED, message.address):
             raise RecipientUnreachable("the chat blocked the bot")
         try:
@@ -179,9 +182,11 @@ class TelegramSender:
         except ValueError:
             raise PermanentSendError(f"not a Telegram chat id: {message.address!r}") from None
         bot, parts = self._bot(), split_text(message.text)
-        for i, part in enumerate(parts):
+        for i in range(message.parts_sent, len(parts)):
             markup = keyboard(message) if i == len(parts) - 1 else None
-            self._call(bot.send_message(chat_id=chat_id, text=part, reply_markup=markup), message)
+            self._call(bot.send_message(chat_id=chat_id, text=parts[i], reply_markup=markup), message)
+            if part_sent is not None and i < len(parts) - 1:
+                part_sent(i + 1)
 
     def _call(self, coro, message: OutboundMessage):
         """Run one Bot API call on the loop; translate Telegram's errors into Orderline's."""

@@ -11,21 +11,23 @@ from __future__ import annotations
 
 import logging
 import re
-import time
+from urllib.parse import urlencode
 
 import requests
-from flask import Blueprint, Response, abort
+from flask import Blueprint, Response, abort, request
 from twilio.base.exceptions import TwilioException
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot import keys
 from bot.app import runtime
 from bot.errors import PermanentSendError, RecipientUnreachable, TransientSendError
-from bot.mailbox import encode
+from bot.pipeline import deadletters
 from bot.phones import mask
 
 from . import sms_text
-from .base import InboundMessage, OutboundMessage
+from bot.pipeline import InboundMessage, OutboundMessage
+
+from .base import PartSent
 from .twilio_common import form_value, require_twilio_signature, rest_client
 
 log = logging.getLogger("orderline.twilio.messaging")
@@ -34,6 +36,7 @@ bp = Blueprint("twilio_messaging", __name__, url_prefix="/webhooks/twilio")
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 SID = re.compile(r"^(SM|MM|SS)[0-9a-fA-F]{32}$")
+REPLY_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,200}$")
 WHATSAPP = "whatsapp:"
 STATUS_PATH = "/webhooks/twilio/status"
 
@@ -137,27 +140,31 @@ def delivery_status():
     recipient = form_value("To")
     if not SID.fullmatch(message_sid) or not status:
         abort(400, description="MessageSid and MessageStatus are required")
-    if status in DELIVERY_FAILED and rt.redis.set(keys.dedupe("twilio-status", message_sid), "1", nx=True,
-                                                   ex=rt.settings.DEDUPE_TTL_SECONDS):
-        record_delivery_failure(rt, message_sid, recipient, status, form_value("ErrorCode"), form_value("ErrorMessage"))
+    reply_id = request.args.get("r") or None
+    if reply_id is not None and not REPLY_ID.fullmatch(reply_id):
+        abort(400, description="r: not a reply id")
+    if status in DELIVERY_FAILED:
+        record_delivery_failure(rt, message_sid, recipient, status, form_value("ErrorCode"),
+                                form_value("ErrorMessage"), reply_id)
     return "", 204
 
 
-def record_delivery_failure(rt, message_sid: str, recipient: str, status: str, code: str, message: str) -> None:
+def record_delivery_failure(rt, message_sid: str, recipient: str, status: str, code: str, message: str,
+                            reply_id: str | None = None) -> None:
+    """Park what the provider could not deliver (once per message: the entry's id is its sid)."""
     channel = "whatsapp" if recipient.startswith(WHATSAPP) else "sms"
     number = recipient.removeprefix(WHATSAPP)
+    window_closed = code.isdigit() and int(code) in WINDOW_CLOSED_CODES
     reason = f"Twilio reported {status} (error {code or '?'}{': ' + message if message else ''})"
-    if code.isdigit() and int(code) in WINDOW_CLOSED_CODES:
+    if window_closed:
         reason += ": outside WhatsApp's 24-hour window, a template message is needed"
+    if not rt.deadletters.add(deadletters.delivery(channel, number, message_sid, reason, reply_id),
+                              f"delivery_failed:{channel}"):
+        return  # Twilio reported this one before
+    if window_closed:
         rt.redis.hincrby(keys.STATS, "whatsapp_window_closed", 1)
     if code.isdigit() and int(code) in OPTED_OUT_CODES and channel == "sms":
         OptOuts(rt.redis).add(number)
-    entry = encode({"kind": "delivery", "reason": reason[:300], "at": time.time(),
-                    "payload": encode({"channel": channel, "address": number, "sid": message_sid})})
-    with rt.redis.pipeline() as pipe:
-        pipe.rpush(keys.DEAD_LETTERS, entry)
-        pipe.hincrby(keys.STATS, f"delivery_failed:{channel}", 1)
-        pipe.execute()
     log.error("delivery failed channel=%s to=%s: %s", channel, mask(number), reason)
 
 
@@ -168,7 +175,8 @@ class TwilioMessagingSender:
         self.channel, self.client, self.from_, self.redis = channel, client, from_, redis
         self.status_callback = status_callback
 
-    def send(self, message: OutboundMessage) -> None:
+    def send(self, message: OutboundMessage, part_sent: PartSent | None = None) -> None:
+        """Each body of a long text in turn, from the first one not sent yet (`parts_sent`)."""
         if self.channel == "sms" and message.address in OptOuts(self.redis):
             raise RecipientUnreachable("the number opted out of SMS (texted STOP)")
         if self.channel == "sms":
@@ -176,13 +184,17 @@ class TwilioMessagingSender:
         else:
             bodies = [message.text[i:i + 1600] for i in range(0, len(message.text), 1600)] or [""]
         to = (WHATSAPP if self.channel == "whatsapp" else "") + message.address
-        for body in bodies:
-            self._create(to, body, message)
+        for i in range(message.parts_sent, len(bodies)):
+            self._create(to, bodies[i], message)
+            if part_sent is not None and i < len(bodies) - 1:
+                part_sent(i + 1)
         if self.channel == "sms":
-            self.redis.hincrby(keys.STATS, "sms_segments", sum(sms_text.segments(b)[1] for b in bodies))
+            self.redis.hincrby(keys.STATS, "sms_segments",
+                               sum(sms_text.segments(b)[1] for b in bodies[message.parts_sent:]))
 
     def _create(self, to: str, body: str, message: OutboundMessage) -> None:
-        extra = {"status_callback": self.status_callback} if self.status_callback else {}
+        extra = {"status_callback": f"{self.status_callback}?{urlencode({'r': message.reply_id})}"} \
+            if self.status_callback else {}
         try:
             self.client.messages.create(to=to, from_=self.from_, body=body, **extra)
         except TwilioException as exc:

@@ -27,7 +27,7 @@ from bot import keys
 from bot.app import runtime
 from bot.phones import mask
 
-from .base import InboundMessage
+from bot.pipeline import InboundMessage
 from .speech import for_the_ear
 from .twilio_common import form_value, require_twilio_signature
 

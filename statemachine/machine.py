@@ -2,12 +2,14 @@
 
 The Machine is model-less; each turn adds one Conversation, fires triggers, and removes it.
 Building a Machine costs ~0.5 ms and forgetting `remove_model` leaks, so both live here only.
+One Machine per thread: a worker runs several lanes at once, and `add_model`/`remove_model` find
+models by equality (two fresh Conversations are equal), which is only safe one turn at a time.
 Keep CONVERSATION.md's diagram in step with TRANSITIONS (a test compares them).
 """
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
-from functools import lru_cache
 
 from transitions import Machine
 
@@ -34,9 +36,18 @@ TRANSITIONS = (
 )
 
 
-@lru_cache(maxsize=1)
+_local = threading.local()
+
+
 def machine() -> Machine:
-    """The process's one Machine; entry callbacks are plain functions (entries.py), not model methods."""
+    """This thread's Machine; entry callbacks are plain functions (entries.py), not model methods."""
+    m = getattr(_local, "machine", None)
+    if m is None:
+        m = _local.machine = _build()
+    return m
+
+
+def _build() -> Machine:
     return Machine(
         model=None,
         states=[{"name": s, "on_enter": [entries.CALLBACKS[s]] if s in entries.CALLBACKS else []} for s in STATES],

@@ -197,6 +197,12 @@ def help_text(state: str) -> str:
 
 # What a customer is told when an operator moves their order on (said by the operator API, not by a turn
 # of the conversation, so a dict: tests/unit/test_operator_orders.py sends each one).
+# Said by the worker outside a turn (not by the machine): tested through the pipeline.
+OUTSIDE_A_TURN = {
+    "parked": "Sorry, something went wrong on our side and I couldn't process your last message. "
+              "A person will look at it.",
+}
+
 ORDER_UPDATES = {
     "preparing": "Update: order #{number} is being prepared.",
     "out_for_delivery": "Update: order #{number} is on its way to you.",

@@ -1,70 +1,165 @@
-"""The inbound drain job: claim due mailboxes, process their messages in batches, release them.
+"""The inbound drain job: claim due mailboxes, run a lane per conversation, and keep claiming while
+lanes are free.
 
-One job serves many customers (amortising RQ's per-job cost) and each batch many messages
-(amortising round trips: workers/batch.py); a customer's messages are handled by one worker at a
-time because the claim is exclusive. Failures are retried with backoff, and a message that keeps
-failing is parked in the dead letters instead of blocking its mailbox.
+One job serves many customers (amortising RQ's per-job cost); its lanes run side by side in the
+process's lane pool (a slow model costs one lane, not the worker); a customer's messages are
+handled by one lane at a time because claims and conversation locks are exclusive. A message that
+keeps failing is retried for a while (transient failures: the retry window) and then parked,
+never blocking the customer's later messages or anyone else's.
 """
 from __future__ import annotations
 
 import json
 import logging
 import time
-import uuid
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from typing import Any
 
-from bot import keys, logs, queues
+from bot import logs
+from bot.errors import TransientError
+from bot.pipeline import Claimed, InboundMessage, deadletters, keys, queues
 
 from . import context
-from .apology import APOLOGY, apologise  # noqa: F401  (APOLOGY: the sentence tests look for)
-from .batch import Batch, Failure
+from .lane import BUSY_RETRY_MS, Lane, Member, new_token
+from .step import conversation_key
 
 log = logging.getLogger("orderline.drain")
 
-MAX_TRANSIENT_ATTEMPTS = 8  # store down for a while: keep retrying (backoff up to 30 s)
+MAX_CLAIM = 16  # mailboxes per claim, at most (a share of what is due: see LeasedQueues.claim)
+PER_IDENTITY = 10  # messages read per mailbox per lane
+FAILURES_TTL = 86400
 MAX_BUG_ATTEMPTS = 3  # an exception that is a bug will not fix itself: park soon
-MAX_CLAIM = 16  # mailboxes per batch, at most (a share of what is due: see Mailboxes.claim)
 
 
 def drain_messages(budget_seconds: float = 10.0) -> int:
     """RQ job: process due mailboxes for up to `budget_seconds`; returns messages processed."""
-    return Drainer(context.runtime(), context.step()).run(budget_seconds)
+    return context.drainer().run(budget_seconds)
 
 
 class Drainer:
-    def __init__(self, rt, step, per_identity: int = 10, max_claim: int = MAX_CLAIM):
-        self.rt, self.step = rt, step
-        self.batch = Batch(rt, step, per_identity)
-        self.max_claim = max_claim
+    """Built once per worker process: the step, the lane pool, the heartbeat and the group commit."""
+
+    def __init__(self, rt: Any, step: Any, pool: Any, heartbeat: Any, flusher: Any, delivery: Any = None):
+        self.rt, self.step, self.pool, self.heartbeat, self.flusher = rt, step, pool, heartbeat, flusher
+        self.delivery = delivery
+        s = rt.settings
+        self.step_budget = s.STEP_BUDGET_SECONDS
+        self.lane_budget = min(5.0, s.CLAIM_LEASE_SECONDS / 3)
+        self.retry_window = s.RETRY_WINDOW_SECONDS
 
     def run(self, budget_seconds: float = 10.0) -> int:
-        """Claim a share of what is due, batch by batch; while more is due, keep one more job queued
-        so idle workers join in (the kick key bounds that to one waiting job)."""
+        """Claim and run lanes until the budget is spent or nothing is due; wait for our lanes."""
         self.rt.redis.delete(keys.KICK_MESSAGES)  # from here on, a new message may queue another job
-        token, processed = uuid.uuid4().hex, 0
         deadline = time.monotonic() + budget_seconds
+        running: set[Future] = set()
+        processed = 0
         while time.monotonic() < deadline:
-            claimed, still_due = self.rt.mailboxes.claim(token, self.max_claim)
-            if not claimed:
-                break
-            if still_due:
-                queues.kick_messages(self.rt.redis)
-            outcomes = self.batch.run(claimed, token, self._failed)
-            processed += sum(o.processed for o in outcomes.values())
+            free = self.pool.free()
+            started = self._start_lanes(min(free, MAX_CLAIM), running) if free > 0 else 0
+            if started == 0:
+                if not running:
+                    break
+                done, running = wait(running, timeout=0.05 if free > 0 else None, return_when=FIRST_COMPLETED)
+                processed += _collect(done)
+        done, _ = wait(running, timeout=self.step_budget + 5)
+        processed += _collect(done)
         if self.rt.mailboxes.due_count():
             queues.kick_messages(self.rt.redis)  # out of time with work left: hand over to a fresh job
         return processed
 
-    def _failed(self, failure: Failure) -> tuple[str | None, int]:
-        """A message failed: (None, delay) to retry it after `delay` ms, or (reason, 0) to park it."""
-        msg = json.loads(failure.raw)
-        with logs.about(msg["message_id"]):
-            counter = keys.attempts(msg["channel"], msg["message_id"])
-            attempts = int(self.rt.redis.incr(counter))
-            self.rt.redis.expire(counter, 86400)
-            reason = f"{type(failure.exc).__name__}: {failure.exc}"[:300]
-            limit = MAX_TRANSIENT_ATTEMPTS if failure.transient else MAX_BUG_ATTEMPTS
-            if attempts < limit:
-                delay = min(30_000, 500 * 2 ** (attempts - 1))
-                log.warning("retrying in %d ms (attempt %d): %s", delay, attempts, reason)
+    def _start_lanes(self, room: int, running: set[Future]) -> int:
+        token = new_token()
+        claimed, due = self.rt.mailboxes.claim(token, room)
+        if not claimed:
+            return 0
+        if due > len(claimed):
+            queues.kick_messages(self.rt.redis)  # more is due: let an idle worker join in
+        lanes = self.lanes(claimed, token)
+        for lane in lanes:
+            running.add(self.pool.submit(lane.run))
+        return len(claimed)
+
+    def lanes(self, claimed: list[Claimed], token: str) -> list[Lane]:
+        """Read the claimed mailboxes, group them by conversation, and open a lane per conversation
+        (lock and state in one round trip); a conversation busy elsewhere is retried shortly."""
+        mailboxes = self.rt.mailboxes
+        heads, links = mailboxes.read([c.tag for c in claimed], PER_IDENTITY)
+        groups: dict[str, list[Member]] = {}
+        undecodable, empty = [], []
+        for c in claimed:
+            queued = []
+            for raw in heads[c.tag]:
+                try:
+                    queued.append((raw, InboundMessage.from_dict(json.loads(raw))))
+                except (ValueError, TypeError, KeyError):
+                    if not queued:
+                        undecodable.append((c.tag, raw))
+                    break  # read the rest after the bad head is parked
+            if not queued:
+                empty.append(c.tag)
+                continue
+            first = queued[0][1]
+            key = conversation_key(first, None if first.contact else links[c.tag])
+            groups.setdefault(key, []).append(Member(c.tag, queued, links[c.tag], c.crashes))
+        self._set_aside(token, undecodable, empty)
+        order = list(groups)
+        tokens = [new_token() for _ in order]
+        opened = mailboxes.open([(k, t, sum(len(m.queued) for m in groups[k])) for k, t in zip(order, tokens)])
+        lanes, busy = [], []
+        for key, lock_token, o in zip(order, tokens, opened):
+            if o.locked:
+                lanes.append(Lane(self, key, groups[key], token, o, lock_token))
+            else:
+                busy += [m.tag for m in groups[key]]
+        if busy:
+            with self.rt.redis.pipeline(transaction=False) as pipe:
+                for tag in busy:
+                    mailboxes.release_into(pipe, tag, token, BUSY_RETRY_MS)
+                pipe.execute()
+        return lanes
+
+    def _set_aside(self, token: str, undecodable: list[tuple[str, str]], empty: list[str]) -> None:
+        """Park heads nobody can read (they would wedge their mailbox); release emptied mailboxes."""
+        if not undecodable and not empty:
+            return
+        mailboxes = self.rt.mailboxes
+        with self.rt.redis.pipeline(transaction=False) as pipe:
+            for tag, raw in undecodable:
+                log.error("parking an unreadable mailbox entry")
+                mailboxes.park_into(pipe, tag, token, raw, deadletters.undecodable(raw, "inbound", tag, "not a message"),
+                                    counter="dead_letters:undecodable")
+            for tag in [t for t, _ in undecodable] + empty:
+                mailboxes.release_into(pipe, tag, token, 0)
+            pipe.execute()
+
+    def failed(self, msg: InboundMessage, exc: BaseException, transient: bool) -> tuple[str | None, int]:
+        """A message failed: (None, delay) to retry it after `delay` ms, or (reason, 0) to park it.
+        Transient failures are retried for RETRY_WINDOW_SECONDS; a bug, MAX_BUG_ATTEMPTS times."""
+        with logs.about(msg.message_id):
+            key = keys.failures(msg.channel, msg.message_id)
+            with self.rt.redis.pipeline(transaction=False) as pipe:
+                pipe.hincrby(key, "count", 1)
+                pipe.hsetnx(key, "first", repr(time.time()))
+                pipe.hget(key, "first")
+                pipe.expire(key, FAILURES_TTL)
+                count, _, first, _ = pipe.execute()
+            count, waited = int(count), time.time() - float(first)
+            reason = f"{type(exc).__name__}: {exc}"[:300]
+            if (transient and waited < self.retry_window) or (not transient and count < MAX_BUG_ATTEMPTS):
+                delay = min(30_000, 500 * 2 ** min(count - 1, 10))
+                log.warning("retrying in %d ms (attempt %d): %s", delay, count, reason)
                 return None, delay
-            return f"{reason} (after {attempts} attempts)", 0
+            return f"{reason} (after {count} attempts over {waited:.0f} s)", 0
+
+
+def _collect(done: set[Future]) -> int:
+    processed = 0
+    for f in done:
+        try:
+            processed += f.result().processed
+        except Exception:  # a lane's own failure (Redis away): its leases run out, the work is redone
+            log.exception("a lane failed")
+    return processed
+
+
+__all__ = ["Drainer", "drain_messages", "TransientError"]

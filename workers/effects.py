@@ -10,11 +10,11 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
-from channels.base import SYNC_CHANNELS, OutboundMessage
-from statemachine import effects as fx
-
 from bot import handoff, keys
 from bot.phones import mask
+from bot.pipeline import OutboundMessage
+from bot.privacy import erase_customer
+from statemachine import effects as fx
 
 log = logging.getLogger("orderline.effects")
 
@@ -66,7 +66,7 @@ class EffectRunner:
         minutes = self.rt.settings.OTP_TTL_SECONDS // 60
         applied.outbound.append(OutboundMessage(
             channel="sms", address=e.phone, reply_id=f"{turn.channel}:{turn.message_id}:code",
-            text=f"{shop}: your code is {e.code}. It expires in {minutes} minutes. Never share it."))
+            text=f"{shop}: your code is {e.code}. It expires in {minutes} minutes. Never share it.", redact=True))
         applied.counters["codes_sent"] += 1
         log.info("one-time code queued to=%s", mask(e.phone))
 
@@ -120,28 +120,3 @@ class EffectRunner:
     def _Count(self, e: fx.Count, turn, applied: Applied):
         applied.counters[e.name] += 1
 
-
-def erase_customer(rt, phone: str | None, identities=()) -> dict:
-    """'Delete my data': the customer, their history and links go; orders stay without their details."""
-    store = rt.store
-    removed = store.customers.delete(phone) if phone else None
-    ids = set(identities) | set((removed or {}).get("identities", []))
-    # replies kept for synchronous callers (an hour) repeat what the customer was told: they go too
-    answered = {m["message_id"] for m in store.messages.for_customer(phone, ids, limit=0)
-                if m.get("channel") in SYNC_CHANNELS and m.get("message_id")}
-    counts = {
-        "messages": store.messages.erase(phone, ids),
-        "orders_anonymised": store.orders.anonymise(phone) if phone else 0,
-        "conversations": store.conversations.erase(phone, [f"id:{i}" for i in ids] + ([f"phone:{phone}"] if phone else [])),
-    }
-    redis_keys = [keys.link(i) for i in ids] + ([keys.conversation(f"phone:{phone}")] if phone else [])
-    redis_keys += [keys.conversation(f"id:{i}") for i in ids]
-    redis_keys += [k for m in answered for k in (keys.reply(m), keys.reply_ready(m))]
-    if redis_keys:
-        rt.redis.delete(*redis_keys)
-    conv_keys = [f"id:{i}" for i in ids] + ([f"phone:{phone}"] if phone else [])
-    handoff.done(rt.redis, *conv_keys)  # no operator waits on a customer who is gone
-    if ids:
-        rt.redis.delete(*[keys.notices(i) for i in ids])
-    log.info("customer erased phone=%s identities=%d", mask(phone), len(ids))
-    return {"customer": removed is not None, **counts}

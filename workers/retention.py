@@ -12,7 +12,8 @@ import logging
 import time
 from datetime import datetime, timedelta, timezone
 
-from bot import keys, queues
+from bot import keys
+from bot.pipeline import queues
 
 from . import context
 

@@ -16,10 +16,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError, TimeoutErr
 from rq import SimpleWorker
 from rq.timeouts import TimerDeathPenalty
 
-from bot import queues
+from bot.pipeline import queues
 
 from . import context, maintenance
-from .outbound import kick_if_pending
 
 log = logging.getLogger("orderline.worker")
 
@@ -30,22 +29,24 @@ def _queues(redis):
     return [queues.queue(redis, name) for name in QUEUES]
 
 
-def catch_up(redis, mailboxes) -> None:
-    """At start: kick drains for whatever waited while no worker ran (after a crash or a deploy)."""
-    if mailboxes.pending_count():
-        queues.kick_messages(redis)
-    kick_if_pending(redis)
+def catch_up(rt) -> None:
+    """At start: kick drains and deliveries for whatever waited while no worker ran (a crash, a deploy)."""
+    if rt.mailboxes.pending_count():
+        queues.kick_messages(rt.redis)
+    if rt.outbox.pending():
+        queues.kick_outbound(rt.redis)
 
 
 def run_worker(rt, *, burst: bool = False, with_scheduler: bool = True, name: str | None = None) -> bool:
     """The production worker: blocks, handles SIGTERM by finishing the current job."""
     context.bind(rt)
+    context.heartbeat()
     maintainer = maintenance.Maintainer(rt).start()
     wait = 1.0
     try:
         for attempt in itertools.count():
             try:
-                catch_up(rt.redis, rt.mailboxes)
+                catch_up(rt)
                 worker = SimpleWorker(_queues(rt.redis), connection=rt.redis,
                                       name=f"{name}-{attempt}" if name and attempt else name)
                 return worker.work(burst=burst, with_scheduler=with_scheduler, logging_level=rt.settings.LOG_LEVEL)
@@ -57,6 +58,7 @@ def run_worker(rt, *, burst: bool = False, with_scheduler: bool = True, name: st
                 wait = min(wait * 2, 30.0)
     finally:
         maintainer.stop()
+        context.stop()
 
 
 class ThreadWorker(SimpleWorker):
@@ -78,7 +80,8 @@ class InProcessWorker:
 
     def start(self) -> "InProcessWorker":
         context.bind(self.rt)
-        catch_up(self.rt.redis, self.rt.mailboxes)
+        context.heartbeat()
+        catch_up(self.rt)
         self._thread = threading.Thread(target=self._work, name="orderline-worker", daemon=True)
         self._thread.start()
         self._maintainer = maintenance.Maintainer(self.rt).start()
@@ -97,6 +100,7 @@ class InProcessWorker:
         self._stop.set()
         self._maintainer.stop(timeout)
         self._thread.join(timeout)
+        context.stop()
 
 
 def wait_idle(rt, timeout: float = 10.0) -> bool:

@@ -1,5 +1,5 @@
-"""The conversation step: one accepted message through understanding, the state machine, the store,
-and one atomic commit back to Redis (mailbox pop + state + replies).
+"""The conversation step: one accepted message through understanding, the state machine and the
+store; what it wants written to Redis comes back for the lane's commit (workers/lane.py).
 
 Everything before the commit may run twice (a worker dies, the lease runs out, another worker
 takes over); everything it writes is idempotent, and the commit checks the claim, so the
@@ -18,11 +18,10 @@ from collections import Counter
 from dataclasses import dataclass
 
 import statemachine as sm
-from channels.base import InboundMessage, OutboundMessage, SYNC_CHANNELS
-
-from bot import activity, keys, notices, phones
-from bot.mailbox import Commit, encode
+from bot import activity, keys, phones
 from bot.nlu import intents
+from bot.pipeline import InboundMessage, Routed, route
+from bot.pipeline import keys as pkeys
 from bot.nlu.types import NluContext, NluResult
 
 from .effects import Applied, EffectRunner, lock_seconds
@@ -37,14 +36,17 @@ MILESTONES = ("menu", "handoff", "greeting")
 
 @dataclass
 class Processed:
-    """One message, processed in memory: what its batch must write (history, then the commit)."""
+    """One message, processed in memory: what its lane must write (history, then the commit)."""
 
-    identity: str
     raw: str
     msg: InboundMessage
     conv: sm.Conversation
-    conv_key: str
-    commit: Commit
+    conv_key: str  # the conversation it was processed in
+    target_key: str  # where the conversation is saved now (verification or erasure may move it)
+    state_json: str  # '' deletes it
+    routed: Routed
+    link_phone: str
+    counters: dict
     rows: list[dict]
     touch: dict | None
     activity: dict
@@ -52,9 +54,9 @@ class Processed:
 
     @property
     def moved(self) -> bool:
-        """The conversation now lives under another key (verified, or erased): later messages of the
-        same identity must wait for the next batch, which locks the new key."""
-        return self.erased or self.commit.conv_key != self.conv_key
+        """The conversation now lives under another key (verified, or erased): the lane stops here,
+        and the next one opens the new key."""
+        return self.erased or self.target_key != self.conv_key
 
 
 def conversation_key(message: InboundMessage, linked: str | bytes | None) -> str:
@@ -77,7 +79,7 @@ def parse_conversation(conv_key: str, raw) -> sm.Conversation | None:
 
 
 class ConversationStep:
-    """Built once per worker process; `turn` handles one mailbox entry (workers/batch.py does the I/O)."""
+    """Built once per worker process; `turn` handles one mailbox entry (workers/lane.py does the I/O)."""
 
     def __init__(self, rt):
         self.rt = rt
@@ -107,10 +109,10 @@ class ConversationStep:
         )
 
     def load(self, conv_key: str) -> sm.Conversation | None:
-        return parse_conversation(conv_key, self.rt.redis.get(keys.conversation(conv_key)))
+        return parse_conversation(conv_key, self.rt.redis.get(pkeys.conversation(conv_key).state))
 
-    def turn(self, identity: str, raw: str, msg: InboundMessage, conv: sm.Conversation | None, conv_key: str,
-             token: str, rate_count: int) -> Processed:
+    def turn(self, raw: str, msg: InboundMessage, conv: sm.Conversation | None, conv_key: str,
+             rate_count: int) -> Processed:
         """One message against its conversation (`conv`: None if none was stored). Performs the
         effects; everything else it wants written (history, state, replies) comes back in Processed.
         `rate_count`: this conversation's messages this minute, including this one."""
@@ -145,22 +147,23 @@ class ConversationStep:
         replies = self._in_language(replies, nlu.language, conv_key, t0)
         if applied.erased and hasattr(rt.nlu, "forget"):
             rt.nlu.forget(conv_key)  # "delete my data": the language remembered for them goes too
-        if control and msg.channel in SYNC_CHANNELS:  # nobody waits on a reply slot: keep it for polling
-            notices.add(rt.redis, msg.identity, [(f"{msg.message_id}:{i}", r.text, msg.kind)
-                                                 for i, r in enumerate(replies)])
         rows, touch = ([], None) if applied.erased else self._record(msg, conv, nlu, replies, conv_key,
                                                                       state_before, now)
-        commit = self._commit(identity, token, raw, msg, conv, conv_key, replies, applied, started)
-        counters = commit.counters
-        activity = dict(channel=msg.channel, active_key=None if applied.erased else commit.conv_key,
-                        stale_keys=(conv_key, commit.old_conv_key), inbound=0 if control else 1,
+        target = conv_key if control else self._target_key(conv, msg)  # the shop's messages never move it
+        counters = self._counters(msg, replies, applied, started)
+        activity = dict(channel=msg.channel, active_key=None if applied.erased else target,
+                        stale_keys=(conv_key,), inbound=0 if control else 1,
                         outbound=len(replies), orders=counters.get("orders_placed", 0),
                         revenue_cents=sum(n for name, n in counters.items() if name.startswith("revenue_cents:")),
                         now=now)
         log.info("processed channel=%s state=%s->%s replies=%d ms=%.1f", msg.channel, state_before, conv.state,
                  len(replies), (time.time() - now) * 1000)
-        return Processed(identity=identity, raw=raw, msg=msg, conv=conv, conv_key=conv_key, commit=commit,
-                         rows=rows, touch=touch, activity=activity, erased=applied.erased)
+        return Processed(
+            raw=raw, msg=msg, conv=conv, conv_key=conv_key, target_key=target,
+            state_json="" if applied.erased else json.dumps(conv.to_dict(), separators=(",", ":")),
+            routed=route(msg, [r.to_dict() for r in replies], conv.state, control=control, extra=applied.outbound),
+            link_phone=applied.link_phone, counters=counters, rows=rows, touch=touch, activity=activity,
+            erased=applied.erased)
 
     def _throttle(self, count: int, msg) -> str:
         """The message's kind, or 'throttled' (the first over RATE_LIMIT_PER_MINUTE: answered once)
@@ -225,22 +228,9 @@ class ConversationStep:
     def _target_key(conv, msg) -> str:
         return f"phone:{conv.phone}" if conv.phone else f"id:{msg.identity}"
 
-    def _commit(self, identity, token, raw, msg, conv, conv_key, replies, applied: Applied,
-                started: bool = False) -> Commit:
+    def _counters(self, msg, replies, applied: Applied, started: bool = False) -> dict[str, int]:
+        """The turn's operator counters, committed with it."""
         control = msg.kind in sm.CONTROL_KINDS
-        target = conv_key if control else self._target_key(conv, msg)  # the shop's messages never move it
-        outbound = list(applied.outbound)
-        reply_json = ""
-        if msg.channel in SYNC_CHANNELS and control:
-            pass  # no caller waits for this turn; its replies went to the identity's notices
-        elif msg.channel in SYNC_CHANNELS:
-            reply_json = json.dumps({"message_id": msg.message_id, "to": msg.address, "state": conv.state,
-                                     "replies": [r.to_dict() for r in replies]})
-        else:
-            outbound += [OutboundMessage(channel=msg.channel, address=msg.address, text=r.text,
-                                         reply_id=f"{msg.channel}:{msg.message_id}:{i}", buttons=r.buttons,
-                                         request_phone=r.request_phone, received_at=msg.received_at)
-                         for i, r in enumerate(replies)]
         counters = Counter(applied.counters)
         counters[f"messages_out:{msg.channel}"] = counters.get(f"messages_out:{msg.channel}", 0) + len(replies)
         if control:
@@ -253,11 +243,4 @@ class ConversationStep:
             counters[f"conversations_started:{msg.channel}"] += 1
         if counters.get("orders_placed"):
             counters["conversations_completed"] += counters["orders_placed"]
-        return Commit(
-            identity=identity, token=token, head=raw, conv_key=target,
-            state_json="" if applied.erased else json.dumps(conv.to_dict(), separators=(",", ":")),
-            state_ttl=self.state_ttl, old_conv_key=conv_key if target != conv_key else None,
-            reply_id=msg.message_id if reply_json else None, reply_json=reply_json,
-            link_phone=applied.link_phone, outbound=tuple(encode(m.to_dict()) for m in outbound),
-            counters=counters, lock_key=conv_key,
-        )
+        return dict(counters)

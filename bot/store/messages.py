@@ -45,6 +45,9 @@ class Messages:
             return 0
         return self.col.delete_many({"$or": ors}).deleted_count
 
+    def get(self, row_id: str) -> dict | None:
+        return self.col.find_one({"_id": row_id})
+
     def delete_older_than(self, cutoff: float) -> int:
         return self.col.delete_many({"at": {"$lt": cutoff}}).deleted_count
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template
 
-from .. import activity, deadletters, stats
+from .. import activity, stats
 from ..app import runtime
 from ..auth import require_token
 from ..phones import mask
@@ -52,7 +52,7 @@ def data():
         series={"minutes": activity.series(rt.redis, "m", 60), "hours": activity.series(rt.redis, "h", 24)},
         orders=[_order_row(o) for o in rt.store.orders.search(limit=20)],
         handoffs=waiting_list(rt, 50),
-        dead_letters=deadletters.recent(rt.redis, 50),
+        dead_letters=rt.deadletters.recent(50),
     )
     response.headers["Cache-Control"] = "no-store"
     return response

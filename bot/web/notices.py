@@ -9,7 +9,7 @@ from flask import Blueprint, abort, jsonify, request
 
 from channels.api import CHANNEL, ChatRequest
 
-from .. import notices
+from ..pipeline import notices
 from ..app import runtime
 from ..auth import require_token
 

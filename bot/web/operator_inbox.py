@@ -11,13 +11,16 @@ import time
 from flask import Blueprint, abort, jsonify
 from pydantic import BaseModel, ConfigDict, Field
 
-from .. import deadletters, handoff, keys
+from .. import handoff
 from ..app import runtime
+from ..pipeline import NotRetryable, QueueBusy
+from ..pipeline.queues import kick_messages, kick_outbound
 from ..auth import require_token
 from ..phones import mask
 from .operators import audit, body, int_arg, who
 
 bp = Blueprint("operator_inbox", __name__, url_prefix="/api")
+RETRY_WAIT_SECONDS = 3.0
 
 
 @bp.before_request
@@ -72,14 +75,39 @@ def handback(key: str):
 @bp.get("/deadletters")
 def list_dead_letters():
     rt = runtime()
-    return jsonify(waiting=int(rt.redis.llen(keys.DEAD_LETTERS)),
-                   items=deadletters.recent(rt.redis, int_arg("limit", 100, 1, 1000)))
+    return jsonify(waiting=rt.deadletters.count(), items=rt.deadletters.recent(int_arg("limit", 100, 1, 1000)))
 
 
 @bp.post("/deadletters/<entry_id>/retry")
 def retry_dead_letter(entry_id: str):
-    retried = deadletters.retry(runtime().redis, entry_id)
+    """Put it back where it belongs: a message at the head of its mailbox, a reply at the head of
+    its recipient's outbox. A worker busy with that customer right now makes us wait a moment."""
+    rt = runtime()
+    deadline = time.monotonic() + RETRY_WAIT_SECONDS
+    while True:
+        try:
+            retried = rt.deadletters.retry(entry_id, lambda reply_id: sent_text(rt, reply_id))
+            break
+        except NotRetryable as exc:
+            abort(409, description=str(exc))
+        except QueueBusy as exc:
+            if time.monotonic() > deadline:
+                abort(409, description=str(exc))
+            time.sleep(0.1)
     if retried is None:
         abort(404, description="no such dead letter (already retried?)")
+    kick_messages(rt.redis) if retried["kind"] == "inbound" else kick_outbound(rt.redis)
     audit("deadletter.retry", f"deadletter:{entry_id}", kind=retried["kind"], channel=retried["channel"])
     return jsonify(retried=retried), 202
+
+
+def sent_text(rt, reply_id: str) -> str | None:
+    """The text of a reply we sent, from the message history ("sms:SM1:0" is row "sms:SM1:out:0";
+    an order update's reply id is its row's id)."""
+    parts = reply_id.split(":")
+    row_ids = [f"{parts[0]}:{parts[1]}:out:{parts[2]}"] if len(parts) == 3 and parts[2].isdigit() else []
+    for row_id in row_ids + [reply_id]:
+        row = rt.store.messages.get(row_id)
+        if row and row.get("direction") == "out":
+            return row.get("text")
+    return None

@@ -12,10 +12,11 @@ import uuid
 import pytest
 
 from bot import keys
+from bot.pipeline import keys as pkeys
 from bot.app import create_app
 from bot.config import load_settings
 from bot.runtime import build
-from channels.base import InboundMessage
+from bot.pipeline import InboundMessage
 from tests.conftest import ARTIFACTS, ROOT, live_env
 from tests.support.processes import stop, wait_until
 
@@ -72,21 +73,19 @@ class Stack:
 
     def idle(self, timeout=60) -> None:
         """Every mailbox drained and every reply handed to its sender."""
-        from bot import queues
-        from workers.outbound import pending
-
+        from bot.pipeline import queues
         try:
-            self.wait(lambda: self.rt.mailboxes.pending_count() == 0 and pending(self.rt.redis) == 0, timeout, "idle")
+            self.wait(lambda: self.rt.mailboxes.pending_count() == 0 and self.rt.outbox.pending() == 0, timeout, "idle")
         except AssertionError:
             r = self.rt.redis
-            ready = r.zrange(keys.READY, 0, -1, withscores=True)
+            ready = r.zrange(pkeys.READY, 0, -1, withscores=True)
             raise AssertionError(
                 f"not idle after {timeout}s: ready={ready[:5]} (now={time.time()*1000:.0f}) "
-                f"claims={[r.pttl(keys.claim(m.decode())) for m, _ in ready[:5]]} "
-                f"mbox={[r.llen(keys.mailbox(m.decode())) for m, _ in ready[:5]]} outbound={pending(r)} "
+                f"claims={[r.pttl(pkeys.identity(m.decode()).claim) for m, _ in ready[:5]]} "
+                f"mbox={[r.llen(pkeys.identity(m.decode()).mailbox) for m, _ in ready[:5]]} outbound={self.rt.outbox.pending()} "
                 f"queues={[queues.queue(r, q).count for q in (queues.MESSAGES, queues.OUTBOUND)]} "
-                f"kick={r.get(keys.KICK_MESSAGES)} workers_alive={[p.poll() is None for p in self.workers.procs]} "
-                f"stream_groups={r.xinfo_groups(keys.OUTBOUND) if r.exists(keys.OUTBOUND) else None}") from None
+                f"kick={r.get(pkeys.KICK_MESSAGES)} workers_alive={[p.poll() is None for p in self.workers.procs]}"
+                ) from None
 
     def set(self, key, value=None):
         if value is None:
@@ -101,7 +100,8 @@ def fault_stack(mongo_server):
 
     redis_server = RedisServer(extra_args=AOF).start()
     env = live_env(redis_server, mongo_server, CLAIM_LEASE_SECONDS="1", MONGO_DB=f"faults_{uuid.uuid4().hex[:6]}",
-                   FAULT_MAX_TRANSIENT_ATTEMPTS="4", RATE_LIMIT_PER_MINUTE="1000")  # one customer, 80 msgs/min
+                   STEP_BUDGET_SECONDS="6",
+                   RATE_LIMIT_PER_MINUTE="1000")  # one customer, 80 msgs/min
     settings = load_settings(env)
     rt = build(settings, load_sample=True)
     workers = Workers(env)
@@ -119,4 +119,4 @@ def register(stack, phone: str) -> None:
 
 
 def keys_of_conversation(phone):
-    return keys.conversation(f"phone:{phone}")
+    return pkeys.conversation(f"phone:{phone}").state

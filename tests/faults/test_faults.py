@@ -13,8 +13,9 @@ import uuid
 import pytest
 
 from bot import keys
+from bot.pipeline import keys as pkeys
 from bot.errors import QueueUnavailable
-from channels.base import InboundMessage
+from bot.pipeline import InboundMessage
 from tests.faults.conftest import register
 
 pytestmark = pytest.mark.integration
@@ -35,7 +36,7 @@ def to_confirm(stack, number: str, item: str = "a dozen eggs") -> None:
 def kill_mid_message(stack, number: str, point: str) -> str:
     """Pause a worker at `point` while it confirms an order, kill -9 it, start a replacement."""
     stack.set("ol:test:paused")
-    stack.set(f"ol:test:pause:{point}", 5)
+    stack.set(f"ol:test:pause:{point}", 4)
     message_id = stack.send("yes", address=number)
     paused = stack.wait(lambda: (lambda raw: raw and json.loads(raw))(stack.rt.redis.get("ol:test:paused")),
                         what=f"a worker pausing at {point}")
@@ -109,7 +110,7 @@ def test_two_hundred_concurrent_checkouts_against_a_stock_of_fifty(fault_stack):
     now = time.time()
     for n in numbers:  # 200 registered customers, each at "Shall I place it?" with 1 avocado
         customer = store.customers.save(n, "Concurrent Buyer", "1 Rush Road, Springfield")
-        redis.set(keys.conversation(f"phone:{n}"), json.dumps({
+        redis.set(pkeys.conversation(f"phone:{n}").state, json.dumps({
             "state": "confirm", "step": None, "phone": n, "name": "Concurrent Buyer",
             "address": "1 Rush Road, Springfield", "customer_id": customer["_id"],
             "cart": [{"sku": "AVOCADO", "quantity": 1}], "pending": {}, "history": [], "salt": "s",
@@ -149,21 +150,24 @@ def test_store_failures_are_retried_and_nothing_is_dropped(fault_stack):
     fault_stack.idle(timeout=60)
     assert all(len(fault_stack.sent_for(m)) == 1 for m in ids)  # every message answered, once
     assert all(fault_stack.rt.store.customers.find_by_phone(n)["name"] == "Stormy Day" for n in numbers)
-    retried = sum(int(fault_stack.rt.redis.get(k) or 0) for k in fault_stack.rt.redis.keys("ol:attempts:whatsapp:*"))
+    retried = sum(int(fault_stack.rt.redis.hget(k, "count") or 0)
+                  for k in fault_stack.rt.redis.keys("ol:failures:whatsapp:*"))
     assert retried > 0  # the failures really happened and were retried
 
 
 def test_a_store_that_stays_down_parks_the_message_and_tells_the_customer(fault_stack):
     number = phone()
+    fault_stack.set("ol:test:retry_window", "4")  # production retries for 15 minutes
     fault_stack.set("ol:test:store_faults", "1.0")
     try:
         message_id = fault_stack.send("hi", address=number)
         fault_stack.wait(lambda: fault_stack.sent_for(message_id), timeout=60, what="the apology")
     finally:
         fault_stack.set("ol:test:store_faults")
+        fault_stack.set("ol:test:retry_window")
     [reply] = fault_stack.sent_for(message_id)
     assert "something went wrong" in reply["text"]
-    parked = [json.loads(x) for x in fault_stack.rt.redis.lrange(keys.DEAD_LETTERS, 0, -1)]
+    parked = [fault_stack.rt.deadletters.get(d["id"]) for d in fault_stack.rt.deadletters.recent(1000)]
     mine = [p for p in parked if json.loads(p["payload"])["message_id"] == message_id]
     assert len(mine) == 1 and "StoreUnavailable" in mine[0]["reason"]
 

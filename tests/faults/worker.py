@@ -1,10 +1,12 @@
 """A worker process with fault hooks, for the fault suite: `python -m tests.faults.worker`.
 
 The production worker (SimpleWorker, real step, real store) plus: replies to async channels are
-recorded in Redis (`ol:test:sent`), and Redis keys set by the test make it pause at a chosen point
-so the test can kill -9 it there: `ol:test:pause:step` (before the conversation step) or
-`ol:test:pause:commit` (after the store effects, before the commit). While paused it writes its
-pid and the message to `ol:test:paused`. `ol:test:store_faults` = "rate,seed" makes store calls fail.
+recorded in Redis (`ol:test:sent`, each send taking `ol:test:send_delay` = "low,high" seconds), and
+Redis keys set by the test make it pause at a chosen point so the test can kill -9 it there:
+`ol:test:pause:step` (before the conversation step) or `ol:test:pause:commit` (after the store
+effects, before the commit). While paused it writes its pid and the message to `ol:test:paused`.
+`ol:test:store_faults` = "rate" makes store calls fail; `ol:test:step_delay` makes every step that
+slow; `ol:test:hang_on` = a text makes the step on that text never finish.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import sys
 import time
 
 from bot.config import load_settings
-from bot.errors import StoreUnavailable
+from bot.errors import PermanentSendError, StoreUnavailable
 from bot.logs import configure
 from bot.runtime import build
 from channels.outbox import DevOutboxSender
@@ -31,7 +33,13 @@ class RecordingSender:
     def __init__(self, redis, channel):
         self.redis, self.channel = redis, channel
 
-    def send(self, message) -> None:
+    def send(self, message, part_sent=None) -> None:
+        delay = self.redis.get("ol:test:send_delay")  # "low,high": each send takes a random time in it
+        if delay:
+            low, high = (float(x) for x in delay.decode().split(","))
+            time.sleep(random.uniform(low, high))
+        if self.redis.srem("ol:test:refuse_once", message.address):  # the channel refuses it, once
+            raise PermanentSendError("the channel refused this recipient (test)")
         self.redis.rpush(SENT, json.dumps(message.to_dict()))
 
 
@@ -45,18 +53,23 @@ def pause_if_asked(redis, point: str, raw: str) -> None:
 class FaultyStep:
     def __init__(self, rt):
         self.rt, self.step = rt, ConversationStep(rt)
-        commit_many = rt.mailboxes.commit_many
+        commit_into = rt.mailboxes.commit_into
 
-        def paused_commit(commits, after=None):
-            for c in commits:
-                pause_if_asked(rt.redis, "commit", c.head)
-            return commit_many(commits, after)
+        def paused_commit(pipe, commit):
+            pause_if_asked(rt.redis, "commit", commit.head)
+            return commit_into(pipe, commit)
 
-        rt.mailboxes.commit_many = paused_commit
+        rt.mailboxes.commit_into = paused_commit
 
-    def turn(self, identity, raw, *args, **kwargs):
+    def turn(self, raw, *args, **kwargs):
         pause_if_asked(self.rt.redis, "step", raw)
-        return self.step.turn(identity, raw, *args, **kwargs)
+        delay = self.rt.redis.get("ol:test:step_delay")  # every step takes this long (a slow model)
+        if delay:
+            time.sleep(float(delay))
+        hang = self.rt.redis.get("ol:test:hang_on")  # a step on this text never finishes (a poison)
+        if hang and json.loads(raw)["text"] == hang.decode():
+            time.sleep(3600)
+        return self.step.turn(raw, *args, **kwargs)
 
     def __getattr__(self, name):
         return getattr(self.step, name)
@@ -79,17 +92,23 @@ def inject_store_faults(rt) -> None:
 
 
 def main() -> int:
-    if os.environ.get("FAULT_MAX_TRANSIENT_ATTEMPTS"):  # park sooner than production, to keep the suite short
-        from workers import drain
-        drain.MAX_TRANSIENT_ATTEMPTS = int(os.environ["FAULT_MAX_TRANSIENT_ATTEMPTS"])
     settings = load_settings()
     configure(os.environ.get("TEST_WORKER_LOG_LEVEL", "WARNING"))
     rt = build(settings, load_sample=False)
     rt.senders = {"sms": DevOutboxSender(rt.redis)}
-    for channel in ("whatsapp", "telegram"):
+    for channel in ("whatsapp", "telegram", "sms"):
         rt.senders[channel] = RecordingSender(rt.redis, channel)
     inject_store_faults(rt)
     context.bind(rt, step=FaultyStep(rt))
+    drainer = context.drainer()
+    failed = drainer.failed
+
+    def failed_with_test_window(msg, exc, transient):
+        window = rt.redis.get("ol:test:retry_window")  # a test shortens the retry window live
+        drainer.retry_window = float(window) if window else rt.settings.RETRY_WINDOW_SECONDS
+        return failed(msg, exc, transient)
+
+    drainer.failed = failed_with_test_window
     return 0 if run_worker(rt, with_scheduler=True, name=os.environ.get("TEST_WORKER_NAME")) else 1
 
 

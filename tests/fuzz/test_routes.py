@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from bot import keys
+from bot.pipeline import keys as pkeys
 from tests.conftest import API_TOKEN, OPERATOR_TOKEN
 
 json_values = st.recursive(
@@ -61,7 +62,7 @@ def fuzz_client(app, settings):
 
 
 def queued(rt) -> int:
-    return int(rt.redis.zcard(keys.READY))
+    return int(rt.redis.zcard(pkeys.READY))
 
 
 @hsettings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,

@@ -11,7 +11,7 @@ import pytest
 from rq import Queue
 from rq.registry import ScheduledJobRegistry
 
-from channels.base import InboundMessage
+from bot.pipeline import InboundMessage
 from statemachine import prompts
 from statemachine.prompts import ORDER_UPDATES
 from tests.support.operators import OP, metric_values

@@ -73,11 +73,10 @@ def test_one_customers_burst_is_in_order_while_another_proceeds_in_parallel(live
             for u in (a, b)}
     for user in (a, b):
         assert [r["text"] for r in rows[user]] == lines
-    # in parallel: the two customers were handled by different processes at overlapping times
+    # in parallel: the two customers were handled at overlapping times (by two lanes, of one worker
+    # process or of two)
     span = {u: (rows[u][0]["processed_at"], rows[u][-1]["processed_at"]) for u in (a, b)}
     assert span[a][0] < span[b][1] and span[b][0] < span[a][1], span
-    workers_used = {r["processed_by"] for u in (a, b) for r in rows[u]}
-    assert len(workers_used) == 2, workers_used
 
 
 def test_the_same_message_id_delivered_twice_is_processed_once(live):

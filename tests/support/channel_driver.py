@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 from urllib.parse import parse_qsl, urlsplit
 
 from bot import keys
-from workers.outbound import pending
+from bot.pipeline import keys as pkeys
 
 from . import webhooks as wh
 
@@ -47,7 +47,7 @@ def turn(live, who, channel: str, step: dict, fill) -> dict:
 def conversation(live, who) -> dict | None:
     """The customer's conversation: by verified phone, else by any identity they used."""
     for key in [f"phone:{who.phone}"] + [f"id:{i}" for i in sorted(who.identities)]:
-        raw = live.rt.redis.get(keys.conversation(key))
+        raw = live.rt.redis.get(pkeys.conversation(key).state)
         if raw:
             return json.loads(raw)
     return None
@@ -62,11 +62,11 @@ def _settled(live, ident: str, got_reply, timeout: float = 20) -> None:
     """Until the message is processed (mailbox empty), its replies sent (outbound drained) and seen."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not live.rt.redis.llen(keys.mailbox(ident)) and not pending(live.rt.redis) and got_reply():
+        if not live.rt.redis.llen(pkeys.identity(ident).mailbox) and not live.rt.outbox.pending() and got_reply():
             return
         time.sleep(0.02)
     raise AssertionError(f"no reply for {ident} within {timeout}s (dead letters: "
-                         f"{live.rt.redis.lrange(keys.DEAD_LETTERS, -3, -1)})")
+                         f"{live.rt.deadletters.recent(3)})")
 
 
 # -- Telegram -------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ class RefusingOnce:
     def __init__(self, channel: str, refuse: str):
         self.channel, self.refuse, self.sent, self.refused = channel, refuse, [], 0
 
-    def send(self, message) -> None:
+    def send(self, message, part_sent=None) -> None:
         if message.address == self.refuse and not self.refused:
             self.refused += 1
             raise RecipientUnreachable("403 Forbidden: bot was blocked by the user")

@@ -1,7 +1,9 @@
-"""The whole pipeline in this process, synchronously: ingress -> mailbox -> drain -> step -> commit.
+"""The whole pipeline in this process, synchronously: ingress -> mailbox -> drain -> lane -> step ->
+commit -> reply (and delivery).
 
-Only RQ's hop is skipped (the drain runs inline), so unit-tier tests are deterministic and fast;
-integration tests run the same code through RQ on a real Redis with real worker processes.
+Only RQ's hop is skipped and lanes run one after another in the caller's thread, so unit-tier
+tests are deterministic and fast; integration tests run the same code through RQ on a real
+Redis with real worker processes and a lane pool.
 """
 from __future__ import annotations
 
@@ -9,9 +11,12 @@ import json
 import uuid
 
 from bot import keys
-from channels.base import InboundMessage
+from bot.pipeline import Heartbeat, InboundMessage
+from bot.pipeline import keys as pkeys
+from workers.delivery import Delivery
 from workers.drain import Drainer
-from workers.outbound import Delivery
+from workers.flush import GroupCommit
+from workers.pool import LanePool
 from workers.step import ConversationStep
 
 
@@ -19,7 +24,10 @@ class Pipeline:
     def __init__(self, rt):
         self.rt = rt
         self.step = ConversationStep(rt)
-        self.drainer = Drainer(rt, self.step)
+        self.heartbeat = Heartbeat(rt.redis, rt.scripts, rt.mailboxes.lease_ms)
+        self.delivery = Delivery(rt, self.heartbeat)
+        self.drainer = Drainer(rt, self.step, LanePool(4, inline=True), self.heartbeat, GroupCommit(rt),
+                               self.delivery)
 
     def send(self, text: str, *, user: str = "u1", channel: str = "api", phone: str | None = None,
              message_id: str | None = None, kind: str = "text", address: str | None = None) -> str:
@@ -43,7 +51,7 @@ class Pipeline:
         return "\n".join(r["text"] for r in self.say(text, **kw)["replies"])
 
     def deliver(self) -> int:
-        return Delivery(self.rt).run(budget_seconds=2)
+        return self.delivery.run(budget_seconds=2)
 
     def last_code(self, phone: str) -> str | None:
         for raw in self.rt.redis.lrange(keys.DEV_OUTBOX, 0, 50):
@@ -53,5 +61,5 @@ class Pipeline:
         return None
 
     def conversation(self, key: str) -> dict | None:
-        raw = self.rt.redis.get(keys.conversation(key))
+        raw = self.rt.redis.get(pkeys.conversation(key).state)
         return json.loads(raw) if raw else None

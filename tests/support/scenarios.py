@@ -48,6 +48,7 @@ from pathlib import Path
 import yaml
 
 from bot import keys
+from bot.pipeline import keys as pkeys
 
 HERE = Path(__file__).resolve().parent.parent / "conversations"
 _numbers = itertools.count(random.randrange(1000, 9000, 100))  # 0100-0999 are hard-coded in tests
@@ -135,7 +136,7 @@ def _setup(live, who: Customer, what: str) -> None:
 
 
 def _conversation_keys(who: Customer) -> list[str]:
-    return [keys.conversation(f"phone:{who.phone}")] + [keys.conversation(f"id:{i}") for i in sorted(who.identities)]
+    return [pkeys.conversation(f"phone:{who.phone}").state] + [pkeys.conversation(f"id:{i}").state for i in sorted(who.identities)]
 
 
 def _age(live, who: Customer, seconds: float) -> None:

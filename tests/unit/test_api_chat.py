@@ -6,6 +6,7 @@ import json
 import pytest
 
 from bot import keys
+from bot.pipeline import keys as pkeys
 from tests.conftest import API_TOKEN, OPERATOR_TOKEN
 
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
@@ -26,7 +27,7 @@ def chat(client, body, headers=AUTH, **kw):
 
 
 def nothing_enqueued(rt) -> bool:
-    return rt.redis.zcard(keys.READY) == 0 and not rt.redis.keys(keys.P + "mbox:*")
+    return rt.redis.zcard(pkeys.READY) == 0 and not rt.redis.keys("ol:{i.*}:mbox")
 
 
 def test_a_message_gets_the_bots_replies_and_state(client, worker):

@@ -1,5 +1,6 @@
 """Failed messages: what an operator sees in the dead letters, and the retry that puts each back
-where it came from (an inbound message into its customer's mailbox, a reply onto the outbound stream)."""
+where it came from (an inbound message at the head of its customer's mailbox, a reply at the head
+of its recipient's outbox)."""
 from __future__ import annotations
 
 import json
@@ -7,7 +8,7 @@ import json
 import pytest
 
 import workers.drain
-from bot import deadletters, keys
+from bot.pipeline import deadletters, keys
 from channels.base import CollectingSender
 from channels.outbox import DevOutboxSender
 from tests.support.operators import OP, RefusingOnce
@@ -21,8 +22,7 @@ def senders(fake_redis):
 
 def test_a_refused_reply_is_retried_from_the_dead_letters(client, pipeline, senders, rt):
     pipeline.send("hi", channel="telegram", address="55")
-    pipeline.drain()
-    pipeline.deliver()
+    pipeline.drain()  # the reply is sent right after the commit, and refused
     assert senders["telegram"].sent == []
     listed = client.get("/api/deadletters", headers=OP).get_json()
     [item] = listed["items"]
@@ -57,7 +57,7 @@ def test_a_parked_customer_message_is_processed_after_its_retry(client, pipeline
     monkeypatch.setattr(pipeline.step, "turn", real)  # the fix is deployed; the operator retries
     rt.redis.delete(keys.reply(message_id))
     assert client.post(f"/api/deadletters/{item['id']}/retry", headers=OP).status_code == 202
-    assert rt.redis.exists(keys.attempts("api", message_id)) == 0  # a full set of attempts again
+    assert rt.redis.exists(keys.failures("api", message_id)) == 0  # a full set of attempts again
     assert rt.mailboxes.pending_count() == 1
     pipeline.drain()
     reply = rt.ingress.reply(message_id)
@@ -69,11 +69,32 @@ def test_a_parked_customer_message_is_processed_after_its_retry(client, pipeline
 
 
 def test_entry_ids_are_stable_and_unknown_ones_are_404(client, rt):
-    raw = json.dumps({"kind": "outbound", "reason": "x", "at": 1.0,
-                      "payload": json.dumps({"channel": "sms", "address": "+14155550502", "text": "t", "reply_id": "r"})})
-    rt.redis.rpush(keys.DEAD_LETTERS, raw)
+    message = deadletters.OutboundMessage(channel="sms", address="+14155550502", text="t", reply_id="sms:SM1:0")
+    parked = deadletters.outbound(message, "x")
+    rt.deadletters.add(parked, "dead_letters:outbound")
+    rt.deadletters.add(deadletters.outbound(message, "the same reply, parked again"), "dead_letters:outbound")
     [item] = client.get("/api/deadletters", headers=OP).get_json()["items"]
-    assert item["id"] == deadletters.entry_id(raw) == deadletters.recent(rt.redis)[0]["id"]
+    assert item["id"] == parked.id == rt.deadletters.recent()[0]["id"]  # one reply, one entry
     assert item["to"] == "********0502"  # a phone is masked for the operator's list
     assert client.post("/api/deadletters/0000/retry", headers=OP).status_code == 404
-    assert rt.redis.llen(keys.DEAD_LETTERS) == 1
+    assert rt.deadletters.count() == 1
+
+
+def test_a_one_time_code_is_never_kept_in_a_dead_letter_and_cannot_be_retried(client, pipeline, rt, senders):
+    senders["sms"].send = lambda message, part_sent=None: (_ for _ in ()).throw(
+        deadletters_error("21610: unsubscribed recipient"))
+    pipeline.send("hi", user="tg-9")
+    pipeline.drain()
+    pipeline.send("+14155550503", user="tg-9")
+    pipeline.drain()
+    [item] = client.get("/api/deadletters", headers=OP).get_json()["items"]
+    entry = rt.deadletters.get(item["id"])
+    assert "code is" not in json.dumps(entry) and item["text"] == deadletters.REDACTED
+    res = client.post(f"/api/deadletters/{item['id']}/retry", headers=OP)
+    assert res.status_code == 409 and "cannot be retried" in res.get_json()["error"]
+
+
+def deadletters_error(text):
+    from bot.errors import PermanentSendError
+
+    return PermanentSendError(text)

@@ -109,7 +109,7 @@ def test_history_shows_the_conversation_newest_first(client, pipeline):
 def test_erasure_waits_for_a_turn_in_progress(client, pipeline, rt):
     for line in ("hi", NAME, STREET):
         pipeline.say(line, user="edna-app", phone=WA)
-    assert rt.mailboxes.lock_conversation(f"phone:{WA}", "a-worker-mid-turn")
+    assert rt.mailboxes.lock(f"phone:{WA}", "a-worker-mid-turn")
     from bot import privacy
 
     try:
@@ -118,7 +118,7 @@ def test_erasure_waits_for_a_turn_in_progress(client, pipeline, rt):
     except privacy.Busy:
         pass
     assert rt.store.customers.find_by_phone(WA) is not None
-    rt.mailboxes.unlock_conversation(f"phone:{WA}", "a-worker-mid-turn")
+    rt.mailboxes.unlock(f"phone:{WA}", "a-worker-mid-turn")
     assert client.delete(f"/api/customers/{WA}", headers=OP).status_code == 200
 
 

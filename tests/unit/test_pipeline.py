@@ -9,8 +9,8 @@ import pytest
 
 from bot import keys
 from bot.errors import PermanentSendError, StoreUnavailable, TransientSendError
+from bot.pipeline import keys as pkeys
 from statemachine import prompts
-from workers.outbound import Delivery
 
 PHONE = "+14155552671"
 
@@ -49,17 +49,17 @@ def test_worker_dying_before_commit_processes_again_and_places_one_order(pipelin
     for line in ("1", "a dozen eggs", "done"):
         pipeline.say(line, user="ana", phone=PHONE)
     eggs_before = rt.store.products.stock("EGGS")
-    rt.mailboxes.lease_ms = 200
-    real_commit = rt.mailboxes.commit_many
+    rt.mailboxes.queues.lease_ms = 200
+    real_commit = rt.mailboxes.commit_into
     calls = []
 
-    def die_once(commits, after=None):
-        calls.append(commits)
+    def die_once(pipe, commit):
+        calls.append(commit)
         if len(calls) == 1:
             raise SystemExit("worker killed")  # after the order was placed, before the commit
-        return real_commit(commits, after)
+        return real_commit(pipe, commit)
 
-    monkeypatch.setattr(rt.mailboxes, "commit_many", die_once)
+    monkeypatch.setattr(rt.mailboxes, "commit_into", die_once)
     message_id = pipeline.send("yes", user="ana", phone=PHONE)
     with pytest.raises(SystemExit):
         pipeline.drain()
@@ -85,13 +85,13 @@ def test_store_outage_is_retried_then_succeeds(pipeline, rt, monkeypatch):
     monkeypatch.setattr(rt.store.customers, "find_by_phone", flaky)
     message_id = pipeline.send("hi", user="ana", phone=PHONE)
     pipeline.drain()
-    assert rt.ingress.reply(message_id) is None and rt.redis.zcard(keys.READY) == 1  # kept, due later
+    assert rt.ingress.reply(message_id) is None and rt.redis.zcard(pkeys.READY) == 1  # kept, due later
     deadline = time.time() + 5
     while rt.ingress.reply(message_id) is None and time.time() < deadline:
         time.sleep(0.2)
         pipeline.drain()
     assert rt.ingress.reply(message_id)["state"] == "register" and len(failures) == 2
-    assert rt.redis.llen(keys.DEAD_LETTERS) == 0
+    assert rt.deadletters.count() == 0
 
 
 def test_a_message_that_keeps_failing_is_parked_and_the_customer_told(pipeline, rt, monkeypatch):
@@ -106,47 +106,54 @@ def test_a_message_that_keeps_failing_is_parked_and_the_customer_told(pipeline, 
         time.sleep(0.3)
     reply = rt.ingress.reply(message_id)
     assert reply["error"] == "processing_failed" and "went wrong" in reply["replies"][0]["text"]
-    [parked] = [json.loads(x) for x in rt.redis.lrange(keys.DEAD_LETTERS, 0, -1)]
+    [parked] = [rt.deadletters.get(d["id"]) for d in rt.deadletters.recent()]
     assert parked["kind"] == "inbound" and "KeyError" in parked["reason"]
     assert json.loads(parked["payload"])["message_id"] == message_id
-    assert rt.redis.llen(keys.mailbox("api:ana")) == 0  # the mailbox is not blocked behind it
+    assert rt.redis.llen(pkeys.identity("api:ana").mailbox) == 0  # the mailbox is not blocked behind it
 
 
-def test_replies_on_an_asynchronous_channel_go_out_through_the_sender(pipeline, rt, senders):
+def test_replies_on_an_asynchronous_channel_go_out_through_the_sender(pipeline, rt, senders, monkeypatch):
+    sent_during_step = []
+    real_turn = pipeline.step.turn
+
+    def turn(*a, **k):
+        done = real_turn(*a, **k)
+        sent_during_step.extend(senders["whatsapp"].sent)
+        return done
+
+    monkeypatch.setattr(pipeline.step, "turn", turn)
     pipeline.send("hi", channel="whatsapp", address=PHONE, phone=PHONE)
     pipeline.drain()
-    assert senders["whatsapp"].sent == []  # nothing is sent inside the conversation step
-    assert pipeline.deliver() == 1
+    assert sent_during_step == []  # nothing is sent inside the conversation step: only after its commit
     [sent] = senders["whatsapp"].sent
     assert sent.address == PHONE and "What's your name?" in sent.text
+    assert pipeline.deliver() == 0 and rt.outbox.pending() == 0  # sent once, right after the commit
 
 
 def test_a_failed_send_is_retried_and_a_refused_one_parked(pipeline, rt, senders, monkeypatch):
     attempts = []
 
-    def flaky(message):
+    def flaky(message, part_sent=None):
         attempts.append(message.attempt)
         if len(attempts) == 1:
             raise TransientSendError("429 Too Many Requests", retry_after=0)
         senders["whatsapp"].sent.append(message)
 
     monkeypatch.setattr(senders["whatsapp"], "send", flaky)
-    monkeypatch.setattr("workers.outbound.BACKOFF_SECONDS", (0, 0))
+    monkeypatch.setattr("workers.delivery.BACKOFF_SECONDS", (0, 0))
     pipeline.send("hi", channel="whatsapp", address=PHONE, phone=PHONE)
-    pipeline.drain()
-    pipeline.deliver()
-    assert senders["whatsapp"].sent == [] and rt.redis.zcard(keys.OUTBOUND_RETRY) == 1
+    pipeline.drain()  # the first try, right after the commit, fails: the reply waits its turn
+    assert senders["whatsapp"].sent == [] and rt.outbox.pending() == 1
     pipeline.deliver()  # the retry is due again
     assert attempts == [0, 1] and len(senders["whatsapp"].sent) == 1
 
-    def refuse(message):
+    def refuse(message, part_sent=None):
         raise PermanentSendError("63016: outside the 24-hour window")
 
     monkeypatch.setattr(senders["whatsapp"], "send", refuse)
     pipeline.send("menu", channel="whatsapp", address=PHONE, phone=PHONE)
     pipeline.drain()
-    pipeline.deliver()
-    parked = json.loads(rt.redis.lindex(keys.DEAD_LETTERS, -1))
+    [parked] = [rt.deadletters.get(d["id"]) for d in rt.deadletters.recent()]
     assert parked["kind"] == "outbound" and "24-hour window" in parked["reason"]
     assert int(rt.redis.hget(keys.STATS, "dead_letters:outbound")) == 1
 
@@ -156,7 +163,7 @@ def test_a_reply_for_a_channel_without_sender_is_parked_not_lost(pipeline, rt):
     rt.senders.pop("sms")
     pipeline.drain()
     pipeline.deliver()
-    parked = json.loads(rt.redis.lindex(keys.DEAD_LETTERS, -1))
+    [parked] = rt.deadletters.recent()
     assert "no sender configured for channel 'sms'" in parked["reason"]
 
 
@@ -176,14 +183,14 @@ def test_a_verified_telegram_user_keeps_its_cart_after_the_code(pipeline, rt):
     pipeline.deliver()
     reply = pipeline.say(pipeline.last_code(PHONE), user="tg-42")
     assert reply["state"] == "order" and "Large eggs" in reply["replies"][-1]["text"]
-    assert rt.redis.get(keys.link("api:tg-42")).decode() == PHONE
+    assert rt.redis.get(pkeys.identity("api:tg-42").link).decode() == PHONE
     assert "api:tg-42" in rt.store.customers.find_by_phone(PHONE)["identities"]
 
 
 def test_idle_conversation_starts_again_at_greeting_with_the_cart(pipeline, rt):
     register(pipeline)
     pipeline.say("a dozen eggs", user="ana", phone=PHONE)
-    key = keys.conversation(f"phone:{PHONE}")
+    key = pkeys.conversation(f"phone:{PHONE}").state
     conv = json.loads(rt.redis.get(key))
     conv["updated_at"] -= 31 * 60
     rt.redis.set(key, json.dumps(conv))
@@ -203,7 +210,7 @@ def test_delete_my_data_erases_the_customer_and_history_but_keeps_orders(pipelin
     [order] = rt.store.orders.find({})
     assert order["phone"] is None and order["customer_name"] is None and order["anonymised"] is True
     assert order["total_cents"] > 0 and order["status"] == "confirmed"
-    assert rt.redis.get(keys.conversation(f"phone:{PHONE}")) is None
+    assert rt.redis.get(pkeys.conversation(f"phone:{PHONE}").state) is None
     assert pipeline.say("hi", user="ana", phone=PHONE)["state"] == "register"  # a fresh start
 
 
@@ -221,7 +228,7 @@ def test_one_time_codes_never_reach_history_or_logs(pipeline, rt, caplog):
     caplog.set_level("DEBUG")
     pipeline.say("hi", user="tg-1")
     pipeline.say("+14155552699", user="tg-1")
-    Delivery(rt).run(1)
+    pipeline.deliver()
     code = pipeline.last_code("+14155552699")
     assert code and code not in caplog.text
     assert not list(rt.store.db.messages.find({"text": {"$regex": code}}))

@@ -10,7 +10,7 @@ import pytest
 
 from bot import keys
 from bot.errors import PermanentSendError, RecipientUnreachable, TransientSendError
-from channels.base import OutboundMessage
+from bot.pipeline import OutboundMessage
 from channels.telegram import SHARE_PHONE, TelegramSender, split_text
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.webhooks import TG_TOKEN

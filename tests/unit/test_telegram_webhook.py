@@ -7,7 +7,8 @@ import json
 import pytest
 
 from bot import keys
-from channels.base import InboundMessage
+from bot.pipeline import keys as pkeys
+from bot.pipeline import InboundMessage
 from tests.support import webhooks as wh
 
 CHAT = 5550001
@@ -32,7 +33,7 @@ def post(client, update: dict, secret=wh.TG_SECRET):
 
 
 def queued(rt, chat=CHAT) -> list[InboundMessage]:
-    return [InboundMessage.from_dict(json.loads(raw)) for raw in rt.redis.lrange(keys.mailbox(f"telegram:{chat}"), 0, -1)]
+    return [InboundMessage.from_dict(json.loads(raw)) for raw in rt.redis.lrange(pkeys.identity(f"telegram:{chat}").mailbox, 0, -1)]
 
 
 @pytest.mark.parametrize("secret, reason", [(None, "missing"), ("wrong-secret", "does not match"),

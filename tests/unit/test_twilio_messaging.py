@@ -7,7 +7,8 @@ import json
 import pytest
 
 from bot import keys
-from channels.base import InboundMessage
+from bot.pipeline import keys as pkeys
+from bot.pipeline import InboundMessage
 from tests.support import webhooks as wh
 
 PHONE = "+14155552671"
@@ -27,7 +28,7 @@ def client(rt):
 
 
 def queued(rt, identity: str) -> list[InboundMessage]:
-    return [InboundMessage.from_dict(json.loads(raw)) for raw in rt.redis.lrange(keys.mailbox(identity), 0, -1)]
+    return [InboundMessage.from_dict(json.loads(raw)) for raw in rt.redis.lrange(pkeys.identity(identity).mailbox, 0, -1)]
 
 
 @pytest.mark.parametrize("how", ["unsigned", "wrong token", "signed for another URL", "garbage", "tampered body"])
@@ -139,19 +140,21 @@ STATUS = "/webhooks/twilio/status"
 def test_a_status_callback_must_be_signed_too(client, rt):
     res = wh.twilio_post(client, STATUS, wh.message_status(wh.sid("SM"), PHONE, "failed", "30003"), token=None)
     assert res.status_code == 403
-    assert not rt.redis.exists(keys.DEAD_LETTERS)
+    assert rt.deadletters.count() == 0
 
 
 def test_delivered_is_quiet_and_failures_are_parked_once_with_their_reason(client, rt):
     ok = wh.message_status(wh.sid("SM"), PHONE, "delivered")
     assert wh.twilio_post(client, STATUS, ok).status_code == 204
-    assert not rt.redis.exists(keys.DEAD_LETTERS)
+    assert rt.deadletters.count() == 0
     window = wh.message_status(wh.sid("SM"), f"whatsapp:{PHONE}", "failed", "63016")
     for _ in range(2):  # Twilio may report the same status twice
         wh.twilio_post(client, STATUS, window)
-    [entry] = [json.loads(e) for e in rt.redis.lrange(keys.DEAD_LETTERS, 0, -1)]
+    [item] = rt.deadletters.recent()
+    entry = rt.deadletters.get(item["id"])
     assert entry["kind"] == "delivery" and "63016" in entry["reason"] and "24-hour window" in entry["reason"]
-    assert json.loads(entry["payload"]) == {"channel": "whatsapp", "address": PHONE, "sid": window["MessageSid"]}
+    assert json.loads(entry["payload"]) == {"channel": "whatsapp", "address": PHONE,
+                                            "provider_id": window["MessageSid"], "reply_id": None}
     assert int(rt.redis.hget(keys.STATS, "delivery_failed:whatsapp")) == 1
     assert int(rt.redis.hget(keys.STATS, "whatsapp_window_closed")) == 1
 

@@ -9,7 +9,7 @@ from bot import keys
 from bot.config import load_settings
 from bot.errors import PermanentSendError, RecipientUnreachable, TransientSendError
 from channels import sms_text
-from channels.base import OutboundMessage
+from bot.pipeline import OutboundMessage
 from channels.twilio_messaging import build_senders
 from tests.support import webhooks as wh
 from tests.support.fake_twilio import FakeTwilio
@@ -41,7 +41,7 @@ def test_an_sms_reply_is_one_messages_create_call_with_basic_auth(senders, fake)
     assert req.method == "POST" and req.path == f"/2010-04-01/Accounts/{wh.TW_SID}/Messages.json"
     assert req.basic_auth == (wh.TW_SID, wh.TW_TOKEN)
     assert req.form == {"To": PHONE, "From": wh.SMS_FROM, "Body": "Hi! Welcome to Orderline Grocery.",
-                        "StatusCallback": wh.PUBLIC_BASE_URL + "/webhooks/twilio/status"}
+                        "StatusCallback": wh.PUBLIC_BASE_URL + "/webhooks/twilio/status?r=m%3A0"}
 
 
 def test_a_whatsapp_reply_goes_from_and_to_whatsapp_addresses(senders, fake):

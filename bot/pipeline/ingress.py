@@ -5,28 +5,32 @@ A message is *accepted* once its mailbox entry is written; from then on it is ne
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
+from typing import Any
 
-from channels.base import InboundMessage
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from bot import logs
+from bot.errors import QueueUnavailable
+from bot.phones import mask
+from bot.text import clean
 from statemachine.handoff import CONTROL_KINDS
 
-from redis.exceptions import ConnectionError as RedisConnectionError, TimeoutError as RedisTimeoutError
-
-from . import keys, logs, queues
-from .text import clean
-from .errors import QueueUnavailable
-from .mailbox import Mailboxes, encode
-from .phones import mask
+from . import keys, queues
+from .leases import now_ms
+from .messages import InboundMessage, encode
+from .outbox import Outbox
+from .scripts import Scripts
 
 log = logging.getLogger("orderline.ingress")
 OPERATOR = "operator"  # the counters' name for control messages from the shop's side
+DUPLICATE, STORED, STORED_KICK, REFUSED = 0, 1, 2, 3
 
 
 class Ingress:
-    def __init__(self, mailboxes: Mailboxes, dedupe_ttl: int):
-        self.redis = mailboxes.redis
-        self.mailboxes = mailboxes  # the runtime's: one place registers the scripts
+    def __init__(self, redis: Any, scripts: Scripts, outbox: Outbox, dedupe_ttl: int):
+        self.redis, self.scripts, self.outbox = redis, scripts, outbox
         self.dedupe_ttl = dedupe_ttl
 
     def accept(self, message: InboundMessage, refused_set: str | None = None) -> bool:
@@ -41,21 +45,24 @@ class Ingress:
             message = dataclasses.replace(message, text=text, meta={**message.meta, "truncated": True} if cut
                                           else message.meta)
         # the shop's own control messages (an operator's reply, a hand-back) are not customer messages
-        counted_as = OPERATOR if message.kind in CONTROL_KINDS else None
+        counted_as = OPERATOR if message.kind in CONTROL_KINDS else message.channel
+        k = keys.identity(message.identity)
         try:
-            status = self.mailboxes.accept(message.channel, message.message_id, message.identity,
-                                           encode(message.to_dict()), self.dedupe_ttl, counted_as=counted_as,
-                                           refused_set=refused_set, address=message.address)
+            status = int(self.scripts.accept(
+                keys=[keys.dedupe(message.channel, message.message_id), k.mailbox, keys.READY, keys.KICK_MESSAGES,
+                      keys.STATS, refused_set or ""],
+                args=[self.dedupe_ttl, encode(message.to_dict()), k.tag, now_ms(), queues.KICK_TTL, counted_as,
+                      message.address]))
         except (RedisConnectionError, RedisTimeoutError) as exc:
             raise QueueUnavailable(f"Redis unavailable: {type(exc).__name__}") from exc
-        if status == 3:
+        if status == REFUSED:
             log.info("refused channel=%s from=%s (opted out)", message.channel, mask(message.address))
             return False
-        if status == 0:
+        if status == DUPLICATE:
             log.info("duplicate delivery dropped channel=%s", message.channel)
             return False
         log.info("accepted channel=%s from=%s", message.channel, mask(message.address))
-        if status == 2:
+        if status == STORED_KICK:
             try:
                 queues.kick_messages(self.redis, already_claimed=True)
             except (RedisConnectionError, RedisTimeoutError):  # accepted; the maintenance sweep kicks later
@@ -64,13 +71,10 @@ class Ingress:
 
     def wait_reply(self, message_id: str, timeout: float) -> dict | None:
         """Block (bounded) until the worker has answered a synchronous message; None past the bound."""
-        if self.redis.blpop([keys.reply_ready(message_id)], timeout=max(0.01, timeout)) is None:
-            return None
-        return self.reply(message_id)
+        return self.outbox.wait_reply(message_id, timeout)
+
+    def reply(self, message_id: str) -> dict | None:
+        return self.outbox.reply(message_id)
 
     def seen(self, channel: str, message_id: str) -> bool:
         return bool(self.redis.exists(keys.dedupe(channel, message_id)))
-
-    def reply(self, message_id: str) -> dict | None:
-        raw = self.redis.get(keys.reply(message_id))
-        return json.loads(raw) if raw else None

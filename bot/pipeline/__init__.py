@@ -1,0 +1,49 @@
+"""The message path: every Redis format and script a message touches between its webhook and its
+reply, owned here and nowhere else.
+
+    Ingress       channels accept messages (dedupe, mailbox, kick)
+    Mailboxes     workers claim mailboxes, open lanes, commit, park, release
+    Outbox        the one writer of replies: reply slots and per-recipient outboxes
+    DeadLetters   what could not be done, for operators, and its retry
+    Heartbeat     a worker's lease renewal and step watchdog
+    notices, queues, keys, messages: notices for synchronous channels, RQ kicks, key names, shapes
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from . import keys, notices, queues
+from .deadletters import DeadLetters, Kind, NotRetryable, Parked, QueueBusy
+from .heartbeat import Heartbeat, Hold
+from .ingress import Ingress
+from .leases import Claimed, now_ms
+from .mailbox import Commit, Mailboxes, Opened
+from .messages import SYNC_CHANNELS, InboundMessage, OutboundMessage, encode
+from .outbox import Outbox, Routed, route
+from .scripts import Scripts
+
+
+@dataclass
+class Pipeline:
+    """The pipeline's parts on one Redis client, built once per process."""
+
+    scripts: Scripts
+    mailboxes: Mailboxes
+    outbox: Outbox
+    ingress: Ingress
+    deadletters: DeadLetters
+
+
+def build(redis: Any, lease_ms: int, dedupe_ttl: int) -> Pipeline:
+    scripts = Scripts(redis)
+    outbox = Outbox(redis, scripts, lease_ms)
+    return Pipeline(scripts=scripts, mailboxes=Mailboxes(redis, scripts, lease_ms), outbox=outbox,
+                    ingress=Ingress(redis, scripts, outbox, dedupe_ttl), deadletters=DeadLetters(redis, scripts))
+
+
+__all__ = [
+    "Pipeline", "build", "keys", "notices", "queues", "DeadLetters", "Kind", "NotRetryable", "Parked", "QueueBusy",
+    "Heartbeat", "Hold", "Ingress", "Claimed", "now_ms", "Commit", "Mailboxes", "Opened", "SYNC_CHANNELS",
+    "InboundMessage", "OutboundMessage", "encode", "Outbox", "Routed", "route", "Scripts",
+]

@@ -1,0 +1,197 @@
+"""Dead letters: work that could not be done, parked where operators see it, and its retry.
+
+The one writer of the registry: a hash (id -> entry JSON) beside an index (id -> when), so an
+entry is found by id without scanning, listed newest first, and trimmed by age and count. Ids are
+derived from what was parked (a parked message parked twice is one entry). Entries never keep a
+secret: a reply carrying a one-time code is stored without its text and cannot be retried.
+
+Kinds, and where a retry puts them back:
+- inbound: a customer's message that kept failing -> the head of its sender's mailbox;
+- outbound: a reply that could not be sent -> the head of its recipient's outbox;
+- delivery: a reply the provider accepted, then reported undelivered -> the head of the outbox
+  (its text read back from the message history);
+- undecodable: a queue entry nobody can read -> nowhere (it is kept for an operator to read).
+"""
+from __future__ import annotations
+
+import enum
+import json
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from bot.phones import mask
+
+from . import keys
+from .leases import now_ms
+from .messages import InboundMessage, OutboundMessage, encode
+from .scripts import Scripts
+
+REDACTED = "[one-time code: not kept]"
+
+
+class Kind(str, enum.Enum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+    DELIVERY = "delivery"
+    UNDECODABLE = "undecodable"
+
+
+class NotRetryable(Exception):
+    """This dead letter cannot be put back (nothing to resend, or nothing readable)."""
+
+
+class QueueBusy(Exception):
+    """A worker holds the queue the dead letter goes back to; try again in a moment."""
+
+
+@dataclass(frozen=True)
+class Parked:
+    """A dead letter ready to be written: its id and its entry."""
+
+    id: str
+    entry: str
+
+
+def inbound(raw: str, reason: str, now: float | None = None) -> Parked:
+    """A customer's message (the raw mailbox entry) that could not be processed."""
+    msg = json.loads(raw)
+    natural = f"inbound:{msg['channel']}:{msg['message_id']}"
+    return _parked(natural, Kind.INBOUND, reason, raw, now, channel=msg["channel"], address=msg["address"],
+                   message_id=msg["message_id"], identity=f"{msg['channel']}:{msg['address']}")
+
+
+def outbound(message: OutboundMessage, reason: str, now: float | None = None) -> Parked:
+    """A reply that could not be sent. A redacted reply keeps everything but its text."""
+    fields = message.to_dict()
+    if message.redact:
+        fields["text"] = REDACTED
+    payload = encode({**fields, "attempt": 0, "parts_sent": 0, "first_failed_at": None})
+    return _parked(f"outbound:{message.reply_id}", Kind.OUTBOUND, reason, payload, now, channel=message.channel,
+                   address=message.address, message_id=message.reply_id, identity=message.recipient,
+                   retryable=not message.redact)
+
+
+def delivery(channel: str, address: str, provider_id: str, reason: str, reply_id: str | None,
+             now: float | None = None) -> Parked:
+    """A reply the provider took, then reported it could not deliver (Twilio's status callback)."""
+    payload = encode({"channel": channel, "address": address, "provider_id": provider_id, "reply_id": reply_id})
+    return _parked(f"delivery:{provider_id}", Kind.DELIVERY, reason, payload, now, channel=channel, address=address,
+                   message_id=reply_id or provider_id, identity=f"{channel}:{address}", retryable=bool(reply_id))
+
+
+def undecodable(raw: str, origin: str, tag: str, reason: str, now: float | None = None) -> Parked:
+    """An entry of `origin` ('inbound' or 'outbound') queue `tag` that could not be read."""
+    return _parked(f"undecodable:{keys.digest(raw)}", Kind.UNDECODABLE, reason, raw[:4000], now, channel=None,
+                   address=None, message_id=None, identity=None, retryable=False, origin=origin, tag=tag)
+
+
+def _parked(natural: str, kind: Kind, reason: str, payload: str, now: float | None, *, channel, address,
+            message_id, identity, retryable: bool = True, **extra) -> Parked:
+    entry_id = keys.digest(natural)
+    entry = {"id": entry_id, "kind": kind.value, "reason": reason[:300], "at": time.time() if now is None else now,
+             "channel": channel, "address": address, "identity": identity, "message_id": message_id,
+             "retryable": retryable, "payload": payload, **extra}
+    return Parked(entry_id, encode(entry))
+
+
+def describe(entry: dict) -> dict:
+    """An entry for an operator's eyes: no full phone number."""
+    payload = entry.get("payload") or ""
+    text = ""
+    if entry["kind"] in (Kind.INBOUND.value, Kind.OUTBOUND.value):
+        try:
+            text = (json.loads(payload).get("text") or "")[:500]
+        except ValueError:
+            text = ""
+    return {"id": entry["id"], "kind": entry["kind"], "reason": entry["reason"], "at": entry["at"],
+            "channel": entry.get("channel"), "to": mask(entry.get("address")), "text": text,
+            "message_id": entry.get("message_id"), "retryable": entry.get("retryable", True)}
+
+
+class DeadLetters:
+    def __init__(self, redis: Any, scripts: Scripts):
+        self.redis, self.scripts = redis, scripts
+
+    # -- writing outside a lease (a provider's report) -----------------------------------------
+    def add(self, parked: Parked, counter: str) -> bool:
+        """Write the entry unless it is there already (a provider reporting twice); True if written."""
+        if not self.redis.hsetnx(keys.DEAD, parked.id, parked.entry):
+            return False
+        with self.redis.pipeline() as pipe:  # MULTI: its index and its counter together
+            pipe.zadd(keys.DEAD_INDEX, {parked.id: json.loads(parked.entry)["at"]})
+            pipe.hincrby(keys.STATS, counter, 1)
+            pipe.execute()
+        return True
+
+    # -- reading ----------------------------------------------------------------------------------
+    def count(self) -> int:
+        return int(self.redis.zcard(keys.DEAD_INDEX))
+
+    def get(self, entry_id: str) -> dict | None:
+        raw = self.redis.hget(keys.DEAD, entry_id)
+        return json.loads(raw) if raw else None
+
+    def recent(self, limit: int = 100) -> list[dict]:
+        """Newest first, described for operators."""
+        ids = self.redis.zrevrange(keys.DEAD_INDEX, 0, limit - 1)
+        if not ids:
+            return []
+        return [describe(json.loads(raw)) for raw in self.redis.hmget(keys.DEAD, ids) if raw]
+
+    # -- retry ------------------------------------------------------------------------------------
+    def retry(self, entry_id: str, resend_text: Callable[[str], str | None] = lambda reply_id: None) -> dict | None:
+        """Put the dead letter back where it belongs; None if there is no such entry. Raises
+        NotRetryable (nothing to put back) or QueueBusy (a worker holds that queue right now).
+        `resend_text(reply_id)`: a delivered-then-failed reply's text, from the message history."""
+        entry = self.get(entry_id)
+        if entry is None:
+            return None
+        if not entry.get("retryable", True):
+            raise NotRetryable(f"a {entry['kind']} dead letter cannot be retried: {entry['reason']}")
+        kind = entry["kind"]
+        if kind == Kind.INBOUND.value:
+            msg = InboundMessage.from_dict(json.loads(entry["payload"]))
+            k = keys.identity(msg.identity)
+            status = self._requeue(entry_id, entry["payload"], k.tag, k.mailbox, k.claim, keys.READY,
+                                   "dead_letters_retried:inbound", keys.failures(msg.channel, msg.message_id))
+        else:
+            message = self._reply_of(entry, resend_text)
+            k = keys.identity(message.recipient)
+            status = self._requeue(entry_id, encode(message.to_dict()), k.tag, k.outbox, k.outclaim, keys.OUT_READY,
+                                   f"dead_letters_retried:{kind}", "")
+        if status == 0:
+            return None
+        if status == 2:
+            raise QueueBusy("a worker is busy with that customer right now; try again in a moment")
+        return describe(entry)
+
+    def _reply_of(self, entry: dict, resend_text: Callable[[str], str | None]) -> OutboundMessage:
+        if entry["kind"] == Kind.OUTBOUND.value:
+            return OutboundMessage.from_dict(json.loads(entry["payload"]))
+        payload = json.loads(entry["payload"])
+        text = resend_text(payload["reply_id"]) if payload.get("reply_id") else None
+        if not text:
+            raise NotRetryable("the undelivered reply's text is no longer kept")
+        return OutboundMessage(channel=payload["channel"], address=payload["address"], text=text,
+                               reply_id=payload["reply_id"] + ":resend")
+
+    def _requeue(self, entry_id: str, payload: str, tag: str, queue: str, claim: str, ready: str, counter: str,
+                 forget: str) -> int:
+        return int(self.scripts.requeue(keys=[keys.DEAD, keys.DEAD_INDEX, queue, claim, ready, keys.STATS, forget],
+                                        args=[entry_id, payload, tag, now_ms(), counter]))
+
+    # -- retention ----------------------------------------------------------------------------------
+    def trim(self, max_entries: int, max_age_seconds: float, now: float | None = None) -> int:
+        """Drop entries older than `max_age_seconds`, then the oldest beyond `max_entries`."""
+        now = time.time() if now is None else now
+        old = self.redis.zrangebyscore(keys.DEAD_INDEX, "-inf", now - max_age_seconds)
+        excess = int(self.redis.zcard(keys.DEAD_INDEX)) - len(old) - max_entries
+        if excess > 0:
+            old += self.redis.zrange(keys.DEAD_INDEX, len(old), len(old) + excess - 1)
+        if old:
+            with self.redis.pipeline() as pipe:
+                pipe.hdel(keys.DEAD, *old)
+                pipe.zrem(keys.DEAD_INDEX, *old)
+                pipe.execute()
+        return len(old)
