@@ -51,32 +51,31 @@ class Drainer:
         """Claim and run lanes until the budget is spent or nothing is due; wait for our lanes."""
         self.rt.redis.delete(keys.KICK_MESSAGES)  # from here on, a new message may queue another job
         deadline = time.monotonic() + budget_seconds
-        running: set[Future] = set()
+        running: dict[Future, Lane] = {}
         processed = 0
         while time.monotonic() < deadline:
             free = self.pool.free()
             started = self._start_lanes(min(free, MAX_CLAIM), running) if free > 0 else 0
             if started == 0:
-                if not running:
+                if not _live(running):
                     break
-                done, running = wait(running, timeout=0.05 if free > 0 else None, return_when=FIRST_COMPLETED)
-                processed += _collect(done)
-        done, _ = wait(running, timeout=self.step_budget + 5)
-        processed += _collect(done)
+                processed += _collect(running, 0.05 if free > 0 else 0.25)
+        end = time.monotonic() + self.step_budget + 5
+        while _live(running) and time.monotonic() < end:
+            processed += _collect(running, 0.25)
         if self.rt.mailboxes.due_count():
             queues.kick_messages(self.rt.redis)  # out of time with work left: hand over to a fresh job
         return processed
 
-    def _start_lanes(self, room: int, running: set[Future]) -> int:
+    def _start_lanes(self, room: int, running: dict[Future, Lane]) -> int:
         token = new_token()
         claimed, due = self.rt.mailboxes.claim(token, room)
         if not claimed:
             return 0
         if due > len(claimed):
             queues.kick_messages(self.rt.redis)  # more is due: let an idle worker join in
-        lanes = self.lanes(claimed, token)
-        for lane in lanes:
-            running.add(self.pool.submit(lane.run))
+        for lane in self.lanes(claimed, token):
+            running[self.pool.submit(lane.run)] = lane
         return len(claimed)
 
     def lanes(self, claimed: list[Claimed], token: str) -> list[Lane]:
@@ -152,13 +151,24 @@ class Drainer:
             return f"{reason} (after {count} attempts over {waited:.0f} s)", 0
 
 
-def _collect(done: set[Future]) -> int:
+def _live(running: dict[Future, Lane]) -> list[Future]:
+    """Lanes still to wait for: a lane whose step the heartbeat parked is never waited for again."""
+    return [f for f, lane in running.items() if not lane.abandoned]
+
+
+def _collect(running: dict[Future, Lane], timeout: float) -> int:
+    """Wait up to `timeout` for a lane to finish; forget finished (and abandoned) lanes."""
+    wait(_live(running), timeout=timeout, return_when=FIRST_COMPLETED)
     processed = 0
-    for f in done:
-        try:
-            processed += f.result().processed
-        except Exception:  # a lane's own failure (Redis away): its leases run out, the work is redone
-            log.exception("a lane failed")
+    for f, lane in list(running.items()):
+        if f.done():
+            del running[f]
+            try:
+                processed += f.result().processed
+            except Exception:  # a lane's own failure (Redis away): its leases run out, the work is redone
+                log.exception("a lane failed")
+        elif lane.abandoned:
+            del running[f]
     return processed
 
 

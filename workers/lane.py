@@ -71,6 +71,11 @@ class Lane:
         self.extra_locks: list[str] = []
         self.hold = None
 
+    @property
+    def abandoned(self) -> bool:
+        """The heartbeat parked this lane's step (it overran its budget): nobody waits for it now."""
+        return self.hold is not None and self.hold.abandoned.is_set()
+
     # -- the lane's life ---------------------------------------------------------------------------
     def run(self) -> LaneResult:
         d = self.d

@@ -1,12 +1,15 @@
-"""The lanes a worker process runs at once: a bounded thread pool that knows how much room it has.
+"""The lanes a worker process runs at once: a bounded set of threads that knows how much room it has.
 
 Why threads: a turn mostly waits (on the language model, the store, a provider), so one process
 can keep many customers' turns in flight while each customer's own messages stay in one lane.
+Why not concurrent.futures' pool: its threads are joined at exit, so one step hung for good
+(parked by the heartbeat, its thread left behind) would keep the worker from ever shutting down.
 """
 from __future__ import annotations
 
+import queue
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any, Callable
 
 
@@ -15,7 +18,8 @@ class LanePool:
         self.size, self.inline = size, inline
         self._busy = 0
         self._lock = threading.Lock()
-        self._pool = None if inline else ThreadPoolExecutor(max_workers=size, thread_name_prefix="lane")
+        self._work: queue.SimpleQueue = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
 
     def free(self) -> int:
         with self._lock:
@@ -23,21 +27,30 @@ class LanePool:
 
     def submit(self, fn: Callable[[], Any]) -> Future:
         """Run `fn` in a lane (in the caller's thread when inline: tests, the console)."""
+        future: Future = Future()
         with self._lock:
             self._busy += 1
-        if self._pool is None:
-            future: Future = Future()
-            try:
-                future.set_result(fn())
-            except BaseException as exc:  # handed to whoever reads the future, as a pool would
-                future.set_exception(exc)
-            finally:
-                self._done()
-            return future
-        future = self._pool.submit(fn)
-        future.add_done_callback(lambda _: self._done())
+            if not self.inline and len(self._threads) < min(self._busy, self.size):
+                thread = threading.Thread(target=self._serve, name=f"lane-{len(self._threads)}", daemon=True)
+                self._threads.append(thread)
+                thread.start()
+        if self.inline:
+            self._run(fn, future)
+        else:
+            self._work.put((fn, future))
         return future
 
-    def _done(self) -> None:
-        with self._lock:
-            self._busy -= 1
+    def _serve(self) -> None:
+        while True:
+            fn, future = self._work.get()
+            self._run(fn, future)
+
+    def _run(self, fn: Callable[[], Any], future: Future) -> None:
+        try:
+            if future.set_running_or_notify_cancel():
+                future.set_result(fn())
+        except BaseException as exc:  # handed to whoever reads the future, as a pool would
+            future.set_exception(exc)
+        finally:
+            with self._lock:
+                self._busy -= 1
