@@ -19,7 +19,7 @@ class CountingSender:
     def __init__(self, redis, channel):
         self.redis, self.channel = redis, channel
 
-    def send(self, message) -> None:
+    def send(self, message, part_sent=None) -> None:
         self.redis.rpush(DONE, f"{(time.time() - message.received_at) * 1000:.3f}")
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import activity
-from bot.pipeline import Commit, Parked, keys, notices, queues
+from bot.pipeline import Commit, Parked, keys, queues
 
 from .step import Processed
 
@@ -102,8 +102,6 @@ class GroupCommit:
             for f in batch:
                 mine = []
                 for p, commit in f.processed:
-                    if p.routed.notices:
-                        notices.add(pipe, p.msg.identity, p.routed.notices)
                     mine.append(len(pipe))
                     mailboxes.commit_into(pipe, commit)
                     outbound = outbound or bool(p.routed.outbound)

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import keys
+from . import keys, notices
 from .deadletters import Parked
 from .leases import Claimed, LeasedQueues, identity_keys, now_ms
 from .outbox import REPLY_TTL, Routed
@@ -98,7 +98,8 @@ class Mailboxes:
         self.scripts.unlock(keys=[keys.conversation(conv_key).lock], args=[token], client=pipe)
 
     def commit_into(self, pipe: Any, c: Commit) -> None:
-        """Queue one commit on `pipe`; its answer: 1 committed, 0 claim or lock lost, -1 head moved."""
+        """Queue one commit on `pipe` (its answer comes first: 1 committed, 0 claim or lock lost, -1 head
+        moved), then the notices it leaves for a synchronous identity."""
         k, conv = keys.tagged(c.tag), keys.conversation(c.conv_key)
         moved = c.moved_from and c.moved_from != c.conv_key
         routed = c.routed
@@ -115,6 +116,8 @@ class Mailboxes:
             args=[c.claim_token, c.lock_token, c.head, c.state_json, c.state_ttl, routed.slot, REPLY_TTL,
                   c.link_phone, c.link_ttl, now_ms(), self.lease_ms, len(routed.outbound), *out_args, *counters],
         )
+        if routed.notices:
+            notices.add(pipe, routed.notices_for, routed.notices)
 
     def park_into(self, pipe: Any, tag: str, token: str, head: str, parked: Parked,
                   apology: tuple[str, str, str] | None = None, counter: str = "dead_letters:inbound") -> None:

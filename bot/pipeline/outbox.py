@@ -27,6 +27,7 @@ class Routed:
     slot: str = ""  # a synchronous caller's reply (JSON), or ''
     outbound: list[tuple[str, str]] = field(default_factory=list)  # (recipient tag, reply JSON)
     notices: list[tuple[str, str, str]] = field(default_factory=list)  # (notice id, text, kind) for a sync identity
+    notices_for: str = ""  # that identity
 
 
 def slot_body(message_id: str, to: str, state: str | None, replies: list[dict], error: str | None = None) -> str:
@@ -49,6 +50,7 @@ def route(msg: InboundMessage, replies: list[dict], state: str | None, *, contro
     if msg.channel in SYNC_CHANNELS:
         if control:  # an operator's words: nobody waits on a slot, they are kept for polling
             routed.notices = [(f"{msg.message_id}:{i}", r["text"], msg.kind) for i, r in enumerate(replies)]
+            routed.notices_for = msg.identity
         else:
             routed.slot = slot_body(msg.message_id, msg.address, state, replies)
         return routed

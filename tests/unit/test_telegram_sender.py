@@ -151,3 +151,37 @@ def test_one_bot_and_one_event_loop_serve_every_send_from_any_thread(sender, fak
     assert not errors
     assert sender.bot is bot and sender.loop.loop is loop and loop.is_running()
     assert len(fake.sent(CHAT)) == 16
+
+
+def test_a_long_reply_retried_after_a_failed_part_resumes_at_that_part(fake, fake_redis, store, settings):
+    """Through the outbox: part 2 of 3 fails (Telegram answers 502); the retry sends parts 2 and 3 only."""
+    from bot.runtime import build
+    from tests.support.pipeline import Pipeline
+
+    fake.clear()
+    sender = TelegramSender(TG_TOKEN, fake.url + "/bot", fake_redis)
+    rt = build(settings, redis=fake_redis, store=store, senders={"telegram": sender}, load_sample=True)
+    text = "\n".join(f"{i}. Product number {i} with a long description that goes on" for i in range(200))
+    rt.outbox.push([out(text)])
+    delivery = Pipeline(rt).delivery
+    original = fake._answer
+    calls = []
+
+    def fail_the_second(req):
+        calls.append(req)
+        if req.path.endswith("/sendMessage") and len(calls) == 2:
+            return 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+        return original(req)
+
+    fake.handler = fail_the_second
+    try:
+        assert delivery.run(1) == 0  # part 1 went, part 2 failed: the reply waits to be retried
+        first = [m["text"] for m in fake.sent(CHAT)]
+        fake_redis.zadd("ol:outready", {next(iter(fake_redis.zrange("ol:outready", 0, 0))): 0})  # due now
+        assert delivery.run(1) == 1
+    finally:
+        fake.handler = original
+        sender.close()
+    parts = split_text(text)
+    assert len(parts) == 3 and first == parts[:2]  # part 1 sent, part 2 refused (502)
+    assert [m["text"] for m in fake.sent(CHAT)] == [parts[0], parts[1], parts[1], parts[2]]  # resumed at part 2
