@@ -46,6 +46,8 @@ def advance(conv: Conversation, turn: Turn) -> Outcome:
                 _global_word(conv, turn)
         elif turn.kind not in ("text", "contact"):
             conv.say(prompts.NOT_TEXT)
+        elif turn.kind == "contact" and conv.state not in ("greeting", "verify"):
+            identify.contact_shared(conv, turn)
         elif not _global_word(conv, turn):
             HANDLERS[conv.state](conv, turn)
     conv.updated_at = turn.now

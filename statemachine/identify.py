@@ -44,8 +44,7 @@ def identified(conv, turn, phone: str, greeting: bool = False) -> None:
     """The phone is proven: continue as that customer, known or new."""
     if conv.phone != phone and not turn.identity.endswith(":" + phone):  # WhatsApp, SMS, calls: it is the number
         conv.do(LinkIdentity(turn.identity, phone))
-        if not conv.cart:  # continue the cart this customer left on another channel
-            conv.cart = [dict(line) for line in turn.deps.saved_cart(phone)]
+        conv.cart = merged_cart(turn.deps.saved_cart(phone), conv.cart)  # what they left elsewhere, and here
     conv.phone = phone
     customer = turn.deps.find_customer(phone)
     if customer:
@@ -57,6 +56,24 @@ def identified(conv, turn, phone: str, greeting: bool = False) -> None:
         if greeting:
             conv.say(prompts.welcome(turn.limits.shop_name))
         conv.new_customer()
+
+
+def merged_cart(elsewhere: list[dict], here: list[dict]) -> list[dict]:
+    """The cart this customer left on another channel, with this chat's lines on top (this chat's
+    quantity wins for a product in both)."""
+    mine = {line["sku"] for line in here}
+    return [dict(line) for line in elsewhere if line["sku"] not in mine] + [dict(line) for line in here]
+
+
+def contact_shared(conv, turn) -> None:
+    """A contact shared past verification: their own number links this chat (to a new number, it
+    switches to that customer); someone else's is refused; the same number just says so."""
+    if not turn.contact:
+        return conv.say(prompts.CONTACT_NOT_OWN)
+    if turn.contact == conv.phone:
+        return conv.say(prompts.already_linked(mask_phone(conv.phone)))
+    conv.restart()  # this chat is now that number's customer: start again as them, cart kept
+    identified(conv, turn, turn.contact)
 
 
 def verify(conv, turn) -> None:

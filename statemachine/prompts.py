@@ -41,6 +41,7 @@ def locked(minutes: int) -> str:
 
 
 CONTACT_NOT_OWN = "Please share your own phone number (use the button), or type it."
+
 ASK_NAME = "Nice to meet you! What's your name?"
 BAD_NAME = "Please tell me your name (just letters, up to 80 characters)."
 ASK_ADDRESS = "Thanks, {name}. What's your delivery address?"
@@ -209,3 +210,7 @@ ORDER_UPDATES = {
     "delivered": "Update: order #{number} has been delivered. Thank you for shopping with us!",
     "cancelled": "Sorry, the shop had to cancel order #{number}. Reply here if you have any questions.",
 }
+
+
+def already_linked(phone: str) -> str:
+    return f"This chat is already linked to {phone}."

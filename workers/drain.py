@@ -98,7 +98,7 @@ class Drainer:
                 empty.append(c.tag)
                 continue
             first = queued[0][1]
-            key = conversation_key(first, None if first.contact else links[c.tag])
+            key = conversation_key(first, links[c.tag])
             groups.setdefault(key, []).append(Member(c.tag, queued, links[c.tag], c.crashes))
         self._set_aside(token, undecodable, empty)
         order = list(groups)

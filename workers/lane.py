@@ -111,7 +111,7 @@ class Lane:
                 continue
             if time.monotonic() > deadline:
                 break
-            if conversation_key(msg, None if msg.contact else m.link) != self.conv_key:
+            if conversation_key(msg, m.link) != self.conv_key:
                 m.stopped = True  # it belongs to another conversation now: the next lane
                 continue
             rate += 1

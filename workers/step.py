@@ -60,8 +60,10 @@ class Processed:
 
 
 def conversation_key(message: InboundMessage, linked: str | bytes | None) -> str:
-    """Whose conversation: the vouched phone's, the identity's linked phone's, or the identity's own."""
-    if message.contact:
+    """Whose conversation: the phone a channel vouches for on every message (SMS, WhatsApp, a call,
+    an integrator's `phone`), else the identity's linked phone's, else the identity's own. A shared
+    contact is a turn of the chat's own conversation: it carries the cart over when it links."""
+    if message.contact and message.kind != "contact":
         return f"phone:{message.contact}"
     if linked:
         return f"phone:{linked.decode() if isinstance(linked, bytes) else linked}"

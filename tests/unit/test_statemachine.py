@@ -148,6 +148,33 @@ def test_shared_contact_of_someone_else_is_refused(world):
     assert "What's your name?" in out
 
 
+def test_a_chat_that_shares_its_contact_keeps_its_cart_and_is_linked(world):
+    chat = Chat(world, identity="telegram:42", channel="telegram")
+    chat.say("Hi! I'd like 2 kg of bananas")
+    out = chat.say("", kind="contact", contact=PHONE)
+    assert "What's your name?" in out and world.links["telegram:42"] == PHONE
+    chat.say("Tara Green")
+    out = chat.say("7 Elm Road, Springfield")
+    assert chat.state == "order" and "2 kg × Bananas" in out
+
+
+def test_a_contact_shared_after_verification_says_so_or_switches_to_that_customer(world):
+    registered(world, phone="+14155552699", name="Bo Diaz")
+    chat = Chat(world, identity="telegram:43", channel="telegram")
+    chat.say("hi")
+    chat.say(PHONE)
+    chat.say(world.codes[PHONE])
+    chat.say("Ana Lima")
+    chat.say("12 Main Street, Springfield")
+    assert chat.state == "menu"
+    out = chat.say("", kind="contact", contact=PHONE)  # the same number: nothing changes
+    assert out == prompts.already_linked("+1 ••• ••• 2671") and chat.state == "menu"
+    assert chat.say("", kind="contact") == prompts.CONTACT_NOT_OWN  # someone else's contact
+    out = chat.say("", kind="contact", contact="+14155552699")  # their own other number
+    assert out.startswith("Welcome back, Bo Diaz!") and chat.state == "menu"
+    assert world.links["telegram:43"] == "+14155552699"
+
+
 def test_first_line_with_items_is_kept_for_after_registration(world):
     chat = Chat(world, contact=PHONE)
     chat.say("2 kg of apples please")
