@@ -68,11 +68,11 @@ class CatalogCache:
         version = self.redis.get(keys.CATALOG_VERSION)
         products = self.store.products.all()
         content_changed = version != self._version or len(products) != len(self._catalog)
-        self._catalog = Catalog(products)
-        self._version, self._loaded_at = version, time.monotonic()
+        catalog = Catalog(products)
         if content_changed and self.on_change:
-            self.on_change(self._catalog)
-        return self._catalog
+            self.on_change(catalog)  # before the snapshot is published: no lane sees it without its parser
+        self._catalog, self._version, self._loaded_at = catalog, version, time.monotonic()
+        return catalog
 
     def bump(self) -> None:
         """Tell every process that names or prices changed (after an import or an operator edit)."""

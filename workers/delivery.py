@@ -65,11 +65,10 @@ class Delivery:
             sent += sum(f.result() for f in done if f.exception() is None)
         return sent
 
-    def try_now(self, tags: set[str]) -> int:
-        """Send these recipients' outboxes right away, in this thread, if nobody else is (a lane
-        that just committed replies: no queue hop between a reply and its send)."""
-        token = new_token()
-        return sum(self.send_outbox(c, token) for c in self.outbox.queues.claim_tags(sorted(tags), token))
+    def send_claimed(self, heads: dict[str, str], token: str) -> int:
+        """Send outboxes a lane's commit claimed for it (tag -> head), right away, in this thread: no
+        queue hop between a committed reply and its send."""
+        return sum(self.send_outbox(Claimed(tag, 0, head), token) for tag, head in heads.items())
 
     def send_outbox(self, claimed: Claimed, token: str) -> int:
         """Send from one claimed outbox until it is empty, waiting, or lost. Returns replies sent."""

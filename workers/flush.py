@@ -26,12 +26,12 @@ class Flush:
     parks: list[tuple[str, str, str, Parked, tuple[str, str, str]]] = field(default_factory=list)
     unlocks: list[tuple[str, str]] = field(default_factory=list)  # (conversation key, token)
     releases: list[tuple[str, str, int]] = field(default_factory=list)  # (tag, token, due again in ms)
-    statuses: list[int] = field(default_factory=list)  # each commit's answer, then each park's
+    statuses: list[Any] = field(default_factory=list)  # each commit's answer (a list), then each park's (1, 0, -1)
     error: BaseException | None = None
     lead: bool = False
     done: threading.Event = field(default_factory=threading.Event)
 
-    def outcome(self) -> list[int]:
+    def outcome(self) -> list[Any]:
         if self.error is not None:
             raise self.error
         return self.statuses
@@ -44,7 +44,7 @@ class GroupCommit:
         self._queue: list[Flush] = []
         self._busy = False
 
-    def submit(self, flush: Flush) -> list[int]:
+    def submit(self, flush: Flush) -> list[Any]:
         """Write `flush` (with whatever else is queued); returns its commits' then parks' answers."""
         with self._lock:
             self._queue.append(flush)
@@ -122,4 +122,4 @@ class GroupCommit:
         if outbound and answers[-1]:
             queues.kick_outbound(self.rt.redis, force=True)
         for f, mine in zip(batch, positions):
-            f.statuses = [int(answers[i]) for i in mine]
+            f.statuses = [answers[i] for i in mine]

@@ -12,10 +12,12 @@ together when steps are fast, so a slow model never holds back a reply that is r
 """
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import os
+import secrets
 import time
-import uuid
 from dataclasses import dataclass, field
 
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -58,7 +60,7 @@ class Member:
 class LaneResult:
     processed: int = 0
     parked: int = 0
-    delivered_to: set[str] = field(default_factory=set)  # recipient tags whose replies were committed
+    to_send: dict[str, str] = field(default_factory=dict)  # outboxes the lane's commits claimed: tag -> head
 
 
 class Lane:
@@ -86,9 +88,9 @@ class Lane:
             self._work()
         finally:
             d.heartbeat.drop(self.hold)
-        if self.result.delivered_to and d.delivery is not None and not self.hold.abandoned.is_set():
+        if self.result.to_send and d.delivery is not None and not self.hold.abandoned.is_set():
             try:  # straight to the channel: no queue hop between a committed reply and its send
-                d.delivery.try_now(self.result.delivered_to)
+                d.delivery.send_claimed(self.result.to_send, self.lock_token)
             except Exception:  # Redis away, a sender bug: the delivery job and its retries take over
                 log.exception("sending right after the commit failed")
         return self.result
@@ -192,16 +194,22 @@ class Lane:
         except TRANSIENT as exc:  # the store or Redis is away: nothing committed, all of it redone later
             log.warning("could not commit (%s); the messages will be processed again", exc)
             return False
-        ok = all(int(s) == 1 for s in statuses)
-        for p, s in zip(pending, statuses):
-            if int(s) == 1:
+        codes = [int(s[0]) for s in statuses[:len(pending)]]
+        for p, code, answer in zip(pending, codes, statuses):
+            if code == 1:
                 self.result.processed += 1
-                self.result.delivered_to.update(tag for tag, _ in p.routed.outbound)
+                first = {}
+                for tag, raw in p.routed.outbound:
+                    first.setdefault(tag, raw)
+                for tag in answer[1:]:  # outboxes the commit claimed for this lane: their heads are ours
+                    tag = tag.decode() if isinstance(tag, bytes) else tag
+                    self.result.to_send.setdefault(tag, first[tag])
             else:
-                log.warning("commit refused (%s) identity=%s", "head moved" if int(s) == -1 else "lease lost",
+                log.warning("commit refused (%s) identity=%s", "head moved" if code == -1 else "lease lost",
                             mask(p.msg.identity))
+        ok = all(code == 1 for code in codes)
         if not ok:
-            self.rt.redis.hincrby(keys.STATS, "commits_refused", sum(1 for s in statuses if int(s) != 1))
+            self.rt.redis.hincrby(keys.STATS, "commits_refused", sum(1 for code in codes if code != 1))
         self.result.parked += len(parks)
         return ok
 
@@ -228,5 +236,11 @@ class Lane:
             releases=[(x.tag, self.claim_token, 0) for x in self.members]))
 
 
+_TOKEN_SALT = secrets.token_hex(6)
+_tokens = itertools.count()
+
+
 def new_token() -> str:
-    return uuid.uuid4().hex
+    """A lease token unique across processes and machines (the pid tells forked children apart);
+    cheaper than a uuid4, which reads the OS's randomness each time."""
+    return f"{_TOKEN_SALT}.{os.getpid()}.{next(_tokens)}"

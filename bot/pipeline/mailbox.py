@@ -98,12 +98,14 @@ class Mailboxes:
         self.scripts.unlock(keys=[keys.conversation(conv_key).lock], args=[token], client=pipe)
 
     def commit_into(self, pipe: Any, c: Commit) -> None:
-        """Queue one commit on `pipe` (its answer comes first: 1 committed, 0 claim or lock lost, -1 head
-        moved), then the notices it leaves for a synchronous identity."""
+        """Queue one commit on `pipe` (its answer comes first: [1, outbox tags it claimed for the lane]
+        committed, [0] claim or lock lost, [-1] head moved), then the notices it leaves for a
+        synchronous identity."""
         k, conv = keys.tagged(c.tag), keys.conversation(c.conv_key)
         moved = c.moved_from and c.moved_from != c.conv_key
         routed = c.routed
-        out_keys = [keys.tagged(tag).outbox for tag, _ in routed.outbound]
+        out_keys = [keys.tagged(tag).outbox for tag, _ in routed.outbound] + \
+            [keys.tagged(tag).outclaim for tag, _ in routed.outbound]
         out_args = [x for pair in routed.outbound for x in pair]
         message_id = c.message_id if routed.slot else ""
         counters = [x for name, n in c.counters.items() for x in (name, n)]

@@ -164,7 +164,7 @@ def test_open_locks_reads_the_state_and_counts_or_finds_it_busy(r, s):
 def commit(s, r, *, token="t1", lock_token="l1", head="m1", state='{"s":1}', reply="", link="", outbound=(),
            moved_from="", counters=("turns:sms", 1)):
     k, c = keys.tagged("a"), keys.conversation("phone:+1")
-    out_keys = [keys.tagged(t).outbox for t, _ in outbound]
+    out_keys = [keys.tagged(t).outbox for t, _ in outbound] + [keys.tagged(t).outclaim for t, _ in outbound]
     return s.commit(keys=[k.claim, k.mailbox, c.state, keys.conversation(moved_from).state if moved_from else "",
                           c.lock, "", keys.STATS, keys.OUT_READY, keys.reply("m1") if reply else "",
                           keys.reply_ready("m1") if reply else "", k.link if link else "", *out_keys],
@@ -176,9 +176,9 @@ def test_commit_refuses_without_the_claim_or_the_lock_and_for_a_moved_head(r, s)
     queue(r, "a", "m1", "m2")
     claim(s, ["a"], "t1")
     r.set(keys.conversation("phone:+1").lock, "l1")
-    assert commit(s, r, token="t2") == 0
-    assert commit(s, r, lock_token="l2") == 0
-    assert commit(s, r, head="m2") == -1
+    assert commit(s, r, token="t2") == [0]
+    assert commit(s, r, lock_token="l2") == [0]
+    assert commit(s, r, head="m2") == [-1]
     assert r.llen(keys.tagged("a").mailbox) == 2 and not r.exists(keys.conversation("phone:+1").state)
 
 
@@ -187,18 +187,21 @@ def test_commit_pops_saves_replies_links_queues_and_counts_at_once(r, s):
     claim(s, ["a"], "t1")
     r.set(keys.conversation("phone:+1").lock, "l1")
     r.set(keys.conversation("id:sms:+1").state, "old")
-    assert commit(s, r, reply='{"replies":[]}', link="+1", outbound=(("r1", "hello"), ("r1", "again")),
-                  moved_from="id:sms:+1") == 1
+    r.rpush(keys.tagged("busy").outbox, "waiting")  # someone else's send is under way there
+    assert commit(s, r, reply='{"replies":[]}', link="+1", outbound=(("r1", "hello"), ("r1", "again"), ("busy", "x")),
+                  moved_from="id:sms:+1") == [1, b"r1"]  # the empty outbox is claimed for the lane
     assert r.lrange(keys.tagged("a").mailbox, 0, -1) == [b"m2"]
     assert r.get(keys.conversation("phone:+1").state) == b'{"s":1}'
     assert not r.exists(keys.conversation("id:sms:+1").state)  # the conversation moved
     assert r.get(keys.reply("m1")) == b'{"replies":[]}' and r.lrange(keys.reply_ready("m1"), 0, -1) == [b"1"]
     assert r.get(keys.tagged("a").link) == b"+1"
     assert r.lrange(keys.tagged("r1").outbox, 0, -1) == [b"hello", b"again"]
-    assert r.zscore(keys.OUT_READY, "r1") == NOW
+    assert r.hget(keys.tagged("r1").outclaim, "token") == b"l1" and r.zscore(keys.OUT_READY, "r1") == NOW + 1000
+    assert r.lrange(keys.tagged("busy").outbox, 0, -1) == [b"waiting", b"x"] and r.zscore(keys.OUT_READY, "busy") == NOW
+    assert r.hget(keys.tagged("busy").outclaim, "token") is None
     assert r.hget(keys.STATS, "turns:sms") == b"1"
     assert int(r.hget(keys.tagged("a").claim, "until")) == NOW + 1000  # the commit renews the lease
-    assert commit(s, r, head="m2", link="-", state="") == 1  # '' deletes the state, '-' the link
+    assert commit(s, r, head="m2", link="-", state="") == [1]  # '' deletes the state, '-' the link
     assert not r.exists(keys.conversation("phone:+1").state) and not r.exists(keys.tagged("a").link)
 
 

@@ -8,6 +8,7 @@ Redis with real worker processes and a lane pool.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 
 from bot import keys
@@ -53,12 +54,17 @@ class Pipeline:
     def deliver(self) -> int:
         return self.delivery.run(budget_seconds=2)
 
-    def last_code(self, phone: str) -> str | None:
-        for raw in self.rt.redis.lrange(keys.DEV_OUTBOX, 0, 50):
-            entry = json.loads(raw)
-            if entry["to"] == phone:
-                return entry["text"].split("code is ")[1][:6]
-        return None
+    def last_code(self, phone: str, timeout: float = 0) -> str | None:
+        """The newest code texted to `phone` (waiting up to `timeout` for a worker thread to send it)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for raw in self.rt.redis.lrange(keys.DEV_OUTBOX, 0, 50):
+                entry = json.loads(raw)
+                if entry["to"] == phone:
+                    return entry["text"].split("code is ")[1][:6]
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.01)
 
     def conversation(self, key: str) -> dict | None:
         raw = self.rt.redis.get(pkeys.conversation(key).state)
