@@ -1,11 +1,30 @@
 """Orders: placed exactly once per confirming message, priced from the products collection.
 
-Placement without transactions (mongomock has none, and a replica set is not required):
+Placement without transactions or locks (mongomock has none, and a replica set is not required):
 1. insert the order as `pending`; its `_id` is derived from a key taken from the confirming
-   message, so a retried job's insert collides on the primary key and finds the first one;
-2. take each line's stock with a conditional update marked with that key;
-3. mark the order `confirmed` (or give the stock back and mark it `failed`).
-Every step is idempotent, so a job retried after a crash at any point ends in the same order.
+   message, so a retried or racing call's insert collides on the primary key and reads the first;
+2. take each line's stock as a keyed move (moves.py): one conditional update per product that
+   also records the key in the product's document, so a key takes at most once, ever;
+3. decide the outcome with one compare-and-set on the order, `pending` -> `confirmed` (every line
+   is held for this key) or `pending` -> `failed` (a line was short); exactly one caller wins;
+4. settle what the outcome means for every line, whoever decided it: placed, the held entries
+   become `kept`; failed, each line is given back if it was taken, or voided if it was not, so a
+   slower caller can no longer take it.
+
+Why this holds for ANY interleaving of two `place()` calls with one key (A and B):
+- a line is taken at most once, because the take requires that no entry for the key exists on the
+  product and entries are never removed while anyone could still act (only settled ones, after
+  a day, behind a fence that refuses older keys: moves.py);
+- a confirmed order has every line taken: its confirmer saw an entry for each line, entries only
+  move forward, and only the caller that settles a *failed* order gives anything back, and an
+  order is never both;
+- a failed order ends with nothing taken: settling gives back `held` entries and voids missing
+  ones (a take racing the void either loses, or wins and is then given back by the next step).
+So a racing caller needs no lease and never waits: it repeats the same idempotent steps, loses
+the compare-and-set, and reports the outcome the winner recorded. A crash at any point leaves
+a state from which the next call (the retried job) finishes the same way; `settled` on the order
+spares later calls the settling writes. tests/unit/test_stock_once.py interleaves two calls at
+every pair of points and crashes one at every point.
 """
 from __future__ import annotations
 
@@ -18,6 +37,7 @@ from pymongo.errors import DuplicateKeyError
 
 from statemachine.money import line_total_cents
 
+from . import moves as mv
 from .base import translate_errors
 
 CANCELLABLE = ("confirmed", "preparing")
@@ -35,12 +55,13 @@ class Placement:
     ok: bool
     order: dict | None = None
     short: list[dict] = field(default_factory=list)  # [{"sku", "available"}] when stock ran out
+    reason: str = ""  # why not: "stock", or "stale" (a placement retried past the moves' window)
 
     def to_result(self) -> dict:
         if self.ok:
             return {"ok": True, "id": self.order["_id"], "number": str(self.order["number"]),
                     "total_cents": self.order["total_cents"]}
-        return {"ok": False, "short": self.short}
+        return {"ok": False, "short": self.short, "reason": self.reason or "stock"}
 
 
 @translate_errors
@@ -67,15 +88,19 @@ class Orders:
         """`identity` ("<channel>:<address>") is where the customer ordered: where status updates go."""
         order, missing = self._insert_pending(key, phone, customer, lines, address, channel, currency, identity)
         if missing:
-            return Placement(False, short=[{"sku": s, "available": 0} for s in missing])
-        if order["status"] == "failed":
-            return Placement(False, order, order.get("short", []))
-        if order["status"] != "pending":
-            return Placement(True, order)
-        return self._reserve(order)
+            return Placement(False, short=[{"sku": s, "available": 0} for s in missing], reason="stock")
+        if order["status"] == "pending":
+            self._reserve(order)
+            self._checkpoint("read")
+            order = self.col.find_one({"_id": order["_id"]})
+        return self._settle(order)
+
+    def _checkpoint(self, point: str) -> None:
+        self.products.moves.checkpoint(point)
 
     def _insert_pending(self, key, phone, customer, lines, address, channel, currency,
                         identity=None) -> tuple[dict | None, list]:
+        self._checkpoint("insert")
         products = self.products.by_skus(sku for sku, _ in lines)
         missing = [sku for sku, _ in lines if sku not in products]  # left the catalog meanwhile
         if missing:
@@ -95,32 +120,50 @@ class Orders:
             "history": [{"status": "pending", "at": now, "by": "customer"}],
         }
         try:
+            self._checkpoint("insert:write")
             self.col.insert_one(order)
         except DuplicateKeyError:
-            return self.col.find_one({"_id": order["_id"]}), []  # a retried job got here first
+            self._checkpoint("insert:read")
+            return self.col.find_one({"_id": order["_id"]}), []  # a retried or racing call got here first
         return order, []
 
-    def _reserve(self, order: dict) -> Placement:
-        key, taken, short = order["key"], [], []
+    def _reserve(self, order: dict) -> None:
+        """Take every line for the order's key, then decide the outcome (one compare-and-set)."""
+        key, at, short, refused = order["key"], order["created_at"], [], set()
         for line in order["lines"]:
-            if self.products.take(line["sku"], line["quantity"], key):
-                taken.append(line)
-            else:
+            got = self.products.take(line["sku"], line["quantity"], key, at)
+            if got in (mv.SHORT, mv.MISSING):
                 short.append({"sku": line["sku"], "available": max(0, self.products.stock(line["sku"]))})
-        skus = [line["sku"] for line in order["lines"]]
+            elif got != mv.TAKEN:  # CLOSED: another call already failed the order; FENCED: retried far too late
+                refused.add(got)
         now = time.time()
-        if short:
-            for line in taken:
-                self.products.give_back(line["sku"], line["quantity"], key)
-            self.col.update_one({"_id": order["_id"], "status": "pending"},
-                                {"$set": {"status": "failed", "short": short, "updated_at": now}})
-            return Placement(False, order, short)
-        confirmed = {"status": "confirmed", "at": now, "by": "customer"}
-        self.col.update_one({"_id": order["_id"], "status": "pending"},
-                            {"$set": {"status": "confirmed", "updated_at": now}, "$push": {"history": confirmed}})
-        self.products.release_marker(skus, key)
-        return Placement(True, {**order, "status": "confirmed", "updated_at": now,
-                                "history": [*order["history"], confirmed]})
+        pending = {"_id": order["_id"], "status": "pending"}
+        self._checkpoint("decide")
+        if short or refused:
+            reason = "stale" if mv.FENCED in refused and not short else "stock"
+            self.col.update_one(pending, {"$set": {"status": "failed", "short": short, "reason": reason,
+                                                   "updated_at": now}})
+        else:
+            self.col.update_one(pending, {"$set": {"status": "confirmed", "updated_at": now},
+                                          "$push": {"history": {"status": "confirmed", "at": now, "by": "customer"}}})
+
+    def _settle(self, order: dict) -> Placement:
+        """Make the lines match the order's outcome (idempotent; skipped once recorded as done)."""
+        key, at, lines = order["key"], order["created_at"], order["lines"]
+        failed = order["status"] == "failed"
+        if not order.get("settled"):
+            if failed:
+                for line in lines:
+                    self.products.give_back(line["sku"], line["quantity"], key, at)
+            else:
+                skus = [line["sku"] for line in lines]
+                self.products.keep(skus, key)
+                self.products.compact(skus, time.time())
+            self._checkpoint("settled")
+            self.col.update_one({"_id": order["_id"]}, {"$set": {"settled": True}})
+        if failed:
+            return Placement(False, order, order.get("short", []), order.get("reason", "stock"))
+        return Placement(True, order)
 
     def cancel(self, order_id: str, phone: str | None = None, by: str = "customer") -> bool:
         """Cancel before dispatch and put the stock back; False if it is too late (or not theirs)."""
@@ -129,7 +172,7 @@ class Orders:
             query["phone"] = phone
         now = time.time()
         order = self.col.find_one_and_update(
-            query, {"$set": {"status": "cancelled", "restocked": False, "updated_at": now},
+            query, {"$set": {"status": "cancelled", "restocked": False, "updated_at": now, "cancelled_at": now},
                     "$push": {"history": {"status": "cancelled", "at": now, "by": by}}},
             return_document=ReturnDocument.AFTER)
         if order is None:  # already cancelled by a job that died before restocking?
@@ -141,11 +184,12 @@ class Orders:
         return True
 
     def _restock(self, order: dict) -> None:
-        marker = "cancel:" + order["_id"]
+        """Put a cancelled order's lines back, each once (a keyed move), however many callers race."""
+        key, at = "cancel:" + order["_id"], order.get("cancelled_at") or order["updated_at"]
         for line in order["lines"]:
-            self.products.put(line["sku"], line["quantity"], marker)
+            self.products.put(line["sku"], line["quantity"], key, at)
         self.col.update_one({"_id": order["_id"]}, {"$set": {"restocked": True}})
-        self.products.release_marker([line["sku"] for line in order["lines"]], marker)
+        self.products.compact([line["sku"] for line in order["lines"]], time.time())
 
     def move(self, order_id: str, status: str, by: str) -> dict | None:
         """An operator moves an order forward along FLOW (any later step, never back); None if that
