@@ -22,11 +22,13 @@ ROOT = Path(__file__).resolve().parent.parent
 API_TOKEN = "test-api-token-0123456789"
 OPERATOR_TOKEN = "test-operator-token-0123456789"
 ARTIFACTS = ROOT / "test-artifacts"
+PLAIN_SHOP = str(ROOT / "tests" / "support" / "shop_plain.yaml")  # no fees, slots or hours: the other tests' shop
+SAMPLE_SHOP = str(ROOT / "bot" / "data" / "shop.yaml")
 
 
 @pytest.fixture
 def settings():
-    return load_settings({}, API_TOKEN=API_TOKEN, OPERATOR_TOKEN=OPERATOR_TOKEN)
+    return load_settings({}, API_TOKEN=API_TOKEN, OPERATOR_TOKEN=OPERATOR_TOKEN, SHOP_FILE=PLAIN_SHOP)
 
 
 @pytest.fixture
@@ -91,9 +93,9 @@ def mongo_server():
 
 
 def live_env(redis_server, mongo_server, **extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "TELEGRAM_", "GEMINI_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "TELEGRAM_", "GEMINI_", "STRIPE_"))}
     env.update(REDIS_URL=redis_server.url, MONGO_URI=mongo_server.uri, MONGO_DB="orderline_it",
-               API_TOKEN=API_TOKEN, OPERATOR_TOKEN=OPERATOR_TOKEN, PYTHONPATH=str(ROOT))
+               API_TOKEN=API_TOKEN, OPERATOR_TOKEN=OPERATOR_TOKEN, PYTHONPATH=str(ROOT), SHOP_FILE=PLAIN_SHOP)
     env.update(extra)
     return env
 
@@ -185,7 +187,8 @@ def fake_gemini(gemini_server):
 @pytest.fixture
 def gemini_settings(fake_gemini):
     return load_settings({}, API_TOKEN=API_TOKEN, OPERATOR_TOKEN=OPERATOR_TOKEN, GEMINI_API_KEY=GEMINI_KEY,
-                         GEMINI_API_URL=fake_gemini.url, GEMINI_TIMEOUT_SECONDS=1, GEMINI_BREAKER_FAILURES=3)
+                         GEMINI_API_URL=fake_gemini.url, GEMINI_TIMEOUT_SECONDS=1, GEMINI_BREAKER_FAILURES=3,
+                         SHOP_FILE=PLAIN_SHOP)
 
 
 @pytest.fixture

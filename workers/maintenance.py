@@ -11,6 +11,7 @@ import threading
 import time
 
 from bot import keys, queues
+from bot.payments import expiry as payment_expiry
 
 from . import retention
 from .outbound import Delivery, pending
@@ -36,6 +37,7 @@ def sweep_once(rt) -> dict:
     if pending(rt.redis) and not queues.queue(rt.redis, queues.OUTBOUND).count:
         queues.kick_outbound(rt.redis, force=True)
     done["restocked"] = finish_cancellations(rt)
+    done["payments_expired"] = payment_expiry.sweep(rt)
     retention.schedule(rt.redis)  # a no-op while the next daily run is scheduled
     return done
 
