@@ -66,7 +66,7 @@ class StripeGateway:
     def session(self, session_id: str) -> dict:
         s = self._call(self.client.v1.checkout.sessions.retrieve, session_id)
         return {"id": s.id, "status": s.status, "payment_status": s.payment_status, "amount_total": s.amount_total,
-                "currency": s.currency, "metadata": dict(s.metadata or {})}
+                "currency": s.currency}
 
     def expire(self, session_id: str) -> dict:
         s = self._call(self.client.v1.checkout.sessions.expire, session_id)

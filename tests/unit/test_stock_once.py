@@ -16,11 +16,12 @@ import mongomock
 import pytest
 
 from bot.catalog import Product
-from bot.store import Store
+from bot.store import Store, Terms
 from bot.store.moves import RETAIN_SECONDS
 
 KEY = "whatsapp:SMrace"
 LINES = (("EGGS", 12), ("MILK", 2))
+SLOT = {"id": "2027-01-12T13:00", "start": 1799784000.0, "end": 1799791200.0, "label": "Today 1 PM–3 PM"}
 
 
 class Crash(BaseException):
@@ -34,7 +35,7 @@ class Lockstep:
         self.store = store
         self.threads, self.go, self.parked, self.done, self.result = {}, {}, {}, {}, {}
         self.trace: list[tuple[str, str]] = []
-        store.products.moves.checkpoint = self._checkpoint
+        store.products.moves.checkpoint = store.slots.moves.checkpoint = self._checkpoint
 
     def _checkpoint(self, point: str) -> None:
         name = threading.current_thread().name
@@ -90,22 +91,31 @@ def stock(store, eggs: int, milk: int) -> None:
     store.products.update("MILK", stock=milk)
 
 
-def place(store, key=KEY):
+def place(store, key=KEY, capacity=None):
+    terms = Terms(slot=SLOT, slot_capacity=capacity) if capacity is not None else None
     return lambda: store.orders.place(key=key, phone="+14155550100", customer=None, lines=LINES,
-                                      address="1 Main St", channel="whatsapp", currency="USD")
+                                      address="1 Main St", channel="whatsapp", currency="USD", terms=terms)
 
 
-def solo_points(eggs: int, milk: int) -> int:
+def quiet(store) -> None:
+    store.products.moves.checkpoint = store.slots.moves.checkpoint = lambda point: None
+
+
+def booked(store) -> int:
+    return store.slots.booked([SLOT["id"]]).get(SLOT["id"], 0)
+
+
+def solo_points(eggs: int, milk: int, capacity=None) -> int:
     """How many store operations one call performs alone (the points a race can cut in at)."""
     store = Store(mongomock.MongoClient()["stock_once_solo"])
     stock(store, eggs, milk)
     run = Lockstep(store)
-    run.start("A", place(store))
+    run.start("A", place(store, capacity=capacity))
     run.finish("A")
     return len(run.trace)
 
 
-def assert_once(store, results, eggs: int, milk: int) -> None:
+def assert_once(store, results, eggs: int, milk: int, capacity=None, prebooked=0) -> None:
     orders = store.orders.find({"key": KEY}, limit=0)
     assert len(orders) == 1
     order = orders[0]
@@ -119,66 +129,73 @@ def assert_once(store, results, eggs: int, milk: int) -> None:
     for sku in ("EGGS", "MILK"):  # one entry per key on each product: the proof a later call finds
         doc = store.products.col.find_one({"sku": sku})
         assert [m["k"] for m in doc["moves"]].count(KEY) == 1
-    again = place(store)()  # the job retried once more, after everything: same answer, nothing moves
+    if capacity is not None:  # the slot: booked once if placed, not at all if refused, never past capacity
+        assert booked(store) == prebooked + (order["status"] == "confirmed") <= capacity
+    again = place(store, capacity=capacity)()  # the job retried once more, after everything: nothing moves
     assert again.ok == (order["status"] == "confirmed")
     assert (store.products.stock("EGGS"), store.products.stock("MILK")) == left
 
 
-CASES = {"in stock": (30, 10), "milk short": (30, 1)}
+# (eggs, milk, slot capacity or None, places in the slot already taken by other orders)
+CASES = {"in stock": (30, 10, None, 0), "milk short": (30, 1, None, 0), "with a slot": (30, 10, 2, 1),
+         "slot full": (30, 10, 1, 1)}
+
+
+def fresh(store, eggs, milk, prebooked) -> None:
+    store.orders.col.delete_many({})
+    store.products.col.delete_many({})
+    store.slots.col.delete_many({})
+    stock(store, eggs, milk)
+    for n in range(prebooked):
+        store.slots.book(SLOT, 99, f"other:{n}", 1.0)
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_every_pair_of_interleaving_points_takes_stock_once(shop, case):
-    eggs, milk = CASES[case]
-    n = solo_points(eggs, milk)
-    assert n >= 7, n  # insert, insert:write, a take per line, decide, read, settle...
+    eggs, milk, capacity, prebooked = CASES[case]
+    n = solo_points(eggs, milk, capacity)
+    assert n >= 6, n  # insert, insert:write, a take per line (or the slot), decide, read, settle...
     runs = 0
     for i in range(n + 1):
         for j in range(n + 1):
             for b_first in (False, True):
-                shop.orders.col.delete_many({})
-                shop.products.col.delete_many({})
-                stock(shop, eggs, milk)
+                fresh(shop, eggs, milk, prebooked)
                 run = Lockstep(shop)
-                run.start("A", place(shop))
+                run.start("A", place(shop, capacity=capacity))
                 run.step("A", i)
-                run.start("B", place(shop))
+                run.start("B", place(shop, capacity=capacity))
                 run.step("B", j)
                 order = ("B", "A") if b_first else ("A", "B")
                 results = [run.finish(order[0]), run.finish(order[1])]
-                shop.products.moves.checkpoint = lambda point: None
-                assert_once(shop, results, eggs, milk)
+                quiet(shop)
+                assert_once(shop, results, eggs, milk, capacity, prebooked)
                 runs += 1
     assert runs == 2 * (n + 1) ** 2
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_random_full_interleavings_take_stock_once(shop, case):
-    eggs, milk = CASES[case]
+    eggs, milk, capacity, prebooked = CASES[case]
     for seed in range(150):
         rng = random.Random(seed)
-        shop.orders.col.delete_many({})
-        shop.products.col.delete_many({})
-        stock(shop, eggs, milk)
+        fresh(shop, eggs, milk, prebooked)
         run = Lockstep(shop)
-        run.start("A", place(shop))
-        run.start("B", place(shop))
+        run.start("A", place(shop, capacity=capacity))
+        run.start("B", place(shop, capacity=capacity))
         while not (run.done["A"] and run.done["B"]):
             live = [t for t in ("A", "B") if not run.done[t]]
             run.step(rng.choice(live))
         results = [run.finish("A"), run.finish("B")]
-        shop.products.moves.checkpoint = lambda point: None
-        assert_once(shop, results, eggs, milk)
+        quiet(shop)
+        assert_once(shop, results, eggs, milk, capacity, prebooked)
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_a_crash_at_any_point_then_the_retried_job_places_once(shop, case):
-    eggs, milk = CASES[case]
-    n = solo_points(eggs, milk)
+    eggs, milk, capacity, prebooked = CASES[case]
+    n = solo_points(eggs, milk, capacity)
     for crash_at in range(n):
-        shop.orders.col.delete_many({})
-        shop.products.col.delete_many({})
-        stock(shop, eggs, milk)
+        fresh(shop, eggs, milk, prebooked)
         seen = []
 
         def dies(point, crash_at=crash_at):
@@ -186,12 +203,12 @@ def test_a_crash_at_any_point_then_the_retried_job_places_once(shop, case):
             if len(seen) == crash_at + 1:
                 raise Crash(point)
 
-        shop.products.moves.checkpoint = dies
+        shop.products.moves.checkpoint = shop.slots.moves.checkpoint = dies
         with pytest.raises(Crash):
-            place(shop)()
-        shop.products.moves.checkpoint = lambda point: None
-        retried = place(shop)()  # the job runs again on another worker
-        assert_once(shop, [retried], eggs, milk)
+            place(shop, capacity=capacity)()
+        quiet(shop)
+        retried = place(shop, capacity=capacity)()  # the job runs again on another worker
+        assert_once(shop, [retried], eggs, milk, capacity, prebooked)
 
 
 def test_a_crash_then_two_retries_racing_still_take_once(shop):
@@ -209,7 +226,7 @@ def test_a_crash_then_two_retries_racing_still_take_once(shop):
         for k in range(40):
             run.step("AB"[k % 2])
         results = [run.finish("A"), run.finish("B")]
-        shop.products.moves.checkpoint = lambda point: None
+        quiet(shop)
         assert_once(shop, results, 30, 10)
 
 
