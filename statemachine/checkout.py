@@ -20,7 +20,7 @@ from . import prompts
 from .cart import priced_lines, set_quantity
 from .effects import SaveAddress
 from .money import format_money, format_quantity, format_round
-from .rules import area_of, charges, is_open, local, next_opening, when
+from .rules import area_of, charges, is_open, local, next_opening, slot_when, when
 from .shopinfo import areas_text
 
 FLOW_STATES = ("order", "address", "substitute", "slot", "payment", "confirm")
@@ -234,6 +234,8 @@ def order_terms(conv, turn) -> dict:
     rules = turn.limits.shop
     area = area_of(rules, conv.address)
     fee = area.fee_cents if area is not None and area.fee_cents is not None else rules.delivery_fee_cents
+    slot = conv.chosen.get("slot")
     return {"delivery_fee_cents": fee, "free_delivery_over_cents": rules.free_delivery_over_cents,
-            "slot": conv.chosen.get("slot"), "slot_capacity": rules.slots.capacity if rules.slots else 0,
+            "slot": {**slot, "when": slot_when(slot, rules)} if slot else None,
+            "slot_capacity": rules.slots.capacity if rules.slots else 0,
             "payment": conv.chosen.get("payment", "on_delivery"), "area": (area.name or None) if area else None}

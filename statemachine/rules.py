@@ -207,6 +207,12 @@ def slot_label(begins: datetime, ends: datetime, now: datetime) -> str:
     return f"{day} {clock(begins)}–{clock(ends)}"
 
 
+def slot_when(slot: dict, rules: ShopRules) -> str:
+    """'Tue Jan 12, 1 PM–3 PM': a slot as operators read it, whatever day it is now."""
+    begins, ends = local(rules, slot["start"]), local(rules, slot["end"])
+    return begins.strftime("%a %b ") + f"{begins.day}, {clock(begins)}–{clock(ends)}"
+
+
 def available_slots(rules: ShopRules, now: float, booked: dict[str, int]) -> list[Slot]:
     """The slots a customer may still book: open, and not full (by `booked`, a snapshot)."""
     capacity = rules.slots.capacity if rules.slots else 0

@@ -138,7 +138,7 @@ class Orders:
             "phone": phone, "customer_id": (customer or {}).get("_id"), "customer_name": (customer or {}).get("name"),
             "address": address, "lines": priced, "items_cents": items, "delivery_fee_cents": fee,
             "total_cents": items + fee, "currency": currency, "channel": channel, "identity": identity,
-            "slot": terms.slot and {k: terms.slot[k] for k in ("id", "start", "end", "label")},
+            "slot": terms.slot and {k: terms.slot.get(k) for k in ("id", "start", "end", "label", "when")},
             "slot_capacity": terms.slot_capacity, "area": terms.area, "payment": _payment(terms, now),
             "created_at": now, "updated_at": now, "history": [{"status": "pending", "at": now, "by": "customer"}],
         }

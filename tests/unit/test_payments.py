@@ -307,3 +307,27 @@ def test_online_payment_needs_the_stripe_settings(tmp_path):
 
 def test_the_webhook_route_exists_only_with_stripe(client):
     assert client.post("/webhooks/stripe", data=b"{}").status_code == 404
+
+
+# -- the slot and the payment where operators look ------------------------------------------------------
+
+def test_slot_and_payment_on_the_operator_api_and_dashboard_and_cancelling_frees_the_slot(shop, prt, web,
+                                                                                          stripe_api):
+    to_payment(shop)
+    shop.say("1", user="payer", phone=PHONE)  # on delivery
+    assert "is placed" in shop.texts("yes", user="payer", phone=PHONE)
+    [order] = prt.store.orders.search(phone=PHONE)
+    slots = web.get("/api/slots", headers=OP).get_json()["slots"]
+    mine = next(s for s in slots if s["id"] == order["slot"]["id"])
+    assert mine["booked"] == 1 and mine["capacity"] == 10 and mine["when"] == order["slot"]["when"]
+    row = web.get("/api/dashboard", headers=OP).get_json()["orders"][0]
+    assert row["slot"] == order["slot"]["when"] and row["payment"] == "on delivery"
+    assert row["total_cents"] == 4889
+    web.post(f"/api/orders/{order['_id']}/status", json={"status": "cancelled"}, headers=OP)
+    assert prt.store.slots.booked([order["slot"]["id"]])[order["slot"]["id"]] == 0
+    other, _ = pay_online(shop, user="other", phone="+14155550302")
+    assert web.get("/api/dashboard", headers=OP).get_json()["orders"][0]["payment"] == "online · waiting"
+    stripe_api.pay(other["payment"]["session_id"])
+    post(web, *stripe_api.signed_event(other["payment"]["session_id"]))
+    row = web.get("/api/dashboard", headers=OP).get_json()["orders"][0]
+    assert row["payment"] == "online · paid" and row["status"] == "confirmed"
