@@ -140,21 +140,45 @@ def fake_channels():
 
 
 @pytest.fixture(scope="session")
-def live(redis_server, mongo_server, fake_channels):
+def fake_stripe_api():
+    """A fake of Stripe's API for the session's stacks (tests/support/fake_stripe.py)."""
+    from tests.support.fake_stripe import TEST_KEY, TEST_WEBHOOK_SECRET, FakeStripe
+
+    fake = FakeStripe(TEST_KEY, TEST_WEBHOOK_SECRET).start()
+    yield fake
+    fake.stop()
+
+
+def own_shop_file(tmp_path_factory, name: str) -> str:
+    """A stack's own copy of the plain shop file, which its scenarios may rewrite (Live.use_shop)."""
+    import shutil
+
+    path = tmp_path_factory.mktemp("shop") / f"{name}.yaml"
+    shutil.copy(PLAIN_SHOP, path)
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def live(redis_server, mongo_server, fake_channels, fake_stripe_api, tmp_path_factory):
     """A production-shaped stack: this process serves HTTP; two worker processes do the work and send
-    through the real Telegram and Twilio SDKs, pointed at the fake APIs (TELEGRAM_API_URL, TWILIO_API_URL)."""
+    through the real Telegram, Twilio and Stripe SDKs, pointed at the fake APIs (TELEGRAM_API_URL,
+    TWILIO_API_URL, STRIPE_API_URL). Its shop file is its own copy: a scenario may set the rules."""
     from bot.app import create_app
     from tests.support import webhooks as wh
+    from tests.support.fake_stripe import TEST_KEY, TEST_WEBHOOK_SECRET
     from tests.support.live import Live
 
     telegram, twilio = fake_channels
     env = live_env(redis_server, mongo_server, **wh.channel_env(
-        TELEGRAM_API_URL=telegram.url + "/bot", TWILIO_API_URL=twilio.url, VOICE_WAIT_SECONDS="2"))
+        TELEGRAM_API_URL=telegram.url + "/bot", TWILIO_API_URL=twilio.url, VOICE_WAIT_SECONDS="2"),
+        STRIPE_SECRET_KEY=TEST_KEY, STRIPE_WEBHOOK_SECRET=TEST_WEBHOOK_SECRET, STRIPE_API_URL=fake_stripe_api.url,
+        SHOP_FILE=own_shop_file(tmp_path_factory, "live"))
     settings = load_settings(env)
     rt = build(settings, load_sample=True)
     workers = WorkerProcesses(env, count=2).start()
     app = create_app(settings, runtime=rt)
-    yield Live(rt=rt, client=app.test_client(), workers=workers, env=env, telegram=telegram, twilio=twilio)
+    yield Live(rt=rt, client=app.test_client(), workers=workers, env=env, telegram=telegram, twilio=twilio,
+               stripe=fake_stripe_api)
     workers.stop()
 
 
@@ -205,14 +229,15 @@ def gemini_pipeline(gemini_rt):
 
 
 @pytest.fixture(scope="session")
-def live_gemini(redis_server, mongo_server, gemini_server):
+def live_gemini(redis_server, mongo_server, gemini_server, tmp_path_factory):
     """The production-shaped stack with Gemini on (the fake), beside `live`: its own Redis database
     (so its own queues and workers) and MongoDB database, two worker processes of its own."""
     from bot.app import create_app
     from tests.support.live import Live
 
     env = live_env(redis_server, mongo_server, GEMINI_API_KEY=GEMINI_KEY, GEMINI_API_URL=gemini_server.url,
-                   GEMINI_TIMEOUT_SECONDS="1", GEMINI_BREAKER_FAILURES="3")
+                   GEMINI_TIMEOUT_SECONDS="1", GEMINI_BREAKER_FAILURES="3",
+                   SHOP_FILE=own_shop_file(tmp_path_factory, "live-gemini"))
     env.update(REDIS_URL=redis_server.url.rsplit("/", 1)[0] + "/1", MONGO_DB="orderline_it_gemini")
     settings = load_settings(env)
     rt = build(settings, load_sample=True)

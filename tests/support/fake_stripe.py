@@ -31,6 +31,7 @@ TOP_LEVEL = {"mode", "line_items", "success_url", "cancel_url", "client_referenc
 LINE_ITEM = {"quantity", "price", "price_data", "adjustable_quantity"}
 PRICE_DATA = {"currency", "unit_amount", "unit_amount_decimal", "product_data", "product", "tax_behavior"}
 PRODUCT_DATA = {"name", "description", "images", "metadata", "tax_code"}
+TEST_KEY, TEST_WEBHOOK_SECRET = "sk_test_orderline0123456789", "whsec_orderlinetestsecret0123"
 MINIMUM = {"usd": 50, "eur": 50, "gbp": 30, "cad": 50, "aud": 50, "inr": 50}
 
 

@@ -21,11 +21,11 @@ from bot.payments.gateway import PaymentUnavailable
 from bot.runtime import build
 from statemachine.prompts import ORDER_UPDATES
 from tests.conftest import API_TOKEN, OPERATOR_TOKEN, SAMPLE_SHOP
-from tests.support.fake_stripe import FakeStripe
+from tests.support.fake_stripe import TEST_KEY, TEST_WEBHOOK_SECRET, FakeStripe
 from tests.support.operators import OP
 from tests.support.pipeline import Pipeline
 
-SK, WHSEC = "sk_test_orderline0123456789", "whsec_orderlinetestsecret0123"
+SK, WHSEC = TEST_KEY, TEST_WEBHOOK_SECRET
 PHONE = "+14155550301"
 BIG = "10 kg of apples"  # $43.90: over the minimum, under free delivery
 
