@@ -191,8 +191,8 @@ def substitute(conv, turn) -> None:
                                                            else prompts.WITHOUT_IT, prompts.WITHOUT_IT))
     name = gone.name if gone else pending["sku"]
     set_quantity(conv.cart, pending["sku"], 0)
-    if take and alternative is not None:
-        quantity = min(pending["quantity"], alternative.stock)
+    quantity = min(pending["quantity"], alternative.stock) if take and alternative is not None else 0
+    if quantity > 0:  # (it may have run out too meanwhile: then without)
         set_quantity(conv.cart, alternative.sku, quantity)
         note = prompts.substituted(f"{format_quantity(quantity, alternative.unit)} × {alternative.name}")
     else:

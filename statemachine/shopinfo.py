@@ -25,7 +25,8 @@ QUESTIONS = {
 # Words that point a question at a topic (checked in this order: the first topic that matches).
 CUES = (
     ("minimum_order", r"\bminimum\b|\bat least\b|\bsmallest order\b"),
-    ("delivery_fee", r"\b(fee|fees|charge|cost|costs|price)\b.*\bdeliver|\bdeliver\w*\b.*\b(fee|fees|cost|costs|charge)\b"
+    ("delivery_fee", r"\b(fee|fees|charge|cost|costs|price)\b.*\bdeliver"
+                     r"|\bdeliver\w*\b.*\b(fee|fees|cost|costs|charge)\b"
                      r"|\bhow much\b.*\bdeliver|\bfree delivery\b|\bshipping\b"),
     ("payment", r"\bpay\b|\bpaying\b|\bpayment\b|\bcash\b|\bcard\b|\bstripe\b"),
     ("delivery_areas", r"\bwhere\b.*\bdeliver|\bdeliver\w*\b.*\b(to|area|areas|zip|postcode|postal)\b"

@@ -110,17 +110,15 @@ class EffectRunner:
         shop also takes payment on delivery, the order goes ahead that way (never lost)."""
         from bot.payments import links
 
-        result = links.create(self.rt, e.order_id, on_delivery_allowed="on_delivery" in turn.limits.shop.payment_methods)
+        on_delivery = "on_delivery" in turn.limits.shop.payment_methods
+        result = links.create(self.rt, e.order_id, on_delivery_allowed=on_delivery)
         applied.counters["payment_links" if result.get("url") else "payment_link_fallbacks"] += 1
         return result
 
     def _CancelOrder(self, e: fx.CancelOrder, turn, applied: Applied) -> dict:
         ok = self.rt.store.orders.cancel(e.order_id, e.phone)
         if ok:
-            applied.counters["orders_cancelled"] += 1
-            from bot.payments import links
-
-            links.close(self.rt, e.order_id)  # an unpaid order's Stripe link stops working
+            applied.counters["orders_cancelled"] += 1  # an unpaid order's link is closed by the expiry sweep
         return {"ok": ok}
 
     def _EraseCustomer(self, e: fx.EraseCustomer, turn, applied: Applied):

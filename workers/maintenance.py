@@ -37,7 +37,7 @@ def sweep_once(rt) -> dict:
     if pending(rt.redis) and not queues.queue(rt.redis, queues.OUTBOUND).count:
         queues.kick_outbound(rt.redis, force=True)
     done["restocked"] = finish_cancellations(rt)
-    done["payments_expired"] = payment_expiry.sweep(rt)
+    done["payments_swept"] = payment_expiry.sweep_in_background(rt)  # its own thread: Stripe may be slow
     retention.schedule(rt.redis)  # a no-op while the next daily run is scheduled
     return done
 

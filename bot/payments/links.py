@@ -1,4 +1,4 @@
-"""The Stripe Checkout link for an order waiting for payment, and closing it on cancellation.
+"""The Stripe Checkout link for an order waiting for payment.
 
 Called by the worker (workers/effects.py). A retried job finds the link already made (or the
 order already gone ahead) and answers the same. If Stripe cannot make a link, an order in a shop
@@ -38,16 +38,3 @@ def create(rt, order_id: str, on_delivery_allowed: bool = True) -> dict:
         return {**base, "ok": False, "fallback": True}
     rt.store.payments.set_link(order_id, session["id"], session["url"], session["expires_at"] or expires_at)
     return {**base, "ok": True, "url": session["url"], "expires_at": session["expires_at"] or expires_at}
-
-
-def close(rt, order_id: str) -> None:
-    """After a cancellation: the order's unpaid Stripe session stops accepting payment (best effort;
-    a payment that slips through is recorded as paid after release, for a refund)."""
-    order = rt.store.orders.get(order_id)
-    pay = (order or {}).get("payment") or {}
-    if rt.payments is None or not pay.get("session_id") or pay.get("status") == "paid":
-        return
-    try:
-        rt.payments.expire(pay["session_id"])
-    except (PaymentUnavailable, PaymentRefused) as exc:
-        log.warning("could not close the payment link of order #%s: %s", order["number"], exc)

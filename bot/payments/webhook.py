@@ -93,8 +93,8 @@ def _expired(rt, order_id: str, session_id: str):
     order = rt.store.orders.get(order_id)
     if order is None or (order.get("payment") or {}).get("session_id") != session_id:
         return jsonify(ok=True, ignored="unknown order")
-    expired = rt.store.orders.expire(order_id, by="stripe")
-    if expired is not None and order["status"] == "awaiting_payment":
+    expired, moved = rt.store.orders.expire(order_id, by="stripe")
+    if moved:
         rt.redis.hincrby(keys.STATS, "orders_expired", 1)
         notify.order_update(rt, expired, "expired", by="stripe")
     return jsonify(ok=True)

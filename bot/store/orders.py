@@ -216,20 +216,22 @@ class Orders:
         self._restock(order)
         return True
 
-    def expire(self, order_id: str, by: str = "payment expiry") -> dict | None:
-        """An order not paid in time: stock and slot go back; None if it is no longer waiting."""
+    def expire(self, order_id: str, by: str = "payment expiry") -> tuple[dict | None, bool]:
+        """An order not paid in time: stock and slot go back. Returns the order (None if it is no
+        longer waiting) and whether this call expired it (only that caller tells the customer)."""
         now = time.time()
         order = self.col.find_one_and_update(
             {"_id": order_id, "status": "awaiting_payment"},
             {"$set": {"status": "expired", "payment.status": "expired", "restocked": False, "updated_at": now,
                       "cancelled_at": now}, "$push": {"history": {"status": "expired", "at": now, "by": by}}},
             return_document=ReturnDocument.AFTER)
+        moved = order is not None
         if order is None:  # expired by a sweep that died before restocking?
             order = self.col.find_one({"_id": order_id, "status": "expired", "restocked": False})
             if order is None:
-                return None
+                return None, False
         self._restock(order)
-        return order
+        return order, moved
 
     def _restock(self, order: dict) -> None:
         """Put a cancelled or expired order's lines and slot back, each once (a keyed move), however

@@ -64,8 +64,8 @@ class Payments:
         if moved is not None:
             return "paid", moved
         late = self.col.find_one_and_update(
-            {"_id": order_id, "status": {"$in": ["expired", "cancelled"]}, "payment.status": {"$in": ["pending",
-                                                                                                    "expired"]}},
+            {"_id": order_id, "status": {"$in": ["expired", "cancelled"]},
+             "payment.status": {"$in": ["pending", "expired", "cancelled"]}},
             {"$set": {"payment.status": "paid_after_release", "payment.paid_at": now, "payment.event_id": event_id,
                       "payment.amount_cents": amount_cents, "updated_at": now}},
             return_document=ReturnDocument.AFTER)
@@ -77,6 +77,14 @@ class Payments:
         """Orders whose payment time ran out, oldest first."""
         return list(self.col.find({"status": "awaiting_payment", "payment.expires_at": {"$lt": now}})
                     .sort("payment.expires_at", 1).limit(limit))
+
+    def cancelled_open(self, limit: int = 100) -> list[dict]:
+        """Cancelled orders whose Stripe session may still take a payment."""
+        return list(self.col.find({"status": "cancelled", "payment.method": "online", "payment.status": "pending",
+                                   "payment.session_id": {"$exists": True}}).limit(limit))
+
+    def closed(self, order_id: str) -> None:
+        self.col.update_one({"_id": order_id, "payment.status": "pending"}, {"$set": {"payment.status": "cancelled"}})
 
     def unreleased(self, older_than: float, limit: int = 100) -> list[dict]:
         """Expired orders whose stock and slot a crashed sweep did not put back yet."""

@@ -126,7 +126,8 @@ class FakeStripe(FakeServer):
         endpoint's secret (or `secret`) at `timestamp`. `tamper(event)` edits it after signing."""
         with self._mu:
             session = dict(self.sessions[session_id])
-        event = {"id": event_id or "evt_" + uuid.uuid4().hex[:24], "object": "event", "api_version": "2026-10-28.endive",
+        event = {"id": event_id or "evt_" + uuid.uuid4().hex[:24], "object": "event",
+                 "api_version": "2026-10-28.endive",
                  "created": int(time.time()), "data": {"object": session}, "livemode": False,
                  "pending_webhooks": 1, "request": {"id": None, "idempotency_key": None}, "type": kind}
         payload = json.dumps(event, separators=(",", ":")).encode()

@@ -269,7 +269,8 @@ def test_stock_taken_while_confirming_offers_the_alternative(world):
     assert out.startswith("Sorry, while we were talking, we ran out of: Whole milk.\nSorry, Whole milk ran out.")
     assert chat.state == "substitute" and world.orders == []
     out = chat.say("1")  # the slot chosen before still holds: straight back to the confirmation
-    assert "• 2 l × Skim milk — $2.50" in out and "Delivery slot: Today 1 PM–3 PM" in out and chat.state == "confirm"
+    assert "• 2 l × Skim milk — $2.50" in out and "Delivery slot: Today 1 PM–3 PM" in out
+    assert chat.state == "confirm"
 
 
 def test_a_placement_retried_too_late_asks_to_confirm_again(world):
@@ -366,8 +367,8 @@ def test_a_plain_shop_asks_nothing_new(world):
     for line in ("hi", "Ana Lima", "12 Main Street, Springfield", "1", "a dozen eggs"):
         chat.say(line)
     out = chat.say("done")
-    assert out == ("Here's your order:\n• 12 × Large eggs — $4.20\nTotal: $4.20\nPayment: on delivery (cash or card)"
-                   "\nDeliver to: 12 Main Street, Springfield\nShall I place it? (yes / no)")
+    assert out == ("Here's your order:\n• 12 × Large eggs — $4.20\nTotal: $4.20\n"
+                   "Payment: on delivery (cash or card)\nDeliver to: 12 Main Street, Springfield\nShall I place it? (yes / no)")
     assert chat.say("yes") == "Thank you! Order #1001 is placed. Total: $4.20. We'll deliver to 12 Main Street, " \
                               "Springfield."
 

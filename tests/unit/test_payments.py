@@ -98,6 +98,13 @@ def held(rt, order) -> tuple[float, int]:
 
 # -- the link ---------------------------------------------------------------------------------------
 
+def test_a_payment_still_processing_at_expiry_keeps_the_order_waiting(shop, prt, stripe_api):
+    order, _ = pay_online(shop)
+    stripe_api.sessions[order["payment"]["session_id"]].update(status="complete", payment_status="unpaid")
+    assert expiry.sweep(prt, now=order["payment"]["expires_at"] + 120) == 0
+    assert prt.store.orders.get(order["_id"])["status"] == "awaiting_payment"
+
+
 def test_the_link_is_for_the_stored_orders_total_and_the_order_waits_holding_stock_and_slot(shop, prt, stripe_api):
     before = prt.store.products.stock("APPLE")
     order, said = pay_online(shop)
@@ -255,8 +262,10 @@ def test_cancelling_an_unpaid_order_closes_its_link(shop, prt, stripe_api):
     shop.say("3", user="payer", phone=PHONE)
     shop.say("1", user="payer", phone=PHONE)
     assert "is cancelled" in shop.texts("yes", user="payer", phone=PHONE)
-    assert stripe_api.sessions[order["payment"]["session_id"]]["status"] == "expired"
     assert held(prt, order) == (before, 0)
+    expiry.sweep(prt)  # out of the customer's turn
+    assert stripe_api.sessions[order["payment"]["session_id"]]["status"] == "expired"
+    assert prt.store.orders.get(order["_id"])["payment"]["status"] == "cancelled"
 
 
 # -- a slow or dead Stripe ------------------------------------------------------------------------------
@@ -281,8 +290,9 @@ def test_a_dead_or_slow_stripe_places_the_order_to_pay_on_delivery(shop, prt, st
     assert time.monotonic() - started < 15
     assert f"I couldn't reach the payment service just now, so order #{order['number']} is placed to pay on " \
            "delivery instead." in said
-    assert order["status"] == "confirmed" and order["payment"] == {
-        "method": "on_delivery", "status": "on_delivery", "fallback": True, "expires_at": order["payment"]["expires_at"]}
+    assert order["status"] == "confirmed" and order["payment"] == {"method": "on_delivery", "status": "on_delivery",
+                                                                   "fallback": True,
+                                                                   "expires_at": order["payment"]["expires_at"]}
 
 
 def test_a_shop_that_only_takes_online_payment_retries_the_message_instead(shop, prt, stripe_api):
