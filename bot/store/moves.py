@@ -14,10 +14,15 @@ it, and nothing ever returns a key to "(none)" while someone might still act on 
 "(none)", so a late or duplicate caller finds the entry and stops. That is why placement needs no
 lease and no transaction: whoever is slow simply finds the work done (see orders.py).
 
-The array stays small because settled entries (anything but `held`) older than `RETAIN_SECONDS`
-are removed, and the same update raises the document's `fence` to that age; a take or put for a
-key whose time `at` is at or below the fence is refused ("fenced"). A caller slower than the
-retention window therefore can never take again for a key whose entry was removed.
+The array stays small because settled entries are removed once old, and the same update raises
+the document's fence to that age (each entry carries `x`, the time it may go; compaction runs at
+most once a minute per document); a take (or void) for a key whose time `at` is at or below
+`fence` is refused ("fenced"), and so is a put at or below `fence_put`. A caller slower than the
+window therefore can never apply again a change whose entry was removed: it is refused, which
+costs liveness, never correctness (a placement retried that late fails as "stale" and the
+customer is asked to say yes again). Placements' entries (kept, returned, void) are kept for
+TAKE_RETAIN, an hour, well past the pipeline's retries; puts (a cancellation's restock, retried
+by the maintenance sweep, possibly after a long store outage) for PUT_RETAIN, a day.
 
 `checkpoint(point)` is called before every database operation; tests replace it to interleave
 two callers at every point (tests/unit/test_stock_once.py). It does nothing in production.
@@ -26,7 +31,9 @@ from __future__ import annotations
 
 HELD, KEPT, RETURNED, VOID, DONE = "held", "kept", "returned", "void", "done"
 TAKEN, SHORT, CLOSED, FENCED, MISSING = "taken", "short", "closed", "fenced", "missing"
-RETAIN_SECONDS = 24 * 3600  # settled entries are kept this long: far beyond any retried placement
+TAKE_RETAIN = 3600  # seconds a placement's settled entries are kept
+PUT_RETAIN = 24 * 3600  # seconds a put's entry is kept (puts are rare: cancellations)
+COMPACT_EVERY = 60  # seconds: a document is compacted at most this often
 
 
 def _no_checkpoint(point: str) -> None:
@@ -47,7 +54,7 @@ class Moves:
             self.checkpoint("take")
             res = self.col.update_one(
                 {**match, **guard, "moves.k": {"$ne": key}, "fence": {"$not": {"$gte": at}}},
-                {"$inc": inc, "$push": {"moves": {"k": key, "at": at, "s": HELD}}})
+                {"$inc": inc, "$push": {"moves": {"k": key, "at": at, "s": HELD, "x": at + TAKE_RETAIN}}})
             if res.modified_count:
                 return TAKEN
             self.checkpoint("take:why")
@@ -80,7 +87,7 @@ class Moves:
                 return
             self.checkpoint("void")
             res = self.col.update_one({**match, "moves.k": {"$ne": key}},
-                                      {"$push": {"moves": {"k": key, "at": at, "s": VOID}}})
+                                      {"$push": {"moves": {"k": key, "at": at, "s": VOID, "x": at + TAKE_RETAIN}}})
             if res.modified_count:
                 return
             self.checkpoint("give_back:why")
@@ -92,17 +99,19 @@ class Moves:
     def put(self, match: dict, key: str, at: float, inc: dict) -> bool:
         """A one-off change for `key` (no guard): True if it happened now or before."""
         self.checkpoint("put")
-        res = self.col.update_one({**match, "moves.k": {"$ne": key}, "fence": {"$not": {"$gte": at}}},
-                                  {"$inc": inc, "$push": {"moves": {"k": key, "at": at, "s": DONE}}})
+        res = self.col.update_one({**match, "moves.k": {"$ne": key}, "fence_put": {"$not": {"$gte": at}}},
+                                  {"$inc": inc, "$push": {"moves": {"k": key, "at": at, "s": DONE,
+                                                                    "x": at + PUT_RETAIN}}})
         return bool(res.modified_count)
 
     def compact(self, match: dict, now: float) -> None:
-        """Drop settled entries older than the retention window and fence their keys off."""
-        before = now - RETAIN_SECONDS
-        old = {"s": {"$ne": HELD}, "at": {"$lte": before}}
+        """Drop settled entries past their time and fence their keys off; at most once a minute
+        per document (the filter on `compacted_at` lets the rest pass without scanning)."""
         self.checkpoint("compact")
-        self.col.update_many({**match, "moves": {"$elemMatch": old}},
-                             {"$pull": {"moves": old}, "$max": {"fence": before}})
+        self.col.update_many(
+            {**match, "compacted_at": {"$not": {"$gt": now - COMPACT_EVERY}}},
+            {"$pull": {"moves": {"s": {"$ne": HELD}, "x": {"$lte": now}}},
+             "$max": {"fence": now - TAKE_RETAIN, "fence_put": now - PUT_RETAIN}, "$set": {"compacted_at": now}})
 
 
 def _entry(doc: dict, key: str) -> dict | None:

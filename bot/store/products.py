@@ -10,7 +10,8 @@ from .base import translate_errors
 from .moves import Moves
 
 EPSILON = 1e-6  # weighed stock is a float (kg, l); compare with a little slack
-HIDDEN = {"_id": 0, "moves": 0, "holds": 0, "fence": 0}  # bookkeeping ("holds": before moves existed)
+# bookkeeping, never part of a Product ("holds": what stock markers were before moves existed)
+HIDDEN = {"_id": 0, "moves": 0, "holds": 0, "fence": 0, "fence_put": 0, "compacted_at": 0}
 
 
 @translate_errors

@@ -51,7 +51,3 @@ class Slots:
 
     def booked(self, slot_ids) -> dict[str, int]:
         return {d["_id"]: d["booked"] for d in self.col.find({"_id": {"$in": list(slot_ids)}}, {"booked": 1})}
-
-    def between(self, since: float, until: float) -> list[dict]:
-        """Slots starting in [since, until), for operators: id, label, start, end, booked."""
-        return list(self.col.find({"start": {"$gte": since, "$lt": until}}, {"moves": 0, "fence": 0}).sort("start", 1))

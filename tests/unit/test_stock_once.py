@@ -17,7 +17,7 @@ import pytest
 
 from bot.catalog import Product
 from bot.store import Store, Terms
-from bot.store.moves import RETAIN_SECONDS
+from bot.store.moves import PUT_RETAIN, TAKE_RETAIN
 
 KEY = "whatsapp:SMrace"
 LINES = (("EGGS", 12), ("MILK", 2))
@@ -105,10 +105,10 @@ def booked(store) -> int:
     return store.slots.booked([SLOT["id"]]).get(SLOT["id"], 0)
 
 
-def solo_points(eggs: int, milk: int, capacity=None) -> int:
+def solo_points(eggs: int, milk: int, capacity=None, prebooked=0) -> int:
     """How many store operations one call performs alone (the points a race can cut in at)."""
     store = Store(mongomock.MongoClient()["stock_once_solo"])
-    stock(store, eggs, milk)
+    fresh(store, eggs, milk, prebooked)
     run = Lockstep(store)
     run.start("A", place(store, capacity=capacity))
     run.finish("A")
@@ -153,7 +153,7 @@ def fresh(store, eggs, milk, prebooked) -> None:
 @pytest.mark.parametrize("case", CASES)
 def test_every_pair_of_interleaving_points_takes_stock_once(shop, case):
     eggs, milk, capacity, prebooked = CASES[case]
-    n = solo_points(eggs, milk, capacity)
+    n = solo_points(eggs, milk, capacity, prebooked)
     assert n >= 6, n  # insert, insert:write, a take per line (or the slot), decide, read, settle...
     runs = 0
     for i in range(n + 1):
@@ -193,7 +193,7 @@ def test_random_full_interleavings_take_stock_once(shop, case):
 @pytest.mark.parametrize("case", CASES)
 def test_a_crash_at_any_point_then_the_retried_job_places_once(shop, case):
     eggs, milk, capacity, prebooked = CASES[case]
-    n = solo_points(eggs, milk, capacity)
+    n = solo_points(eggs, milk, capacity, prebooked)
     for crash_at in range(n):
         fresh(shop, eggs, milk, prebooked)
         seen = []
@@ -245,7 +245,7 @@ def test_a_caller_stalled_past_the_retention_window_is_fenced_off(shop):
     b = place(shop)()
     assert b.ok and shop.products.stock("EGGS") == 18
     created = shop.orders.by_key(KEY)["created_at"]
-    shop.products.compact(["EGGS", "MILK"], created + RETAIN_SECONDS + 60)
+    shop.products.compact(["EGGS", "MILK"], created + TAKE_RETAIN + 60)
     assert shop.products.col.find_one({"sku": "EGGS"})["moves"] == []  # the proof is gone...
     a = run.finish("A")
     shop.products.moves.checkpoint = lambda point: None
@@ -260,6 +260,18 @@ def test_a_placement_retried_after_the_window_is_refused_as_stale(shop):
     result = place(shop)()
     assert not result.ok and result.reason == "stale" and result.short == []
     assert (shop.products.stock("EGGS"), shop.products.stock("MILK")) == (30, 10)
+
+
+def test_a_restock_retried_long_after_is_refused_by_its_fence_not_applied_twice(shop):
+    """A cancellation's restock done, its entry compacted a day later: a stalled second restock
+    for the same cancellation is refused, not applied."""
+    stock(shop, 30, 10)
+    order = place(shop)().order
+    assert shop.orders.cancel(order["_id"]) and shop.products.stock("EGGS") == 30
+    cancelled = shop.orders.get(order["_id"])
+    shop.products.compact(["EGGS", "MILK"], cancelled["cancelled_at"] + PUT_RETAIN + 60)
+    assert not shop.products.put("EGGS", 12, "cancel:" + order["_id"], cancelled["cancelled_at"])
+    assert shop.products.stock("EGGS") == 30
 
 
 def test_two_cancellations_racing_put_the_stock_back_once(shop):
