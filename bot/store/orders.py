@@ -3,8 +3,9 @@
 Placement without transactions or locks (mongomock has none, and a replica set is not required):
 1. insert the order as `pending`; its `_id` is derived from a key taken from the confirming
    message, so a retried or racing call's insert collides on the primary key and reads the first;
-2. take each line's stock as a keyed move (moves.py): one conditional update per product that
-   also records the key in the product's document, so a key takes at most once, ever;
+2. book the delivery slot (if any) and take each line's stock as keyed moves (moves.py): one
+   conditional update per document that also records the key in that document, so a key takes
+   at most once, ever (a slot's update is guarded by its capacity as stock is by what is left);
 3. decide the outcome with one compare-and-set on the order, `pending` -> `confirmed` (every line
    is held for this key) or `pending` -> `failed` (a line was short); exactly one caller wins;
 4. settle what the outcome means for every line, whoever decided it: placed, the held entries
@@ -13,8 +14,8 @@ Placement without transactions or locks (mongomock has none, and a replica set i
 
 Why this holds for ANY interleaving of two `place()` calls with one key (A and B):
 - a line is taken at most once, because the take requires that no entry for the key exists on the
-  product and entries are never removed while anyone could still act (only settled ones, after
-  a day, behind a fence that refuses older keys: moves.py);
+  product, and an entry is removed only once settled and an hour old, by the same update that
+  raises the product's fence, which refuses any later take for a key that old (moves.py);
 - a confirmed order has every line taken: its confirmer saw an entry for each line, entries only
   move forward, and only the caller that settles a *failed* order gives anything back, and an
   order is never both;
