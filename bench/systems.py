@@ -92,7 +92,9 @@ class Orderline(System):
                 "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
                 "TWILIO_SMS_FROM": generate.SHOP_NUMBER, "TWILIO_WHATSAPP_FROM": generate.SHOP_NUMBER,
                 "PUBLIC_BASE_URL": self.public, "LOG_LEVEL": "WARNING", "SAMPLE_CATALOG": "true",
-                "RATE_LIMIT_PER_MINUTE": "600"}
+                "RATE_LIMIT_PER_MINUTE": "600",
+                # the recorded runs had no shop rules: keep measuring the same conversation (no minimum or slots)
+                "SHOP_FILE": str(ROOT / "tests" / "support" / "shop_plain.yaml")}
 
     def web_cmd(self, port):
         return gunicorn(port, "bot.wsgi:app", self.bench.args.web)

@@ -38,6 +38,10 @@ def create_app(settings: Settings | None = None, runtime=None) -> Flask:
 
         app.register_blueprint(twilio_messaging.bp)
         app.register_blueprint(voice.bp)
+    if settings.STRIPE_SECRET_KEY:
+        from .payments import webhook
+
+        app.register_blueprint(webhook.bp)
     _register_operator_side(app, runtime)
     if settings.embedded:
         from .web import devchat

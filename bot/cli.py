@@ -13,6 +13,7 @@ import time
 import uuid
 
 from .config import SettingsError, load_settings
+from .shop import ShopFileError, load_rules
 from .logs import configure
 
 
@@ -41,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         settings = load_settings()
-    except SettingsError as exc:
+        if args.command not in ("parse", "load-catalog", "telegram"):
+            load_rules(settings)  # the shop file, checked like the settings
+    except (SettingsError, ShopFileError) as exc:
         print(f"orderline: {exc}", file=sys.stderr)
         return 2
     configure("WARNING" if args.command in ("chat", "parse", "load-catalog", "telegram") else settings.LOG_LEVEL,

@@ -67,6 +67,20 @@ class Settings(BaseModel):
     GEMINI_BREAKER_FAILURES: int = Field(default=5, ge=1, le=100)  # failures in a row that open the breaker
     GEMINI_BREAKER_COOLDOWN_SECONDS: int = Field(default=30, ge=1, le=3600)  # open this long, then one probe
 
+    # The shop's rules (bot/shop/): a YAML file; the three amounts below, when set, win over it.
+    SHOP_FILE: str | None = None  # default: bot/data/shop.yaml
+    MIN_ORDER_CENTS: int | None = Field(default=None, ge=0, le=100_000_000)
+    DELIVERY_FEE_CENTS: int | None = Field(default=None, ge=0, le=100_000_000)
+    FREE_DELIVERY_OVER_CENTS: int | None = Field(default=None, ge=0, le=100_000_000)
+
+    # Paying online (Stripe Checkout): the shop file's payment method "online" needs both keys.
+    STRIPE_SECRET_KEY: str | None = None
+    STRIPE_WEBHOOK_SECRET: str | None = None
+    STRIPE_API_URL: str = "https://api.stripe.com"  # Stripe's API base (a proxy, or tests)
+    STRIPE_TIMEOUT_SECONDS: float = Field(default=5.0, gt=0, le=30)  # per request; the SDK retries twice
+    STRIPE_SUCCESS_URL: str | None = None  # where Stripe sends the customer after paying (default: its own page)
+    PAYMENT_EXPIRY_MINUTES: int = Field(default=30, ge=30, le=1440)  # Stripe allows 30 min to 24 h
+
     SAMPLE_CATALOG: bool = True  # an empty products collection gets the sample catalog at start
     CURRENCY: str = "USD"
     SHOP_NAME: str = "Orderline Grocery"
@@ -105,7 +119,8 @@ class Settings(BaseModel):
     def _mongo_uri(cls, v):
         return _check_url("MONGO_URI", v, {"mongodb", "mongodb+srv"})
 
-    @field_validator("PUBLIC_BASE_URL", "TELEGRAM_API_URL", "TWILIO_API_URL", "GEMINI_API_URL")
+    @field_validator("PUBLIC_BASE_URL", "TELEGRAM_API_URL", "TWILIO_API_URL", "GEMINI_API_URL", "STRIPE_API_URL",
+                     "STRIPE_SUCCESS_URL")
     @classmethod
     def _urls(cls, v, info):
         return _check_url(info.field_name, v)
@@ -181,6 +196,7 @@ class Settings(BaseModel):
             raise ValueError("TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_BOT_TOKEN is set")
         if self.TELEGRAM_WEBHOOK_SECRET and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", self.TELEGRAM_WEBHOOK_SECRET):
             raise ValueError("TELEGRAM_WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        self._check_stripe()
         if self.TWILIO_ACCOUNT_SID:
             if not self.TWILIO_AUTH_TOKEN:
                 raise ValueError("TWILIO_AUTH_TOKEN is required when TWILIO_ACCOUNT_SID is set")
@@ -189,6 +205,16 @@ class Settings(BaseModel):
             if not (self.TWILIO_SMS_FROM or self.TWILIO_WHATSAPP_FROM):
                 raise ValueError("set TWILIO_SMS_FROM or TWILIO_WHATSAPP_FROM when TWILIO_ACCOUNT_SID is set")
         return self
+
+    def _check_stripe(self) -> None:
+        key, secret = self.STRIPE_SECRET_KEY, self.STRIPE_WEBHOOK_SECRET
+        if bool(key) != bool(secret):
+            raise ValueError("set both STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET (or neither); only "
+                             f"{'STRIPE_SECRET_KEY' if key else 'STRIPE_WEBHOOK_SECRET'} is set")
+        if key and not re.fullmatch(r"(sk|rk)_(test|live)_[A-Za-z0-9]{8,}", key):
+            raise ValueError("STRIPE_SECRET_KEY must be a Stripe secret key (sk_live_..., sk_test_... or rk_...)")
+        if secret and not re.fullmatch(r"whsec_[A-Za-z0-9+/=]{8,}", secret):
+            raise ValueError("STRIPE_WEBHOOK_SECRET must be the endpoint's signing secret (whsec_...)")
 
     @property
     def embedded(self) -> bool:

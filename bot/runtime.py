@@ -16,6 +16,7 @@ from . import keys, pipeline
 from .catalog import Catalog
 from .config import Settings
 from .pipeline import DeadLetters, Ingress, Mailboxes, Outbox, Scripts
+from .shop import ShopSource
 from .store import Store, connect
 
 log = logging.getLogger("orderline.runtime")
@@ -93,6 +94,8 @@ class Runtime:
     mailboxes: Mailboxes = None
     outbox: Outbox = None
     deadletters: DeadLetters = None
+    shop: object = None  # bot.shop.ShopSource: the shop's rules, re-read when the file changes
+    payments: object = None  # bot.payments.gateway.StripeGateway when STRIPE_* are set, else None
 
     def sender(self, channel: str) -> Sender | None:
         return self.senders.get(channel)
@@ -109,6 +112,11 @@ def build(settings: Settings, *, redis=None, store: Store | None = None, senders
     if load_sample if load_sample is not None else settings.SAMPLE_CATALOG:
         load_sample_catalog_once(store, redis)
     rt = Runtime(settings=settings, redis=redis, store=store)
+    rt.shop = ShopSource(settings)  # a broken shop file stops start-up here, with the reason
+    if settings.STRIPE_SECRET_KEY:
+        from .payments.gateway import StripeGateway
+
+        rt.payments = StripeGateway(settings)
     rt.senders = dict(senders) if senders is not None else default_senders(settings, redis)
     rt.nlu = build_understander(settings, rt)
     rt.catalog = CatalogCache(store, redis, on_change=getattr(rt.nlu, "use_catalog", None))

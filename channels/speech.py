@@ -27,6 +27,7 @@ PHRASES = (
     ("Shall I place it? (yes / no)", "Shall I place it? Say yes or no."),
     ("(yes / no)", "Say yes or no."),
     ("Reply with the number, or 'menu'.", "Or say menu."),
+    ("Reply with the number, or 'later' for later slots.", "Or say later, for later times."),
     ("Reply with the number.", ""),
     ("Reply YES to delete everything", "Say yes to delete everything"),
     ("Please pick a number from the menu.", "Please say or press a number from the menu."),
@@ -45,6 +46,12 @@ TIMES = re.compile(r"(\d+(?:\.\d+)?)(?: (\w+))? × ")
 QUANTITY = re.compile(r"\b(\d+(?:\.\d+)?) (kg|g|l|ml)\b")
 MASKED_PHONE = re.compile(r"\+\d{1,3} ••• ••• (\d{4})")
 DAY = re.compile(r"\b(" + "|".join(MONTHS) + r") 0?(\d{1,2})\b")
+WEEKDAYS = {"Mon": "Monday", "Tue": "Tuesday", "Wed": "Wednesday", "Thu": "Thursday", "Fri": "Friday",
+            "Sat": "Saturday", "Sun": "Sunday"}
+WEEKDAY = re.compile(r"\b(" + "|".join(WEEKDAYS) + r") (?=(?:" + "|".join(MONTHS) + r") \d)")  # "Thu Jan 14"
+MINIMUM = re.compile(r"(A\$|C\$|[$€£₹])(\d[\d,]*) minimum\b")  # "the $20 minimum": a 20-dollar minimum
+WHOLE_MONEY = re.compile(r"(A\$|C\$|[$€£₹])(\d[\d,]*)(?![\d,.]*\d)")  # "$20" in "the $20 minimum"
+TIME_RANGE = re.compile(r"(\d{1,2}(?::\d{2})? [AP]M)\s*–\s*(?=\d)")  # a slot: "1 PM–3 PM"
 QUOTED = re.compile(r"(?<!\w)['\"“‘]([^'\"”’\n]+?)['\"”’](?!\w)")
 
 
@@ -93,6 +100,10 @@ def _sentence(line: str) -> str:
 def _words(text: str) -> str:
     text = MASKED_PHONE.sub(lambda m: "the number ending in " + " ".join(m.group(1)), text)
     text = MONEY.sub(_money, text)
+    text = MINIMUM.sub(lambda m: f"{m.group(2)}-{CURRENCY_WORDS[m.group(1)][0]} minimum", text)
+    text = WHOLE_MONEY.sub(lambda m: _money_whole(m.group(1), int(m.group(2).replace(",", ""))), text)
+    text = TIME_RANGE.sub(r"\1 to ", text)
+    text = WEEKDAY.sub(lambda m: WEEKDAYS[m.group(1)] + " ", text)
     text = TIMES.sub(_times, text)
     text = QUANTITY.sub(lambda m: f"{_amount(m.group(1), m.group(2))}", text)
     text = re.sub(r"#(\d+)", r"number \1", text)
@@ -125,6 +136,11 @@ def _money(m: re.Match) -> str:
     if unit:
         said += f" a {UNITS.get(unit, (unit, unit))[0]}" if unit != "each" else " each"
     return said
+
+
+def _money_whole(symbol: str, whole: int) -> str:
+    one, many, _, _ = CURRENCY_WORDS[symbol]
+    return f"{whole} {one if whole == 1 else many}"
 
 
 def _amount(quantity: str, unit: str | None) -> str:

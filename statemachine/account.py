@@ -13,10 +13,11 @@ from .handoff import ask_for_person
 from .money import format_money
 from .shopping import add_requested_items, show_cart
 
-CANCELLABLE = ("confirmed", "preparing")  # before dispatch; out_for_delivery and later are too late
+CANCELLABLE = ("awaiting_payment", "confirmed", "preparing")  # before dispatch; on its way is too late
 STATUS_WORDS = {
-    "confirmed": "confirmed", "preparing": "being prepared", "out_for_delivery": "out for delivery",
-    "delivered": "delivered", "cancelled": "cancelled",
+    "awaiting_payment": "waiting for payment", "confirmed": "confirmed", "preparing": "being prepared",
+    "out_for_delivery": "out for delivery", "delivered": "delivered", "cancelled": "cancelled",
+    "expired": "not paid in time",
 }
 
 

@@ -5,7 +5,7 @@ outcome of an effect that wants one, `idle_reset` for a conversation that went q
 """
 from __future__ import annotations
 
-from . import account, handoff, identify, prompts, shopping
+from . import account, checkout, handoff, identify, payment, prompts, reorder, shopinfo, shopping, slots
 from .effects import Count
 from .machine import attached
 from .model import HISTORY_TURNS, Conversation, Outcome, Turn
@@ -16,6 +16,10 @@ HANDLERS = {
     "register": identify.register,
     "menu": account.menu,
     "order": shopping.order,
+    "address": checkout.address,
+    "substitute": checkout.substitute,
+    "slot": slots.choose,
+    "payment": payment.choose,
     "confirm": shopping.confirm,
     "cancel": account.cancel,
     "delete": account.delete,
@@ -25,6 +29,7 @@ RESOLVERS = {
     "SaveCustomer": identify.customer_saved,
     "PlaceOrder": shopping.placement_done,
     "CancelOrder": account.cancel_done,
+    "CreatePaymentLink": payment.link_ready,
 }
 PRE_IDENTITY = ("greeting", "verify", "register")
 THROTTLED = ("throttled", "throttled_quiet")  # the first message over the rate limit, and the ones after
@@ -48,7 +53,7 @@ def advance(conv: Conversation, turn: Turn) -> Outcome:
             conv.say(prompts.NOT_TEXT)
         elif turn.kind == "contact" and conv.state not in ("greeting", "verify"):
             identify.contact_shared(conv, turn)
-        elif not _global_word(conv, turn):
+        elif not _global_word(conv, turn) and not _shop_words(conv, turn):
             HANDLERS[conv.state](conv, turn)
     conv.updated_at = turn.now
     conv.turns += 1
@@ -68,7 +73,7 @@ def idle_reset(conv: Conversation, now: float, keep_cart: bool) -> list:
     if conv.state == "handoff":  # still waiting for a person: going quiet is not abandoning
         conv.updated_at = now
         return []
-    effects = [Count("conversations_abandoned")] if conv.state in ("order", "confirm") and conv.cart else []
+    effects = [Count("conversations_abandoned")] if conv.state in checkout.FLOW_STATES and conv.cart else []
     conv.state, conv.step, conv.pending = "greeting", None, {}
     if not keep_cart:
         conv.cart.clear()
@@ -101,7 +106,7 @@ def _global_word(conv: Conversation, turn: Turn) -> bool:
     if intent == "human" and state != "handoff":
         handoff.ask_for_person(conv, turn)
         return True
-    if intent == "other_language" and state not in PRE_IDENTITY:  # greeting greets; verify/register take names
+    if intent == "other_language" and state not in (*PRE_IDENTITY, "address"):  # names and addresses
         conv.say(prompts.ENGLISH_ONLY)
         return True
     if intent == "help":
@@ -129,8 +134,9 @@ def _global_word(conv: Conversation, turn: Turn) -> bool:
         conv.to_menu()
         return True
     if intent == "cancel":
-        if state in ("order", "confirm"):
+        if state in checkout.FLOW_STATES:
             conv.cart.clear()
+            conv.chosen.clear()
             conv.say(prompts.CART_CLEARED)
             conv.do(Count("orders_abandoned"))
             conv.to_menu()
@@ -142,6 +148,21 @@ def _global_word(conv: Conversation, turn: Turn) -> bool:
         if state in ("cancel", "delete"):
             conv.say(prompts.KEEP_ORDER if state == "cancel" else prompts.NOT_DELETED)
             conv.to_menu(prompt=False)
+            return True
+    return False
+
+
+def _shop_words(conv: Conversation, turn: Turn) -> bool:
+    """'The same as last time' from the menu or the cart; a question about the shop's rules that
+    the language model did not answer, answered from the rules themselves. True if handled."""
+    if conv.state in ("menu", "order") and reorder.asked(turn.text):
+        reorder.fill(conv, turn)
+        return True
+    if turn.nlu.intent == "question" and not turn.nlu.answer and conv.state in ("menu", *checkout.FLOW_STATES):
+        topic = shopinfo.topic_of(turn.text)
+        said = shopinfo.answer(turn.limits.shop, topic, turn.limits.currency) if topic else None
+        if said:
+            conv.say(said)
             return True
     return False
 

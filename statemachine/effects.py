@@ -67,6 +67,28 @@ class PlaceOrder(Effect):
     channel: str
     customer_id: str | None = None  # who, as the conversation knows them (no second lookup)
     customer_name: str | None = None
+    delivery_fee_cents: int = 0  # the rule, not an amount: the store applies it to its own item total
+    free_delivery_over_cents: int | None = None
+    slot: dict | None = None  # {"id", "start", "end", "label"}: booked atomically with the stock
+    slot_capacity: int = 0
+    payment: str = "on_delivery"  # or "online": the order waits for Stripe's webhook
+    area: str | None = None
+    wants_result = True
+
+
+@dataclass(frozen=True)
+class SaveAddress(Effect):
+    """The customer gave a new delivery address (the old one is outside the shop's areas)."""
+
+    phone: str
+    address: str
+
+
+@dataclass(frozen=True)
+class CreatePaymentLink(Effect):
+    """A Stripe Checkout link for an order waiting for payment; the amount comes from the stored order."""
+
+    order_id: str
     wants_result = True
 
 

@@ -4,7 +4,6 @@ transitions does not roll back after on_enter, so nothing here may touch the wor
 from __future__ import annotations
 
 from . import prompts
-from .cart import priced_lines, summary
 
 
 def clear_step(event) -> None:
@@ -39,10 +38,10 @@ def enter_order(event) -> None:
 
 
 def enter_confirm(event) -> None:
-    conv = event.model
-    turn = conv.turn
-    lines, _ = priced_lines(conv.cart, turn.deps.catalog)
-    conv.say(prompts.confirm(summary(lines, turn.limits.currency), conv.address), buttons=("Yes", "No"))
+    if event.kwargs.get("prompt", True):
+        from .checkout import say_confirmation
+
+        say_confirmation(event.model, event.model.turn)
 
 
 def enter_delete(event) -> None:

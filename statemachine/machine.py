@@ -15,22 +15,33 @@ from transitions import Machine
 
 from . import entries
 
-STATES = ("greeting", "verify", "register", "menu", "order", "confirm", "cancel", "delete", "handoff")
+STATES = ("greeting", "verify", "register", "menu", "order", "address", "substitute", "slot", "payment", "confirm",
+          "cancel", "delete", "handoff")
+CHECKOUT = ["order", "address", "substitute", "slot", "payment", "confirm"]  # checkout.py moves among these
+
+
+def _others(state: str) -> list[str]:
+    return [s for s in CHECKOUT if s != state]
+
 
 # (trigger, sources, destination). Entry prompts live in flows.py's on_enter_* callbacks.
 TRANSITIONS = (
     ("need_phone", ["greeting"], "verify"),
     ("new_customer", ["greeting", "verify"], "register"),
     ("known_customer", ["greeting", "verify", "register"], "menu"),
-    ("shop", ["greeting", "verify", "register", "menu", "confirm"], "order"),
-    ("checkout", ["order"], "confirm"),
+    ("shop", ["greeting", "verify", "register", "menu", *_others("order")], "order"),
+    ("ask_address", _others("address"), "address"),
+    ("ask_substitute", _others("substitute"), "substitute"),
+    ("ask_slot", _others("slot"), "slot"),
+    ("ask_payment", _others("payment"), "payment"),
+    ("checkout", _others("confirm"), "confirm"),
     ("placed", ["confirm"], "menu"),
     ("start_cancel", ["menu"], "cancel"),
     ("start_delete", ["menu"], "delete"),
-    ("to_menu", ["menu", "order", "confirm", "cancel", "delete"], "menu"),
+    ("to_menu", ["menu", *CHECKOUT, "cancel", "delete"], "menu"),
     ("erased", ["delete"], "greeting"),
     ("stop", ["verify", "register"], "greeting"),
-    ("ask_person", ["greeting", "verify", "register", "menu", "order", "confirm", "cancel", "delete"], "handoff"),
+    ("ask_person", ["greeting", "verify", "register", "menu", *CHECKOUT, "cancel", "delete"], "handoff"),
     ("handback", ["handoff"], "menu"),
     ("restart", "*", "greeting"),
 )

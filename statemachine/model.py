@@ -10,6 +10,7 @@ from typing import Any, Callable, Protocol
 
 from .effects import Effect
 from .replies import Reply
+from .rules import ShopRules
 
 SCHEMA_VERSION = 1
 HISTORY_TURNS = 6  # lines kept for context (the language model's prompt); not the full history
@@ -24,6 +25,7 @@ class Conversation:
     address: str | None = None
     customer_id: str | None = None
     cart: list[dict] = field(default_factory=list)  # [{"sku": ..., "quantity": ...}] in the order added
+    chosen: dict = field(default_factory=dict)  # checkout's choices and findings: "slot", "payment", "short"
     pending: dict = field(default_factory=dict)  # the current step's data (a code, a question, a choice)
     history: list[list[str]] = field(default_factory=list)  # [speaker, text], newest last
     salt: str = ""  # hashes one-time codes; set once per conversation
@@ -86,6 +88,8 @@ class Deps:
     new_code: Callable[[], str] = lambda: "000000"
     new_salt: Callable[[], str] = lambda: "salt"
     saved_cart: Callable[[str], list[dict]] = lambda phone: []  # the cart this phone left on another channel
+    slot_booked: Callable[[list[str]], dict[str, int]] = lambda ids: {}  # slot id -> deliveries booked
+    last_order: Callable[[str], dict | None] = lambda phone: None  # {"number", "lines": [{sku, quantity, ...}]}
 
 
 @dataclass
@@ -99,6 +103,7 @@ class Limits:
     otp_lock_seconds: int = 1800
     otp_max_sends: int = 3
     max_quantity: int = 50
+    shop: ShopRules = field(default_factory=ShopRules)  # fees, minimum, areas, hours, slots, payment
 
 
 @dataclass

@@ -18,6 +18,12 @@ def format_money(cents: int, currency: str = "USD") -> str:
     return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {currency}"
 
 
+def format_round(cents: int, currency: str = "USD") -> str:
+    """'$20' for whole amounts, '$4.99' otherwise: how a shop states a threshold."""
+    text = format_money(cents, currency)
+    return text.replace(".00", "", 1) if cents % 100 == 0 else text
+
+
 def format_quantity(quantity: float, unit: str) -> str:
     """'2 kg', '0.5 l', '3' (for 'each'): the amount as a shop label would print it."""
     q = int(quantity) if float(quantity).is_integer() else round(float(quantity), 3)

@@ -139,8 +139,7 @@ def placed(number: str, total: str, address: str | None) -> str:
 
 
 def sold_out_meanwhile(names: list[str]) -> str:
-    return (f"Sorry, while we were talking, we ran out of: {', '.join(names)}. "
-            "I've updated your cart; please check it.")
+    return f"Sorry, while we were talking, we ran out of: {', '.join(names)}."
 
 
 NO_ORDERS = "You haven't placed any orders yet."
@@ -189,6 +188,10 @@ def help_text(state: str) -> str:
         "order": "Right now you're shopping: tell me items and amounts, say 'cart' to see it, "
                  "'remove eggs' to take something out, or 'done' to check out.",
         "confirm": "Right now I'm waiting for a yes or no to place your order.",
+        "address": "Right now I need a delivery address in one of the areas we deliver to.",
+        "substitute": "Right now I'm asking whether to take the alternative for an item that ran out.",
+        "slot": "Right now you're choosing when we should deliver: pick a slot's number.",
+        "payment": "Right now you're choosing how to pay: pick a number.",
         "cancel": "Right now you're choosing an order to cancel.",
         "delete": "Right now I'm asking whether to delete your data.",
     }.get(state, "")
@@ -209,8 +212,206 @@ ORDER_UPDATES = {
     "out_for_delivery": "Update: order #{number} is on its way to you.",
     "delivered": "Update: order #{number} has been delivered. Thank you for shopping with us!",
     "cancelled": "Sorry, the shop had to cancel order #{number}. Reply here if you have any questions.",
+    "paid": "Payment received for order #{number}. Thank you! Your order is confirmed.",
+    "expired": "Order #{number} wasn't paid in time, so it's cancelled and nothing was charged. "
+               "You're welcome to order again.",
 }
 
 
 def already_linked(phone: str) -> str:
     return f"This chat is already linked to {phone}."
+
+
+# -- checkout: the shop's rules (statemachine/checkout.py, slots.py, payment.py) --------------
+
+def below_minimum(items: str, missing: str, minimum: str) -> str:
+    return f"Your items come to {items}: add {missing} more to reach the {minimum} minimum. What else would you like?"
+
+
+def items_line(items: str) -> str:
+    return f"Items: {items}"
+
+
+def delivery_line(fee: str, free_over: str) -> str:
+    return f"Delivery: {fee} (free over {free_over})" if free_over else f"Delivery: {fee}"
+
+
+def delivery_free_line(free_over: str) -> str:
+    return f"Delivery: free (orders over {free_over})"
+
+
+def total_line(total: str) -> str:
+    return f"Total: {total}"
+
+
+def slot_line(label: str) -> str:
+    return f"Delivery slot: {label}"
+
+
+def payment_line(label: str) -> str:
+    return f"Payment: {label}"
+
+
+def outside_area(areas: str) -> str:
+    return (f"Sorry, we don't deliver to that address. We deliver to: {areas}. "
+            "Please type a delivery address in one of those areas, or say 'menu'.")
+
+
+def new_address(address: str) -> str:
+    return f"Thanks, I'll deliver to {address}."
+
+
+def closed_refuse(when: str) -> str:
+    return f"Sorry, we're closed right now and can't take orders. We open again {when}; I'll keep your cart."
+
+
+def closed_accept(when: str) -> str:
+    return f"We're closed right now: your order will be handled from {when}."
+
+
+def choose_slot(options: list[str]) -> str:
+    return "When should we deliver?\n" + numbered(options) + "\nReply with the number, or 'later' for later slots."
+
+
+def no_slots(days: int) -> str:
+    return f"Sorry, every delivery slot in the next {days} days is full. Please try again later; I'll keep your cart."
+
+
+SLOT_WHICH = "Please pick a delivery slot by its number."
+NO_LATER_SLOTS = "Those are the latest slots I can offer."
+
+
+def slot_taken(label: str) -> str:
+    return f"Sorry, the {label} slot just filled up."
+
+
+PAYMENT_LABELS = {"on_delivery": "On delivery (cash or card)", "online": "Online now, by card (a secure Stripe link)"}
+
+
+def choose_payment(options: list[str]) -> str:
+    return "How would you like to pay?\n" + numbered(options) + "\nReply with the number."
+
+
+PAYMENT_WHICH = "Please pick how you'd like to pay by its number."
+
+
+def ran_out_offer(name: str, alternative: str) -> str:
+    return f"Sorry, {name} ran out. The closest we have is {alternative}."
+
+
+def take_instead(name: str) -> str:
+    return f"Take {name} instead"
+
+
+WITHOUT_IT = "Go on without it"
+SUBSTITUTE_WHICH = "Please answer 1 to take the alternative, or 2 to go on without it."
+
+
+def ran_out_nothing_similar(name: str) -> str:
+    return f"Sorry, {name} ran out and we have nothing similar, so I've taken it out of your cart."
+
+
+def only_left_now(name: str, available: str) -> str:
+    return f"Only {available} of {name} is left, so I've changed your cart to that."
+
+
+def substituted(desc: str) -> str:
+    return f"Okay: {desc} instead."
+
+
+def left_out(name: str) -> str:
+    return f"Okay, going on without {name}."
+
+
+def placed_slot(label: str) -> str:
+    return f"Delivery: {label}."
+
+
+def placed_fee(fee: str) -> str:
+    return f"That includes {fee} delivery."
+
+
+PAY_ON_DELIVERY = "You'll pay on delivery, in cash or by card."
+
+
+def awaiting_payment(number: str, total: str, url: str, until: str) -> str:
+    return (f"Order #{number} is reserved for you. Total: {total}. Pay securely here: {url}\n"
+            f"The link works until {until}; I'll confirm here as soon as the payment arrives.")
+
+
+def payment_fallback(number: str, total: str) -> str:
+    return (f"I couldn't reach the payment service just now, so order #{number} is placed to pay on delivery "
+            f"instead. Total: {total}.")
+
+
+PLACEMENT_STALE = "Sorry, that took too long on our side and the order wasn't placed. Say yes to try again."
+
+
+def reordered(number: str) -> str:
+    return f"I've filled your cart from your last order (#{number}), at today's prices."
+
+
+def reorder_changes(lines: list[str]) -> str:
+    return "What changed since then:\n" + "\n".join(f"• {line}" for line in lines)
+
+
+def price_changed(name: str, old: str, new: str) -> str:
+    return f"{name} is now {new} (was {old})"
+
+
+def reorder_out(name: str) -> str:
+    return f"{name} is out of stock, so I left it out"
+
+
+def reorder_less(name: str, available: str) -> str:
+    return f"only {available} of {name} is left, so I put that in"
+
+
+def reorder_gone(name: str) -> str:
+    return f"{name} is no longer sold"
+
+
+NOTHING_TO_REORDER = "You haven't ordered anything before, so there's nothing to repeat. What would you like?"
+REORDER_NOTHING_LEFT = "Sorry, nothing from your last order is in stock right now. What would you like instead?"
+
+
+# The shop's rules in words: answers to "how much is delivery?" and the FAQ's entries about the
+# rules (bot/shop/faq.py), made from the same shop file checkout applies.
+
+def rule_fee(fee: str, free_over: str) -> str:
+    return f"Delivery costs {fee}, and it's free for orders of {free_over} or more." if free_over else \
+        f"Delivery costs {fee}."
+
+
+RULE_FREE_DELIVERY = "Delivery is free."
+
+
+def rule_area_fee(area: str, fee: str) -> str:
+    return f"To {area}, delivery costs {fee}."
+
+
+def rule_minimum(minimum: str) -> str:
+    return f"The minimum order for delivery is {minimum} worth of products."
+
+
+RULE_NO_MINIMUM = "There's no minimum order."
+
+
+def rule_areas(areas: str) -> str:
+    return f"We deliver to: {areas}."
+
+
+RULE_ANYWHERE = "We deliver to any address."
+
+
+def rule_hours(schedule: str, zone: str) -> str:
+    return f"We handle orders {schedule} ({zone} time)."
+
+
+def rule_slots(length: str, schedule: str, days: int, cutoff: str) -> str:
+    return (f"We deliver in {length} slots, {schedule}, up to {days} days ahead; you choose one at checkout, "
+            f"and a slot can be booked until {cutoff} before it starts.")
+
+
+def rule_payment(methods: str) -> str:
+    return f"You can pay {methods}."

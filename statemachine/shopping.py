@@ -5,9 +5,9 @@ decrement at placement is what prevents overselling, and `placement_done` handle
 """
 from __future__ import annotations
 
-from . import prompts
+from . import checkout, prompts
 from .cart import priced_lines, quantity_of, set_quantity, summary
-from .effects import Count, PlaceOrder
+from .effects import Count, CreatePaymentLink, PlaceOrder
 from .money import format_money, format_quantity
 
 
@@ -145,7 +145,7 @@ def order(conv, turn) -> None:
     if intent in ("checkout", "no"):  # "no" answers "Anything else?"
         if not conv.cart:
             return conv.say(prompts.CART_EMPTY)
-        return conv.checkout()
+        return checkout.proceed(conv, turn)
     if intent in ("order", "yes"):
         return conv.say(prompts.ORDER_PROMPT)
     if intent == "question":
@@ -160,41 +160,72 @@ def confirm(conv, turn) -> None:
         if gone or not lines:
             conv.shop(prompt=False)
             return show_cart(conv, turn)
+        if not checkout.ready(conv, turn):  # a rule or the stock changed since the summary: it said what
+            return
         conv.do(PlaceOrder(
             key=f"{turn.channel}:{turn.message_id}", phone=conv.phone,
             lines=tuple((line.sku, line.quantity) for line in lines), address=conv.address or "",
             channel=turn.channel, customer_id=conv.customer_id, customer_name=conv.name,
+            **checkout.order_terms(conv, turn),
         ))
         return
     if nlu.intent == "no" or (nlu.intent == "choice" and nlu.choice == 2):
         conv.shop(prompt=False)
         return conv.say(prompts.BACK_TO_ORDER)
+    if _change_choice(conv, turn):
+        return
     if nlu.items or nlu.ambiguous or nlu.unknown or nlu.invalid:
         conv.shop(prompt=False)
         return add_requested_items(conv, turn)
     if nlu.intent in ("show_cart", "checkout"):
-        return _repeat_confirmation(conv, turn)
+        return checkout.say_confirmation(conv, turn)
     conv.say(prompts.CONFIRM_YES_NO, buttons=("Yes", "No"))
 
 
-def _repeat_confirmation(conv, turn) -> None:
-    lines, _ = priced_lines(conv.cart, turn.deps.catalog)
-    conv.say(prompts.confirm(summary(lines, turn.limits.currency), conv.address), buttons=("Yes", "No"))
+def _change_choice(conv, turn) -> bool:
+    """'another slot', 'change payment': forget that choice and ask it again."""
+    words = set(turn.text.lower().replace("?", " ").split())
+    for choice, cue in (("slot", {"slot", "time"}), ("payment", {"pay", "payment"})):
+        if words & cue and conv.chosen.get(choice):
+            conv.chosen.pop(choice)
+            checkout.proceed(conv, turn)
+            return True
+    return False
 
 
 def placement_done(conv, turn, result: dict) -> None:
-    """PlaceOrder's outcome: placed (cart emptied), or refused for stock (cart trimmed to what's left)."""
+    """PlaceOrder's outcome: placed (cart emptied), or refused: stock ran out (its lines offered
+    alternatives or fewer), the slot filled up (the next ones offered), or a retry came too late."""
     if result.get("ok"):
-        conv.cart.clear()
-        conv.say(prompts.placed(result["number"], format_money(result["total_cents"], turn.limits.currency),
-                                conv.address))
-        conv.do(Count("orders_placed"))
-        conv.placed(prompt=False)
-        return
+        return _placed(conv, turn, result)
+    reason = result.get("reason", "stock")
+    if reason == "stale":
+        return conv.say(prompts.PLACEMENT_STALE, buttons=("Yes", "No"))
+    if reason == "slot_full":
+        slot = conv.chosen.pop("slot", None) or {"label": ""}
+        return checkout.proceed(conv, turn, [prompts.slot_taken(slot["label"])])
     names = []
     for short in result.get("short", []):
         product = turn.deps.catalog.get(short["sku"])
         names.append(product.name if product else short["sku"])
-        set_quantity(conv.cart, short["sku"], max(0, short.get("available", 0)))
-    conv.shop(prompt=False)
-    show_cart(conv, turn, [prompts.sold_out_meanwhile(names)])
+        conv.chosen.setdefault("short", {})[short["sku"]] = max(0, short.get("available", 0))
+    checkout.proceed(conv, turn, [prompts.sold_out_meanwhile(names)])
+
+
+def _placed(conv, turn, result: dict) -> None:
+    chosen, currency = dict(conv.chosen), turn.limits.currency
+    conv.cart.clear()
+    conv.chosen.clear()
+    conv.do(Count("orders_placed"))
+    conv.placed(prompt=False)
+    if result.get("awaiting_payment"):  # the link follows (CreatePaymentLink's outcome says it)
+        conv.do(CreatePaymentLink(result["id"]))
+        return
+    parts = [prompts.placed(result["number"], format_money(result["total_cents"], currency), conv.address)]
+    if result.get("delivery_fee_cents"):
+        parts.append(prompts.placed_fee(format_money(result["delivery_fee_cents"], currency)))
+    if chosen.get("slot"):
+        parts.append(prompts.placed_slot(chosen["slot"]["label"]))
+    if turn.limits.shop.payment_methods != ("on_delivery",) or turn.limits.shop.has_fee:
+        parts.append(prompts.PAY_ON_DELIVERY)
+    conv.say(" ".join(parts))

@@ -22,11 +22,13 @@ ROOT = Path(__file__).resolve().parent.parent
 API_TOKEN = "test-api-token-0123456789"
 OPERATOR_TOKEN = "test-operator-token-0123456789"
 ARTIFACTS = ROOT / "test-artifacts"
+PLAIN_SHOP = str(ROOT / "tests" / "support" / "shop_plain.yaml")  # no fees, slots or hours: the other tests' shop
+SAMPLE_SHOP = str(ROOT / "bot" / "data" / "shop.yaml")
 
 
 @pytest.fixture
 def settings():
-    return load_settings({}, API_TOKEN=API_TOKEN, OPERATOR_TOKEN=OPERATOR_TOKEN)
+    return load_settings({}, API_TOKEN=API_TOKEN, OPERATOR_TOKEN=OPERATOR_TOKEN, SHOP_FILE=PLAIN_SHOP)
 
 
 @pytest.fixture
@@ -91,9 +93,9 @@ def mongo_server():
 
 
 def live_env(redis_server, mongo_server, **extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "TELEGRAM_", "GEMINI_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "TELEGRAM_", "GEMINI_", "STRIPE_"))}
     env.update(REDIS_URL=redis_server.url, MONGO_URI=mongo_server.uri, MONGO_DB="orderline_it",
-               API_TOKEN=API_TOKEN, OPERATOR_TOKEN=OPERATOR_TOKEN, PYTHONPATH=str(ROOT))
+               API_TOKEN=API_TOKEN, OPERATOR_TOKEN=OPERATOR_TOKEN, PYTHONPATH=str(ROOT), SHOP_FILE=PLAIN_SHOP)
     env.update(extra)
     return env
 
@@ -138,21 +140,45 @@ def fake_channels():
 
 
 @pytest.fixture(scope="session")
-def live(redis_server, mongo_server, fake_channels):
+def fake_stripe_api():
+    """A fake of Stripe's API for the session's stacks (tests/support/fake_stripe.py)."""
+    from tests.support.fake_stripe import TEST_KEY, TEST_WEBHOOK_SECRET, FakeStripe
+
+    fake = FakeStripe(TEST_KEY, TEST_WEBHOOK_SECRET).start()
+    yield fake
+    fake.stop()
+
+
+def own_shop_file(tmp_path_factory, name: str) -> str:
+    """A stack's own copy of the plain shop file, which its scenarios may rewrite (Live.use_shop)."""
+    import shutil
+
+    path = tmp_path_factory.mktemp("shop") / f"{name}.yaml"
+    shutil.copy(PLAIN_SHOP, path)
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def live(redis_server, mongo_server, fake_channels, fake_stripe_api, tmp_path_factory):
     """A production-shaped stack: this process serves HTTP; two worker processes do the work and send
-    through the real Telegram and Twilio SDKs, pointed at the fake APIs (TELEGRAM_API_URL, TWILIO_API_URL)."""
+    through the real Telegram, Twilio and Stripe SDKs, pointed at the fake APIs (TELEGRAM_API_URL,
+    TWILIO_API_URL, STRIPE_API_URL). Its shop file is its own copy: a scenario may set the rules."""
     from bot.app import create_app
     from tests.support import webhooks as wh
+    from tests.support.fake_stripe import TEST_KEY, TEST_WEBHOOK_SECRET
     from tests.support.live import Live
 
     telegram, twilio = fake_channels
     env = live_env(redis_server, mongo_server, **wh.channel_env(
-        TELEGRAM_API_URL=telegram.url + "/bot", TWILIO_API_URL=twilio.url, VOICE_WAIT_SECONDS="2"))
+        TELEGRAM_API_URL=telegram.url + "/bot", TWILIO_API_URL=twilio.url, VOICE_WAIT_SECONDS="2"),
+        STRIPE_SECRET_KEY=TEST_KEY, STRIPE_WEBHOOK_SECRET=TEST_WEBHOOK_SECRET, STRIPE_API_URL=fake_stripe_api.url,
+        SHOP_FILE=own_shop_file(tmp_path_factory, "live"))
     settings = load_settings(env)
     rt = build(settings, load_sample=True)
     workers = WorkerProcesses(env, count=2).start()
     app = create_app(settings, runtime=rt)
-    yield Live(rt=rt, client=app.test_client(), workers=workers, env=env, telegram=telegram, twilio=twilio)
+    yield Live(rt=rt, client=app.test_client(), workers=workers, env=env, telegram=telegram, twilio=twilio,
+               stripe=fake_stripe_api)
     workers.stop()
 
 
@@ -185,7 +211,8 @@ def fake_gemini(gemini_server):
 @pytest.fixture
 def gemini_settings(fake_gemini):
     return load_settings({}, API_TOKEN=API_TOKEN, OPERATOR_TOKEN=OPERATOR_TOKEN, GEMINI_API_KEY=GEMINI_KEY,
-                         GEMINI_API_URL=fake_gemini.url, GEMINI_TIMEOUT_SECONDS=1, GEMINI_BREAKER_FAILURES=3)
+                         GEMINI_API_URL=fake_gemini.url, GEMINI_TIMEOUT_SECONDS=1, GEMINI_BREAKER_FAILURES=3,
+                         SHOP_FILE=PLAIN_SHOP)
 
 
 @pytest.fixture
@@ -202,14 +229,15 @@ def gemini_pipeline(gemini_rt):
 
 
 @pytest.fixture(scope="session")
-def live_gemini(redis_server, mongo_server, gemini_server):
+def live_gemini(redis_server, mongo_server, gemini_server, tmp_path_factory):
     """The production-shaped stack with Gemini on (the fake), beside `live`: its own Redis database
     (so its own queues and workers) and MongoDB database, two worker processes of its own."""
     from bot.app import create_app
     from tests.support.live import Live
 
     env = live_env(redis_server, mongo_server, GEMINI_API_KEY=GEMINI_KEY, GEMINI_API_URL=gemini_server.url,
-                   GEMINI_TIMEOUT_SECONDS="1", GEMINI_BREAKER_FAILURES="3")
+                   GEMINI_TIMEOUT_SECONDS="1", GEMINI_BREAKER_FAILURES="3",
+                   SHOP_FILE=own_shop_file(tmp_path_factory, "live-gemini"))
     env.update(REDIS_URL=redis_server.url.rsplit("/", 1)[0] + "/1", MONGO_DB="orderline_it_gemini")
     settings = load_settings(env)
     rt = build(settings, load_sample=True)

@@ -14,6 +14,7 @@ from bot import handoff, keys
 from bot.phones import mask
 from bot.pipeline import OutboundMessage
 from bot.privacy import erase_customer
+from bot.store import Terms
 from statemachine import effects as fx
 
 log = logging.getLogger("orderline.effects")
@@ -87,20 +88,37 @@ class EffectRunner:
     def _PlaceOrder(self, e: fx.PlaceOrder, turn, applied: Applied) -> dict:
         store = self.rt.store
         customer = {"_id": e.customer_id, "name": e.customer_name} if e.customer_id else None
+        terms = Terms(e.delivery_fee_cents, e.free_delivery_over_cents, e.slot, e.slot_capacity, e.payment, e.area,
+                      pay_within=self.rt.settings.PAYMENT_EXPIRY_MINUTES * 60)
         placement = store.orders.place(key=e.key, phone=e.phone, customer=customer,
                                        lines=e.lines, address=e.address, channel=e.channel,
-                                       currency=self.rt.settings.CURRENCY, identity=turn.identity)
+                                       currency=self.rt.settings.CURRENCY, identity=turn.identity, terms=terms)
         result = placement.to_result()
         if placement.ok:
             applied.counters[f"revenue_cents:{e.channel}"] += result["total_cents"]
+        elif result["reason"] == "slot_full":
+            applied.counters["orders_refused_slot"] += 1
         else:
             applied.counters["orders_refused_stock"] += 1
+        return result
+
+    def _SaveAddress(self, e: fx.SaveAddress, turn, applied: Applied):
+        self.rt.store.customers.set_address(e.phone, e.address)
+
+    def _CreatePaymentLink(self, e: fx.CreatePaymentLink, turn, applied: Applied) -> dict:
+        """A Stripe Checkout link for the stored order's total; if Stripe cannot be reached and the
+        shop also takes payment on delivery, the order goes ahead that way (never lost)."""
+        from bot.payments import links
+
+        on_delivery = "on_delivery" in turn.limits.shop.payment_methods
+        result = links.create(self.rt, e.order_id, on_delivery_allowed=on_delivery)
+        applied.counters["payment_links" if result.get("url") else "payment_link_fallbacks"] += 1
         return result
 
     def _CancelOrder(self, e: fx.CancelOrder, turn, applied: Applied) -> dict:
         ok = self.rt.store.orders.cancel(e.order_id, e.phone)
         if ok:
-            applied.counters["orders_cancelled"] += 1
+            applied.counters["orders_cancelled"] += 1  # an unpaid order's link is closed by the expiry sweep
         return {"ok": ok}
 
     def _EraseCustomer(self, e: fx.EraseCustomer, turn, applied: Applied):

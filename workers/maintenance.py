@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from bot import keys as bot_keys
+from bot.payments import expiry as payment_expiry
 from bot.pipeline import keys, queues
 
 from . import retention
@@ -41,7 +42,8 @@ def sweep_once(rt: Any) -> dict:
     s = rt.settings
     done = {"kicked": kick_due(rt),
             "dead_letters_dropped": rt.deadletters.trim(s.DEAD_LETTER_MAX, s.DEAD_LETTER_DAYS * 86400),
-            "restocked": finish_cancellations(rt)}
+            "restocked": finish_cancellations(rt),
+            "payments_swept": payment_expiry.sweep_in_background(rt)}  # its own thread: Stripe may be slow
     retention.schedule(rt.redis)  # a no-op while the next daily run is scheduled
     return done
 

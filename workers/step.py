@@ -108,6 +108,7 @@ class ConversationStep:
             normalize_phone=lambda raw: phones.normalize(raw, rt.settings.DEFAULT_REGION),
             new_code=lambda: f"{secrets.randbelow(10 ** 6):06d}", new_salt=lambda: secrets.token_hex(8),
             saved_cart=lambda phone: (self.load(f"phone:{phone}") or sm.Conversation()).cart,
+            slot_booked=rt.store.slots.booked, last_order=rt.store.orders.last_placed,
         )
 
     def load(self, conv_key: str) -> sm.Conversation | None:
@@ -134,8 +135,9 @@ class ConversationStep:
         catalog = rt.catalog.current()
         kind = msg.kind if control else self._throttle(rate_count, msg)
         nlu = NluResult(intent="unknown") if kind in sm.THROTTLED else self._understand(msg, conv, conv_key, control)
+        limits = dataclasses.replace(self.limits, shop=rt.shop.current())  # the shop file, as edited now
         turn = sm.Turn(text=msg.text, nlu=nlu, now=now, deps=self.deps(catalog),
-                       limits=self.limits, channel=msg.channel, message_id=msg.message_id,
+                       limits=limits, channel=msg.channel, message_id=msg.message_id,
                        identity=msg.identity, contact=msg.contact, kind=kind)
         outcome = sm.advance(conv, turn)
         replies = list(outcome.replies)

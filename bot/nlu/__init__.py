@@ -66,7 +66,7 @@ def build_understander(settings, runtime=None) -> Understanding:
     cap = CallCap(redis, settings.GEMINI_MAX_CALLS_PER_MINUTE)
     cache = ReadingCache(redis, settings.GEMINI_CACHE_SECONDS)
     reader = ModelReader(caller, redis, stats, breaker, cap, cache, LanguageMemory(redis), settings.CURRENCY,
-                         FaqSource())
+                         FaqSource(shop=getattr(runtime, "shop", None), currency=settings.CURRENCY))
     translator = Translator(caller, stats, breaker, cap, cache, settings.GEMINI_TIMEOUT_SECONDS)
     return Understanding(settings.MAX_ITEM_QUANTITY, reader=reader, translator=translator)
 

@@ -9,17 +9,23 @@ import logging
 from pathlib import Path
 
 from bot.faq import FaqError, faq_path, load_faq
+from bot.shop.faq import with_rules
 
 log = logging.getLogger("orderline.nlu")
 
 
 class FaqSource:
-    def __init__(self, path: str | Path | None = None):
+    def __init__(self, path: str | Path | None = None, shop=None, currency: str = "USD"):
         self.path = Path(path or faq_path())
+        self.shop, self.currency = shop, currency  # bot.shop.ShopSource: the rules' entries replace the file's
         self._mtime: float | None = None
         self._entries: list[dict] = []
 
     def __call__(self) -> list[dict]:
+        entries = self._file_entries()
+        return with_rules(entries, self.shop.current(), self.currency) if self.shop is not None else entries
+
+    def _file_entries(self) -> list[dict]:
         try:
             mtime = self.path.stat().st_mtime
         except OSError:

@@ -17,7 +17,7 @@ from .matching import CatalogIndex, Resolution, Token, show, singular, tokenize
 from .numbers import NUMBER_WORDS, UNIT_WORDS, Amount, product_quantity, read_amount
 from .types import Ambiguous, Invalid, ItemRequest, NluContext, NluResult, Unknown
 
-NO_ITEM_STATES = frozenset({"verify", "register"})  # lines there are names, addresses and codes
+NO_ITEM_STATES = frozenset({"verify", "register", "address"})  # lines there are names, addresses and codes
 MAX_CANDIDATES = 5
 _SPECIAL = {singular(w) for w in FILLERS | SEPARATORS | ADD_WORDS | NUMBER_WORDS | set(UNIT_WORDS)}
 _SPECIAL |= {w for m in REMOVE_MARKERS + SET_MARKERS for w in m}

@@ -24,7 +24,7 @@ from .validate import ReadingCheck
 
 log = logging.getLogger("orderline.nlu")
 
-PRIVATE_STATES = frozenset({"verify", "register"})  # phone numbers, codes, names and addresses
+PRIVATE_STATES = frozenset({"verify", "register", "address"})  # phone numbers, codes, names and addresses
 OFFLINE_INTENTS = frozenset({"phone", "code", "choice"})  # digits: no language in them, nothing to ask
 
 

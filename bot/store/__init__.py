@@ -9,8 +9,10 @@ from .audit import Audit
 from .conversations import Conversations
 from .customers import Customers
 from .messages import Messages
-from .orders import CANCELLABLE, FLOW, Orders, Placement
+from .orders import CANCELLABLE, FLOW, Orders, Placement, Terms
+from .payments import Payments
 from .products import Products
+from .slots import Slots
 
 
 class Store:
@@ -18,14 +20,16 @@ class Store:
         self.db = db
         self.customers = Customers(db)
         self.products = Products(db)
-        self.orders = Orders(db, self.products)
+        self.slots = Slots(db)
+        self.orders = Orders(db, self.products, self.slots)
+        self.payments = Payments(db)
         self.messages = Messages(db)
         self.conversations = Conversations(db)
         self.audit = Audit(db)
 
     def ensure_indexes(self) -> None:
         """Create every index the queries need; safe to call at every start."""
-        for repo in (self.customers, self.products, self.orders, self.messages, self.conversations,
+        for repo in (self.customers, self.products, self.slots, self.orders, self.messages, self.conversations,
                      self.audit):
             repo.ensure_indexes()
 
@@ -47,4 +51,4 @@ def connect(settings) -> Store:
     return Store(client[settings.MONGO_DB])
 
 
-__all__ = ["Store", "connect", "Placement", "CANCELLABLE", "FLOW"]
+__all__ = ["Store", "connect", "Placement", "Terms", "CANCELLABLE", "FLOW"]

@@ -33,6 +33,10 @@ class Customers:
         return self.col.find_one_and_update({"phone": phone}, update, upsert=True,
                                             return_document=ReturnDocument.AFTER)
 
+    def set_address(self, phone: str, address: str) -> None:
+        """A new delivery address (the customer's old one was outside the shop's areas)."""
+        self.col.update_one({"phone": phone}, {"$set": {"address": address, "updated_at": time.time()}})
+
     def add_identity(self, phone: str, identity: str) -> None:
         self.col.update_one({"phone": phone}, {"$addToSet": {"identities": identity}})
 

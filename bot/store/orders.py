@@ -1,11 +1,31 @@
 """Orders: placed exactly once per confirming message, priced from the products collection.
 
-Placement without transactions (mongomock has none, and a replica set is not required):
+Placement without transactions or locks (mongomock has none, and a replica set is not required):
 1. insert the order as `pending`; its `_id` is derived from a key taken from the confirming
-   message, so a retried job's insert collides on the primary key and finds the first one;
-2. take each line's stock with a conditional update marked with that key;
-3. mark the order `confirmed` (or give the stock back and mark it `failed`).
-Every step is idempotent, so a job retried after a crash at any point ends in the same order.
+   message, so a retried or racing call's insert collides on the primary key and reads the first;
+2. book the delivery slot (if any) and take each line's stock as keyed moves (moves.py): one
+   conditional update per document that also records the key in that document, so a key takes
+   at most once, ever (a slot's update is guarded by its capacity as stock is by what is left);
+3. decide the outcome with one compare-and-set on the order, `pending` -> `confirmed` (every line
+   is held for this key) or `pending` -> `failed` (a line was short); exactly one caller wins;
+4. settle what the outcome means for every line, whoever decided it: placed, the held entries
+   become `kept`; failed, each line is given back if it was taken, or voided if it was not, so a
+   slower caller can no longer take it.
+
+Why this holds for ANY interleaving of two `place()` calls with one key (A and B):
+- a line is taken at most once, because the take requires that no entry for the key exists on the
+  product, and an entry is removed only once settled and an hour old, by the same update that
+  raises the product's fence, which refuses any later take for a key that old (moves.py);
+- a confirmed order has every line taken: its confirmer saw an entry for each line, entries only
+  move forward, and only the caller that settles a *failed* order gives anything back, and an
+  order is never both;
+- a failed order ends with nothing taken: settling gives back `held` entries and voids missing
+  ones (a take racing the void either loses, or wins and is then given back by the next step).
+So a racing caller needs no lease and never waits: it repeats the same idempotent steps, loses
+the compare-and-set, and reports the outcome the winner recorded. A crash at any point leaves
+a state from which the next call (the retried job) finishes the same way; `settled` on the order
+spares later calls the settling writes. tests/unit/test_stock_once.py interleaves two calls at
+every pair of points and crashes one at every point.
 """
 from __future__ import annotations
 
@@ -17,10 +37,12 @@ from pymongo import DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from statemachine.money import line_total_cents
+from statemachine.rules import fee_for
 
+from . import moves as mv
 from .base import translate_errors
 
-CANCELLABLE = ("confirmed", "preparing")
+CANCELLABLE = ("awaiting_payment", "confirmed", "preparing")
 FLOW = ("confirmed", "preparing", "out_for_delivery", "delivered")  # forward moves an operator may make
 FIRST_NUMBER = 1001
 
@@ -35,20 +57,37 @@ class Placement:
     ok: bool
     order: dict | None = None
     short: list[dict] = field(default_factory=list)  # [{"sku", "available"}] when stock ran out
+    reason: str = ""  # why not: "stock", "slot_full", or "stale" (a retry past the moves' window)
 
     def to_result(self) -> dict:
         if self.ok:
             return {"ok": True, "id": self.order["_id"], "number": str(self.order["number"]),
-                    "total_cents": self.order["total_cents"]}
-        return {"ok": False, "short": self.short}
+                    "total_cents": self.order["total_cents"],
+                    "delivery_fee_cents": self.order.get("delivery_fee_cents", 0),
+                    "awaiting_payment": self.order["status"] == "awaiting_payment"}
+        return {"ok": False, "short": self.short, "reason": self.reason or "stock"}
+
+
+@dataclass
+class Terms:
+    """What an order carries besides its lines: the delivery fee rule, the slot, how it is paid."""
+
+    delivery_fee_cents: int = 0
+    free_delivery_over_cents: int | None = None
+    slot: dict | None = None  # {"id", "start", "end", "label"}
+    slot_capacity: int = 0
+    payment: str = "on_delivery"  # or "online": placed as awaiting_payment
+    area: str | None = None
+    pay_within: float = 1800  # seconds an online payment may take before the order expires
 
 
 @translate_errors
 class Orders:
-    def __init__(self, db, products):
+    def __init__(self, db, products, slots):
         self.col = db.orders
         self.counters = db.counters
         self.products = products
+        self.slots = slots
 
     def ensure_indexes(self) -> None:
         self.col.create_index("key", name="key")  # unique by construction: _id is derived from it
@@ -56,6 +95,7 @@ class Orders:
         self.col.create_index([("phone", 1), ("created_at", DESCENDING)], name="phone_created")
         self.col.create_index([("status", 1), ("created_at", DESCENDING)], name="status_created")
         self.col.create_index([("created_at", DESCENDING)], name="created")
+        self.col.create_index([("status", 1), ("payment.expires_at", 1)], name="status_pay_by")
 
     def _next_number(self) -> int:
         doc = self.counters.find_one_and_update({"_id": "orders"}, {"$inc": {"seq": 1}}, upsert=True,
@@ -63,19 +103,24 @@ class Orders:
         return FIRST_NUMBER + doc["seq"] - 1
 
     def place(self, *, key: str, phone: str, customer: dict | None, lines, address: str, channel: str,
-              currency: str, identity: str | None = None) -> Placement:
+              currency: str, identity: str | None = None, terms: Terms | None = None) -> Placement:
         """`identity` ("<channel>:<address>") is where the customer ordered: where status updates go."""
-        order, missing = self._insert_pending(key, phone, customer, lines, address, channel, currency, identity)
+        order, missing = self._insert_pending(key, phone, customer, lines, address, channel, currency, identity,
+                                              terms or Terms())
         if missing:
-            return Placement(False, short=[{"sku": s, "available": 0} for s in missing])
-        if order["status"] == "failed":
-            return Placement(False, order, order.get("short", []))
-        if order["status"] != "pending":
-            return Placement(True, order)
-        return self._reserve(order)
+            return Placement(False, short=[{"sku": s, "available": 0} for s in missing], reason="stock")
+        if order["status"] == "pending":
+            self._reserve(order)
+            self._checkpoint("read")
+            order = self.col.find_one({"_id": order["_id"]})
+        return self._settle(order)
+
+    def _checkpoint(self, point: str) -> None:
+        self.products.moves.checkpoint(point)
 
     def _insert_pending(self, key, phone, customer, lines, address, channel, currency,
-                        identity=None) -> tuple[dict | None, list]:
+                        identity, terms: Terms) -> tuple[dict | None, list]:
+        self._checkpoint("insert")
         products = self.products.by_skus(sku for sku, _ in lines)
         missing = [sku for sku, _ in lines if sku not in products]  # left the catalog meanwhile
         if missing:
@@ -87,40 +132,72 @@ class Orders:
             priced.append({"sku": sku, "name": p.name, "unit": p.unit, "quantity": quantity,
                            "price_cents": p.price_cents, "total_cents": line_total_cents(quantity, p.price_cents)})
         now = time.time()
+        items = sum(line["total_cents"] for line in priced)
+        fee = fee_for(items, terms.delivery_fee_cents, terms.free_delivery_over_cents)
         order = {
             "_id": order_id_for(key), "key": key, "number": self._next_number(), "status": "pending",
             "phone": phone, "customer_id": (customer or {}).get("_id"), "customer_name": (customer or {}).get("name"),
-            "address": address, "lines": priced, "total_cents": sum(line["total_cents"] for line in priced),
-            "currency": currency, "channel": channel, "identity": identity, "created_at": now, "updated_at": now,
-            "history": [{"status": "pending", "at": now, "by": "customer"}],
+            "address": address, "lines": priced, "items_cents": items, "delivery_fee_cents": fee,
+            "total_cents": items + fee, "currency": currency, "channel": channel, "identity": identity,
+            "slot": terms.slot and {k: terms.slot.get(k) for k in ("id", "start", "end", "label", "when")},
+            "slot_capacity": terms.slot_capacity, "area": terms.area, "payment": _payment(terms, now),
+            "created_at": now, "updated_at": now, "history": [{"status": "pending", "at": now, "by": "customer"}],
         }
         try:
+            self._checkpoint("insert:write")
             self.col.insert_one(order)
         except DuplicateKeyError:
-            return self.col.find_one({"_id": order["_id"]}), []  # a retried job got here first
+            self._checkpoint("insert:read")
+            return self.col.find_one({"_id": order["_id"]}), []  # a retried or racing call got here first
         return order, []
 
-    def _reserve(self, order: dict) -> Placement:
-        key, taken, short = order["key"], [], []
-        for line in order["lines"]:
-            if self.products.take(line["sku"], line["quantity"], key):
-                taken.append(line)
-            else:
+    def _reserve(self, order: dict) -> None:
+        """Book the slot and take every line for the order's key, then decide (one compare-and-set)."""
+        key, at, short, refused, slot = order["key"], order["created_at"], [], set(), order.get("slot")
+        got = self.slots.book(slot, order["slot_capacity"], key, at) if slot else mv.TAKEN
+        slot_full = got == mv.SHORT
+        if got not in (mv.TAKEN, mv.SHORT):
+            refused.add(got)
+        for line in [] if slot_full else order["lines"]:  # a full slot fails the order: no stock to move
+            got = self.products.take(line["sku"], line["quantity"], key, at)
+            if got in (mv.SHORT, mv.MISSING):
                 short.append({"sku": line["sku"], "available": max(0, self.products.stock(line["sku"]))})
-        skus = [line["sku"] for line in order["lines"]]
+            elif got != mv.TAKEN:  # CLOSED: another call already failed the order; FENCED: retried far too late
+                refused.add(got)
         now = time.time()
-        if short:
-            for line in taken:
-                self.products.give_back(line["sku"], line["quantity"], key)
-            self.col.update_one({"_id": order["_id"], "status": "pending"},
-                                {"$set": {"status": "failed", "short": short, "updated_at": now}})
-            return Placement(False, order, short)
-        confirmed = {"status": "confirmed", "at": now, "by": "customer"}
-        self.col.update_one({"_id": order["_id"], "status": "pending"},
-                            {"$set": {"status": "confirmed", "updated_at": now}, "$push": {"history": confirmed}})
-        self.products.release_marker(skus, key)
-        return Placement(True, {**order, "status": "confirmed", "updated_at": now,
-                                "history": [*order["history"], confirmed]})
+        pending = {"_id": order["_id"], "status": "pending"}
+        self._checkpoint("decide")
+        if short or slot_full or refused:
+            reason = "stock" if short else "slot_full" if slot_full else "stale" if mv.FENCED in refused else "stock"
+            self.col.update_one(pending, {"$set": {"status": "failed", "short": short, "reason": reason,
+                                                   "updated_at": now}})
+        else:
+            status = "awaiting_payment" if order["payment"]["method"] == "online" else "confirmed"
+            self.col.update_one(pending, {"$set": {"status": status, "updated_at": now},
+                                          "$push": {"history": {"status": status, "at": now, "by": "customer"}}})
+
+    def _settle(self, order: dict) -> Placement:
+        """Make the lines and the slot match the order's outcome (idempotent; skipped once done)."""
+        key, at, lines, slot = order["key"], order["created_at"], order["lines"], order.get("slot")
+        failed = order["status"] == "failed"
+        if not order.get("settled"):
+            if failed:
+                if slot:
+                    self.slots.give_back(slot, key, at)
+                for line in lines:
+                    self.products.give_back(line["sku"], line["quantity"], key, at)
+            else:
+                skus, now = [line["sku"] for line in lines], time.time()
+                self.products.keep(skus, key)
+                self.products.compact(skus, now)
+                if slot:
+                    self.slots.keep(slot["id"], key)
+                    self.slots.compact(slot["id"], now)
+            self._checkpoint("settled")
+            self.col.update_one({"_id": order["_id"]}, {"$set": {"settled": True}})
+        if failed:
+            return Placement(False, order, order.get("short", []), order.get("reason", "stock"))
+        return Placement(True, order)
 
     def cancel(self, order_id: str, phone: str | None = None, by: str = "customer") -> bool:
         """Cancel before dispatch and put the stock back; False if it is too late (or not theirs)."""
@@ -129,7 +206,7 @@ class Orders:
             query["phone"] = phone
         now = time.time()
         order = self.col.find_one_and_update(
-            query, {"$set": {"status": "cancelled", "restocked": False, "updated_at": now},
+            query, {"$set": {"status": "cancelled", "restocked": False, "updated_at": now, "cancelled_at": now},
                     "$push": {"history": {"status": "cancelled", "at": now, "by": by}}},
             return_document=ReturnDocument.AFTER)
         if order is None:  # already cancelled by a job that died before restocking?
@@ -140,12 +217,33 @@ class Orders:
         self._restock(order)
         return True
 
+    def expire(self, order_id: str, by: str = "payment expiry") -> tuple[dict | None, bool]:
+        """An order not paid in time: stock and slot go back. Returns the order (None if it is no
+        longer waiting) and whether this call expired it (only that caller tells the customer)."""
+        now = time.time()
+        order = self.col.find_one_and_update(
+            {"_id": order_id, "status": "awaiting_payment"},
+            {"$set": {"status": "expired", "payment.status": "expired", "restocked": False, "updated_at": now,
+                      "cancelled_at": now}, "$push": {"history": {"status": "expired", "at": now, "by": by}}},
+            return_document=ReturnDocument.AFTER)
+        moved = order is not None
+        if order is None:  # expired by a sweep that died before restocking?
+            order = self.col.find_one({"_id": order_id, "status": "expired", "restocked": False})
+            if order is None:
+                return None, False
+        self._restock(order)
+        return order, moved
+
     def _restock(self, order: dict) -> None:
-        marker = "cancel:" + order["_id"]
+        """Put a cancelled or expired order's lines and slot back, each once (a keyed move), however
+        many callers race."""
+        key, at = "cancel:" + order["_id"], order.get("cancelled_at") or order["updated_at"]
         for line in order["lines"]:
-            self.products.put(line["sku"], line["quantity"], marker)
+            self.products.put(line["sku"], line["quantity"], key, at)
+        if order.get("slot"):
+            self.slots.release(order["slot"]["id"], key, at)
         self.col.update_one({"_id": order["_id"]}, {"$set": {"restocked": True}})
-        self.products.release_marker([line["sku"] for line in order["lines"]], marker)
+        self.products.compact([line["sku"] for line in order["lines"]], time.time())
 
     def move(self, order_id: str, status: str, by: str) -> dict | None:
         """An operator moves an order forward along FLOW (any later step, never back); None if that
@@ -185,6 +283,12 @@ class Orders:
         return [{"id": o["_id"], "number": str(o["number"]), "status": o["status"], "total_cents": o["total_cents"],
                  "created_at": o["created_at"]} for o in cursor]
 
+    def last_placed(self, phone: str) -> dict | None:
+        """The customer's newest placed order (number and lines), for "the same as last time"."""
+        docs = list(self.col.find({"phone": phone, "status": {"$nin": ["pending", "failed"]}},
+                                  {"number": 1, "lines": 1}).sort("created_at", DESCENDING).limit(1))
+        return {"number": str(docs[0]["number"]), "lines": docs[0]["lines"]} if docs else None
+
     def get(self, order_id: str) -> dict | None:
         return self.col.find_one({"_id": order_id})
 
@@ -203,3 +307,9 @@ class Orders:
 
     def find(self, query: dict, limit: int = 50) -> list[dict]:
         return list(self.col.find(query).sort("created_at", DESCENDING).limit(limit))
+
+
+def _payment(terms: Terms, now: float) -> dict:
+    if terms.payment == "online":
+        return {"method": "online", "status": "pending", "expires_at": now + terms.pay_within}
+    return {"method": "on_delivery", "status": "on_delivery"}

@@ -1,20 +1,24 @@
 """Products: the catalog of record. Stock moves only through conditional updates (never below zero).
 
-Stock changes for an order carry a marker (`holds`) naming the order, so a retried placement or
-cancellation finds its own earlier change and never applies it twice.
+Stock changes for an order are keyed moves (moves.py): each leaves an entry naming its key in the
+product's own document, so a retried or racing placement or cancellation never applies twice.
 """
 from __future__ import annotations
 
 from ..catalog import Product
 from .base import translate_errors
+from .moves import Moves
 
 EPSILON = 1e-6  # weighed stock is a float (kg, l); compare with a little slack
+# bookkeeping, never part of a Product ("holds": what stock markers were before moves existed)
+HIDDEN = {"_id": 0, "moves": 0, "holds": 0, "fence": 0, "fence_put": 0, "compacted_at": 0}
 
 
 @translate_errors
 class Products:
     def __init__(self, db):
         self.col = db.products
+        self.moves = Moves(self.col)
 
     def ensure_indexes(self) -> None:
         self.col.create_index("sku", unique=True, name="sku_unique")
@@ -23,14 +27,14 @@ class Products:
         return self.col.count_documents({})
 
     def all(self) -> list[Product]:
-        return [Product.from_doc(d) for d in self.col.find({}, {"_id": 0, "holds": 0}).sort("position", 1)]
+        return [Product.from_doc(d) for d in self.col.find({}, HIDDEN).sort("position", 1)]
 
     def get(self, sku: str) -> Product | None:
-        doc = self.col.find_one({"sku": sku}, {"_id": 0, "holds": 0})
+        doc = self.col.find_one({"sku": sku}, HIDDEN)
         return Product.from_doc(doc) if doc else None
 
     def by_skus(self, skus) -> dict[str, Product]:
-        docs = self.col.find({"sku": {"$in": list(skus)}}, {"_id": 0, "holds": 0})
+        docs = self.col.find({"sku": {"$in": list(skus)}}, HIDDEN)
         return {d["sku"]: Product.from_doc(d) for d in docs}
 
     def upsert_many(self, products: list[Product]) -> tuple[int, int]:
@@ -39,7 +43,7 @@ class Products:
         start = self.col.count_documents({})
         for i, p in enumerate(products):
             doc = p.to_doc()
-            res = self.col.update_one({"sku": p.sku}, {"$set": doc, "$setOnInsert": {"position": start + i, "holds": []}},
+            res = self.col.update_one({"sku": p.sku}, {"$set": doc, "$setOnInsert": {"position": start + i, "moves": []}},
                                       upsert=True)
             if res.upserted_id is not None:
                 inserted += 1
@@ -51,24 +55,24 @@ class Products:
         """Remove every product whose sku is not in `skus` (a shop replacing its whole catalog)."""
         return self.col.delete_many({"sku": {"$nin": list(skus)}}).deleted_count
 
-    def take(self, sku: str, quantity: float, marker: str) -> bool:
-        """Remove `quantity` from stock for `marker`, once; False if there isn't enough."""
-        res = self.col.update_one(
-            {"sku": sku, "stock": {"$gte": quantity - EPSILON}, "holds": {"$ne": marker}},
-            {"$inc": {"stock": -quantity}, "$push": {"holds": marker}},
-        )
-        return res.modified_count == 1 or self.col.count_documents({"sku": sku, "holds": marker}, limit=1) == 1
+    def take(self, sku: str, quantity: float, key: str, at: float) -> str:
+        """Remove `quantity` from stock for `key`, once: moves.TAKEN, SHORT, CLOSED, FENCED or MISSING."""
+        return self.moves.take({"sku": sku}, key, at, {"stock": -quantity}, {"stock": {"$gte": quantity - EPSILON}})
 
-    def give_back(self, sku: str, quantity: float, marker: str) -> None:
-        """Undo `take` for `marker` (only if it happened)."""
-        self.col.update_one({"sku": sku, "holds": marker}, {"$inc": {"stock": quantity}, "$pull": {"holds": marker}})
+    def keep(self, skus, key: str) -> None:
+        """The order `key` was placed: its stock stays taken."""
+        self.moves.keep({"sku": {"$in": list(skus)}}, key)
 
-    def put(self, sku: str, quantity: float, marker: str) -> None:
-        """Add stock back for `marker`, once (a cancelled order's lines)."""
-        self.col.update_one({"sku": sku, "holds": {"$ne": marker}}, {"$inc": {"stock": quantity}, "$push": {"holds": marker}})
+    def give_back(self, sku: str, quantity: float, key: str, at: float) -> None:
+        """The order `key` failed: undo its take if it happened, and make sure none follows."""
+        self.moves.give_back({"sku": sku}, key, at, {"stock": -quantity})
 
-    def release_marker(self, skus, marker: str) -> None:
-        self.col.update_many({"sku": {"$in": list(skus)}}, {"$pull": {"holds": marker}})
+    def put(self, sku: str, quantity: float, key: str, at: float) -> bool:
+        """Add stock back for `key`, once (a cancelled or expired order's lines)."""
+        return self.moves.put({"sku": sku}, key, at, {"stock": quantity})
+
+    def compact(self, skus, now: float) -> None:
+        self.moves.compact({"sku": {"$in": list(skus)}}, now)
 
     def stock(self, sku: str) -> float:
         doc = self.col.find_one({"sku": sku}, {"stock": 1})

@@ -35,10 +35,21 @@ def next_statuses(status: str) -> list[str]:
 
 
 def _order_row(o: dict) -> dict:
+    pay = o.get("payment") or {}
     return {"id": o["_id"], "number": o["number"], "status": o["status"], "total_cents": o["total_cents"],
             "currency": o.get("currency"), "channel": o.get("channel"), "customer": o.get("customer_name"),
             "phone": mask(o.get("phone")), "created_at": o["created_at"], "next": next_statuses(o["status"]),
-            "lines": len(o.get("lines", []))}
+            "lines": len(o.get("lines", [])), "slot": (o.get("slot") or {}).get("when"),
+            "payment": payment_words(pay)}
+
+
+def payment_words(pay: dict) -> str:
+    """'on delivery', 'online · paid', 'online · waiting', 'online · paid after release (refund)'."""
+    if not pay or pay.get("method") == "on_delivery":
+        return "on delivery" + (" (link failed)" if pay.get("fallback") else "")
+    status = {"pending": "waiting", "paid_after_release": "paid after release (refund)"}.get(pay.get("status"),
+                                                                                          pay.get("status"))
+    return f"online · {status}"
 
 
 @bp.get("/api/dashboard")

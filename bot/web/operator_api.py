@@ -1,14 +1,17 @@
-"""The operators' API: orders (list, get, move on or cancel), products (price and stock), a
-customer's history, export and erasure, and the audit log. Every route needs OPERATOR_TOKEN and
+"""The operators' API: orders (list, get, move on or cancel), delivery slots, products (price and
+stock), a customer's history, export and erasure, and the audit log. Every route needs OPERATOR_TOKEN and
 every change is written to the audit log.
 """
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Literal
 
 from flask import Blueprint, abort, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from statemachine.rules import slot_when, upcoming_slots
 
 from .. import keys, notify, privacy
 from ..app import runtime
@@ -17,7 +20,7 @@ from ..store import FLOW
 from .operators import audit, body, int_arg, mask, phone_arg, who
 
 bp = Blueprint("operator_api", __name__, url_prefix="/api")
-STATUSES = (*FLOW, "cancelled", "failed", "pending")
+STATUSES = (*FLOW, "awaiting_payment", "cancelled", "expired", "failed", "pending")
 
 
 @bp.before_request
@@ -60,7 +63,7 @@ def _time_arg(name: str) -> float | None:
 
 
 def _order_json(order: dict) -> dict:
-    return {k: v for k, v in order.items() if k not in ("holds", "key")} | {"id": order["_id"]}
+    return {k: v for k, v in order.items() if k not in ("holds", "key", "settled")} | {"id": order["_id"]}
 
 
 # -- orders ------------------------------------------------------------------------------------
@@ -112,6 +115,18 @@ def change_status(order_id: str):
     notified = notify.order_update(rt, moved, change.status, by=who())
     audit("order.status", f"order:{order['number']}", before=order["status"], after=change.status, notified=notified)
     return jsonify(order=_order_json(moved), notified=notified)
+
+
+@bp.get("/slots")
+def list_slots():
+    """The delivery slots still open for booking, soonest first, with how many deliveries each holds."""
+    rt = runtime()
+    rules = rt.shop.current()
+    upcoming = upcoming_slots(rules, time.time())
+    booked = rt.store.slots.booked([s.id for s in upcoming]) if upcoming else {}
+    capacity = rules.slots.capacity if rules.slots else 0
+    return jsonify(slots=[{"id": s.id, "when": slot_when(s.to_dict(), rules), "start": s.start, "end": s.end,
+                           "booked": booked.get(s.id, 0), "capacity": capacity} for s in upcoming])
 
 
 # -- products ----------------------------------------------------------------------------------

@@ -95,13 +95,14 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def fault_stack(mongo_server):
+def fault_stack(mongo_server, tmp_path_factory):
+    from tests.conftest import own_shop_file
     from tests.support.redis_server import RedisServer
 
     redis_server = RedisServer(extra_args=AOF).start()
     env = live_env(redis_server, mongo_server, CLAIM_LEASE_SECONDS="1", MONGO_DB=f"faults_{uuid.uuid4().hex[:6]}",
-                   STEP_BUDGET_SECONDS="6",
-                   RATE_LIMIT_PER_MINUTE="1000")  # one customer, 80 msgs/min
+                   STEP_BUDGET_SECONDS="6", RATE_LIMIT_PER_MINUTE="1000",  # one customer, 80 msgs/min
+                   SHOP_FILE=own_shop_file(tmp_path_factory, "faults"))
     settings = load_settings(env)
     rt = build(settings, load_sample=True)
     workers = Workers(env)

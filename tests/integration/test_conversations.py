@@ -14,6 +14,10 @@ def test_the_required_scenarios_exist():
     assert {"new_customer_full_order.yaml", "returning_customer_order.yaml", "out_of_stock.yaml",
             "ambiguous_item.yaml", "removal.yaml", "cancel_order.yaml", "delete_my_data.yaml",
             "idle_timeout.yaml", "verification_lockout.yaml", "other_customers_phone.yaml"} <= names
+    # issue 13: a scenario for each of the shop's rules
+    assert {f"rules_{n}.yaml" for n in ("below_minimum", "free_delivery", "outside_area", "outside_hours", "slot_full",
+                                        "race_last_slot", "pay_on_delivery", "pay_by_link", "link_expired",
+                                        "ran_out_before_confirm", "reorder", "voice_call")} <= names
 
 
 @pytest.mark.parametrize("scenario", ALL, ids=[s["_file"].removesuffix(".yaml") for s in ALL])

@@ -31,12 +31,23 @@ class World:
         self.erased: list[str] = []
         self.waiting: list[str] = []  # conversations waiting for a person, oldest first
         self.placed_keys: dict[str, dict] = {}
+        self.taken_by_others: dict[str, float] = {}  # sold between the catalog snapshot and placement
+        self.slots: dict[str, int] = {}  # slot id -> deliveries booked
+        self.payment_links: list[str] = []  # orders a payment link was asked for
+        self.link_fails = False  # the payment service is down
+        self.prices: dict[str, int] = {}  # today's price, where it changed since the catalog was loaded
+        self.slots_taken_meanwhile: dict[str, int] = {}  # booked by others between the snapshot and placement
+        self.refuse_next: dict | None = None  # the store's next placement answer, whatever the cart
         self._ids = itertools.count(1)
         self._codes = itertools.cycle(["123456", "654321", "111222"])
 
     def current_catalog(self) -> Catalog:
-        return Catalog([Product(**{**p.__dict__, "stock": self.stock[p.sku]}) if hasattr(p, "__dict__") else
-                        _with_stock(p, self.stock[p.sku]) for p in self.catalog])
+        return Catalog([_with_stock(p, self.stock[p.sku], self.prices.get(p.sku)) for p in self.catalog
+                        if p.sku not in self.gone])
+
+    @property
+    def gone(self) -> set[str]:
+        return {sku for sku, price in self.prices.items() if price is None}  # no longer sold
 
     def deps(self, now: float) -> sm.Deps:
         return sm.Deps(
@@ -50,7 +61,17 @@ class World:
             normalize_phone=lambda raw: raw if raw.startswith("+") and raw[1:].isdigit() and len(raw) >= 9 else None,
             new_code=lambda: next(self._codes),
             new_salt=lambda: "salt",
+            slot_booked=lambda ids: {i: self.slots[i] for i in ids if i in self.slots},
+            last_order=self.last_order,
         )
+
+    def last_order(self, phone: str) -> dict | None:
+        mine = [o for o in self.orders if o["phone"] == phone]
+        if not mine:
+            return None
+        last = mine[-1]
+        return {"number": last["number"], "lines": [{"sku": s, "quantity": q, "price_cents": last["prices"][s],
+                                                     "name": s} for s, q in last["lines"]]}
 
     def perform(self, effect, now: float) -> dict | None:
         kind = effect.kind
@@ -66,12 +87,25 @@ class World:
             return {"id": c["id"], "name": c["name"], "address": c["address"]}
         elif kind == "PlaceOrder":
             return self._place(effect, now)
+        elif kind == "SaveAddress":
+            self.customers[effect.phone]["address"] = effect.address
+        elif kind == "CreatePaymentLink":
+            order = next(o for o in self.orders if o["id"] == effect.order_id)
+            if self.link_fails:
+                order["status"], order["payment"] = "confirmed", "on_delivery"
+                return {"ok": False, "fallback": True, "number": order["number"], "total_cents": order["total_cents"]}
+            self.payment_links.append(effect.order_id)
+            return {"ok": True, "url": f"https://checkout.stripe.test/{effect.order_id}", "expires_at": now + 1800,
+                    "number": order["number"], "total_cents": order["total_cents"]}
         elif kind == "CancelOrder":
             for o in self.orders:
-                if o["id"] == effect.order_id and o["phone"] == effect.phone and o["status"] in ("confirmed", "preparing"):
+                if o["id"] == effect.order_id and o["phone"] == effect.phone and \
+                        o["status"] in ("confirmed", "preparing", "awaiting_payment"):
                     o["status"] = "cancelled"
                     for sku, q in o["lines"]:
                         self.stock[sku] += q
+                    if o.get("slot"):
+                        self.slots[o["slot"]["id"]] -= 1
                     return {"ok": True}
             return {"ok": False}
         elif kind == "RequestHandoff":
@@ -90,23 +124,42 @@ class World:
     def _place(self, e, now) -> dict:
         if e.key in self.placed_keys:
             return self.placed_keys[e.key]
+        if self.refuse_next:
+            refused, self.refuse_next = self.refuse_next, None
+            return refused
+        for sku, q in self.taken_by_others.items():
+            self.stock[sku] -= q
+        for slot_id, n in self.slots_taken_meanwhile.items():
+            self.slots[slot_id] = self.slots.get(slot_id, 0) + n
+        self.taken_by_others, self.slots_taken_meanwhile = {}, {}
         short = [{"sku": s, "available": self.stock[s]} for s, q in e.lines if self.stock[s] < q]
         if short:
-            return {"ok": False, "short": short}
+            return {"ok": False, "short": short, "reason": "stock"}
+        if e.slot and self.slots.get(e.slot["id"], 0) >= e.slot_capacity:
+            return {"ok": False, "short": [], "reason": "slot_full"}
         for s, q in e.lines:
             self.stock[s] -= q
-        total = sum(sm.money.line_total_cents(q, self.catalog.get(s).price_cents) for s, q in e.lines)
-        order = {"id": f"o{len(self.orders) + 1}", "number": str(1001 + len(self.orders)), "status": "confirmed",
-                 "phone": e.phone, "lines": list(e.lines), "total_cents": total, "created_at": now}
+        if e.slot:
+            self.slots[e.slot["id"]] = self.slots.get(e.slot["id"], 0) + 1
+        prices = {s: self.current_catalog().get(s).price_cents for s, _ in e.lines}
+        items = sum(sm.money.line_total_cents(q, prices[s]) for s, q in e.lines)
+        fee = sm.rules.fee_for(items, e.delivery_fee_cents, e.free_delivery_over_cents)
+        status = "awaiting_payment" if e.payment == "online" else "confirmed"
+        order = {"id": f"o{len(self.orders) + 1}", "number": str(1001 + len(self.orders)), "status": status,
+                 "phone": e.phone, "lines": list(e.lines), "total_cents": items + fee, "created_at": now,
+                 "prices": prices, "slot": e.slot, "payment": e.payment, "delivery_fee_cents": fee}
         self.orders.append(order)
-        result = {"ok": True, "id": order["id"], "number": order["number"], "total_cents": total}
+        result = {"ok": True, "id": order["id"], "number": order["number"], "total_cents": items + fee,
+                  "delivery_fee_cents": fee, "awaiting_payment": status == "awaiting_payment"}
         self.placed_keys[e.key] = result
         return result
 
 
-def _with_stock(p: Product, stock) -> Product:
+def _with_stock(p: Product, stock, price: int | None = None) -> Product:
     d = p.to_doc()
     d["stock"] = stock
+    if price is not None:
+        d["price_cents"] = price
     return Product.from_doc(d)
 
 
@@ -143,14 +196,15 @@ class Chat:
                        identity=self.identity, contact=contact or self.contact, kind=kind)
         outcome = sm.advance(self.conv, turn)
         replies, effects = list(outcome.replies), list(outcome.effects)
-        for effect in outcome.effects:
+        pending = list(outcome.effects)
+        while pending:  # as the worker does: an outcome's follow-up effects are performed (and resolved) too
+            effect = pending.pop(0)
             result = self.world.perform(effect, self.now)
             if effect.wants_result:
                 follow = sm.resolve(self.conv, turn, effect, result)
                 replies += follow.replies
                 effects += follow.effects
-                for extra in follow.effects:
-                    self.world.perform(extra, self.now)
+                pending += follow.effects
         sm.remember(self.conv, text, replies)
         self.replies, self.effects = replies, effects
         text_out = "\n".join(r.text for r in replies)

@@ -22,6 +22,12 @@ class Live:
     gemini: object = None  # tests.support.fake_gemini.FakeGemini, for the live_gemini stack
     telegram: object = None  # the fake Telegram Bot API the workers' real Bot talks to
     twilio: object = None  # the fake Twilio REST API the workers' real Client talks to
+    stripe: object = None  # the fake Stripe API the workers' (and this process's) real SDK talks to
+
+    def use_shop(self, doc: dict | None) -> None:
+        """Put these rules in the stack's shop file (None: the plain shop); see write_shop."""
+        write_shop(self.env["SHOP_FILE"], doc)
+        self.rt.shop.current()  # this process too (the webhook, the expiry sweep)
 
     @staticmethod
     def unique(prefix: str = "u") -> str:
@@ -89,3 +95,19 @@ class Live:
 
     def stats(self) -> dict:
         return {k.decode(): int(v) for k, v in self.rt.redis.hgetall(keys.STATS).items()}
+
+
+def write_shop(path: str, doc: dict | None) -> None:
+    """Rules for a stack whose SHOP_FILE is its own copy (None: the plain shop). Every process
+    re-reads the file at its next turn; it is written beside and renamed over, so nobody reads half."""
+    import os
+    from pathlib import Path
+
+    import yaml
+
+    from tests.conftest import PLAIN_SHOP
+
+    text = Path(PLAIN_SHOP).read_text() if doc is None else yaml.safe_dump(doc, sort_keys=False)
+    tmp = Path(path).with_suffix(f".{uuid.uuid4().hex[:6]}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)

@@ -34,6 +34,21 @@ step may say `channel:` to switch (the same person, the same phone). Telegram st
 `press: "1"` (keys), `silence: true` or `hangup: true`. Extra checks for what the channel showed:
 `buttons: [...]` (Telegram's keyboard) and `asks_contact: true` (its share-my-number button).
 
+The shop's rules: `shop: sample` runs the scenario under bot/data/shop.yaml, and a mapping runs
+it under the sample with those keys replaced (`shop: {hours: always, payment: {methods: [...]}}`;
+`hours: closed_now` = open only on the day after tomorrow, 9 to 5); without `shop:` the stack's
+plain rules apply. Steps for the rules:
+
+    - fill_slot: {offered: 1, leave: 0}   # the speaker's offered slot #1 booked by others to capacity
+    - stock: {MILK-WHOLE: 0}              # the shop's stock or price changes (workers see it in 2 s)
+    - price: {MILK-WHOLE: 139}
+    - stripe: pay | expire                # the customer pays at Stripe (its signed webhook follows)
+                                          #   or the link runs out (the expiry sweep)
+    - race: [{as: ana, say: "yes"}, {as: bob, say: "yes"}]   # at once; each reply matches one of
+      expect_each: [{reply: [...]}, {reply: [...]}]            #   these, in some order
+  and checks `notices: [...]` (what reached an /api/chat user outside a reply), `buttons_count`,
+  and in `order:` also `fee`, `total` (cents), `slot: true`, `payment: <status>`.
+
 `run(driver, scenario)` works with any driver that can chat, read the store and the codes.
 """
 from __future__ import annotations
@@ -42,13 +57,17 @@ import itertools
 import json
 import random
 import re
+import threading
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import yaml
 
 from bot import keys
 from bot.pipeline import keys as pkeys
+
+SAMPLE_SHOP = Path(__file__).resolve().parent.parent.parent / "bot" / "data" / "shop.yaml"
 
 HERE = Path(__file__).resolve().parent.parent / "conversations"
 _numbers = itertools.count(random.randrange(1000, 9000, 100))  # 0100-0999 are hard-coded in tests
@@ -84,6 +103,33 @@ class Customer:
 
 
 def run(live, scenario: dict) -> None:
+    if "shop" not in scenario:
+        return _run(live, scenario)
+    live.use_shop(shop_rules(scenario["shop"]))
+    live.rt.store.products.update("APPLE", stock=1000)  # rules scenarios order 10 kg each on a shared stack
+    try:
+        _run(live, scenario)
+    finally:
+        live.use_shop(None)
+
+
+def shop_rules(spec) -> dict:
+    """The sample shop file with the scenario's keys in place of its own."""
+    doc = yaml.safe_load(SAMPLE_SHOP.read_text())
+    for key, value in ({} if spec == "sample" else spec).items():
+        doc[key] = _closed_now(doc) if value == "closed_now" else value
+    return doc
+
+
+def _closed_now(doc: dict) -> dict:
+    """Hours that are closed now, whatever the time: open only the day after tomorrow, 9 to 5."""
+    from zoneinfo import ZoneInfo
+
+    day = (datetime.now(ZoneInfo(doc["timezone"])) + timedelta(days=2)).strftime("%a").lower()
+    return {day: "09:00-17:00"}
+
+
+def _run(live, scenario: dict) -> None:
     customers = {name: Customer(name, spec or {}, live.unique)
                  for name, spec in (scenario.get("customers") or {"ana": {}}).items()}
     first = next(iter(customers))
@@ -102,6 +148,8 @@ def run(live, scenario: dict) -> None:
         if "operator" in step:
             _operator(live, who, step["operator"], step.get("expect") or {}, where)
             continue
+        if _shop_step(live, who, customers, step, where):
+            continue
         text = _fill(live, step["say"], who, customers) if "say" in step else ""
         if "gemini" in step:
             live.gemini.script(text, step["gemini"])
@@ -115,6 +163,75 @@ def run(live, scenario: dict) -> None:
         if phone_typed:
             who.verifying = phone_typed.group(0)
         _check(live, who, reply, step.get("expect") or {}, where)
+
+
+def _shop_step(live, who: Customer, customers: dict, step: dict, where: str) -> bool:
+    """The shop's side of a rules scenario; True if `step` was one."""
+    store = live.rt.store
+    if "fill_slot" in step:
+        offered = (_conversation(live, who) or {}).get("pending", {}).get("offered", [])
+        spec = step["fill_slot"]
+        slot = offered[spec.get("offered", 1) - 1]
+        capacity = live.rt.shop.current().slots.capacity
+        store.slots._ensure(slot)
+        store.slots.col.update_one({"_id": slot["id"]}, {"$set": {"booked": capacity - spec.get("leave", 0)}})
+    elif "stock" in step or "price" in step:
+        for sku, value in (step.get("stock") or {}).items():
+            store.products.update(sku, stock=value)
+        for sku, value in (step.get("price") or {}).items():
+            store.products.update(sku, price_cents=value)
+        live.rt.catalog.bump()
+        time.sleep(2.2)  # every worker's catalog snapshot is at most 2 s old
+    elif "stripe" in step:
+        _stripe(live, who, step["stripe"], where)
+    elif "race" in step:
+        _race(live, customers, step, where)
+    else:
+        return False
+    if step.get("expect") and "race" not in step:
+        _check(live, who, {"replies": [], "state": (_conversation(live, who) or {}).get("state")}, step["expect"],
+               where)
+    return True
+
+
+def _stripe(live, who: Customer, action: str, where: str) -> None:
+    from bot.payments import expiry
+
+    [order] = live.rt.store.orders.find({"phone": who.phone, "status": "awaiting_payment"}, limit=1)
+    session = order["payment"]["session_id"]
+    if action == "pay":
+        live.stripe.pay(session)
+        payload, headers = live.stripe.signed_event(session)
+        res = live.client.post("/webhooks/stripe", data=payload, headers=headers)
+        assert res.status_code == 200, f"{where}: webhook answered {res.status_code}: {res.get_json()}"
+    elif action == "expire":
+        assert expiry.sweep(live.rt, now=order["payment"]["expires_at"] + 120) == 1, f"{where}: nothing expired"
+    else:
+        raise ValueError(f"{where}: stripe: {action!r}")
+
+
+def _race(live, customers: dict, step: dict, where: str) -> None:
+    """Several customers' lines at the same moment (each on /api/chat, from its own thread)."""
+    lines = step["race"]
+    replies: list = [None] * len(lines)
+    gate = threading.Barrier(len(lines))
+
+    def go(i, line):
+        who = customers[line["as"]]
+        gate.wait()
+        replies[i] = live.chat(who.user, line["say"], who.phone if who.vouched else None)
+
+    threads = [threading.Thread(target=go, args=(i, line)) for i, line in enumerate(lines)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    said = ["\n".join(r["replies"]) for r in replies]
+    wanted = step["expect_each"]
+    for order in itertools.permutations(range(len(said))):
+        if all(all(part in said[i] for part in want.get("reply", [])) for i, want in zip(order, wanted)):
+            return
+    raise AssertionError(f"{where}: the replies {said} do not match {wanted} in any order")
 
 
 def _fill(live, text: str, who: Customer, customers: dict) -> str:
@@ -172,6 +289,10 @@ def _check(live, who: Customer, reply: dict, expect: dict, where: str) -> None:
         assert not low, f"{where}: counters below expected {low}; all: {stats}"
     if "buttons" in expect:
         assert reply.get("buttons") == expect["buttons"], f"{where}: buttons {reply.get('buttons')}"
+    if "buttons_count" in expect:
+        assert len(reply.get("buttons") or []) == expect["buttons_count"], f"{where}: buttons {reply.get('buttons')}"
+    if "notices" in expect:
+        _check_notices(live, who, expect["notices"], where)
     if "asks_contact" in expect:
         assert reply.get("asks_contact") == expect["asks_contact"], f"{where}: share-contact button"
     store = live.rt.store
@@ -226,6 +347,20 @@ def _operator(live, who: Customer, action, expect: dict, where: str) -> None:
         assert part in said, f"{where}: {part!r} not in notices:\n{said}"
 
 
+def _check_notices(live, who: Customer, wanted: list[str], where: str) -> None:
+    from tests.conftest import API_TOKEN
+
+    api = {"Authorization": f"Bearer {API_TOKEN}"}
+    deadline, said = time.monotonic() + 20, ""
+    while time.monotonic() < deadline:
+        got = live.client.get(f"/api/notices?user_id={who.user}&peek=1", headers=api).get_json()["notices"]
+        said = "\n".join(n["text"] for n in got)
+        if all(part in said for part in wanted):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{where}: {wanted} not in notices:\n{said}")
+
+
 def _fill_static(text: str, who: Customer) -> str:
     return text.replace("{phone}", who.phone)
 
@@ -242,6 +377,13 @@ def _check_order(store, who: Customer, want: dict, where: str) -> None:
     if "lines" in want:
         got = {line["sku"]: line["quantity"] for line in order["lines"]}
         assert got == want["lines"], f"{where}: lines {got}"
+    fee = order.get("delivery_fee_cents", 0)
+    for key, value in (("fee", fee), ("total", order["total_cents"]), ("slot", bool(order.get("slot"))),
+                       ("payment", (order.get("payment") or {}).get("status"))):
+        if key in want:
+            assert value == want[key], f"{where}: order {key} is {value!r}, not {want[key]!r}"
+    items = sum(line["total_cents"] for line in order["lines"])  # each line priced from the catalog at placement
+    assert order["total_cents"] == items + fee, f"{where}: total {order['total_cents']} != {items} + {fee}"
     prices = store.products.by_skus(line["sku"] for line in order["lines"])
-    expected_total = sum(round(line["quantity"] * prices[line["sku"]].price_cents) for line in order["lines"])
-    assert order["total_cents"] == expected_total, f"{where}: total {order['total_cents']} != {expected_total}"
+    expected = sum(round(line["quantity"] * prices[line["sku"]].price_cents) for line in order["lines"])
+    assert items == expected, f"{where}: items {items} != catalog {expected}"

@@ -193,9 +193,10 @@ def channel_runtime(fake_redis, store, senders, **extra):
     """The embedded runtime (fakeredis + mongomock, sample catalog) with Telegram and Twilio set."""
     from bot.config import load_settings
     from bot.runtime import build
-    from tests.conftest import API_TOKEN, OPERATOR_TOKEN
+    from tests.conftest import API_TOKEN, OPERATOR_TOKEN, PLAIN_SHOP
 
-    settings = load_settings(channel_env(**extra), API_TOKEN=API_TOKEN, OPERATOR_TOKEN=OPERATOR_TOKEN)
+    settings = load_settings(channel_env(**{"SHOP_FILE": PLAIN_SHOP, **extra}), API_TOKEN=API_TOKEN,
+                             OPERATOR_TOKEN=OPERATOR_TOKEN)
     return build(settings, redis=fake_redis, store=store, senders=senders, load_sample=True)
 
 

@@ -264,7 +264,12 @@ def test_unknown_format_is_a_programming_error():
 # --- FAQ ----------------------------------------------------------------------------------------
 
 def test_faq_loads_with_the_topics_customers_ask_about():
-    faq = load_faq()
+    """faq.json holds the shop's words; fees, minimum, areas and payment come from the shop file."""
+    from bot.shop import parse_rules
+    from bot.shop.faq import with_rules
+    from tests.conftest import SAMPLE_SHOP
+
+    faq = with_rules(load_faq(), parse_rules(open(SAMPLE_SHOP).read()), "USD")
     topics = {entry["topic"] for entry in faq}
     assert {"delivery_areas", "delivery_hours", "minimum_order", "delivery_fee", "payment", "returns",
             "opening_hours", "substitutions", "contact"} <= topics
@@ -272,6 +277,7 @@ def test_faq_loads_with_the_topics_customers_ask_about():
     assert all(set(e) == {"topic", "question", "answer"} and e["question"] and e["answer"] for e in faq)
     payment = next(e for e in faq if e["topic"] == "payment")["answer"].lower()
     assert "cash" in payment and "card" in payment
+    assert not {"delivery_fee", "minimum_order", "delivery_areas", "payment"} & {e["topic"] for e in load_faq()}
 
 
 def test_faq_from_another_path(tmp_path):

@@ -43,6 +43,18 @@ def test_a_bad_setting_stops_start_up_naming_it():
     assert res.returncode == 2 and "API_TOKEN must be set" in res.stderr
 
 
+def test_a_bad_shop_file_stops_start_up_naming_the_field(tmp_path):
+    shop = tmp_path / "shop.yaml"
+    shop.write_text("delivery:\n  fee: four ninety-nine\n")
+    res = run("dev", env={"SHOP_FILE": str(shop)})
+    assert res.returncode == 2 and "delivery.fee: must be an amount like 4.99" in res.stderr
+    shop.write_text("payment:\n  methods: [online]\n")
+    res = run("dev", env={"SHOP_FILE": str(shop)})
+    assert res.returncode == 2 and "needs the STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET settings" in res.stderr
+    res = run("dev", env={"STRIPE_SECRET_KEY": "sk_test_abcdefghij"})
+    assert res.returncode == 2 and "set both STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET" in res.stderr
+
+
 def test_production_commands_refuse_the_embedded_default():
     res = run("worker")
     assert res.returncode == 2 and "use 'python -m bot dev'" in res.stderr

@@ -1,6 +1,6 @@
 """Every sentence in statemachine/prompts.py is said by at least one tier-1 test.
 
-Runs the state-machine tests again while recording replies, then checks each prompt (constants,
+Runs the state-machine and checkout tests again while recording replies, then checks each prompt (constants,
 and functions called with placeholder arguments) against what was said. A new prompt nobody can
 reach fails here until a test reaches it.
 """
@@ -11,7 +11,7 @@ import re
 
 from statemachine import prompts
 from tests.support import conversation
-from tests.unit import test_statemachine
+from tests.unit import test_checkout, test_statemachine
 
 MARK = "\u00a7"
 
@@ -50,12 +50,13 @@ def _cases(fn) -> list[dict]:
 
 def test_every_prompt_is_said_by_some_test():
     conversation.SEEN_REPLIES.clear()
-    for name, fn in vars(test_statemachine).items():
-        if name.startswith("test_") and inspect.isfunction(fn):
-            for kwargs in _cases(fn):
-                if "world" in inspect.signature(fn).parameters:
-                    kwargs["world"] = conversation.sample_world()
-                fn(**kwargs)
+    for module in (test_statemachine, test_checkout):
+        for name, fn in vars(module).items():
+            if name.startswith("test_") and inspect.isfunction(fn):
+                for kwargs in _cases(fn):
+                    if "world" in inspect.signature(fn).parameters:
+                        kwargs["world"] = conversation.sample_world()
+                    fn(**kwargs)
     said = "\n".join(conversation.SEEN_REPLIES)
     missing = [name for name, text in _prompt_texts().items()
                if not all(fragment in said for fragment in _fragments(text))]

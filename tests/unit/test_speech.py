@@ -50,3 +50,17 @@ def test_every_help_text_mentions_no_typing():
         said = for_the_ear(prompts.help_text(state))
         assert "typing" not in said and "'" not in said.replace("'s", "").replace("n't", "").replace("'re", "") \
             .replace("'m", "").replace("'ll", "").replace("'d", "")
+
+
+def test_the_shops_rules_read_for_the_ear():
+    assert for_the_ear("Your items come to $18.66: add $1.34 more to reach the $20 minimum. What else would you "
+                       "like?") == ("Your items come to 18 dollars and 66 cents: add 1 dollar and 34 cents more to "
+                                    "reach the 20-dollar minimum. What else would you like?")
+    slots = for_the_ear("When should we deliver?\n1. Today 1 PM–3 PM\n2. Thu Jan 14 5 PM–7:30 PM\n"
+                        "Reply with the number, or 'later' for later slots.")
+    assert slots == ("When should we deliver? Say or press 1 for Today 1 PM to 3 PM, or 2 for Thursday January 14 "
+                     "5 PM to 7:30 PM. Or say later, for later times.")
+    fee = for_the_ear("Items: $43.90\nDelivery: $4.99 (free over $50)\nTotal: $48.89\nDelivery slot: Today 1 PM–3 PM")
+    assert fee == ("Items: 43 dollars and 90 cents. Delivery: 4 dollars and 99 cents, free over 50 dollars. "
+                   "Total: 48 dollars and 89 cents. Delivery slot: Today 1 PM to 3 PM.")
+    assert "Sun-dried" in for_the_ear("Sun-dried tomatoes (Sun Jan 3)")  # only a weekday before a date is read out

@@ -325,15 +325,26 @@ def test_items_added_at_confirmation_go_back_to_the_cart(world):
     assert chat.state == "order" and "Potatoes" in out
 
 
-def test_stock_gone_while_confirming_trims_the_cart(world):
+def test_stock_gone_while_confirming_trims_the_cart_and_asks_again(world):
     chat = registered(world)
     chat.say("3 avocados")
     chat.say("done")
-    world.stock["AVOCADO"] = 1  # someone else bought two meanwhile
+    world.taken_by_others = {"AVOCADO": 2}  # someone else bought two after our catalog snapshot
     out = chat.say("yes")
-    assert "we ran out of: Avocados" in out and chat.state == "order"
+    assert "we ran out of: Avocados" in out and "Only 1 of Avocados (Hass) is left" in out
+    assert chat.state == "confirm" and "Shall I place it?" in out
     assert chat.conv.cart == [{"sku": "AVOCADO", "quantity": 1}]
     assert world.orders == []
+    assert "is placed" in chat.say("yes") and world.orders[0]["lines"] == [("AVOCADO", 1)]
+
+
+def test_stock_seen_lower_at_yes_trims_the_cart_before_placing(world):
+    chat = registered(world)
+    chat.say("3 avocados")
+    chat.say("done")
+    world.stock["AVOCADO"] = 1  # the catalog already shows it
+    out = chat.say("yes")
+    assert "Only 1 of Avocados (Hass) is left" in out and chat.state == "confirm" and world.orders == []
 
 
 def test_placing_twice_with_the_same_message_is_one_order(world):

@@ -151,6 +151,7 @@
         el("td", {}, "#" + o.number), el("td", {}, when(o.created_at)),
         el("td", {}, (o.customer || "(erased)") + " ", el("span", { class: "muted small" }, o.phone)),
         el("td", {}, o.channel), el("td", { class: "num" }, money(o.total_cents)),
+        el("td", { class: "slot" }, o.slot || "—"), el("td", { class: "payment" }, o.payment),
         el("td", {}, el("span", { class: "status " + o.status }, o.status.replaceAll("_", " "))),
         el("td", {}, o.next.map((next) => el("button", {
           type: "button", class: next === "cancelled" ? "danger" : "plain", "data-status": next,

@@ -1,0 +1,100 @@
+"""`POST /webhooks/stripe`: Stripe's signed events about Checkout Sessions.
+
+Verified before anything is read: the SDK checks the `Stripe-Signature` HMAC (constant-time)
+against STRIPE_WEBHOOK_SECRET and refuses a timestamp older than TOLERANCE, so a forged event
+or an old one replayed gets 403 and changes nothing. A signed event is applied idempotently: an
+event delivered twice (Stripe retries) finds the order already paid and answers 200 with
+`duplicate`. A signed event whose session or amount is not the order's gets 400, nothing changed.
+
+    checkout.session.completed (paid), checkout.session.async_payment_succeeded -> paid
+    checkout.session.expired, checkout.session.async_payment_failed              -> expired
+"""
+from __future__ import annotations
+
+import json
+import logging
+
+import stripe
+from flask import Blueprint, jsonify, request
+
+from .. import keys, notify
+from ..app import runtime
+
+log = logging.getLogger("orderline.payments")
+
+bp = Blueprint("stripe_webhook", __name__, url_prefix="/webhooks/stripe")
+TOLERANCE = 300  # seconds: Stripe's own default
+PAID = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
+EXPIRED = ("checkout.session.expired", "checkout.session.async_payment_failed")
+
+
+def _refuse(status: int, reason: str, counter: str):
+    runtime().redis.hincrby(keys.STATS, counter, 1)
+    return jsonify(error=reason), status
+
+
+@bp.post("")
+def receive():
+    rt = runtime()
+    payload = request.get_data(cache=False)
+    try:
+        stripe.WebhookSignature.verify_header(payload.decode("utf-8"), request.headers.get("Stripe-Signature"),
+                                              rt.settings.STRIPE_WEBHOOK_SECRET, tolerance=TOLERANCE)
+    except (stripe.SignatureVerificationError, UnicodeDecodeError):
+        log.warning("stripe webhook refused: signature or timestamp did not verify")
+        return _refuse(403, "signature verification failed", "stripe_webhooks_refused")
+    try:
+        event = json.loads(payload)
+        session = event["data"]["object"]
+        kind, event_id, session_id = event["type"], event["id"], session["id"]
+        if not all(isinstance(v, str) for v in (kind, event_id, session_id)) or not isinstance(session, dict):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        return _refuse(400, "malformed event", "stripe_webhooks_malformed")
+    if kind not in PAID + EXPIRED or (kind == PAID[0] and session.get("payment_status") != "paid"):
+        return jsonify(ok=True, ignored=kind)
+    order_id = (session.get("metadata") or {}).get("order_id") or session.get("client_reference_id")
+    if not isinstance(order_id, str):
+        return jsonify(ok=True, ignored="no order")
+    if kind in PAID:
+        return _paid(rt, order_id, session, event_id)
+    return _expired(rt, order_id, session_id)
+
+
+def _paid(rt, order_id: str, session: dict, event_id: str):
+    amount, currency = session.get("amount_total"), session.get("currency")
+    if not isinstance(amount, int) or not isinstance(currency, str):
+        return _refuse(400, "malformed event", "stripe_webhooks_malformed")
+    outcome, order = apply_paid(rt, order_id, session["id"], amount, currency, event_id)
+    if outcome == "mismatch":
+        return _refuse(400, "the session or amount does not match the order", "stripe_webhooks_mismatch")
+    if outcome == "unknown":
+        return jsonify(ok=True, ignored="unknown order")
+    return jsonify(ok=True, **({outcome: True} if outcome != "paid" else {}))
+
+
+def apply_paid(rt, order_id: str, session_id: str, amount: int, currency: str, event_id: str):
+    """The one way an order becomes paid (the webhook, or the expiry sweep asking Stripe)."""
+    outcome, order = rt.store.payments.mark_paid(order_id, session_id, amount, currency, event_id)
+    if outcome == "paid":
+        rt.redis.hincrby(keys.STATS, "payments_paid", 1)
+        rt.store.audit.record("stripe", "payment.paid", f"order:{order['number']}",
+                              {"amount_cents": amount, "event": event_id})
+        notify.order_update(rt, order, "paid", by="stripe")
+    elif outcome == "late":  # the order had expired or was cancelled: its money must go back
+        rt.redis.hincrby(keys.STATS, "payments_after_release", 1)
+        rt.store.audit.record("stripe", "payment.after_release", f"order:{order['number']}",
+                              {"amount_cents": amount, "event": event_id, "status": order["status"]})
+        log.warning("payment for order #%s arrived after it was %s: refund it", order["number"], order["status"])
+    return outcome, order
+
+
+def _expired(rt, order_id: str, session_id: str):
+    order = rt.store.orders.get(order_id)
+    if order is None or (order.get("payment") or {}).get("session_id") != session_id:
+        return jsonify(ok=True, ignored="unknown order")
+    expired, moved = rt.store.orders.expire(order_id, by="stripe")
+    if moved:
+        rt.redis.hincrby(keys.STATS, "orders_expired", 1)
+        notify.order_update(rt, expired, "expired", by="stripe")
+    return jsonify(ok=True)
