@@ -128,6 +128,7 @@ class CatalogIndex:
             for k in e.content | e.optional:
                 self._postings.setdefault(k, set()).add(i)
         self._vocab = sorted(self._postings)
+        self._longest = max((len(w) for w in self._vocab), default=0)  # longer typed words match nothing
         self._texts = [e.text for e in self.entries]
         self._by_keys: dict[tuple[str, ...], list[int]] = {}
         for i, e in enumerate(self.entries):
@@ -143,7 +144,7 @@ class CatalogIndex:
         if key in self._corrections:
             return self._corrections[key]
         hit = None
-        if len(key) >= 4 and key.isalpha():
+        if 4 <= len(key) <= self._longest + 3 and key.isalpha():
             cutoff = 85 if len(key) <= 6 else 80
             best = process.extractOne(key, self._vocab, scorer=fuzz.ratio, score_cutoff=cutoff)
             # a 4-letter word may only be missing a letter ("aple"), never swap one ("beer"/"beef")
@@ -160,7 +161,7 @@ class CatalogIndex:
         for k in keys:
             if out and (joined := singular(out[-1] + k)) in self._postings:
                 out[-1] = joined
-            elif k not in self._postings and len(k) >= 6 and (halves := self._halves(k)):
+            elif k not in self._postings and 6 <= len(k) <= 2 * self._longest and (halves := self._halves(k)):
                 out.extend(halves)
             else:
                 out.append(k)
