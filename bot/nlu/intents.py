@@ -65,7 +65,13 @@ _ORDER_LINE = Phrases(
 # Phrases specific enough to win anywhere in the line, in this order.
 _ANYWHERE = (
     ("help", r"^(?:i need |i'd like |can you |could you |please )?help\b"
-             r"(?! (?:me )?(?:find|get|order|with (?:my )?cart))"),
+             r"(?! (?:me )?(?:find|get|order|change|update|with (?:my )?cart))"),
+    ("change_address", r"\b(?:change|update|edit|correct|fix|new|different|another|wrong)(?: my| the| our| your)?"
+                       r"(?: delivery| shipping| home)? address\b|\baddress (?:is wrong|has changed|changed)\b"
+                       r"|\bi(?:'ve| have)? moved\b|\bdeliver (?:it |this |them )?to (?:a |another |my )?"
+                       r"(?:different|new|other) (?:address|place)\b"),
+    ("change_name", r"\b(?:change|update|edit|correct|fix)(?: my| the)? name\b|\bwrong name\b"
+                    r"|\bmy name is (?:wrong|misspel+ed|spelt wrong|spelled wrong)\b"),
     ("cancel_order", r"\bcancel(?:l?ing)? (?:my |the |this |that |an )?(?:last |recent |previous |current )?order\b"
                      r"|\border cancel"),
     ("delete_data", r"\b(?:delete|erase|remove|wipe|forget) (?:all )?(?:of )?my (?:personal )?(?:data|details|"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
@@ -28,6 +29,19 @@ _IRREGULAR = {
 }
 # Words that glue a name together but never tell products apart ("tomatoes on the vine").
 STOP_WORDS = frozenset({"a", "an", "the", "of", "and", "with", "in", "on", "for", "to", "or", "per", "x"})
+
+
+def _common_words() -> frozenset[str]:
+    text = (Path(__file__).resolve().parent / "data" / "common_words.txt").read_text(encoding="utf-8")
+    return frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
+
+
+# Ordinary English words are never spelling-corrected into a product ("price" -> "rice").
+COMMON_WORDS = _common_words()
+# The least similarity (rapidfuzz ratio, 0-100) for a spelling correction, by length of the word typed:
+# one letter in five is a lot ("price"/"rice" is 88.9), one in eight is a typo ("bannana").
+CUTOFFS = {5: 90, 6: 85}
+LONG_CUTOFF = 80
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +113,7 @@ class Resolution:
     skus: list[str] = field(default_factory=list)
     exact: bool = False
     suggestions: list[str] = field(default_factory=list)
+    corrected: bool = False  # a typed word was spelling-corrected to reach these skus
 
 
 def _entry(sku: str, text: str, alias: bool) -> Entry | None:
@@ -138,14 +153,16 @@ class CatalogIndex:
     # -- words -------------------------------------------------------------------------------
 
     def correct(self, key: str) -> str | None:
-        """The catalog word meant by `key`: itself, a close spelling (long words only), or None."""
+        """The catalog word meant by `key`: itself, a close spelling (long words only), or None.
+
+        Common English words are never corrected, and short words need a closer spelling."""
         if key in self._postings:
             return key
         if key in self._corrections:
             return self._corrections[key]
         hit = None
-        if 4 <= len(key) <= self._longest + 3 and key.isalpha():
-            cutoff = 85 if len(key) <= 6 else 80
+        if 4 <= len(key) <= self._longest + 3 and key.isalpha() and key not in COMMON_WORDS:
+            cutoff = CUTOFFS.get(len(key), LONG_CUTOFF)
             best = process.extractOne(key, self._vocab, scorer=fuzz.ratio, score_cutoff=cutoff)
             # a 4-letter word may only be missing a letter ("aple"), never swap one ("beer"/"beef")
             if best and (len(key) > 4 or len(best[0]) > len(key)):
@@ -187,6 +204,7 @@ class CatalogIndex:
         fixed = [self.correct(k) for k in keys]
         known = [c for c in fixed if c]
         extras = len(keys) - len(known)
+        corrected = any(f and f != k for f, k in zip(fixed, keys))
         # unknown words may qualify a complete name ("red apples") but not follow it ("apple pie")
         tolerate = extras and fixed[-1] is not None
         if not known:
@@ -209,13 +227,14 @@ class CatalogIndex:
                 modifier_only.append(e)
         exact = _skus(e for s, e in scored if s >= 2)
         if exact:
-            return Resolution(exact, exact=True)
+            return Resolution(exact, exact=True, corrected=corrected)
         if scored:
             best = max(s for s, _ in scored)
-            return Resolution(_skus(e for s, e in sorted(scored, key=lambda x: -x[0]) if s >= best - 0.2))
+            return Resolution(_skus(e for s, e in sorted(scored, key=lambda x: -x[0]) if s >= best - 0.2),
+                              corrected=corrected)
         others = _skus(modifier_only)
         if len(others) > 1:
-            return Resolution(others)
+            return Resolution(others, corrected=corrected)
         return Resolution(suggestions=others or (self.suggest(keys) if suggest else []))
 
     def exact(self, phrase_keys: tuple[str, ...]) -> list[str]:

@@ -12,8 +12,9 @@ from pydantic import BaseModel, Field
 
 from .types import INTENTS
 
-# phone numbers and codes are read offline: the model never sees them
-MODEL_INTENTS = tuple(i for i in INTENTS if i not in ("phone", "code", "other_language"))
+# phone numbers, codes and changes of name or address are read offline: the model never sees them
+OFFLINE_ONLY = ("phone", "code", "other_language", "change_name", "change_address")
+MODEL_INTENTS = tuple(i for i in INTENTS if i not in OFFLINE_ONLY)
 
 
 class ModelItem(BaseModel):
