@@ -5,7 +5,7 @@ outcome of an effect that wants one, `idle_reset` for a conversation that went q
 """
 from __future__ import annotations
 
-from . import account, handoff, identify, prompts, shopping
+from . import account, details, handoff, identify, prompts, shopping
 from .effects import Count
 from .machine import attached
 from .model import HISTORY_TURNS, Conversation, Outcome, Turn
@@ -126,6 +126,8 @@ def _global_word(conv: Conversation, turn: Turn) -> bool:
             return True
         conv.to_menu()
         return True
+    if intent == "cancel" and details.editing(conv):  # "cancel" a change of address: the cart stays
+        return False
     if intent == "cancel":
         if state in ("order", "confirm"):
             conv.cart.clear()

@@ -64,6 +64,10 @@ class World:
             c = self.customers.setdefault(effect.phone, {"id": f"c{next(self._ids)}"})
             c.update(name=effect.name, address=effect.address)
             return {"id": c["id"], "name": c["name"], "address": c["address"]}
+        elif kind == "UpdateCustomer":
+            c = self.customers[effect.phone]
+            c[effect.field] = effect.value
+            c.setdefault("changes", []).append({"field": effect.field, "key": effect.key, "at": now})
         elif kind == "PlaceOrder":
             return self._place(effect, now)
         elif kind == "CancelOrder":

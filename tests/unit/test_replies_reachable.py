@@ -1,8 +1,8 @@
 """Every sentence in statemachine/prompts.py is said by at least one tier-1 test.
 
-Runs the state-machine tests again while recording replies, then checks each prompt (constants,
-and functions called with placeholder arguments) against what was said. A new prompt nobody can
-reach fails here until a test reaches it.
+Runs the state-machine tests (test_statemachine*.py) again while recording replies, then checks each
+prompt (constants, and functions called with placeholder arguments) against what was said. A new
+prompt nobody can reach fails here until a test reaches it.
 """
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import re
 
 from statemachine import prompts
 from tests.support import conversation
-from tests.unit import test_statemachine
+from tests.unit import test_statemachine, test_statemachine_understanding
+
+MODULES = (test_statemachine, test_statemachine_understanding)
 
 MARK = "\u00a7"
 
@@ -50,7 +52,7 @@ def _cases(fn) -> list[dict]:
 
 def test_every_prompt_is_said_by_some_test():
     conversation.SEEN_REPLIES.clear()
-    for name, fn in vars(test_statemachine).items():
+    for name, fn in [item for module in MODULES for item in vars(module).items()]:
         if name.startswith("test_") and inspect.isfunction(fn):
             for kwargs in _cases(fn):
                 if "world" in inspect.signature(fn).parameters:
