@@ -25,12 +25,13 @@ _ADDRESS_LEADS = sorted((tuple(lead.split()) for lead in (
     "delivery to", "delivery address is", "delivery address", "my delivery address is", "send it to", "send to",
     "ship to", "i live at", "i'm at", "im at", "we're at", "we are at", "we live at", "to",
 )), key=len, reverse=True)
-# words that only an address contains (in English and a few other languages customers write in)
+# words that hardly occur outside an address (in English and a few other languages customers write
+# in); everyday words that streets are also named with (house, park, way, place) are left out
 STREET_WORDS = frozenset("""
-street st str road rd avenue ave av lane ln drive dr way boulevard blvd court ct place pl square sq terrace
-close crescent cres highway hwy parkway pkwy alley row walk hill gardens grove mews apt apartment flat unit
-suite ste floor fl building bldg block house po box route rte circle cir trail plaza calle carrera avenida
-rua rue strasse straße via viale piazza sector colony nagar marg village estate park
+street st str road rd avenue ave av lane ln drive dr boulevard blvd court ct pl square sq terrace crescent
+cres highway hwy parkway pkwy alley gardens grove mews apt apartment flat unit suite ste floor fl building
+bldg block po box route rte circle cir trail plaza calle carrera avenida rua rue strasse straße via viale
+piazza sector colony nagar marg
 """.split())
 _WORD = re.compile(r"[^\W_]+")
 

@@ -21,8 +21,8 @@ class ModelItem(BaseModel):
     sku: str | None = Field(None, description="the sku of a catalog_candidates entry, or null when none fits")
     name: str = Field("", description="the product in English, as the customer means it (e.g. 'apples')")
     quantity: float = Field(1, description="how much, in `unit`; for remove, 0")
-    unit: str | None = Field(None, description="the unit the customer used (kg, g, l, ml, each, dozen, pack...), "
-                                               "or null for the product's own unit")
+    unit: str | None = Field(None, description="the unit the customer used (kg, g, l, ml, each, dozen, pack...); "
+                                               "each for pieces counted ('6 bananas'); null for the product's own unit")
     action: Literal["add", "remove", "set"] = "add"
 
 
