@@ -159,6 +159,9 @@ def wrong_unit(name: str, unit: str) -> str:
         f"{name} is sold by the piece. How many would you like?"
 
 
+READ_PART = "That was a long message, so I only read the first part of it. Please send the rest in another message."
+
+
 def too_little(name: str, smallest: str) -> str:
     return f"The smallest amount of {name} I can sell is {smallest}. How much would you like?"
 

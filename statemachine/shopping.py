@@ -115,6 +115,8 @@ def add_requested_items(conv, turn, quiet: bool = False) -> None:
              for item in nlu.items if (p := catalog.get(item.sku)) is not None]
     notes += [_refusal(bad, catalog, turn.limits) for bad in nlu.invalid]
     notes += [_unknown(u, catalog) for u in nlu.unknown]
+    if getattr(nlu, "more", 0):  # a line longer than understanding reads: say so rather than drop the rest
+        notes.append(prompts.READ_PART)
     asking = _to_ask(conv, turn, nlu.ambiguous, notes)
     if conv.step == "clarify":
         question = clarify.queue_more(conv, asking, currency, catalog)

@@ -203,6 +203,9 @@ SET_MARKERS = (("make", "it"), ("make", "that"), ("make", "them"), ("make", "tho
                ("set",), ("update",), ("adjust",), ("modify",))
 TAKE_REACH = 6  # words between "take" and "off" ("take the large whole milk off")
 _MARKERS = sorted([(m, "remove") for m in REMOVE_MARKERS] + [(m, "set") for m in SET_MARKERS], key=lambda x: -len(x[0]))
+_MARKERS_BY_FIRST: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+for _marker in _MARKERS:  # longest first within each first word, as in _MARKERS
+    _MARKERS_BY_FIRST.setdefault(_marker[0][0], []).append(_marker)
 # Words that never name a product, whatever the catalog says.
 FILLERS = frozenset("""
 i i'd id i'll ill i'm im i've ive me my mine we we'd we'll us our you your u it its it's that that's this
@@ -218,7 +221,7 @@ take grab place anymore either all good great fine nice cool awesome lovely wond
 
 def action_at(words: list[str], i: int) -> tuple[tuple[str, ...], str] | None:
     """The action word(s) starting at words[i] and their action ("remove", "set"), or None."""
-    for marker, action in _MARKERS:
+    for marker, action in _MARKERS_BY_FIRST.get(words[i], ()):
         if tuple(words[i:i + len(marker)]) == marker:
             return marker, action
     if words[i] == "take":  # "take the milk off"; a plain "take" is "I'll take 2 apples"

@@ -42,6 +42,7 @@ COMMON_WORDS = _common_words()
 # one letter in five is a lot ("price"/"rice" is 88.9), one in eight is a typo ("bannana").
 CUTOFFS = {5: 90, 6: 85}
 LONG_CUTOFF = 80
+MAX_PARTS, MAX_PART = 8, 200  # what `search` looks at of a long phrase
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +74,14 @@ def singular(word: str) -> str:
     return word
 
 
-def tokenize(text: str) -> list[Token]:
+def tokenize(text: str, limit: int | None = None) -> list[Token]:
+    """The words and marks of `text` (at most `limit` of them: the rest is not even looked at)."""
     for odd, plain in _FRACTIONS.items():
         text = text.replace(odd, plain)
     tokens = []
     for m in _TOKEN_RE.finditer(text):
+        if limit is not None and len(tokens) >= limit:
+            break
         low = m.group().lower()
         key = low.replace(".", "") if low.endswith(".") and len(low) > 2 else singular(low)
         tokens.append(Token(m.group(), low, key, m.start() > 0 and text[m.start() - 1].isspace()))
@@ -149,6 +153,7 @@ class CatalogIndex:
         for i, e in enumerate(self.entries):
             self._by_keys.setdefault(e.keys, []).append(i)
         self._corrections: dict[str, str | None] = {}
+        self._resolved: dict[tuple[str, ...], Resolution] = {}  # resolve(suggest=False), by words typed
 
     # -- words -------------------------------------------------------------------------------
 
@@ -193,6 +198,18 @@ class CatalogIndex:
     # -- precise: the parser ---------------------------------------------------------------------
 
     def resolve(self, keys: list[str], suggest: bool = True) -> Resolution:
+        """Which product these words name (see _resolve); answers without suggestions are remembered."""
+        if suggest:
+            return self._resolve(keys, suggest)
+        key = tuple(keys)
+        if key not in self._resolved:
+            if len(self._resolved) > 50_000:
+                self._resolved.clear()
+            self._resolved[key] = self._resolve(keys, False)
+        hit = self._resolved[key]
+        return Resolution(list(hit.skus), hit.exact, [], hit.corrected)
+
+    def _resolve(self, keys: list[str], suggest: bool = True) -> Resolution:
         """Which product these words name, preferring a question to a wrong product in the cart.
 
         Accepted: entries containing every recognised word typed, whose main noun (last word of
@@ -253,7 +270,9 @@ class CatalogIndex:
         interleaved); only when no word is known is the whole catalog scanned once, by plain
         similarity of the whole phrase (partial scorers there suggest "cucumber" for "beer").
         """
-        parts = [p for p in re.split(r"[,;\n]|\band\b|&", phrase.lower()) if p.strip()] or [phrase]
+        # a handful of parts, each of a sensible length: a phrase of 1,000 commas is not 1,000 searches
+        parts = [p[:MAX_PART] for p in re.split(r"[,;\n]|\band\b|&", phrase.lower()) if p.strip()][:MAX_PARTS] \
+            or [phrase[:MAX_PART]]
         ranked = [self._search_part(p, limit) for p in parts]
         out: dict[str, float] = {}
         for rank in range(limit):

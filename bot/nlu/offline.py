@@ -24,6 +24,10 @@ NO_ITEM_STATES = frozenset({"verify", "register"})  # lines there are names, add
 # what a line may still mean where a name or an address is asked for (anything else is the answer)
 DETAIL_COMMANDS = frozenset({"menu", "help", "cancel", "restart", "human", "greeting", "yes", "no"})
 MAX_CANDIDATES = 5
+MAX_REQUESTS = 20  # items, questions and refusals read from one line; the rest is counted in `more`
+MAX_UNKNOWN = 5  # names reported as not found in one line (a line of junk is not 800 apologies)
+MAX_SHOWN = 60  # characters of what the customer typed, quoted back
+MAX_TOKENS = 400  # words and marks read for items from one line (about 20 items' worth, and then some)
 _SPECIAL = {singular(w) for w in FILLERS | SEPARATORS | ADD_WORDS | NUMBER_WORDS | set(UNIT_WORDS)}
 _SPECIAL |= {w for m in REMOVE_MARKERS + SET_MARKERS for w in m}
 
@@ -167,9 +171,15 @@ class OfflineParser:
         """The items, and whether an unknown name came with a number or an action word."""
         max_q = ctx.max_quantity or self.max_quantity
         result, insisted = NluResult(intent="unknown"), False
-        action, carried_amount = "add", False
-        for seg in self._segments(self._keep_phrases(tokenize(line))):
+        action, carried_amount, misses = "add", False, 0
+        tokens = tokenize(line, MAX_TOKENS + 1)
+        if len(tokens) > MAX_TOKENS:  # a length bound before any work: the rest is said to be unread
+            tokens, result.more = tokens[:MAX_TOKENS], 1
+        for seg in self._segments(self._keep_phrases(tokens)):
             if not seg.has_words and not seg.unit_token:
+                continue
+            if _full(result):
+                result.more += 1
                 continue
             if seg.action:
                 action = seg.action
@@ -177,7 +187,8 @@ class OfflineParser:
                 action = "add"
             carried_amount = seg.amount is not None and seg.amount.explicit
             before = len(result.unknown)
-            self._resolve_segment(seg, action, max_q, result, report=ctx.state == "order")
+            misses += self._resolve_segment(seg, action, max_q, result, report=ctx.state == "order",
+                                            suggest=misses < MAX_UNKNOWN)
             insisted |= len(result.unknown) > before and (carried_amount or seg.action is not None)
         return result, insisted
 
@@ -262,7 +273,10 @@ class OfflineParser:
                 return True
         return False
 
-    def _resolve_segment(self, seg: _Segment, action: str, max_q: float, result: NluResult, report: bool) -> None:
+    def _resolve_segment(self, seg: _Segment, action: str, max_q: float, result: NluResult, report: bool,
+                         suggest: bool = True) -> bool:
+        """Add the segment's items (or refusals, or questions) to `result`; True if it named nothing
+        known. Close spellings are looked for only while `suggest` (a line of junk stops asking)."""
         found = [(text, Resolution(self.index.exact(keys), exact=True)) for text, keys in seg.literals]
         missed: list[list[Token]] = []
         for run in filter(None, seg.runs):
@@ -281,14 +295,20 @@ class OfflineParser:
                 found.append((seg.unit_token.text, res))
         result.fuzzy |= any(res.corrected for _, res in found)
         for n, (text, res) in enumerate(found):
+            if _full(result):  # "can of tomatoes can of tomatoes ...": one segment, many names
+                result.more += 1
+                break
             amount = seg.amount if n == 0 else None
             self._add(result, seg.text or text, text, res.skus, amount, action, max_q, seg.counted)
         if found or not missed:
-            return
-        suggestions = [s for run in missed for s in self.index.resolve([t.key for t in run]).suggestions]
+            return False
+        if not suggest or len(result.unknown) >= MAX_UNKNOWN:
+            return True
+        suggestions = [s for run in missed[:MAX_UNKNOWN] for s in self.index.resolve([t.key for t in run]).suggestions]
         suggestions = list(dict.fromkeys(suggestions))[:MAX_CANDIDATES]
         if report or suggestions or seg.amount is not None or seg.action:
-            result.unknown.append(Unknown(" ".join(show(run) for run in missed), suggestions))
+            result.unknown.append(Unknown(_clip(" ".join(show(run) for run in missed)), suggestions))
+        return True
 
     def _split(self, run: list[Token]) -> list[tuple[str, Resolution]]:
         """Names typed without separators ("apples bananas"): accepted only if every piece is exact."""
@@ -314,7 +334,7 @@ class OfflineParser:
             if checked:
                 product, m = checked[0]
                 sku = product.sku if len(checked) == 1 else None
-                result.invalid.append(Invalid(seg_text, m.problem, sku, m.quantity))
+                result.invalid.append(Invalid(_clip(seg_text), m.problem, sku, m.quantity))
             return
         product, m = fine[0]
         act = "remove" if action == "set" and m.quantity == 0 else action
@@ -322,7 +342,16 @@ class OfflineParser:
             result.items.append(ItemRequest(product.sku, m.quantity, product.unit, act, m.count))
         else:
             skus = [p.sku for p, _ in fine][:MAX_CANDIDATES]
-            result.ambiguous.append(Ambiguous(name_text, skus, m.quantity, product.unit, act))
+            result.ambiguous.append(Ambiguous(_clip(name_text), skus, m.quantity, product.unit, act))
+
+
+def _full(result: NluResult) -> bool:
+    return len(result.items) + len(result.ambiguous) + len(result.invalid) >= MAX_REQUESTS
+
+
+def _clip(text: str) -> str:
+    """What the customer typed, short enough to quote back in a reply."""
+    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN - 1].rstrip() + "…"
 
 
 def _phrase_end(tokens: list[Token], i: int, phrase: tuple[str, ...]) -> int | None:

@@ -104,6 +104,7 @@ class NluResult:
     fuzzy: bool = False  # a product was reached only by correcting a misspelt word
     name: str | None = None  # the name in "My name is Ana Lima" (where a name is asked for)
     address: str | None = None  # a line that looks like a delivery address (where one is asked for)
+    more: int = 0  # parts of a long line not read for items (past offline.MAX_REQUESTS or MAX_TOKENS)
 
     def to_dict(self) -> dict:
         # by hand: dataclasses.asdict deep-copies recursively, and this runs on every turn
@@ -112,7 +113,7 @@ class NluResult:
             "unknown": [_fields(u) for u in self.unknown], "ambiguous": [_fields(a) for a in self.ambiguous],
             "invalid": [_fields(i) for i in self.invalid], "choice": self.choice, "phone": self.phone,
             "code": self.code, "answer": self.answer, "language": self.language, "source": self.source,
-            "asked": self.asked, "fuzzy": self.fuzzy, "name": self.name, "address": self.address,
+            "asked": self.asked, "fuzzy": self.fuzzy, "name": self.name, "address": self.address, "more": self.more,
         }
 
     @classmethod
@@ -126,6 +127,7 @@ class NluResult:
             choice=d.get("choice"), phone=d.get("phone"), code=d.get("code"),
             answer=d.get("answer"), language=d.get("language", "en"), source=d.get("source", "offline"),
             asked=d.get("asked"), fuzzy=d.get("fuzzy", False), name=d.get("name"), address=d.get("address"),
+            more=d.get("more", 0),
         )
 
 

@@ -70,6 +70,15 @@ def test_counted_units_are_plural_past_one(world):
     assert "• 2 loaves × Whole wheat bread" in out
 
 
+def test_a_very_long_order_is_read_in_part_and_the_customer_told(world):
+    chat = shopping(world)
+    lines = ["a can of tuna", "a jar of honey", "a box of salt", "a bag of rice", "a bottle of cola"] * 5
+    out = chat.say(", ".join(lines))
+    assert out.count("Added") == 20 and prompts.READ_PART in out and len(out) < 4096
+    out = chat.say("apple " * 900)  # one name 900 times: one quoted, clipped reply, not 900
+    assert len(out) < 1000
+
+
 # -- which one did you mean? -------------------------------------------------------------------
 
 @pytest.mark.parametrize("answer, sku", [
