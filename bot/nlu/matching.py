@@ -40,7 +40,7 @@ def _common_words() -> frozenset[str]:
 COMMON_WORDS = _common_words()
 # The least similarity (rapidfuzz ratio, 0-100) for a spelling correction, by length of the word typed:
 # one letter in five is a lot ("price"/"rice" is 88.9), one in eight is a typo ("bannana").
-CUTOFFS = {5: 90, 6: 85}
+CUTOFFS = {4: 85, 5: 90, 6: 85}
 LONG_CUTOFF = 80
 MAX_PARTS, MAX_PART = 8, 200  # what `search` looks at of a long phrase
 
@@ -148,6 +148,9 @@ class CatalogIndex:
                 self._postings.setdefault(k, set()).add(i)
         self._vocab = sorted(self._postings)
         self._longest = max((len(w) for w in self._vocab), default=0)  # longer typed words match nothing
+        self._anagrams: dict[str, list[str]] = {}  # sorted letters -> words, for swapped letters ("onoin")
+        for w in self._vocab:
+            self._anagrams.setdefault("".join(sorted(w)), []).append(w)
         self._texts = [e.text for e in self.entries]
         self._by_keys: dict[tuple[str, ...], list[int]] = {}
         for i, e in enumerate(self.entries):
@@ -172,10 +175,21 @@ class CatalogIndex:
             # a 4-letter word may only be missing a letter ("aple"), never swap one ("beer"/"beef")
             if best and (len(key) > 4 or len(best[0]) > len(key)):
                 hit = best[0]
+            else:
+                hit = self._swapped(key)
         if len(self._corrections) > 50_000:
             self._corrections.clear()
         self._corrections[key] = hit
         return hit
+
+    def _swapped(self, key: str) -> str | None:
+        """The catalog word `key` is with two neighbouring letters swapped ("onoin" -> "onion"), if one.
+        Only the same letters in a new order: a changed letter ("chips"/"chops") is never a typo here."""
+        for word in self._anagrams.get("".join(sorted(key)), ()):
+            diffs = [i for i, (a, b) in enumerate(zip(key, word)) if a != b]
+            if len(diffs) == 2 and diffs[1] == diffs[0] + 1:
+                return word
+        return None
 
     def _glue(self, keys: list[str]) -> list[str]:
         """Words typed apart that the catalog spells as one ("pine apple"), and the reverse ("icecream")."""
@@ -253,6 +267,14 @@ class CatalogIndex:
         if len(others) > 1:
             return Resolution(others, corrected=corrected)
         return Resolution(suggestions=others or (self.suggest(keys) if suggest else []))
+
+    def containing(self, keys: list[str]) -> list[str]:
+        """Skus with a name or alias holding every one of these (recognised) words, in catalog order."""
+        known = [c for c in (self.correct(k) for k in keys if k not in STOP_WORDS) if c]
+        if not known:
+            return []
+        ids = set.intersection(*(self._postings[k] for k in known))
+        return _skus(self.entries[i] for i in sorted(ids))
 
     def exact(self, phrase_keys: tuple[str, ...]) -> list[str]:
         """Skus whose name or alias is exactly these words (used for phrases kept whole)."""

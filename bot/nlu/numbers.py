@@ -151,8 +151,23 @@ def read_number(words: list[str], i: int) -> tuple[float | None, int, bool]:
     return value + tail, j, True
 
 
+_MULTIPACK = frozenset({"pack", "packs", "pk", "count", "ct"})
+
+
+def _multipack(words: list[str], i: int) -> int | None:
+    """Where "a 12 pack (of)" / "one 6-pack" ends: one pack that holds 12, not 12 packs."""
+    if _at(words, i) not in ("a", "an", "one") or not _at(words, i + 1).isdigit():
+        return None
+    j = i + 2 + (_at(words, i + 2) == "-")
+    if _at(words, j) not in _MULTIPACK:
+        return None
+    return j + 1 + (_at(words, j + 1) == "of")
+
+
 def read_amount(words: list[str], i: int) -> tuple[Amount | None, int]:
     """A quantity with its unit at words[i] ("2 kg of", "a dozen", "a few"); (None, i) if none."""
+    if (end := _multipack(words, i)) is not None:
+        return Amount(1.0, "pack"), end
     k = i + (_at(words, i) in ("a", "an"))
     if _at(words, k) in VAGUE_WORDS:
         j = k + 1

@@ -14,7 +14,7 @@ from . import details, intents
 from .faq_source import FaqSource
 from .intents import ADD_WORDS, FILLERS, REMOVE_MARKERS, SEPARATORS, SET_MARKERS
 from .language import foreign_language
-from .matching import CatalogIndex, Resolution, Token, show, singular, tokenize
+from .matching import CatalogIndex, Resolution, Token, keys_of, show, singular, tokenize
 from .numbers import NUMBER_WORDS, UNIT_WORDS, Amount, read_amount
 from .quantities import measure
 from .questions import QuestionReader, asks_about_the_shop
@@ -100,6 +100,8 @@ class OfflineParser:
         quick = self._quick(text, line, ctx)
         if quick is not None:
             return quick
+        if intents.is_injection(line):
+            return NluResult(intent="unknown")
         if intents.is_question(line) or asks_about_the_shop(line):
             return self.questions.read(line)
         return self._free_text(text, line, ctx)
@@ -133,8 +135,10 @@ class OfflineParser:
         if command in DETAIL_COMMANDS:
             return NluResult(intent=command)
         if step == "name":
-            return NluResult(intent="unknown", name=details.read_name(text))
-        return NluResult(intent="unknown", address=details.read_address(text, self.address_check))
+            name = details.read_name(text)
+            return NluResult(intent="name" if name else "unknown", name=name)
+        address = details.read_address(text, self.address_check)
+        return NluResult(intent="address" if address else "unknown", address=address)
 
     def _free_text(self, text: str, line: str, ctx: NluContext) -> NluResult:
         """Items, and what is left when there are none: a command after a greeting, yes/no, "order"."""
@@ -299,7 +303,9 @@ class OfflineParser:
                 result.more += 1
                 break
             amount = seg.amount if n == 0 else None
-            self._add(result, seg.text or text, text, res.skus, amount, action, max_q, seg.counted)
+            skus = self._in_unit(res.skus, text, amount, seg.unit_token) if amount is not None and seg.unit_token \
+                else res.skus
+            self._add(result, seg.text or text, text, skus, amount, action, max_q, seg.counted)
         if found or not missed:
             return False
         if not suggest or len(result.unknown) >= MAX_UNKNOWN:
@@ -309,6 +315,25 @@ class OfflineParser:
         if report or suggestions or seg.amount is not None or seg.action:
             result.unknown.append(Unknown(_clip(" ".join(show(run) for run in missed)), suggestions))
         return True
+
+    def _in_unit(self, skus: list[str], text: str, amount: Amount, unit_token: Token) -> list[str]:
+        """"4 tins of tomatoes": when the products the words name are not sold in the unit said, the
+        one product holding those words that is sold so and says so in its name or aliases
+        (Diced tomatoes: "tinned tomatoes", by the can) is meant. "2 litres of apples" stays apples."""
+        said = {amount.unit, singular(unit_token.low)}
+
+        def fits(sku: str) -> bool:
+            return measure(amount, self.catalog.get(sku), "add", float("inf")).problem != "unit"
+
+        def says(sku: str) -> bool:
+            p = self.catalog.get(sku)
+            words = keys_of(" ".join((p.name, *p.aliases)))
+            return any(w == u or (len(u) >= 3 and w.startswith(u)) for w in words for u in said)
+
+        if any(fits(s) for s in skus):
+            return skus
+        fitting = [s for s in self.index.containing(keys_of(text)) if fits(s) and says(s)]
+        return fitting if len(fitting) == 1 else skus
 
     def _split(self, run: list[Token]) -> list[tuple[str, Resolution]]:
         """Names typed without separators ("apples bananas"): accepted only if every piece is exact."""

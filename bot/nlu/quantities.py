@@ -7,6 +7,7 @@ product does not convert to is refused rather than converted by assumption.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.catalog import Product
@@ -74,6 +75,15 @@ def _pieces(value: float, product: Product, action: str, max_quantity: float) ->
     return Measured(tidy(round(weight, PIECE_PRECISION)), quantity_problem(weight, product, max_quantity), tidy(value))
 
 
+def _sold_in(container: str | None, product: Product) -> bool:
+    """A counted product whose name or description names the container ("1.5 quart tub"): one of
+    those is one of the product. A carton of eggs sold per egg is not one egg."""
+    if container is None or product.weighed or container in _MEASURES:
+        return False
+    words = re.findall(r"[a-z]+", f"{product.name} {product.description}".lower())
+    return container in words
+
+
 def measure(amount: Amount | None, product: Product, action: str, max_quantity: float,
             counted: bool = False) -> Measured:
     """The amount in the product's unit and whether it can go in a cart.
@@ -94,6 +104,8 @@ def measure(amount: Amount | None, product: Product, action: str, max_quantity: 
             return Measured(tidy(value), "unit")
         value, unit = value / 12, "dozen"
     quantity = to_product_unit(value, unit, product.unit)
+    if quantity is None and _sold_in(unit, product):  # "a tub of ice cream": its description says tub
+        quantity = value
     if quantity is None:
         return Measured(tidy(value), "unit")
     if action == "set" and quantity == 0:

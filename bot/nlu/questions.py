@@ -28,18 +28,19 @@ CATALOG = re.compile(r"^(?:so )?(?:what|which)(?: else| other(?: things)?)? (?:d
                      r"categories|items|product list|range|inventory|aisles|selection|shop)\b|^browse\b|"
                      r"\bwhat(?:'s| is) (?:available|on offer|in stock)\b|\bwhat have (?:you|u) got\b")
 LISTING = re.compile(r"\b(?:what|which) (?:kinds?|types?|sorts?|brands?) of\b|\b(?:what|which) \w+(?: \w+)? (?:do|have|can) "
-                     r"(?:you|u)\b|\bwhat \w+ options\b")
+                     r"(?:you|u)(?: guys)? (?:have|sell|carry|stock|got|offer)\b|\bwhat \w+ options\b")
 # question words and cue words, hidden before the rest is read as product names
-_MASK = re.compile(r"\b(?:how|much|many|what|what's|whats|which|when|where|why|price|prices|pricing|priced|cost|costs|"
-                   r"costing|expensive|do|does|did|is|are|was|there|there's|you|u|ya|y'all|guys|have|has|got|sell|"
+_MASK = re.compile(r"\b(?:how|much|many|what's|whats|what|which|when|where|why|price|prices|pricing|priced|cost|costs|"
+                   r"costing|expensive|do|does|did|is|are|was|there's|there|you|u|ya|y'all|guys|have|has|got|sell|"
                    r"sells|selling|sold|carry|stock|stocked|available|left|any|tell|about|know|kinds?|types?|sorts?|"
                    r"brands?|options?|varieties|today|currently|still|going|out|also|else|other|offer|can|could|"
-                   r"would|i|i'd|me|want|wanna|like|need|the|of|for|your|shop|store|now|if|please|pls|right)\b")
+                   r"would|i'd|i|me|want|wanna|like|need|the|of|for|your|shop|store|now|if|please|pls|right|"
+                   r"sections?|aisles?|departments?|products?|items?|things?|stuff|selection|categor(?:y|ies)|in)\b")
 # words for the catalog's categories that customers use (only those the catalog has are used)
 CATEGORY_WORDS = {"veg": "vegetable", "veggie": "vegetable", "greens": "vegetable", "produce": "vegetable",
                   "drink": "drink", "beverage": "drink", "fish": "seafood", "meats": "meat", "cleaning": "household",
                   "baked": "bakery", "pastry": "bakery", "cupboard": "pantry", "staple": "pantry", "milk products": "dairy"}
-_NUMBER = re.compile(r"\d")
+MAX_QUESTION_WORDS = 60  # a question is short; the words past these are not searched for names
 
 
 class QuestionReader:
@@ -57,11 +58,13 @@ class QuestionReader:
         """`line` is the clean()ed question; the answer's material, or a bare question."""
         price, stock = bool(PRICE.search(line)), bool(STOCK.search(line))
         found = self.items_of(_MASK.sub(" , ", line))
+        category = self._category(line, found)
+        if category and LISTING.search(line):  # "what kind of meat do you sell?": the aisle, not "hamburger meat"
+            return _asked("list", [p.sku for p in self.catalog if p.category == category], title=category)
         skus = list(dict.fromkeys([i.sku for i in found.items] + [s for a in found.ambiguous for s in a.candidates]
-                                  + [b.sku for b in found.invalid if b.sku]))
+                                  + [b.sku for b in found.invalid if b.sku])) or self._named_in(line)
         if skus:
             return self._about_products(line, found, skus, "price" if price else "stock" if stock else "about")
-        category = self._category(line)
         if category:
             return _asked("list", [p.sku for p in self.catalog if p.category == category], title=category)
         if CATALOG.search(line):
@@ -88,12 +91,25 @@ class QuestionReader:
         result.fuzzy = found.fuzzy
         return result
 
-    def _category(self, line: str) -> str | None:
+    def _category(self, line: str, found: NluResult) -> str | None:
+        """The catalog category the question names, unless it names a product beside it ("dragon fruit")."""
         for word in re.findall(r"[a-z]+", line):
             key = singular(CATEGORY_WORDS.get(word, word))
             if key in self._category_of:
-                return self._category_of[key]
+                other = {k for u in found.unknown for k in keys_of(u.text) if len(k) > 1} - {key, singular(word)}
+                return None if other else self._category_of[key]
         return None
+
+    def _named_in(self, line: str) -> list[str]:
+        """A product named word for word somewhere in the question ("is the oat milk vegan?"), the
+        longest name first; the item reader misses these when other words follow the name."""
+        keys = keys_of(line)[:MAX_QUESTION_WORDS]
+        for size in range(min(4, len(keys)), 0, -1):
+            for start in range(len(keys) - size + 1):
+                skus = self.index.exact(tuple(keys[start:start + size]))
+                if len(skus) == 1:
+                    return skus
+        return []
 
     def faq(self) -> FaqIndex:
         """The FAQ index, rebuilt when the FAQ source hands out a new list (the shop edited the file)."""

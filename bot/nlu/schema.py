@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from .types import INTENTS
 
 # phone numbers, codes and changes of name or address are read offline: the model never sees them
-OFFLINE_ONLY = ("phone", "code", "other_language", "change_name", "change_address")
+OFFLINE_ONLY = ("phone", "code", "other_language", "change_name", "change_address", "name", "address")
 MODEL_INTENTS = tuple(i for i in INTENTS if i not in OFFLINE_ONLY)
 
 

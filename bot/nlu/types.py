@@ -27,12 +27,13 @@ from typing import Literal, Protocol
 #   question        a question about products / the shop (answer or asked may be filled)
 #   change_name, change_address     the customer wants to change their name / delivery address
 #                   (NluResult.name / address hold the new one when the line gave it)
+#   name, address   where a name or an address was asked for, the line gave one (NluResult.name / address)
 #   other_language  a line the offline parser cannot read because it is not English (see language)
 #   unknown         none of the above
 INTENTS = (
     "greeting", "order", "add_items", "show_cart", "clear_cart", "checkout", "yes", "no", "choice",
     "menu", "help", "cancel", "restart", "status", "cancel_order", "delete_data", "human",
-    "phone", "code", "question", "other_language", "unknown", "change_name", "change_address",
+    "phone", "code", "question", "other_language", "unknown", "change_name", "change_address", "name", "address",
 )
 
 Action = Literal["add", "remove", "set"]
