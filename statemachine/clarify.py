@@ -15,6 +15,7 @@ from . import prompts
 from .money import price_label
 
 NONE = "none"  # the customer wants none of the options
+MAX_ANSWER, MAX_ANSWER_WORDS = 200, 8  # characters and words an answer to "which one?" may have
 NOT_AN_ANSWER = ("unknown", "choice", "yes", "greeting")  # answers that fit no option: ask again
 _WORD = re.compile(r"[^\W_]+")
 _FILLER = frozenset("""
@@ -29,11 +30,14 @@ _NONE = re.compile(r"(?:none|neither|nothing|no|nope|skip(?: it)?|forget it|neve
                    r"|no thanks|leave it(?: out)?|don'?t want (?:it|any))")
 
 
+def _queued(ambiguous: list) -> list[dict]:
+    return [{"candidates": list(a.candidates), "quantity": a.quantity, "action": a.action, "text": a.text}
+            for a in ambiguous]
+
+
 def ask(conv, ambiguous: list, currency: str, catalog) -> str | None:
     """Queue the ambiguities (first one asked now); returns the question, or None if none is left."""
-    queue = [{"candidates": list(a.candidates), "quantity": a.quantity, "action": a.action, "text": a.text}
-             for a in ambiguous]
-    return _ask_next(conv, queue, currency, catalog)
+    return _ask_next(conv, _queued(ambiguous), currency, catalog)
 
 
 def _ask_next(conv, queue: list[dict], currency: str, catalog) -> str | None:
@@ -44,16 +48,19 @@ def _ask_next(conv, queue: list[dict], currency: str, catalog) -> str | None:
             continue
         conv.step = "clarify"
         conv.pending = {**first, "candidates": [p.sku for p in products], "queue": queue}
-        return prompts.which_one(first["text"], [price_label(p, currency) for p in products])
+        return current(conv, currency, catalog)
     conv.step, conv.pending = None, {}
     return None
 
 
 def queue_more(conv, ambiguous: list, currency: str, catalog) -> str:
     """New ambiguities while a question is open wait behind it; the open question is asked again."""
-    conv.pending["queue"] = conv.pending.get("queue", []) + [
-        {"candidates": list(a.candidates), "quantity": a.quantity, "action": a.action, "text": a.text}
-        for a in ambiguous]
+    conv.pending["queue"] = conv.pending.get("queue", []) + _queued(ambiguous)
+    return current(conv, currency, catalog)
+
+
+def current(conv, currency: str, catalog) -> str:
+    """The open question, asked again as it was first asked."""
     products = [p for p in (catalog.get(s) for s in conv.pending["candidates"]) if p is not None]
     return prompts.which_one(conv.pending["text"], [price_label(p, currency) for p in products])
 
@@ -66,8 +73,10 @@ def pick(text: str, choice: int | None, intent: str, products: list, asked: str 
     """The product the answer names, NONE, or None when it names none of them (or several)."""
     if choice is not None:
         return products[choice - 1] if 1 <= choice <= len(products) else None
-    said = _WORD.findall(text.lower().replace("’", "'"))
+    said = _WORD.findall(text.lower().replace("’", "'")[:MAX_ANSWER])
     words = [w for w in said if w not in _FILLER]
+    if len(words) > MAX_ANSWER_WORDS:  # a long line is not an answer to "which one?" (and stays cheap)
+        return None
     rest = [w for w in said if w not in set(_WORD.findall(asked.lower()))]  # "no milk" answers "which milk?"
     if intent == "no" or _NONE.fullmatch(" ".join(rest)):
         return NONE

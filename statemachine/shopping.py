@@ -135,6 +135,10 @@ def _clarified(conv, turn) -> bool:
     instead (the item left out is named, and the turn goes on as usual)."""
     nlu, catalog, currency = turn.nlu, turn.deps.catalog, turn.limits.currency
     pending = conv.pending
+    if nlu.intent == "question":  # "how much is the oat one?": answered, and the question stays open
+        conv.say(answers.answer_text(turn) + "\n" + clarify.current(conv, currency, catalog),
+                 options=clarify.options_of(conv))
+        return True
     products = [p for p in (catalog.get(s) for s in pending["candidates"]) if p is not None]
     chosen = clarify.pick(turn.text, nlu.choice if nlu.intent == "choice" else None, nlu.intent, products,
                           pending["text"])

@@ -12,11 +12,12 @@ from .types import NluContext, NluResult, Understander
 class Understanding:
     """The process's understander. `use_catalog` is called whenever product names or prices change."""
 
-    def __init__(self, max_quantity: int = 50, reader=None, translator=None, address_check: str = "strict"):
+    def __init__(self, max_quantity: int = 50, reader=None, translator=None, address_check: str = "strict",
+                 faq_source=None):
         self.max_quantity = max_quantity
         self.address_check = address_check
         self.offline = None
-        self.faq_source = None  # bot.nlu.faq_source.FaqSource; None: the offline parser makes its own
+        self.faq_source = faq_source  # bot.nlu.faq_source.FaqSource; None: the offline parser makes its own
         self.reader = reader  # bot.nlu.reader.ModelReader, or None: offline only
         self.translator = translator  # bot.nlu.translate.Translator, or None: replies stay English
 
@@ -71,10 +72,9 @@ def build_understander(settings, runtime=None) -> Understanding:
     faq = FaqSource()
     reader = ModelReader(caller, redis, stats, breaker, cap, cache, LanguageMemory(redis), settings.CURRENCY, faq)
     translator = Translator(caller, stats, breaker, cap, cache, settings.GEMINI_TIMEOUT_SECONDS)
-    understanding = Understanding(settings.MAX_ITEM_QUANTITY, reader=reader, translator=translator,
-                                  address_check=settings.ADDRESS_CHECK)
-    understanding.faq_source = faq  # one FAQ file watcher for the model's prompt and the offline answers
-    return understanding
+    # one FAQ file watcher for the model's prompt and the offline answers
+    return Understanding(settings.MAX_ITEM_QUANTITY, reader=reader, translator=translator,
+                         address_check=settings.ADDRESS_CHECK, faq_source=faq)
 
 
 __all__ = ["NluContext", "NluResult", "Understander", "Understanding", "build_understander"]

@@ -103,6 +103,15 @@ def test_an_answer_that_fits_no_option_asks_again_listing_them(world):
     assert "Your cart:" in chat.say("2") and cart(chat) == {"MILK-SKIM": 1}
 
 
+def test_a_question_while_asking_is_answered_and_the_question_stays_open(world):
+    chat = shopping(world)
+    chat.say("milk")
+    out = chat.say("how much is the oat milk?")
+    assert out.startswith("Oat milk: $2.39/l.") and "Which milk did you mean?" in out and cart(chat) == {}
+    chat.say("oat")
+    assert cart(chat) == {"MILK-OAT": 1}
+
+
 def test_none_leaves_the_item_out_and_says_so(world):
     chat = shopping(world)
     chat.say("milk")
