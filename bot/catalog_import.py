@@ -74,17 +74,24 @@ def _unit(value: str) -> str:
     return value.lower()
 
 
-def parse_price(value: Any) -> Decimal:
-    """A price in major units ("2.49") as an exact Decimal; floats go through str so 2.49 stays 2.49."""
-    shown = f"'{value}'"  # as the shop wrote it, whether a CSV string or a JSON number
+def _decimal(value: Any) -> Decimal | None:
+    """An exact Decimal of a CSV string or a JSON number (floats go through str: 2.49 stays 2.49),
+    or None when it is not a finite number (true/false are not numbers)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+        return None
     try:
-        if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
-            raise InvalidOperation
-        price = Decimal(str(value).strip())
-        if not price.is_finite():
-            raise InvalidOperation
+        number = Decimal(str(value).strip())
     except InvalidOperation:
-        raise ValueError(f"price {shown} must be a number like 2.49") from None
+        return None
+    return number if number.is_finite() else None
+
+
+def parse_price(value: Any) -> Decimal:
+    """A price in major units ("2.49") as an exact Decimal."""
+    shown = f"'{value}'"  # as the shop wrote it, whether a CSV string or a JSON number
+    price = _decimal(value)
+    if price is None:
+        raise ValueError(f"price {shown} must be a number like 2.49")
     if price <= 0 or price * 100 > MAX_PRICE_CENTS:
         raise ValueError(f"price {shown} must be more than 0 and at most {MAX_PRICE_CENTS // 100}")
     if price != price.quantize(Decimal("0.01")):
@@ -114,14 +121,9 @@ def _amount(value: Any) -> Decimal:
     if isinstance(value, bool):  # Decimal would take true as 1
         raise ValueError("must be a number, not true or false")
     shown = f"'{value}'"
-    try:
-        if not isinstance(value, (str, int, float, Decimal)):
-            raise InvalidOperation
-        amount = Decimal(str(value).strip())
-        if not amount.is_finite():
-            raise InvalidOperation
-    except InvalidOperation:
-        raise ValueError(f"{shown} must be a number like 12 or 12.5") from None
+    amount = _decimal(value)
+    if amount is None:
+        raise ValueError(f"{shown} must be a number like 12 or 12.5")
     if amount != amount.quantize(Decimal("0.001")):
         raise ValueError(f"{shown} has more than 3 decimals")
     return amount
