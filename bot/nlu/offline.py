@@ -14,9 +14,9 @@ from . import details, intents
 from .faq_source import FaqSource
 from .intents import ADD_WORDS, FILLERS, REMOVE_MARKERS, SEPARATORS, SET_MARKERS
 from .language import foreign_language
-from .matching import CatalogIndex, Resolution, Token, keys_of, show, singular, tokenize
+from .matching import CatalogIndex, Resolution, Token, show, singular, tokenize
 from .numbers import NUMBER_WORDS, UNIT_WORDS, Amount, read_amount
-from .quantities import measure
+from .quantities import in_unit, measure
 from .questions import QuestionReader, asks_about_the_shop
 from .types import Ambiguous, Invalid, ItemRequest, NluContext, NluResult, Unknown
 
@@ -303,8 +303,8 @@ class OfflineParser:
                 result.more += 1
                 break
             amount = seg.amount if n == 0 else None
-            skus = self._in_unit(res.skus, text, amount, seg.unit_token) if amount is not None and seg.unit_token \
-                else res.skus
+            skus = in_unit(self.index, res.skus, text, amount, seg.unit_token.low) \
+                if amount is not None and seg.unit_token else res.skus
             self._add(result, seg.text or text, text, skus, amount, action, max_q, seg.counted)
         if found or not missed:
             return False
@@ -315,25 +315,6 @@ class OfflineParser:
         if report or suggestions or seg.amount is not None or seg.action:
             result.unknown.append(Unknown(_clip(" ".join(show(run) for run in missed)), suggestions))
         return True
-
-    def _in_unit(self, skus: list[str], text: str, amount: Amount, unit_token: Token) -> list[str]:
-        """"4 tins of tomatoes": when the products the words name are not sold in the unit said, the
-        one product holding those words that is sold so and says so in its name or aliases
-        (Diced tomatoes: "tinned tomatoes", by the can) is meant. "2 litres of apples" stays apples."""
-        said = {amount.unit, singular(unit_token.low)}
-
-        def fits(sku: str) -> bool:
-            return measure(amount, self.catalog.get(sku), "add", float("inf")).problem != "unit"
-
-        def says(sku: str) -> bool:
-            p = self.catalog.get(sku)
-            words = keys_of(" ".join((p.name, *p.aliases)))
-            return any(w == u or (len(u) >= 3 and w.startswith(u)) for w in words for u in said)
-
-        if any(fits(s) for s in skus):
-            return skus
-        fitting = [s for s in self.index.containing(keys_of(text)) if fits(s) and says(s)]
-        return fitting if len(fitting) == 1 else skus
 
     def _split(self, run: list[Token]) -> list[tuple[str, Resolution]]:
         """Names typed without separators ("apples bananas"): accepted only if every piece is exact."""

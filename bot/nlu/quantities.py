@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from bot.catalog import Product
 
+from .matching import CatalogIndex, keys_of, singular
 from .numbers import Amount
 
 # unit -> (dimension, size in the dimension's base); units outside this table only meet themselves
@@ -111,3 +112,24 @@ def measure(amount: Amount | None, product: Product, action: str, max_quantity: 
     if action == "set" and quantity == 0:
         return Measured(0)
     return Measured(tidy(quantity), quantity_problem(quantity, product, max_quantity))
+
+
+def in_unit(index: CatalogIndex, skus: list[str], text: str, amount: Amount, typed_unit: str) -> list[str]:
+    """"4 tins of tomatoes": when the products the words name are not sold in the unit said, the
+    one product holding those words that is sold so and says so in its name or aliases (Diced
+    tomatoes: "tinned tomatoes", by the can) is meant. "2 litres of apples" stays apples."""
+    catalog = index.catalog
+    said = {amount.unit, singular(typed_unit)}
+
+    def fits(sku: str) -> bool:
+        return measure(amount, catalog.get(sku), "add", float("inf")).problem != "unit"
+
+    def says(sku: str) -> bool:
+        p = catalog.get(sku)
+        words = keys_of(" ".join((p.name, *p.aliases)))
+        return any(w == u or (len(u) >= 3 and w.startswith(u)) for w in words for u in said)
+
+    if any(fits(s) for s in skus):
+        return skus
+    fitting = [s for s in index.containing(keys_of(text)) if fits(s) and says(s)]
+    return fitting if len(fitting) == 1 else skus
