@@ -85,6 +85,7 @@ class ModelReader:
             log.info("gemini reading refused (%s); using the offline reading", ", ".join(checked.problems))
             return self._fallback("invalid", offline)
         result = checked.result
+        _counted_pieces(result, offline)
         if self._offline_knew(result, offline):
             offline.language = result.language  # the model shrugged; the offline parser knew
             return offline
@@ -111,3 +112,13 @@ class ModelReader:
     def _fallback(self, cause: str, offline: NluResult) -> NluResult:
         self.stats.count(f"nlu_fallback:{cause}")
         return offline
+
+
+def _counted_pieces(result: NluResult, offline: NluResult) -> None:
+    """"6 bananas" read by the model as 6 of the product's unit (6 kg) where the offline reading
+    counted 6 pieces (about 1.2 kg): the pieces are what the customer counted."""
+    pieces = {i.sku: i for i in offline.items if i.count is not None}
+    for item in result.items:
+        counted = pieces.get(item.sku)
+        if counted and item.count is None and item.action == counted.action and item.quantity == counted.count:
+            item.quantity, item.count = counted.quantity, counted.count

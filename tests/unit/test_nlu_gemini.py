@@ -184,6 +184,14 @@ def test_the_models_unknown_is_never_replaced_by_a_spelling_correction(gemini_rt
     assert items(understand(gemini_rt, "cheddar")) == {"CHEDDAR": 1}  # typed exactly: the offline reading stands
 
 
+@pytest.mark.parametrize("unit", [None, "each"])
+def test_pieces_counted_are_pieces_whatever_unit_the_model_gives(gemini_rt, fake_gemini, unit):
+    fake_gemini.script("6 bananas", {"intent": "add_items", "language": "en",
+                                     "items": [{"sku": "BANANA", "name": "bananas", "quantity": 6, "unit": unit}]})
+    [item] = understand(gemini_rt, "6 bananas").items
+    assert (item.sku, item.quantity, item.count) == ("BANANA", 1.2, 6)  # not 6 kg
+
+
 def test_a_question_the_model_leaves_open_is_answered_from_the_catalog(gemini_rt, fake_gemini):
     fake_gemini.script("I want to know the price of eggs", {"intent": "question", "answer": None, "language": "en"})
     result = understand(gemini_rt, "I want to know the price of eggs")
