@@ -243,7 +243,8 @@ def adversarial_line(runs: list[dict]) -> str:
         lines.append(f"adversarial parse ({a['lines']} lines x every state, {a['products']:,} products): "
                      f"p50 {a['p50_ms']} ms, p99 {a['p99_ms']} ms (target <= 20), max {a['max_ms']} ms "
                      f"(target <= 100) {'MET' if met else 'MISSED'}; CPU p50/p99/max {a['cpu_p50_ms']}/"
-                     f"{a['cpu_p99_ms']}/{a['cpu_max_ms']} ms; slowest: {a['slowest']}")
+                     f"{a['cpu_p99_ms']}/{a['cpu_max_ms']} ms, first reads {a['first_cpu_p50_ms']}/"
+                     f"{a['first_cpu_p99_ms']}/{a['first_cpu_max_ms']} ms; slowest: {a['slowest']}")
     return "\n".join(lines)
 
 

@@ -146,7 +146,9 @@ class CatalogIndex:
         for i, e in enumerate(self.entries):
             for k in e.content | e.optional:
                 self._postings.setdefault(k, set()).add(i)
-        self._vocab = sorted(self._postings)
+        # the words a misspelling can be corrected to: only a word of letters is ever corrected, so
+        # sizes and numbers in names ("500", "#12") are not among those compared
+        self._vocab = sorted(w for w in self._postings if w.isalpha())
         self._longest = max((len(w) for w in self._vocab), default=0)  # longer typed words match nothing
         self._anagrams: dict[str, list[str]] = {}  # sorted letters -> words, for swapped letters ("onoin")
         for w in self._vocab:
@@ -156,7 +158,7 @@ class CatalogIndex:
         for i, e in enumerate(self.entries):
             self._by_keys.setdefault(e.keys, []).append(i)
         self._corrections: dict[str, str | None] = {}
-        self._resolved: dict[tuple[str, ...], Resolution] = {}  # resolve(suggest=False), by words typed
+        self._resolved: dict[tuple, Resolution] = {}  # resolve(suggest=False), by (words typed, fuzzy)
 
     # -- words -------------------------------------------------------------------------------
 
@@ -211,19 +213,20 @@ class CatalogIndex:
 
     # -- precise: the parser ---------------------------------------------------------------------
 
-    def resolve(self, keys: list[str], suggest: bool = True) -> Resolution:
-        """Which product these words name (see _resolve); answers without suggestions are remembered."""
+    def resolve(self, keys: list[str], suggest: bool = True, fuzzy: bool = True) -> Resolution:
+        """Which product these words name (see _resolve); answers without suggestions are remembered.
+        `fuzzy=False` takes the words only as typed (no spelling correction: cheap)."""
         if suggest:
-            return self._resolve(keys, suggest)
-        key = tuple(keys)
+            return self._resolve(keys, suggest, fuzzy)
+        key = (tuple(keys), fuzzy)
         if key not in self._resolved:
             if len(self._resolved) > 50_000:
                 self._resolved.clear()
-            self._resolved[key] = self._resolve(keys, False)
+            self._resolved[key] = self._resolve(keys, False, fuzzy)
         hit = self._resolved[key]
         return Resolution(list(hit.skus), hit.exact, [], hit.corrected)
 
-    def _resolve(self, keys: list[str], suggest: bool = True) -> Resolution:
+    def _resolve(self, keys: list[str], suggest: bool = True, fuzzy: bool = True) -> Resolution:
         """Which product these words name, preferring a question to a wrong product in the cart.
 
         Accepted: entries containing every recognised word typed, whose main noun (last word of
@@ -232,7 +235,7 @@ class CatalogIndex:
         `suggest`, a miss also lists close products (may scan the whole catalog: ~5 ms at 10k).
         """
         keys = self._glue([k for k in keys if k not in STOP_WORDS])
-        fixed = [self.correct(k) for k in keys]
+        fixed = [self.correct(k) if fuzzy else (k if k in self._postings else None) for k in keys]
         known = [c for c in fixed if c]
         extras = len(keys) - len(known)
         corrected = any(f and f != k for f, k in zip(fixed, keys))

@@ -28,6 +28,7 @@ MAX_REQUESTS = 20  # items, questions and refusals read from one line; the rest 
 MAX_UNKNOWN = 5  # names reported as not found in one line (a line of junk is not 800 apologies)
 MAX_SHOWN = 60  # characters of what the customer typed, quoted back
 MAX_TOKENS = 400  # words and marks read for items from one line (about 20 items' worth, and then some)
+MAX_FUZZY_MISSES = 20  # unknown names per line looked up with spelling correction; after that, as typed
 _SPECIAL = {singular(w) for w in FILLERS | SEPARATORS | ADD_WORDS | NUMBER_WORDS | set(UNIT_WORDS)}
 _SPECIAL |= {w for m in REMOVE_MARKERS + SET_MARKERS for w in m}
 
@@ -175,7 +176,7 @@ class OfflineParser:
         """The items, and whether an unknown name came with a number or an action word."""
         max_q = ctx.max_quantity or self.max_quantity
         result, insisted = NluResult(intent="unknown"), False
-        action, carried_amount, misses = "add", False, 0
+        action, carried_amount, misses = "add", False, [0]  # names not found so far in this line
         tokens = tokenize(line, MAX_TOKENS + 1)
         if len(tokens) > MAX_TOKENS:  # a length bound before any work: the rest is said to be unread
             tokens, result.more = tokens[:MAX_TOKENS], 1
@@ -191,8 +192,7 @@ class OfflineParser:
                 action = "add"
             carried_amount = seg.amount is not None and seg.amount.explicit
             before = len(result.unknown)
-            misses += self._resolve_segment(seg, action, max_q, result, report=ctx.state == "order",
-                                            suggest=misses < MAX_UNKNOWN)
+            self._resolve_segment(seg, action, max_q, result, report=ctx.state == "order", misses=misses)
             insisted |= len(result.unknown) > before and (carried_amount or seg.action is not None)
         return result, insisted
 
@@ -278,13 +278,14 @@ class OfflineParser:
         return False
 
     def _resolve_segment(self, seg: _Segment, action: str, max_q: float, result: NluResult, report: bool,
-                         suggest: bool = True) -> bool:
-        """Add the segment's items (or refusals, or questions) to `result`; True if it named nothing
-        known. Close spellings are looked for only while `suggest` (a line of junk stops asking)."""
+                         misses: list[int]) -> None:
+        """Add the segment's items (or refusals, or questions) to `result`. `misses` counts the names
+        not found in the line so far: past a few, a line of junk gets no more spelling corrections
+        and suggestions (each costs a scan of the catalog's words)."""
         found = [(text, Resolution(self.index.exact(keys), exact=True)) for text, keys in seg.literals]
         missed: list[list[Token]] = []
         for run in filter(None, seg.runs):
-            res = self.index.resolve([t.key for t in run], suggest=False)
+            res = self.index.resolve([t.key for t in run], suggest=False, fuzzy=misses[0] < MAX_FUZZY_MISSES)
             pieces = self._split(run) if not res.skus and len(run) > 1 else []
             if res.skus:
                 found.append((show(run), res))
@@ -292,6 +293,7 @@ class OfflineParser:
                 found.extend(pieces)
             else:
                 missed.append(run)
+                misses[0] += 1
         found = [f for f in found if f[1].skus]
         if not found and seg.unit_token is not None:  # "a loaf": the unit word is a name
             res = self.index.resolve([seg.unit_token.key], suggest=False)
@@ -306,15 +308,12 @@ class OfflineParser:
             skus = in_unit(self.index, res.skus, text, amount, seg.unit_token.low) \
                 if amount is not None and seg.unit_token else res.skus
             self._add(result, seg.text or text, text, skus, amount, action, max_q, seg.counted)
-        if found or not missed:
-            return False
-        if not suggest or len(result.unknown) >= MAX_UNKNOWN:
-            return True
+        if found or not missed or misses[0] - len(missed) >= MAX_UNKNOWN or len(result.unknown) >= MAX_UNKNOWN:
+            return  # suggestions (a catalog scan each) only for the first few names not found
         suggestions = [s for run in missed[:MAX_UNKNOWN] for s in self.index.resolve([t.key for t in run]).suggestions]
         suggestions = list(dict.fromkeys(suggestions))[:MAX_CANDIDATES]
         if report or suggestions or seg.amount is not None or seg.action:
             result.unknown.append(Unknown(_clip(" ".join(show(run) for run in missed)), suggestions))
-        return True
 
     def _split(self, run: list[Token]) -> list[tuple[str, Resolution]]:
         """Names typed without separators ("apples bananas"): accepted only if every piece is exact."""
