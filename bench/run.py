@@ -174,7 +174,11 @@ def main(argv=None) -> int:
     p.add_argument("--only", default="", help="comma-separated: baseline,lean,flask,orderline")
     p.add_argument("--json", default=str(ROOT / "bench" / "results.json"))
     p.add_argument("--doc", action="store_true", help="write the results into docs/performance.md")
+    p.add_argument("--parse-only", action="store_true",
+                   help="only the parser's measurements (10,000-product catalog, adversarial corpus); no wrk")
     args = p.parse_args(argv)
+    if args.parse_only:
+        return parse_only()
     if not shutil.which("wrk"):
         print("bench needs wrk (Debian: apt-get install wrk)", file=sys.stderr)
         return 2
@@ -196,6 +200,7 @@ def main(argv=None) -> int:
         print("measuring offline parsing on a 10,000-product catalog...", flush=True)
         parse = parse_times()
         print(f"  {json.dumps(parse)}")
+        parse["adversarial"] = adversarial()
     else:
         parse = None
     print()
@@ -212,8 +217,48 @@ def main(argv=None) -> int:
     if parse:
         print(f"offline parse, {parse['products']:,} products: p50 {parse['parse_p50_ms']} ms, "
               f"p95 {parse['parse_p95_ms']} ms (index built in {parse['index_build_ms']} ms)")
+        print(adversarial_line(parse["adversarial"]))
     Path(args.json).write_text(json.dumps({"results": [asdict(r) for r in results], "ratios": ratios,
                                            "parse": parse, "args": vars(args)}, indent=2))
+    return 0
+
+
+def adversarial() -> list[dict]:
+    """The adversarial corpus on the sample catalog and on the generated 10,000-product one."""
+    from bench.adversarial import parse_times as adversarial_times
+    from bench.extras import generated_catalog
+
+    out = []
+    for catalog in (None, generated_catalog()):
+        print("measuring offline parsing of the adversarial corpus...", flush=True)
+        out.append(adversarial_times(catalog=catalog))
+        print(f"  {json.dumps(out[-1])}", flush=True)
+    return out
+
+
+def adversarial_line(runs: list[dict]) -> str:
+    lines = []
+    for a in runs:
+        met = a["p99_ms"] <= 20 and a["max_ms"] <= 100
+        lines.append(f"adversarial parse ({a['lines']} lines x every state, {a['products']:,} products): "
+                     f"p50 {a['p50_ms']} ms, p99 {a['p99_ms']} ms (target <= 20), max {a['max_ms']} ms "
+                     f"(target <= 100) {'MET' if met else 'MISSED'}; CPU p50/p99/max {a['cpu_p50_ms']}/"
+                     f"{a['cpu_p99_ms']}/{a['cpu_max_ms']} ms, first reads {a['first_cpu_p50_ms']}/"
+                     f"{a['first_cpu_p99_ms']}/{a['first_cpu_max_ms']} ms; slowest: {a['slowest']}")
+    return "\n".join(lines)
+
+
+def parse_only() -> int:
+    """`make bench BENCH_ARGS=--parse-only`: the parser's numbers alone, in seconds, without wrk."""
+    from bench.extras import parse_times
+
+    print("measuring offline parsing on a 10,000-product catalog...", flush=True)
+    parse = parse_times()
+    print(f"  {json.dumps(parse)}")
+    times = adversarial()
+    print(f"offline parse, {parse['products']:,} products: p50 {parse['parse_p50_ms']} ms, "
+          f"p95 {parse['parse_p95_ms']} ms (index built in {parse['index_build_ms']} ms)")
+    print(adversarial_line(times))
     return 0
 
 

@@ -10,6 +10,13 @@ from dataclasses import asdict, dataclass, field
 
 UNITS = ("each", "kg", "g", "l", "ml", "pack", "dozen", "bunch", "loaf", "bag", "bottle", "jar", "can", "box")
 WEIGHED_UNITS = ("kg", "l")  # units sold in fractions (0.5 kg); every other unit is counted
+SMALLEST_WEIGHED = 0.1  # the least of a weighed product sold when the catalog does not say (100 g, 100 ml)
+
+
+def number(value) -> int | float:
+    """A stock or quantity as stored: whole numbers as ints, fractions kept (12.5 kg stays 12.5)."""
+    value = float(value or 0)
+    return int(value) if value.is_integer() else round(value, 3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,14 +25,23 @@ class Product:
     name: str
     unit: str
     price_cents: int
-    stock: int
+    stock: float  # in the product's unit; fractions for weighed products (12.5 kg)
     aliases: tuple[str, ...] = ()
     category: str = ""
     description: str = ""
+    each_grams: float | None = None  # a by-weight product's typical piece ("6 bananas" is about 1.2 kg)
+    min_quantity: float | None = None  # the least sold at once; None: 0.1 kg/l, or 1 of a counted unit
 
     @property
     def weighed(self) -> bool:
         return self.unit in WEIGHED_UNITS
+
+    @property
+    def smallest(self) -> float:
+        """The smallest quantity one cart line may hold."""
+        if self.min_quantity:
+            return self.min_quantity
+        return SMALLEST_WEIGHED if self.weighed else 1
 
     def to_doc(self) -> dict:
         doc = asdict(self)
@@ -36,8 +52,9 @@ class Product:
     def from_doc(cls, doc: dict) -> "Product":
         return cls(
             sku=doc["sku"], name=doc["name"], unit=doc["unit"], price_cents=int(doc["price_cents"]),
-            stock=int(doc.get("stock", 0)), aliases=tuple(doc.get("aliases") or ()),
+            stock=number(doc.get("stock", 0)), aliases=tuple(doc.get("aliases") or ()),
             category=doc.get("category", ""), description=doc.get("description", ""),
+            each_grams=doc.get("each_grams") or None, min_quantity=doc.get("min_quantity") or None,
         )
 
 

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
                       model_validator)
 
-from bot.catalog import UNITS, Product
+from bot.catalog import UNITS, WEIGHED_UNITS, Product, number
 
 SKU_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,39}$")
 MAX_PRICE_CENTS = 100_000_000  # $1,000,000 a unit: anything above is a typo, not a price
@@ -74,17 +74,24 @@ def _unit(value: str) -> str:
     return value.lower()
 
 
-def parse_price(value: Any) -> Decimal:
-    """A price in major units ("2.49") as an exact Decimal; floats go through str so 2.49 stays 2.49."""
-    shown = f"'{value}'"  # as the shop wrote it, whether a CSV string or a JSON number
+def _decimal(value: Any) -> Decimal | None:
+    """An exact Decimal of a CSV string or a JSON number (floats go through str: 2.49 stays 2.49),
+    or None when it is not a finite number (true/false are not numbers)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+        return None
     try:
-        if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
-            raise InvalidOperation
-        price = Decimal(str(value).strip())
-        if not price.is_finite():
-            raise InvalidOperation
+        number = Decimal(str(value).strip())
     except InvalidOperation:
-        raise ValueError(f"price {shown} must be a number like 2.49") from None
+        return None
+    return number if number.is_finite() else None
+
+
+def parse_price(value: Any) -> Decimal:
+    """A price in major units ("2.49") as an exact Decimal."""
+    shown = f"'{value}'"  # as the shop wrote it, whether a CSV string or a JSON number
+    price = _decimal(value)
+    if price is None:
+        raise ValueError(f"price {shown} must be a number like 2.49")
     if price <= 0 or price * 100 > MAX_PRICE_CENTS:
         raise ValueError(f"price {shown} must be more than 0 and at most {MAX_PRICE_CENTS // 100}")
     if price != price.quantize(Decimal("0.01")):
@@ -109,6 +116,22 @@ def normalise_aliases(value: Any) -> tuple[str, ...]:
 WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 
 
+def _amount(value: Any) -> Decimal:
+    """A stock or quantity: a number with at most 3 decimals (12.5 kg of apples, 0.25 kg)."""
+    if isinstance(value, bool):  # Decimal would take true as 1
+        raise ValueError("must be a number, not true or false")
+    shown = f"'{value}'"
+    amount = _decimal(value)
+    if amount is None:
+        raise ValueError(f"{shown} must be a number like 12 or 12.5")
+    if amount != amount.quantize(Decimal("0.001")):
+        raise ValueError(f"{shown} has more than 3 decimals")
+    return amount
+
+
+Amount = Annotated[Decimal, BeforeValidator(_amount)]
+
+
 class ProductRow(BaseModel):
     """One product as written in a file; normalises what is safe to normalise, refuses the rest."""
 
@@ -119,10 +142,24 @@ class ProductRow(BaseModel):
     unit: Annotated[str, AfterValidator(_unit)]
     price_cents: WholeNumber | None = Field(default=None, gt=0, le=MAX_PRICE_CENTS)
     price: Annotated[Decimal | None, BeforeValidator(lambda v: None if v is None else parse_price(v))] = None
-    stock: WholeNumber = Field(ge=0, le=1_000_000_000)
+    stock: Amount = Field(ge=0, le=1_000_000_000)
     aliases: Annotated[tuple[str, ...], BeforeValidator(normalise_aliases)] = ()
     category: str = Field(default="", max_length=60)
     description: str = Field(default="", max_length=1000)
+    each_grams: Amount | None = Field(default=None, gt=0, le=100_000)
+    min_quantity: Amount | None = Field(default=None, gt=0, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _amounts_fit_the_unit(self) -> "ProductRow":
+        """Counted units are whole (no 2.5 cans in stock); a piece weight only means something by weight."""
+        counted = self.unit not in WEIGHED_UNITS
+        if counted and self.stock != self.stock.to_integral_value():
+            raise ValueError(f"stock {self.stock} must be a whole number of {self.unit} (only kg and l take fractions)")
+        if counted and self.min_quantity is not None and self.min_quantity != self.min_quantity.to_integral_value():
+            raise ValueError(f"min_quantity {self.min_quantity} must be a whole number of {self.unit}")
+        if self.each_grams is not None and self.unit != "kg":
+            raise ValueError(f"each_grams is for products sold by the kg, not by the {self.unit}")
+        return self
 
     @model_validator(mode="after")
     def _one_price(self) -> "ProductRow":
@@ -136,8 +173,10 @@ class ProductRow(BaseModel):
 
     def to_product(self) -> Product:
         return Product(sku=self.sku, name=self.name, unit=self.unit, price_cents=self.price_cents,
-                       stock=self.stock, aliases=self.aliases, category=self.category,
-                       description=self.description)
+                       stock=number(self.stock), aliases=self.aliases, category=self.category,
+                       description=self.description,
+                       each_grams=None if self.each_grams is None else number(self.each_grams),
+                       min_quantity=None if self.min_quantity is None else number(self.min_quantity))
 
 
 def _reasons(exc: ValidationError) -> list[str]:
@@ -223,7 +262,8 @@ def _csv_rows(text: str) -> tuple[Rows, list[RowError]]:
 
 def _check_header(header: list[str]) -> None:
     """A missing or misspelt column would fail every row the same way: say it once, on line 1."""
-    known = set(REQUIRED_COLUMNS + PRICE_COLUMNS) | {"aliases", "category", "description"}
+    known = set(REQUIRED_COLUMNS + PRICE_COLUMNS) | {"aliases", "category", "description", "each_grams",
+                                                     "min_quantity"}
     reasons = [f"missing column {c!r}" for c in REQUIRED_COLUMNS if c not in header]
     if not any(c in header for c in PRICE_COLUMNS):
         reasons.append("missing column 'price_cents' or 'price'")

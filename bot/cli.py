@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("parse", help="print what the offline parser understands, as JSON")
     p.add_argument("text", nargs="+")
     p.add_argument("--state", default="order")
+    p.add_argument("--step", default=None, help="the state's step, e.g. name or address in register")
     lc = sub.add_parser("load-catalog", help="import products from CSV or JSON, upserting by sku")
     lc.add_argument("file")
     lc.add_argument("--replace", action="store_true", help="also remove products that are not in FILE")
@@ -193,9 +194,10 @@ def cmd_parse(settings, args) -> int:
         from .store import connect
 
         catalog = Catalog(connect(settings).products.all())
-    nlu = Understanding(settings.MAX_ITEM_QUANTITY)
+    nlu = Understanding(settings.MAX_ITEM_QUANTITY, address_check=settings.ADDRESS_CHECK)
     nlu.use_catalog(catalog)
-    result = nlu.understand(" ".join(args.text), NluContext(state=args.state, max_quantity=settings.MAX_ITEM_QUANTITY))
+    result = nlu.understand(" ".join(args.text), NluContext(state=args.state, step=args.step,
+                                                                max_quantity=settings.MAX_ITEM_QUANTITY))
     print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     return 0
 

@@ -93,6 +93,9 @@ class Settings(BaseModel):
     OTP_MAX_ATTEMPTS: int = Field(default=5, ge=1)
     OTP_LOCK_MINUTES: int = Field(default=30, ge=1)
     MAX_ITEM_QUANTITY: int = Field(default=50, ge=1)
+    # strict: a delivery address must look like one (a number and words, a street word, or three
+    # comma-separated parts); lenient: any 6+ characters with a letter (places without house numbers)
+    ADDRESS_CHECK: str = Field(default="strict", pattern="^(strict|lenient)$")
     RATE_LIMIT_PER_MINUTE: int = Field(default=30, ge=1)  # a customer's messages acted on per minute
 
     # Ingress and channels.

@@ -19,6 +19,8 @@ class FaqEntry(BaseModel):
     topic: str = Field(min_length=1, max_length=60)
     question: str = Field(min_length=1, max_length=300)
     answer: str = Field(min_length=1, max_length=2000)
+    # other words customers use for this topic ("fee", "shipping"): found by the offline FAQ search
+    keywords: list[str] = Field(default_factory=list, max_length=40)
 
 
 class FaqError(ValueError):

@@ -4,7 +4,8 @@ In: the secret header must match TELEGRAM_WEBHOOK_SECRET (constant time) -> the 
 parsed -> ingress.accept, deduplicated on update_id. Only private chats are served. What a
 person would expect silence for gets none of our words (edited messages, channel posts, group
 chats, service messages); stickers, photos, voice notes, locations, polls get the polite "text
-only" answer. A shared contact vouches for a phone only when it is the sender's own.
+only" answer, unless they carry a caption, which is read as the message. A shared contact vouches
+for a phone only when it is the sender's own.
 
 Out: one long-lived Bot and ONE asyncio loop per process, in a background thread: a new Bot or
 `asyncio.run` per message costs ~77 ms, and one Bot reused across `asyncio.run` calls fails
@@ -91,6 +92,8 @@ def parse(update: Update) -> InboundMessage | None:
         return InboundMessage(**base, text="", contact=phone, kind="contact")
     if msg.text:
         return InboundMessage(**base, text=_command(msg.text))
+    if msg.caption and msg.caption.strip():  # a photo (of a list, a product) with words: the words are read
+        return InboundMessage(**base, text=_command(msg.caption))
     if msg.location is not None or msg.venue is not None:
         return InboundMessage(**base, text="", kind="location")
     if any(getattr(msg, name, None) for name in MEDIA):

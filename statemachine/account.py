@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from . import prompts
+from . import answers, details, prompts
 from .effects import CancelOrder, EraseCustomer
 from .handoff import ask_for_person
 from .money import format_money
@@ -28,6 +28,8 @@ def _describe(order: dict, currency: str) -> str:
 
 def menu(conv, turn) -> None:
     nlu = turn.nlu
+    if details.handle(conv, turn):  # "change my name", "change my address"
+        return
     intent = nlu.intent
     if intent == "choice":
         if nlu.choice is None or not 1 <= nlu.choice <= len(prompts.MENU_CHOICES):
@@ -52,7 +54,7 @@ def menu(conv, turn) -> None:
     if intent == "human":
         return ask_for_person(conv, turn)
     if intent == "question":
-        return conv.say(nlu.answer or prompts.CANT_ANSWER)
+        return answers.reply(conv, turn)
     if intent == "greeting":
         return conv.say(prompts.welcome_back(conv.name) + "\n" + prompts.menu(), buttons=prompts.MENU_OPTIONS)
     conv.say(prompts.DIDNT_CATCH_MENU, buttons=prompts.MENU_OPTIONS)

@@ -196,7 +196,7 @@ def substitute(conv, turn) -> None:
         set_quantity(conv.cart, alternative.sku, quantity)
         note = prompts.substituted(f"{format_quantity(quantity, alternative.unit)} × {alternative.name}")
     else:
-        note = prompts.left_out(name)
+        note = prompts.going_on_without(name)
     proceed(conv, turn, [note])
 
 

@@ -5,7 +5,7 @@ outcome of an effect that wants one, `idle_reset` for a conversation that went q
 """
 from __future__ import annotations
 
-from . import account, checkout, handoff, identify, payment, prompts, reorder, shopinfo, shopping, slots
+from . import account, checkout, details, handoff, identify, payment, prompts, reorder, shopinfo, shopping, slots
 from .effects import Count
 from .machine import attached
 from .model import HISTORY_TURNS, Conversation, Outcome, Turn
@@ -133,6 +133,8 @@ def _global_word(conv: Conversation, turn: Turn) -> bool:
             return True
         conv.to_menu()
         return True
+    if intent == "cancel" and details.editing(conv):  # "cancel" a change of address: the cart stays
+        return False
     if intent == "cancel":
         if state in checkout.FLOW_STATES:
             conv.cart.clear()

@@ -57,6 +57,18 @@ class SaveCustomer(Effect):
 
 
 @dataclass(frozen=True)
+class UpdateCustomer(Effect):
+    """The customer changed their name or delivery address; the store records that it changed
+    (which field, when, on which channel), once per message `key`."""
+
+    phone: str
+    field: str  # "name" | "address"
+    value: str
+    key: str
+    channel: str
+
+
+@dataclass(frozen=True)
 class PlaceOrder(Effect):
     """Place the cart as an order. `key` makes a retried job place it once."""
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 
-from . import prompts
+from . import answers, prompts
+from .details import NAME
 from .effects import LinkIdentity, LockVerification, SaveCustomer, SendCode
 from .shopping import add_requested_items, show_cart_or_menu
 
-NAME = re.compile(r"[^\W\d_]+(?:[ .'\-]+[^\W\d_]+)*\.?")  # letters, with spaces . ' - between
 RESEND = {"resend", "send again", "new code", "resend code", "send a new code", "send code again"}
 CHANGE_NUMBER = {"change number", "change my number", "different number", "wrong number", "another number"}
 
@@ -32,6 +31,8 @@ def greet(conv, turn) -> None:
     """First message, or the first after an idle timeout."""
     if turn.nlu.items:  # "2 kg of apples" as a first line: keep it for after identification
         add_requested_items(conv, turn, quiet=True)
+    if turn.nlu.intent == "question":  # "how much is delivery?" first: answered, then who are you
+        conv.say(answers.answer_text(turn))
     phone = turn.contact or conv.phone
     if phone:
         identified(conv, turn, phone, greeting=True)
@@ -147,16 +148,17 @@ def _check_code(conv, turn) -> None:
 
 
 def register(conv, turn) -> None:
-    text = " ".join(turn.text.split())
+    """Name, then address, as understood ("My name is Ana Lima" gives "Ana Lima")."""
     if conv.step == "name":
-        if not (0 < len(text) <= 80 and NAME.fullmatch(text)):
+        name = turn.nlu.name
+        if not (name and len(name) <= 80 and NAME.fullmatch(name)):
             return conv.say(prompts.BAD_NAME)
-        conv.pending["name"] = text
+        conv.pending["name"] = name
         conv.step = "address"
-        return conv.say(prompts.ASK_ADDRESS.format(name=text))
-    if len(text) < 6 or len(text) > 200 or not re.search(r"[^\W\d_]", text):
+        return conv.say(prompts.ASK_ADDRESS.format(name=name))
+    if not turn.nlu.address:  # it must look like an address (ADDRESS_CHECK=lenient: any 6+ characters)
         return conv.say(prompts.BAD_ADDRESS)
-    conv.do(SaveCustomer(conv.phone, conv.pending["name"], text, turn.identity))
+    conv.do(SaveCustomer(conv.phone, conv.pending["name"], turn.nlu.address, turn.identity))
 
 
 def customer_saved(conv, turn, result: dict) -> None:

@@ -24,7 +24,32 @@ def format_round(cents: int, currency: str = "USD") -> str:
     return text.replace(".00", "", 1) if cents % 100 == 0 else text
 
 
-def format_quantity(quantity: float, unit: str) -> str:
-    """'2 kg', '0.5 l', '3' (for 'each'): the amount as a shop label would print it."""
+# counted units read in the plural past one ("3 cans"); measures (kg, l, g, ml) and "dozen" never change
+PLURAL_UNITS = {"pack": "packs", "bag": "bags", "box": "boxes", "jar": "jars", "bottle": "bottles", "can": "cans",
+                "loaf": "loaves", "bunch": "bunches"}
+
+
+def format_number(quantity: float) -> str:
+    """3, 0.5, 1.25: whole numbers without a decimal point, fractions to the gram."""
     q = int(quantity) if float(quantity).is_integer() else round(float(quantity), 3)
-    return f"{q}" if unit == "each" else f"{q} {unit}"
+    return f"{q}"
+
+
+def format_quantity(quantity: float, unit: str) -> str:
+    """'2 kg', '0.5 l', '3 cans', '1 can', '3' (for 'each'): the amount as a shop label would print it."""
+    q = format_number(quantity)
+    if unit == "each":
+        return q
+    return f"{q} {PLURAL_UNITS.get(unit, unit) if float(quantity) != 1 else unit}"
+
+
+def price_per_unit(product, currency: str = "USD") -> str:
+    """'$4.39/kg', '$0.35 each': a catalog price as a shelf label shows it."""
+    per = " each" if product.unit == "each" else f"/{product.unit}"
+    return f"{format_money(product.price_cents, currency)}{per}"
+
+
+def price_label(product, currency: str = "USD") -> str:
+    """'Apples (Gala) ($4.39/kg)': a product with its catalog price per unit, for a numbered list."""
+    per = "" if product.unit == "each" else f"/{product.unit}"
+    return f"{product.name} ({format_money(product.price_cents, currency)}{per})"

@@ -43,10 +43,22 @@ def locked(minutes: int) -> str:
 CONTACT_NOT_OWN = "Please share your own phone number (use the button), or type it."
 
 ASK_NAME = "Nice to meet you! What's your name?"
-BAD_NAME = "Please tell me your name (just letters, up to 80 characters)."
+BAD_NAME = "Please tell me your name (just letters, up to 80 characters), for example \"Ana Lima\"."
 ASK_ADDRESS = "Thanks, {name}. What's your delivery address?"
-BAD_ADDRESS = "Please type your full delivery address (street, number and city)."
+BAD_ADDRESS = ("That doesn't look like a delivery address. Please type the street, number and town, "
+               "for example \"12 Main Street, Springfield\".")
 REGISTERED = "You're all set, {name}."
+ASK_NEW_NAME = "What name should I use?"
+ASK_NEW_ADDRESS = "What's the new delivery address?"
+DETAILS_KEPT = "Okay, nothing changed."
+
+
+def name_changed(name: str) -> str:
+    return f"Done, I'll call you {name}."
+
+
+def address_changed(address: str) -> str:
+    return f"Done, we'll deliver to {address}."
 
 
 def menu() -> str:
@@ -65,8 +77,38 @@ SLOW_DOWN = ("You're sending messages faster than I can keep up with. Please wai
 NOT_TEXT = "Sorry, I can only read text messages. Please type your message."
 ENGLISH_ONLY = ("Sorry, I can only read English right now. Could you write that in English? "
                 "For example: \"2 kg of apples\", 'menu' or 'help'.")
-CANT_ANSWER = ("I'm not sure about that, and I'd rather not guess. You can ask for help to reach the shop, "
-               "or tell me what you'd like to order.")
+CANT_ANSWER = ("I don't know the answer to that, and I'd rather not guess. Say 'talk to a person' and someone "
+               "from the shop will reply, or tell me what you'd like to order.")
+
+
+OUT_OF_STOCK_NOTE = " (out of stock right now)"
+PRICES = "Here are the prices"
+
+
+def price_of(name: str, price: str, note: str = "") -> str:
+    return f"{name}: {price}{note}."
+
+
+def in_stock(name: str, price: str) -> str:
+    return f"Yes, we have {name}, at {price}."
+
+
+def product_list(title: str, lines: list[str], more: int) -> str:
+    extra = f"\n…and {more} more. Ask about one by name." if more else ""
+    return f"{title}:\n" + "\n".join(f"• {line}" for line in lines) + extra
+
+
+def category_title(category: str) -> str:
+    return f"Our {category.lower()}"
+
+
+def categories(names: list[str]) -> str:
+    return (f"We sell: {', '.join(names)}. Ask \"what fruit do you have?\" to see one of them, "
+            "or just tell me what you'd like.")
+
+
+def about(label: str, description: str) -> str:
+    return f"{label}: {description}\nIf that doesn't answer your question, say 'talk to a person'."
 
 
 def cart_header(lines_text: str) -> str:
@@ -75,6 +117,18 @@ def cart_header(lines_text: str) -> str:
 
 def added(desc: str) -> str:
     return f"Added {desc}."
+
+
+def added_pieces(count: str, name: str, weight: str) -> str:
+    return f"Added {count} × {name}, about {weight}."
+
+
+def now_quantity(name: str, quantity: str) -> str:
+    return f"{name}: now {quantity}."
+
+
+def now_pieces(name: str, quantity: str, count: str) -> str:
+    return f"{name}: now {quantity} (about {count})."
 
 
 def removed(name: str) -> str:
@@ -106,12 +160,37 @@ def wrong_unit(name: str, unit: str) -> str:
         f"{name} is sold by the piece. How many would you like?"
 
 
+READ_PART = "That was a long message, so I only read the first part of it. Please send the rest in another message."
+
+
+def too_little(name: str, smallest: str) -> str:
+    return f"The smallest amount of {name} I can sell is {smallest}. How much would you like?"
+
+
+def by_weight(name: str, unit: str) -> str:
+    return (f"{name} is sold by weight and I can't tell what that many would weigh. How many {unit} would you "
+            f"like? For example \"1 {unit}\".")
+
+
 def vague_amount(text: str) -> str:
     return f"I couldn't tell how much you meant by \"{text}\". Please give a number, like \"2 packs\" or \"1 kg\"."
 
 
 def which_one(text: str, options: list[str]) -> str:
     return f"Which {text} did you mean?\n" + numbered(options) + "\nReply with the number."
+
+
+def which_one_again(text: str, options: list[str]) -> str:
+    return (f"Sorry, I still don't know which {text} you meant. Reply with a number, or a word from its name:\n"
+            + numbered(options) + "\n(Say 'none' to leave it out.)")
+
+
+def skipped(text: str) -> str:
+    return f"Okay, no {text}."
+
+
+def left_out(text: str) -> str:
+    return f"I've left out the {text}; tell me which one if you still want it."
 
 
 def unknown_product(text: str, suggestions: list[str]) -> str:
@@ -319,7 +398,7 @@ def substituted(desc: str) -> str:
     return f"Okay: {desc} instead."
 
 
-def left_out(name: str) -> str:
+def going_on_without(name: str) -> str:
     return f"Okay, going on without {name}."
 
 

@@ -22,6 +22,18 @@ QUESTIONS = {
     "delivery_hours": "When do you deliver?",
     "payment": "How can I pay?",
 }
+# Words a customer's question about each topic tends to use (the FAQ's keyword retrieval reads them).
+KEYWORDS = {
+    "delivery_fee": ["fee", "charge", "cost", "price", "shipping", "free delivery"],
+    "minimum_order": ["minimum", "smallest", "least", "spend"],
+    "delivery_areas": ["area", "areas", "zip", "postcode", "distance", "far", "radius", "location", "neighborhood"],
+    "opening_hours": ["open", "close", "closing", "hours", "store", "holiday", "holidays", "time", "times", "late",
+                      "early"],
+    "delivery_hours": ["time", "day", "days", "sunday", "saturday", "weekend", "same day", "tomorrow", "arrive",
+                       "slot"],
+    "payment": ["pay", "payment", "card", "cash", "credit", "debit", "visa", "mastercard", "amex", "online",
+                "accept", "take", "apple pay", "google pay", "cheque", "check"],
+}
 # Words that point a question at a topic (checked in this order: the first topic that matches).
 CUES = (
     ("minimum_order", r"\bminimum\b|\bat least\b|\bsmallest order\b"),
@@ -55,7 +67,8 @@ def governed(rules: ShopRules) -> tuple[str, ...]:
 
 def faq_entries(rules: ShopRules, currency: str) -> list[dict]:
     """The FAQ's entries about the rules, in bot/faq.py's shape."""
-    return [{"topic": t, "question": QUESTIONS[t], "answer": answer(rules, t, currency)} for t in governed(rules)]
+    return [{"topic": t, "question": QUESTIONS[t], "answer": answer(rules, t, currency), "keywords": KEYWORDS[t]}
+            for t in governed(rules)]
 
 
 def _fee(rules: ShopRules, currency: str) -> str:

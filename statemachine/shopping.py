@@ -5,15 +5,10 @@ decrement at placement is what prevents overselling, and `placement_done` handle
 """
 from __future__ import annotations
 
-from . import checkout, prompts
+from . import answers, checkout, clarify, details, prompts
 from .cart import priced_lines, quantity_of, set_quantity, summary
 from .effects import Count, CreatePaymentLink, PlaceOrder
-from .money import format_money, format_quantity
-
-
-def _product_label(product, currency: str) -> str:
-    per = "" if product.unit == "each" else f"/{product.unit}"
-    return f"{product.name} ({format_money(product.price_cents, currency)}{per})"
+from .money import format_money, format_number, format_quantity
 
 
 def show_cart(conv, turn, lead: list[str] | None = None) -> None:
@@ -39,7 +34,7 @@ def show_cart_or_menu(conv, turn, trigger: str) -> None:
         getattr(conv, trigger)()
 
 
-def _apply_one(conv, turn, product, quantity: float, action: str) -> str:
+def _apply_one(conv, turn, product, quantity: float, action: str, count: float | None = None) -> str:
     """Change one cart line; returns the sentence describing what happened (or why not)."""
     limits, cart = turn.limits, conv.cart
     current = quantity_of(cart, product.sku)
@@ -56,38 +51,49 @@ def _apply_one(conv, turn, product, quantity: float, action: str) -> str:
     if wanted > product.stock:
         return prompts.only_left(product.name, format_quantity(product.stock, product.unit))
     set_quantity(cart, product.sku, wanted)
-    return prompts.added(f"{format_quantity(quantity, product.unit)} × {product.name}") if action == "add" \
-        else f"{product.name}: now {format_quantity(wanted, product.unit)}."
+    return _done(product, quantity, wanted, action, count)
 
 
-def add_requested_items(conv, turn, quiet: bool = False) -> None:
-    """Apply every item, refusal, unknown and ambiguity in the turn; ask about the first ambiguity."""
-    nlu, catalog, currency = turn.nlu, turn.deps.catalog, turn.limits.currency
-    notes = []
-    for item in nlu.items:
-        product = catalog.get(item.sku)
-        if product is not None:
-            notes.append(_apply_one(conv, turn, product, item.quantity, item.action))
-    for bad in nlu.invalid:
-        product = catalog.get(bad.sku) if bad.sku else None
-        name = product.name if product else bad.text
-        if bad.reason in ("zero", "negative"):
-            notes.append(prompts.zero_quantity(name))
-        elif bad.reason == "too_large":
-            unit = product.unit if product else "each"
-            notes.append(prompts.too_many(name, format_quantity(turn.limits.max_quantity, unit)))
-        elif product and bad.quantity is not None:  # "2 litres of apples"
-            notes.append(prompts.wrong_unit(name, product.unit))
-        else:
-            notes.append(prompts.vague_amount(bad.text))
-    for unknown in nlu.unknown:
-        names = [p.name for p in (catalog.get(s) for s in unknown.suggestions[:3]) if p is not None]
-        notes.append(prompts.unknown_product(unknown.text, names))
-    question = None
-    ambiguous = []
-    for amb in nlu.ambiguous:
+def _done(product, quantity: float, wanted: float, action: str, count: float | None) -> str:
+    """"Added 6 × Bananas, about 1.2 kg.": pieces of a by-weight product say what they weigh."""
+    unit = product.unit
+    if action == "add" and count:
+        return prompts.added_pieces(format_number(count), product.name, format_quantity(quantity, unit))
+    if action == "add":
+        return prompts.added(f"{format_quantity(quantity, unit)} × {product.name}")
+    if count:
+        return prompts.now_pieces(product.name, format_quantity(wanted, unit), format_number(count))
+    return prompts.now_quantity(product.name, format_quantity(wanted, unit))
+
+
+def _refusal(bad, catalog, limits) -> str:
+    """Why an amount was not put in the cart, naming the limit it broke."""
+    product = catalog.get(bad.sku) if bad.sku else None
+    name = product.name if product else bad.text
+    if bad.reason in ("zero", "negative"):
+        return prompts.zero_quantity(name)
+    if bad.reason == "too_large":
+        return prompts.too_many(name, format_quantity(limits.max_quantity, product.unit if product else "each"))
+    if bad.reason == "too_small" and product:
+        return prompts.too_little(name, format_quantity(product.smallest, product.unit))
+    if bad.reason == "count" and product:
+        return prompts.by_weight(name, product.unit)
+    if product and bad.quantity is not None:  # "2 litres of apples"
+        return prompts.wrong_unit(name, product.unit)
+    return prompts.vague_amount(bad.text)
+
+
+def _unknown(unknown, catalog) -> str:
+    names = [p.name for p in (catalog.get(s) for s in unknown.suggestions[:3]) if p is not None]
+    return prompts.unknown_product(unknown.text, names)
+
+
+def _to_ask(conv, turn, ambiguous, notes: list[str]) -> list:
+    """Ambiguities to ask about; a removal or change of a name in the cart applies to the line there."""
+    catalog, asking = turn.deps.catalog, []
+    for amb in ambiguous:
         if amb.action == "add":
-            ambiguous.append(amb)
+            asking.append(amb)
             continue
         in_cart = [s for s in amb.candidates if quantity_of(conv.cart, s)]  # "no bread": the bread in the cart
         if len(in_cart) == 1:
@@ -95,44 +101,72 @@ def add_requested_items(conv, turn, quiet: bool = False) -> None:
         elif not in_cart:
             notes.append(prompts.not_in_cart(amb.text))
         else:
-            ambiguous.append(amb)
-    if ambiguous:
-        amb = ambiguous[0]
-        products = [p for p in (catalog.get(s) for s in amb.candidates) if p is not None]
-        conv.step = "clarify"
-        conv.pending = {"candidates": [p.sku for p in products], "quantity": amb.quantity, "action": amb.action}
-        question = prompts.which_one(amb.text, [_product_label(p, currency) for p in products])
+            asking.append(amb)
+    return asking
+
+
+def add_requested_items(conv, turn, quiet: bool = False) -> None:
+    """Apply every item, refusal, unknown and ambiguity in the turn; ask about the ambiguities one by one.
+
+    While a question is already open ("which milk?"), new ambiguities wait behind it and the open
+    question is asked again after the notes, so no requested item is forgotten."""
+    nlu, catalog, currency = turn.nlu, turn.deps.catalog, turn.limits.currency
+    notes = [_apply_one(conv, turn, p, item.quantity, item.action, item.count)
+             for item in nlu.items if (p := catalog.get(item.sku)) is not None]
+    notes += [_refusal(bad, catalog, turn.limits) for bad in nlu.invalid]
+    notes += [_unknown(u, catalog) for u in nlu.unknown]
+    if getattr(nlu, "more", 0):  # a line longer than understanding reads: say so rather than drop the rest
+        notes.append(prompts.READ_PART)
+    asking = _to_ask(conv, turn, nlu.ambiguous, notes)
+    if conv.step == "clarify":
+        question = clarify.queue_more(conv, asking, currency, catalog)
+    else:
+        question = clarify.ask(conv, asking, currency, catalog) if asking else None
     if quiet:
         return
     if question:
-        conv.say("\n".join(notes + [question]), options=tuple(conv.pending["candidates"]))
+        conv.say("\n".join(notes + [question]), options=clarify.options_of(conv))
     else:
         show_cart(conv, turn, notes)
 
 
 def _clarified(conv, turn) -> bool:
-    """The answer to 'which milk did you mean?': a number, or one of the offered products by name."""
-    pending, nlu = conv.pending, turn.nlu
-    candidates = pending["candidates"]
-    sku = None
-    if nlu.choice is not None and 1 <= nlu.choice <= len(candidates):
-        sku = candidates[nlu.choice - 1]
-    else:  # "skim", "the oat one": whatever the words point at, among the products offered
-        named = {i.sku for i in nlu.items} | {s for u in nlu.unknown for s in u.suggestions} \
-            | {s for a in nlu.ambiguous for s in a.candidates}
-        offered = [s for s in candidates if s in named]
-        sku = offered[0] if len(offered) == 1 and len(nlu.items) <= 1 else None
-    conv.step, conv.pending = None, {}
-    if sku is None:
+    """The answer to 'which milk did you mean?'; False when the customer asked for something else
+    instead (the item left out is named, and the turn goes on as usual)."""
+    nlu, catalog, currency = turn.nlu, turn.deps.catalog, turn.limits.currency
+    pending = conv.pending
+    if nlu.intent == "question":  # "how much is the oat one?": answered, and the question stays open
+        conv.say(answers.answer_text(turn) + "\n" + clarify.current(conv, currency, catalog),
+                 options=clarify.options_of(conv))
+        return True
+    products = [p for p in (catalog.get(s) for s in pending["candidates"]) if p is not None]
+    chosen = clarify.pick(turn.text, nlu.choice if nlu.intent == "choice" else None, nlu.intent, products,
+                          pending["text"])
+    if chosen is None and (nlu.items or nlu.ambiguous or nlu.invalid or nlu.unknown):
+        add_requested_items(conv, turn)  # other products meanwhile: done, and the question asked again
+        return True
+    if chosen is None and nlu.intent in clarify.NOT_AN_ANSWER:
+        conv.say(clarify.again(conv, currency, catalog), options=clarify.options_of(conv))
+        return True
+    if chosen is None:
+        conv.say(prompts.left_out(pending["text"]))
+        conv.step, conv.pending = None, {}
         return False
-    product = turn.deps.catalog.get(sku)
-    show_cart(conv, turn, [_apply_one(conv, turn, product, pending["quantity"], pending["action"])])
+    note = prompts.skipped(pending["text"]) if chosen == clarify.NONE else \
+        _apply_one(conv, turn, chosen, pending["quantity"], pending["action"])
+    question = clarify.next_question(conv, currency, catalog)
+    if question:
+        conv.say("\n".join([note, question]), options=clarify.options_of(conv))
+    else:
+        show_cart(conv, turn, [note])
     return True
 
 
 def order(conv, turn) -> None:
     nlu = turn.nlu
     if conv.step == "clarify" and _clarified(conv, turn):
+        return
+    if details.handle(conv, turn):  # "change my address" while shopping
         return
     intent = nlu.intent
     if nlu.items or nlu.ambiguous or nlu.invalid or (nlu.unknown and intent in ("add_items", "unknown")):
@@ -149,12 +183,14 @@ def order(conv, turn) -> None:
     if intent in ("order", "yes"):
         return conv.say(prompts.ORDER_PROMPT)
     if intent == "question":
-        return conv.say(nlu.answer or prompts.CANT_ANSWER)
+        return answers.reply(conv, turn)
     conv.say(prompts.DIDNT_CATCH_ORDER)
 
 
 def confirm(conv, turn) -> None:
     nlu = turn.nlu
+    if details.at_confirm(conv, turn):  # a new name or address, or a question, then the summary again
+        return
     if nlu.intent == "yes" or (nlu.intent == "choice" and nlu.choice == 1):
         lines, gone = priced_lines(conv.cart, turn.deps.catalog)
         if gone or not lines:

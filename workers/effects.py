@@ -85,6 +85,11 @@ class EffectRunner:
         applied.counters["customers_registered"] += 1
         return {"id": doc["_id"], "name": doc["name"], "address": doc["address"]}
 
+    def _UpdateCustomer(self, e: fx.UpdateCustomer, turn, applied: Applied):
+        self.rt.store.customers.change_detail(e.phone, e.field, e.value, e.key, e.channel)
+        applied.counters["customer_details_changed"] += 1
+        log.info("customer changed their %s phone=%s", e.field, mask(e.phone))
+
     def _PlaceOrder(self, e: fx.PlaceOrder, turn, applied: Applied) -> dict:
         store = self.rt.store
         customer = {"_id": e.customer_id, "name": e.customer_name} if e.customer_id else None

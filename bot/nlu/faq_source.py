@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot.faq import FaqError, faq_path, load_faq
 from bot.shop.faq import with_rules
+from statemachine.rules import ShopRules
 
 log = logging.getLogger("orderline.nlu")
 
@@ -22,8 +23,10 @@ class FaqSource:
         self._entries: list[dict] = []
 
     def __call__(self) -> list[dict]:
-        entries = self._file_entries()
-        return with_rules(entries, self.shop.current(), self.currency) if self.shop is not None else entries
+        """The file's entries, with those the shop's rules make (a shop given no rules still has
+        some: free delivery, no minimum, anywhere, pay on delivery)."""
+        rules = self.shop.current() if self.shop is not None else ShopRules()
+        return with_rules(self._file_entries(), rules, self.currency)
 
     def _file_entries(self) -> list[dict]:
         try:

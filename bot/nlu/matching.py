@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
@@ -28,6 +29,20 @@ _IRREGULAR = {
 }
 # Words that glue a name together but never tell products apart ("tomatoes on the vine").
 STOP_WORDS = frozenset({"a", "an", "the", "of", "and", "with", "in", "on", "for", "to", "or", "per", "x"})
+
+
+def _common_words() -> frozenset[str]:
+    text = (Path(__file__).resolve().parent / "data" / "common_words.txt").read_text(encoding="utf-8")
+    return frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
+
+
+# Ordinary English words are never spelling-corrected into a product ("price" -> "rice").
+COMMON_WORDS = _common_words()
+# The least similarity (rapidfuzz ratio, 0-100) for a spelling correction, by length of the word typed:
+# one letter in five is a lot ("price"/"rice" is 88.9), one in eight is a typo ("bannana").
+CUTOFFS = {4: 85, 5: 90, 6: 85}
+LONG_CUTOFF = 80
+MAX_PARTS, MAX_PART = 8, 200  # what `search` looks at of a long phrase
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,11 +74,14 @@ def singular(word: str) -> str:
     return word
 
 
-def tokenize(text: str) -> list[Token]:
+def tokenize(text: str, limit: int | None = None) -> list[Token]:
+    """The words and marks of `text` (at most `limit` of them: the rest is not even looked at)."""
     for odd, plain in _FRACTIONS.items():
         text = text.replace(odd, plain)
     tokens = []
     for m in _TOKEN_RE.finditer(text):
+        if limit is not None and len(tokens) >= limit:
+            break
         low = m.group().lower()
         key = low.replace(".", "") if low.endswith(".") and len(low) > 2 else singular(low)
         tokens.append(Token(m.group(), low, key, m.start() > 0 and text[m.start() - 1].isspace()))
@@ -99,6 +117,7 @@ class Resolution:
     skus: list[str] = field(default_factory=list)
     exact: bool = False
     suggestions: list[str] = field(default_factory=list)
+    corrected: bool = False  # a typed word was spelling-corrected to reach these skus
 
 
 def _entry(sku: str, text: str, alias: bool) -> Entry | None:
@@ -127,32 +146,52 @@ class CatalogIndex:
         for i, e in enumerate(self.entries):
             for k in e.content | e.optional:
                 self._postings.setdefault(k, set()).add(i)
-        self._vocab = sorted(self._postings)
+        # the words a misspelling can be corrected to: only a word of letters is ever corrected, so
+        # sizes and numbers in names ("500", "#12") are not among those compared
+        self._vocab = sorted(w for w in self._postings if w.isalpha())
+        self._longest = max((len(w) for w in self._vocab), default=0)  # longer typed words match nothing
+        self._anagrams: dict[str, list[str]] = {}  # sorted letters -> words, for swapped letters ("onoin")
+        for w in self._vocab:
+            self._anagrams.setdefault("".join(sorted(w)), []).append(w)
         self._texts = [e.text for e in self.entries]
         self._by_keys: dict[tuple[str, ...], list[int]] = {}
         for i, e in enumerate(self.entries):
             self._by_keys.setdefault(e.keys, []).append(i)
         self._corrections: dict[str, str | None] = {}
+        self._resolved: dict[tuple, Resolution] = {}  # resolve(suggest=False), by (words typed, fuzzy)
 
     # -- words -------------------------------------------------------------------------------
 
     def correct(self, key: str) -> str | None:
-        """The catalog word meant by `key`: itself, a close spelling (long words only), or None."""
+        """The catalog word meant by `key`: itself, a close spelling (long words only), or None.
+
+        Common English words are never corrected, and short words need a closer spelling."""
         if key in self._postings:
             return key
         if key in self._corrections:
             return self._corrections[key]
         hit = None
-        if len(key) >= 4 and key.isalpha():
-            cutoff = 85 if len(key) <= 6 else 80
+        if 4 <= len(key) <= self._longest + 3 and key.isalpha() and key not in COMMON_WORDS:
+            cutoff = CUTOFFS.get(len(key), LONG_CUTOFF)
             best = process.extractOne(key, self._vocab, scorer=fuzz.ratio, score_cutoff=cutoff)
             # a 4-letter word may only be missing a letter ("aple"), never swap one ("beer"/"beef")
             if best and (len(key) > 4 or len(best[0]) > len(key)):
                 hit = best[0]
+            else:
+                hit = self._swapped(key)
         if len(self._corrections) > 50_000:
             self._corrections.clear()
         self._corrections[key] = hit
         return hit
+
+    def _swapped(self, key: str) -> str | None:
+        """The catalog word `key` is with two neighbouring letters swapped ("onoin" -> "onion"), if one.
+        Only the same letters in a new order: a changed letter ("chips"/"chops") is never a typo here."""
+        for word in self._anagrams.get("".join(sorted(key)), ()):
+            diffs = [i for i, (a, b) in enumerate(zip(key, word)) if a != b]
+            if len(diffs) == 2 and diffs[1] == diffs[0] + 1:
+                return word
+        return None
 
     def _glue(self, keys: list[str]) -> list[str]:
         """Words typed apart that the catalog spells as one ("pine apple"), and the reverse ("icecream")."""
@@ -160,7 +199,7 @@ class CatalogIndex:
         for k in keys:
             if out and (joined := singular(out[-1] + k)) in self._postings:
                 out[-1] = joined
-            elif k not in self._postings and len(k) >= 6 and (halves := self._halves(k)):
+            elif k not in self._postings and 6 <= len(k) <= 2 * self._longest and (halves := self._halves(k)):
                 out.extend(halves)
             else:
                 out.append(k)
@@ -174,7 +213,20 @@ class CatalogIndex:
 
     # -- precise: the parser ---------------------------------------------------------------------
 
-    def resolve(self, keys: list[str], suggest: bool = True) -> Resolution:
+    def resolve(self, keys: list[str], suggest: bool = True, fuzzy: bool = True) -> Resolution:
+        """Which product these words name (see _resolve); answers without suggestions are remembered.
+        `fuzzy=False` takes the words only as typed (no spelling correction: cheap)."""
+        if suggest:
+            return self._resolve(keys, suggest, fuzzy)
+        key = (tuple(keys), fuzzy)
+        if key not in self._resolved:
+            if len(self._resolved) > 50_000:
+                self._resolved.clear()
+            self._resolved[key] = self._resolve(keys, False, fuzzy)
+        hit = self._resolved[key]
+        return Resolution(list(hit.skus), hit.exact, [], hit.corrected)
+
+    def _resolve(self, keys: list[str], suggest: bool = True, fuzzy: bool = True) -> Resolution:
         """Which product these words name, preferring a question to a wrong product in the cart.
 
         Accepted: entries containing every recognised word typed, whose main noun (last word of
@@ -183,9 +235,10 @@ class CatalogIndex:
         `suggest`, a miss also lists close products (may scan the whole catalog: ~5 ms at 10k).
         """
         keys = self._glue([k for k in keys if k not in STOP_WORDS])
-        fixed = [self.correct(k) for k in keys]
+        fixed = [self.correct(k) if fuzzy else (k if k in self._postings else None) for k in keys]
         known = [c for c in fixed if c]
         extras = len(keys) - len(known)
+        corrected = any(f and f != k for f, k in zip(fixed, keys))
         # unknown words may qualify a complete name ("red apples") but not follow it ("apple pie")
         tolerate = extras and fixed[-1] is not None
         if not known:
@@ -208,14 +261,23 @@ class CatalogIndex:
                 modifier_only.append(e)
         exact = _skus(e for s, e in scored if s >= 2)
         if exact:
-            return Resolution(exact, exact=True)
+            return Resolution(exact, exact=True, corrected=corrected)
         if scored:
             best = max(s for s, _ in scored)
-            return Resolution(_skus(e for s, e in sorted(scored, key=lambda x: -x[0]) if s >= best - 0.2))
+            return Resolution(_skus(e for s, e in sorted(scored, key=lambda x: -x[0]) if s >= best - 0.2),
+                              corrected=corrected)
         others = _skus(modifier_only)
         if len(others) > 1:
-            return Resolution(others)
+            return Resolution(others, corrected=corrected)
         return Resolution(suggestions=others or (self.suggest(keys) if suggest else []))
+
+    def containing(self, keys: list[str]) -> list[str]:
+        """Skus with a name or alias holding every one of these (recognised) words, in catalog order."""
+        known = [c for c in (self.correct(k) for k in keys if k not in STOP_WORDS) if c]
+        if not known:
+            return []
+        ids = set.intersection(*(self._postings[k] for k in known))
+        return _skus(self.entries[i] for i in sorted(ids))
 
     def exact(self, phrase_keys: tuple[str, ...]) -> list[str]:
         """Skus whose name or alias is exactly these words (used for phrases kept whole)."""
@@ -233,7 +295,9 @@ class CatalogIndex:
         interleaved); only when no word is known is the whole catalog scanned once, by plain
         similarity of the whole phrase (partial scorers there suggest "cucumber" for "beer").
         """
-        parts = [p for p in re.split(r"[,;\n]|\band\b|&", phrase.lower()) if p.strip()] or [phrase]
+        # a handful of parts, each of a sensible length: a phrase of 1,000 commas is not 1,000 searches
+        parts = [p[:MAX_PART] for p in re.split(r"[,;\n]|\band\b|&", phrase.lower()) if p.strip()][:MAX_PARTS] \
+            or [phrase[:MAX_PART]]
         ranked = [self._search_part(p, limit) for p in parts]
         out: dict[str, float] = {}
         for rank in range(limit):

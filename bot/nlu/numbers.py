@@ -1,13 +1,12 @@
-"""Quantities as customers type them ("2", "1.5", "three and a half", "half a dozen", "500 g").
+"""Quantities as customers type them ("2", "1.5", "1,000", "three and a half", "half a dozen", "500 g").
 
-Reading stops at what it understands: "a few" is reported as vague rather than guessed, and a
-quantity in a unit the product is not sold in is refused rather than converted by assumption.
+Reading stops at what it understands: "a few" is reported as vague rather than guessed. What an
+amount means for one product (its unit, pieces, limits) is quantities.py's business.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-
-from bot.catalog import Product
 
 _ONES = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -40,12 +39,6 @@ UNIT_WORDS = {
     "carton": "carton", "cartons": "carton", "tub": "tub", "tubs": "tub", "punnet": "punnet",
     "punnets": "punnet", "tray": "tray", "trays": "tray", "crate": "crate", "crates": "crate",
 }
-# unit -> (dimension, size in the dimension's base); units outside this table only meet themselves
-_MEASURES = {
-    "kg": ("mass", 1.0), "g": ("mass", 0.001), "lb": ("mass", 0.45359237), "oz": ("mass", 0.028349523125),
-    "l": ("volume", 1.0), "ml": ("volume", 0.001), "cl": ("volume", 0.01),
-    "each": ("count", 1.0), "dozen": ("count", 12.0),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,25 +50,35 @@ class Amount:
     explicit: bool = True  # False for a bare "a"/"an", which only says "one of"
 
 
+_THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?:\.\d{3}){2,}")  # 1,000,000.5 / 1.000.000
+_DECIMAL = re.compile(r"\d+(?:[.,]\d+)?")  # 1.5, 1,5
+
+
 def _digits(word: str) -> float | None:
-    if word.endswith("%"):
+    """A number written in digits: "2", "1.5", "1,5", "1,000", "1,000,000", "1.000.000", "1/2"."""
+    if len(word) > 40 or word.endswith("%"):  # no quantity is written with 40 digits
         return None
+    sign, body = (-1, word[1:]) if word.startswith("-") else (1, word)
     try:
-        if "/" in word:
-            top, bottom = word.split("/")
-            return int(top) / int(bottom) if int(bottom) else None
-        if "," in word:
-            whole, _, rest = word.partition(",")
-            if len(rest) == 3 and rest.isdigit():  # 1,000
-                return float(word.replace(",", ""))
-            return float(word.replace(",", "."))  # 1,5 (decimal comma)
-        return float(word)
+        if "/" in body:
+            top, bottom = body.split("/")
+            return sign * int(top) / int(bottom) if int(bottom) else None
+        if _THOUSANDS.fullmatch(body):
+            separator = "," if "," in body else "."
+            whole, _, fraction = body.replace(separator, "").partition("," if separator == "." else ".")
+            return sign * float(f"{whole}.{fraction or 0}")
+        if _DECIMAL.fullmatch(body):
+            return sign * float(body.replace(",", "."))
     except ValueError:
-        return None
+        pass
+    return None
 
 
 def _at(words: list[str], i: int) -> str:
     return words[i] if i < len(words) else ""
+
+
+SPOKEN_LIMIT = 10 ** 12  # no spoken amount grows past this (a bigger one is read as this, and refused)
 
 
 def _read_words(words: list[str], i: int) -> tuple[float | None, int]:
@@ -94,6 +97,8 @@ def _read_words(words: list[str], i: int) -> tuple[float | None, int]:
             else:
                 total += (current or 1) * scale
                 current = 0
+            if total + current > SPOKEN_LIMIT:  # "hundred hundred hundred ...": absurd, and refused as such
+                return float(SPOKEN_LIMIT), j + 1
         elif w == "-" and seen and _at(words, j + 1) in _ONES:
             j += 1
             continue
@@ -151,8 +156,23 @@ def read_number(words: list[str], i: int) -> tuple[float | None, int, bool]:
     return value + tail, j, True
 
 
+_MULTIPACK = frozenset({"pack", "packs", "pk", "count", "ct"})
+
+
+def _multipack(words: list[str], i: int) -> int | None:
+    """Where "a 12 pack (of)" / "one 6-pack" ends: one pack that holds 12, not 12 packs."""
+    if _at(words, i) not in ("a", "an", "one") or not _at(words, i + 1).isdigit():
+        return None
+    j = i + 2 + (_at(words, i + 2) == "-")
+    if _at(words, j) not in _MULTIPACK:
+        return None
+    return j + 1 + (_at(words, j + 1) == "of")
+
+
 def read_amount(words: list[str], i: int) -> tuple[Amount | None, int]:
     """A quantity with its unit at words[i] ("2 kg of", "a dozen", "a few"); (None, i) if none."""
+    if (end := _multipack(words, i)) is not None:
+        return Amount(1.0, "pack"), end
     k = i + (_at(words, i) in ("a", "an"))
     if _at(words, k) in VAGUE_WORDS:
         j = k + 1
@@ -172,59 +192,3 @@ def read_amount(words: list[str], i: int) -> tuple[Amount | None, int]:
     elif not explicit and _at(words, j) in ("of", ""):
         return None, i  # a lonely "a"
     return Amount(value, unit, explicit), j + (_at(words, j) == "of")
-
-
-def to_product_unit(value: float, unit: str | None, product_unit: str) -> float | None:
-    """`value` `unit` expressed in the product's unit, or None when they do not convert."""
-    if unit is None or unit == product_unit:
-        return value
-    src, dst = _MEASURES.get(unit), _MEASURES.get(product_unit)
-    if src and dst and src[0] == dst[0]:
-        return value * src[1] / dst[1]
-    if unit == "each" and product_unit not in _MEASURES:  # "2 pieces of bread" (loaf)
-        return value
-    return None
-
-
-def quantity_problem(quantity: float, weighed: bool, max_quantity: float) -> str | None:
-    """Why a quantity cannot go in a cart ("zero", "negative", "too_large", "unit"), or None."""
-    if quantity < 0:
-        return "negative"
-    if quantity == 0:
-        return "zero"
-    if quantity > max_quantity:
-        return "too_large"
-    if not weighed and abs(quantity - round(quantity)) > 1e-9:
-        return "unit"
-    if weighed and round(quantity, 3) == 0:
-        return "zero"
-    return None
-
-
-def tidy(quantity: float) -> float | int:
-    """Whole quantities as ints (3, not 3.0000001), others to the gram/millilitre."""
-    q = round(quantity, 3)
-    return int(q) if q.is_integer() else q
-
-
-def product_quantity(amount: Amount | None, product: Product, action: str,
-                     max_quantity: float) -> tuple[float | None, str | None]:
-    """The amount in the product's unit, and why it is refused ("zero", "unit", ...) or None.
-
-    No amount means one of the product's unit, or for a removal the whole line (0).
-    """
-    if amount is None:
-        return (0, None) if action == "remove" else (1, None)
-    if amount.value is None:
-        return None, "unit"  # "a few": we do not guess
-    value, unit = amount.value, amount.unit
-    if product.unit == "dozen" and unit is None:  # "12 eggs" sold by the dozen
-        if value % 12:
-            return tidy(value), "unit"
-        value, unit = value / 12, "dozen"
-    quantity = to_product_unit(value, unit, product.unit)
-    if quantity is None:
-        return tidy(value), "unit"
-    if action == "set" and quantity == 0:
-        return 0, None
-    return tidy(quantity), quantity_problem(quantity, product.weighed, max_quantity)

@@ -40,7 +40,8 @@ Rules:
 - items: one per product. Use the sku of a "catalog_candidates" entry only when it is clearly the
   product meant; otherwise sku null and "name" the product in plain English words. Never invent
   a sku. quantity as the customer said it (a number, never a word), with their unit, or unit
-  null; action add, remove (quantity 0) or set (the new total).
+  null; pieces counted ("6 bananas", "an apple") are unit "each", even for a product sold by
+  weight; action add, remove (quantity 0) or set (the new total).
 - Never state or change a price, a total or stock; they come from the shop, not from you.
 - answer: only for intent question, in English, one or two short sentences using only facts in
   the cited "catalog_candidates" entries (name, unit, price, description) and the cited "faq"

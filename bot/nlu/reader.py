@@ -25,7 +25,9 @@ from .validate import ReadingCheck
 log = logging.getLogger("orderline.nlu")
 
 PRIVATE_STATES = frozenset({"verify", "register", "address"})  # phone numbers, codes, names and addresses
-OFFLINE_INTENTS = frozenset({"phone", "code", "choice"})  # digits: no language in them, nothing to ask
+PRIVATE_STEPS = frozenset({"name", "address"})  # a new name or address typed from the menu or at confirm
+# digits have no language in them; a change of name or address is a fixed phrase: nothing to ask
+OFFLINE_INTENTS = frozenset({"phone", "code", "choice", "change_name", "change_address"})
 
 
 class ModelReader:
@@ -44,7 +46,8 @@ class ModelReader:
 
     def understand(self, text: str, ctx: NluContext, offline: NluResult) -> NluResult:
         customer = who(ctx.customer_key)
-        if ctx.state in PRIVATE_STATES or offline.intent in OFFLINE_INTENTS or not text.strip():
+        if ctx.state in PRIVATE_STATES or ctx.step in PRIVATE_STEPS or offline.intent in OFFLINE_INTENTS \
+                or not text.strip():
             self.stats.count("nlu_offline_only")
             if offline.intent != "other_language":
                 offline.language = self.memory.get(customer)
@@ -82,7 +85,8 @@ class ModelReader:
             log.info("gemini reading refused (%s); using the offline reading", ", ".join(checked.problems))
             return self._fallback("invalid", offline)
         result = checked.result
-        if result.intent == "unknown" and not result.unknown and offline.intent not in ("unknown", "other_language"):
+        _counted_pieces(result, offline)
+        if self._offline_knew(result, offline):
             offline.language = result.language  # the model shrugged; the offline parser knew
             return offline
         if result.answer:
@@ -91,9 +95,30 @@ class ModelReader:
         self.cache.put(key, customer, result)
         return result
 
+    @staticmethod
+    def _offline_knew(result: NluResult, offline: NluResult) -> bool:
+        """The model shrugged ("unknown", or a question it could not answer) where the offline
+        reading is sure. A reading that needed a spelling correction is never preferred to the
+        model's "unknown": "price" corrected to "rice" is exactly what the model was right about."""
+        if offline.fuzzy or offline.intent in ("unknown", "other_language"):
+            return False
+        if result.intent == "unknown" and not result.unknown:
+            return True
+        return result.intent == "question" and not result.answer and bool(offline.asked)
+
     def forget(self, customer_key: str) -> None:
         self.memory.forget(who(customer_key))
 
     def _fallback(self, cause: str, offline: NluResult) -> NluResult:
         self.stats.count(f"nlu_fallback:{cause}")
         return offline
+
+
+def _counted_pieces(result: NluResult, offline: NluResult) -> None:
+    """"6 bananas" read by the model as 6 of the product's unit (6 kg) where the offline reading
+    counted 6 pieces (about 1.2 kg): the pieces are what the customer counted."""
+    pieces = {i.sku: i for i in offline.items if i.count is not None}
+    for item in result.items:
+        counted = pieces.get(item.sku)
+        if counted and item.count is None and item.action == counted.action and item.quantity == counted.count:
+            item.quantity, item.count = counted.quantity, counted.count

@@ -12,16 +12,17 @@ from pydantic import BaseModel, Field
 
 from .types import INTENTS
 
-# phone numbers and codes are read offline: the model never sees them
-MODEL_INTENTS = tuple(i for i in INTENTS if i not in ("phone", "code", "other_language"))
+# phone numbers, codes and changes of name or address are read offline: the model never sees them
+OFFLINE_ONLY = ("phone", "code", "other_language", "change_name", "change_address", "name", "address")
+MODEL_INTENTS = tuple(i for i in INTENTS if i not in OFFLINE_ONLY)
 
 
 class ModelItem(BaseModel):
     sku: str | None = Field(None, description="the sku of a catalog_candidates entry, or null when none fits")
     name: str = Field("", description="the product in English, as the customer means it (e.g. 'apples')")
     quantity: float = Field(1, description="how much, in `unit`; for remove, 0")
-    unit: str | None = Field(None, description="the unit the customer used (kg, g, l, ml, each, dozen, pack...), "
-                                               "or null for the product's own unit")
+    unit: str | None = Field(None, description="the unit the customer used (kg, g, l, ml, each, dozen, pack...); "
+                                               "each for pieces counted ('6 bananas'); null for the product's own unit")
     action: Literal["add", "remove", "set"] = "add"
 
 

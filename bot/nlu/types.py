@@ -24,13 +24,16 @@ from typing import Literal, Protocol
 #   human           talk to a person
 #   phone           a phone number was typed (see NluResult.phone)
 #   code            a one-time code was typed (see NluResult.code)
-#   question        a question about products / the shop (answer may be filled)
+#   question        a question about products / the shop (answer or asked may be filled)
+#   change_name, change_address     the customer wants to change their name / delivery address
+#                   (NluResult.name / address hold the new one when the line gave it)
+#   name, address   where a name or an address was asked for, the line gave one (NluResult.name / address)
 #   other_language  a line the offline parser cannot read because it is not English (see language)
 #   unknown         none of the above
 INTENTS = (
     "greeting", "order", "add_items", "show_cart", "clear_cart", "checkout", "yes", "no", "choice",
     "menu", "help", "cancel", "restart", "status", "cancel_order", "delete_data", "human",
-    "phone", "code", "question", "other_language", "unknown",
+    "phone", "code", "question", "other_language", "unknown", "change_name", "change_address", "name", "address",
 )
 
 Action = Literal["add", "remove", "set"]
@@ -44,6 +47,7 @@ class ItemRequest:
     quantity: float = 1
     unit: str = "each"
     action: Action = "add"
+    count: float | None = None  # pieces the customer counted of a by-weight product ("6 bananas" -> 1.2 kg)
 
 
 @dataclass(slots=True)
@@ -70,7 +74,9 @@ class Invalid:
     """A product request refused before it reaches the cart, and why."""
 
     text: str
-    reason: Literal["zero", "negative", "too_large", "unit"]
+    # zero | negative | too_large | too_small (below the product's smallest) | unit (not sold that way)
+    # | count (pieces of a by-weight product whose piece weight the catalog does not give)
+    reason: Literal["zero", "negative", "too_large", "too_small", "unit", "count"]
     sku: str | None = None
     quantity: float | None = None
 
@@ -90,9 +96,16 @@ class NluResult:
     choice: int | None = None
     phone: str | None = None  # as typed; verification normalises it to E.164
     code: str | None = None
-    answer: str | None = None  # grounded answer to a product/shop question, if any
+    answer: str | None = None  # grounded answer to a product/shop question, if any (a FAQ answer, quoted)
     language: str = "en"  # ISO 639-1 of the customer's line; replies are put into it when not "en"
     source: str = "offline"  # offline | gemini
+    # what a question asked about, for the conversation to answer from the catalog of the moment:
+    # {"kind": price|stock|about|list|categories|missing|faq, "skus": [...], "title"?, "text"?, "topic"?}
+    asked: dict | None = None
+    fuzzy: bool = False  # a product was reached only by correcting a misspelt word
+    name: str | None = None  # the name in "My name is Ana Lima" (where a name is asked for)
+    address: str | None = None  # a line that looks like a delivery address (where one is asked for)
+    more: int = 0  # parts of a long line not read for items (past offline.MAX_REQUESTS or MAX_TOKENS)
 
     def to_dict(self) -> dict:
         # by hand: dataclasses.asdict deep-copies recursively, and this runs on every turn
@@ -101,6 +114,7 @@ class NluResult:
             "unknown": [_fields(u) for u in self.unknown], "ambiguous": [_fields(a) for a in self.ambiguous],
             "invalid": [_fields(i) for i in self.invalid], "choice": self.choice, "phone": self.phone,
             "code": self.code, "answer": self.answer, "language": self.language, "source": self.source,
+            "asked": self.asked, "fuzzy": self.fuzzy, "name": self.name, "address": self.address, "more": self.more,
         }
 
     @classmethod
@@ -113,6 +127,8 @@ class NluResult:
             invalid=[Invalid(**i) for i in d.get("invalid", [])],
             choice=d.get("choice"), phone=d.get("phone"), code=d.get("code"),
             answer=d.get("answer"), language=d.get("language", "en"), source=d.get("source", "offline"),
+            asked=d.get("asked"), fuzzy=d.get("fuzzy", False), name=d.get("name"), address=d.get("address"),
+            more=d.get("more", 0),
         )
 
 

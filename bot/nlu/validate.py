@@ -18,7 +18,8 @@ from decimal import Decimal, InvalidOperation
 from bot.catalog import Catalog
 
 from .matching import CatalogIndex, keys_of
-from .numbers import UNIT_WORDS, Amount, product_quantity
+from .numbers import UNIT_WORDS, Amount
+from .quantities import measure
 from .prompt import READING_INSTRUCTION, TRANSLATION_INSTRUCTION, ReadingPrompt
 from .schema import ModelReading
 from .types import Ambiguous, ItemRequest, NluContext, NluResult, Unknown
@@ -121,18 +122,20 @@ class ReadingCheck:
                 return None
             skus = resolution.skus
         product = self.catalog.get(skus[0])
+        count = None
         if action == "remove":
             quantity, problem = 0, None
         elif not math.isfinite(item.quantity):
             return "quantity"
         else:
-            quantity, problem = product_quantity(Amount(float(item.quantity), unit), product, action, ctx.max_quantity)
+            m = measure(Amount(float(item.quantity), unit), product, action, ctx.max_quantity)
+            quantity, problem, count = m.quantity, m.problem, m.count
         if problem:
             return "quantity"
         if action == "set" and quantity == 0:
             action = "remove"
         if len(skus) == 1:
-            result.items.append(ItemRequest(product.sku, quantity, product.unit, action))
+            result.items.append(ItemRequest(product.sku, quantity, product.unit, action, count))
         else:
             result.ambiguous.append(Ambiguous(item.name.strip()[:80], skus[:5], quantity, product.unit, action))
         return None

@@ -37,6 +37,19 @@ class Customers:
         """A new delivery address (the customer's old one was outside the shop's areas)."""
         self.col.update_one({"phone": phone}, {"$set": {"address": address, "updated_at": time.time()}})
 
+    def change_detail(self, phone: str, field: str, value: str, key: str, channel: str) -> dict | None:
+        """The customer's own change of name or address, recorded in `changes` (which field, when,
+        on which channel; never the old value) once per message `key`, the last 20 kept."""
+        if field not in ("name", "address"):
+            raise ValueError(f"customers cannot change {field!r}")
+        now = time.time()
+        entry = {"field": field, "key": key, "channel": channel, "at": now}
+        doc = self.col.find_one_and_update(
+            {"phone": phone, "changes.key": {"$ne": key}},
+            {"$set": {field: value, "updated_at": now}, "$push": {"changes": {"$each": [entry], "$slice": -20}}},
+            return_document=ReturnDocument.AFTER)
+        return doc or self.find_by_phone(phone)  # already recorded by an earlier try of the same message
+
     def add_identity(self, phone: str, identity: str) -> None:
         self.col.update_one({"phone": phone}, {"$addToSet": {"identities": identity}})
 

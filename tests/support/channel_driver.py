@@ -77,7 +77,8 @@ def _telegram(live, who, step: dict, fill) -> dict:
         owner = chat if step["share_contact"] == "own" else chat + 1
         update = wh.tg_contact(chat, who.phone, user_id=owner)
     elif "send" in step:
-        update = wh.tg_message(chat, **{step["send"]: wh.tg_file(step["send"])})
+        caption = {"caption": fill(step["caption"])} if "caption" in step else {}
+        update = wh.tg_message(chat, **{step["send"]: wh.tg_file(step["send"])}, **caption)
     else:
         update = wh.tg_text(chat, fill(step["say"]))
     before = len(live.telegram.sent(chat))

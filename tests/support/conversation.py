@@ -11,6 +11,7 @@ import json
 import statemachine as sm
 from bot.catalog import Catalog, Product
 from bot.catalog_import import load_sample_catalog
+from bot.nlu.faq_source import FaqSource
 from bot.nlu.offline import OfflineParser
 from bot.nlu.types import NluContext, NluResult
 
@@ -85,6 +86,10 @@ class World:
             c = self.customers.setdefault(effect.phone, {"id": f"c{next(self._ids)}"})
             c.update(name=effect.name, address=effect.address)
             return {"id": c["id"], "name": c["name"], "address": c["address"]}
+        elif kind == "UpdateCustomer":
+            c = self.customers[effect.phone]
+            c[effect.field] = effect.value
+            c.setdefault("changes", []).append({"field": effect.field, "key": effect.key, "at": now})
         elif kind == "PlaceOrder":
             return self._place(effect, now)
         elif kind == "SaveAddress":
@@ -163,6 +168,16 @@ def _with_stock(p: Product, stock, price: int | None = None) -> Product:
     return Product.from_doc(d)
 
 
+class _Rules:
+    """A chat's shop rules, handed out as bot.shop.ShopSource does."""
+
+    def __init__(self, rules):
+        self.rules = rules
+
+    def current(self):
+        return self.rules
+
+
 class Chat:
     """One customer talking to the pure machine. `say` returns the joined reply text."""
 
@@ -172,7 +187,9 @@ class Chat:
         self.limits = limits or sm.Limits()
         self.conv = sm.Conversation()
         self.now = now
-        self.parser = OfflineParser(world.catalog, self.limits.max_quantity)
+        # the FAQ a worker answers from: faq.json, with the entries this shop's rules make
+        self.parser = OfflineParser(world.catalog, self.limits.max_quantity,
+                                    faq_source=FaqSource(shop=_Rules(self.limits.shop)))
         self.replies: list[sm.Reply] = []
         self.effects: list = []
         self._n = 0

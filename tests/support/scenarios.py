@@ -30,7 +30,8 @@ operator counters in `ol:stats` (`stats: {"nlu_fallback:invalid": 1}`: at least 
 
 Channels: a customer talks on `channel:` (api by default; telegram, whatsapp, sms, voice), and a
 step may say `channel:` to switch (the same person, the same phone). Telegram steps may
-`share_contact: own | other` or `send: sticker | photo | voice`; voice steps may `call: start`,
+`share_contact: own | other` or `send: sticker | photo | voice` (with `caption:` for words under it);
+voice steps may `call: start`,
 `press: "1"` (keys), `silence: true` or `hangup: true`. Extra checks for what the channel showed:
 `buttons: [...]` (Telegram's keyboard) and `asks_contact: true` (its share-my-number button).
 

@@ -46,8 +46,9 @@ def test_sample_catalog_is_big_unique_and_well_formed(sample):
     for p in sample:
         assert re.fullmatch(r"[A-Z0-9][A-Z0-9-]{0,39}", p.sku)
         assert type(p.price_cents) is int and p.price_cents > 0
-        assert type(p.stock) is int and p.stock >= 0
+        assert (type(p.stock) is int or p.weighed) and p.stock >= 0  # only kg and l keep fractions
         assert p.unit in UNITS
+        assert p.each_grams is None or (p.unit == "kg" and 20 <= p.each_grams <= 1000)
         assert p.name and p.category and p.description.endswith(".")
         assert p.aliases and all(a == a.lower().strip() for a in p.aliases)
 
@@ -153,12 +154,34 @@ def test_prices_convert_to_exact_cents(price, cents):
     ("APPLE,Apples,kg,$2.49,1", "APPLE", "price '$2.49' must be a number like 2.49"),
     ("APPLE,Apples,kg,,1", "APPLE", "price is missing: give price_cents (249) or price (2.49)"),
     ("APPLE,Apples,kg,1.00,-5", "APPLE", "stock: input should be greater than or equal to 0"),
-    ("APPLE,Apples,kg,1.00,2.5", "APPLE", f"stock: input should be a valid integer, {NOT_AN_INTEGER}"),
+    ("CAN,Tuna,can,1.00,2.5", "CAN", "stock 2.5 must be a whole number of can (only kg and l take fractions)"),
+    ("APPLE,Apples,kg,1.00,2.5001", "APPLE", "stock '2.5001' has more than 3 decimals"),
+    ("APPLE,Apples,kg,1.00,lots", "APPLE", "stock 'lots' must be a number like 12 or 12.5"),
     ("APPLE,Apples,kg,1.00,", "APPLE", "stock is missing"),
 ])
 def test_each_bad_field_is_reported_on_its_line(row, sku, reason):
     errors = refused("sku,name,unit,price,stock\nOK-1,Fine,each,1.00,1\n" + row + "\n")
     assert as_tuples(errors) == [(3, sku, reason)]
+
+
+def test_weighed_stock_keeps_its_fraction_and_pieces_and_minimums_are_read():
+    text = ("sku,name,unit,price,stock,each_grams,min_quantity\n"
+            "BANANA,Bananas,kg,1.45,12.5,200,0.25\nTUNA,Canned tuna,can,1.49,80,,2\n")
+    banana, tuna = parse_catalog(text, "csv")
+    assert (banana.stock, banana.each_grams, banana.min_quantity, banana.smallest) == (12.5, 200, 0.25, 0.25)
+    assert (tuna.stock, tuna.each_grams, tuna.min_quantity, tuna.smallest) == (80, None, 2, 2)
+    assert isinstance(tuna.stock, int)
+    assert parse_catalog(text.replace(",0.25", ","), "csv")[0].smallest == 0.1  # by weight: 100 g unless told
+
+
+@pytest.mark.parametrize("row, reason", [
+    ("TUNA,Canned tuna,can,1.49,80,150,", "each_grams is for products sold by the kg, not by the can"),
+    ("TUNA,Canned tuna,can,1.49,80,,1.5", "min_quantity 1.5 must be a whole number of can"),
+    ("BANANA,Bananas,kg,1.45,10,-200,", "each_grams: input should be greater than 0"),
+])
+def test_piece_weights_and_minimums_must_fit_the_unit(row, reason):
+    errors = refused("sku,name,unit,price,stock,each_grams,min_quantity\n" + row + "\n")
+    assert as_tuples(errors) == [(2, row.split(",")[0], reason)]
 
 
 def test_price_and_price_cents_must_agree():
@@ -229,7 +252,7 @@ def test_json_errors_carry_the_line_of_each_object(tmp_path):
         read_catalog(path)
     assert as_tuples(info.value.errors) == [
         (3, "B1", "price '2.499' has more than 2 decimals"),
-        (3, "B1", "stock must be a whole number, not true or false"),
+        (3, "B1", "stock must be a number, not true or false"),
         (3, "B1", "aliases must be a list of strings or a '|'-separated string"),
         (5, None, "each product must be a JSON object"),
         (6, "C", "unknown field 'colour'"),
@@ -274,7 +297,7 @@ def test_faq_loads_with_the_topics_customers_ask_about():
     assert {"delivery_areas", "delivery_hours", "minimum_order", "delivery_fee", "payment", "returns",
             "opening_hours", "substitutions", "contact"} <= topics
     assert len(topics) == len(faq)
-    assert all(set(e) == {"topic", "question", "answer"} and e["question"] and e["answer"] for e in faq)
+    assert all(set(e) == {"topic", "question", "answer", "keywords"} and e["question"] and e["answer"] for e in faq)
     payment = next(e for e in faq if e["topic"] == "payment")["answer"].lower()
     assert "cash" in payment and "card" in payment
     assert not {"delivery_fee", "minimum_order", "delivery_areas", "payment"} & {e["topic"] for e in load_faq()}
@@ -283,7 +306,7 @@ def test_faq_loads_with_the_topics_customers_ask_about():
 def test_faq_from_another_path(tmp_path):
     path = tmp_path / "faq.json"
     path.write_text('[{"topic": "hours", "question": "When?", "answer": " Always. "}]')
-    assert load_faq(path) == [{"topic": "hours", "question": "When?", "answer": "Always."}]
+    assert load_faq(path) == [{"topic": "hours", "question": "When?", "answer": "Always.", "keywords": []}]
 
 
 @pytest.mark.parametrize("text, message", [

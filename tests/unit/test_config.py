@@ -31,6 +31,7 @@ def test_production_settings_load():
     ({**PROD, "TWILIO_SMS_FROM": "555-1234"}, "TWILIO_SMS_FROM must be an E.164 number"),
     ({**PROD, "IDLE_TIMEOUT_MINUTES": "0"}, "IDLE_TIMEOUT_MINUTES: Input should be greater than or equal to 1"),
     ({**PROD, "GEMINI_API_URL": "ftp://x"}, "GEMINI_API_URL must be a http/https URL"),
+    ({**PROD, "ADDRESS_CHECK": "loose"}, "ADDRESS_CHECK: String should match pattern '^(strict|lenient)$'"),
 ])
 def test_bad_settings_are_named(env, message):
     with pytest.raises(SettingsError) as err:

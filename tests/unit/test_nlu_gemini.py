@@ -177,6 +177,27 @@ def test_the_model_shrugging_leaves_the_offline_reading(gemini_rt, fake_gemini):
     assert result.intent == "show_cart" and len(fake_gemini.requests) == 1
 
 
+def test_the_models_unknown_is_never_replaced_by_a_spelling_correction(gemini_rt, fake_gemini):
+    # "chese" is only cheese by correcting a letter: when the model says it does not know, it stays so
+    assert understand(gemini_rt, "chese").intent == "unknown"
+    fake_gemini.script("cheddar", {"intent": "unknown", "language": "en"})
+    assert items(understand(gemini_rt, "cheddar")) == {"CHEDDAR": 1}  # typed exactly: the offline reading stands
+
+
+@pytest.mark.parametrize("unit", [None, "each"])
+def test_pieces_counted_are_pieces_whatever_unit_the_model_gives(gemini_rt, fake_gemini, unit):
+    fake_gemini.script("6 bananas", {"intent": "add_items", "language": "en",
+                                     "items": [{"sku": "BANANA", "name": "bananas", "quantity": 6, "unit": unit}]})
+    [item] = understand(gemini_rt, "6 bananas").items
+    assert (item.sku, item.quantity, item.count) == ("BANANA", 1.2, 6)  # not 6 kg
+
+
+def test_a_question_the_model_leaves_open_is_answered_from_the_catalog(gemini_rt, fake_gemini):
+    fake_gemini.script("I want to know the price of eggs", {"intent": "question", "answer": None, "language": "en"})
+    result = understand(gemini_rt, "I want to know the price of eggs")
+    assert result.intent == "question" and result.asked == {"kind": "price", "skus": ["EGGS"]} and not result.items
+
+
 # -- breaker, cap, cache ----------------------------------------------------------------------------
 
 def test_the_breaker_opens_after_failures_for_every_process_and_probes_again(gemini_settings, gemini_rt, fake_gemini,

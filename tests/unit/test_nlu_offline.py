@@ -15,13 +15,14 @@ from bot.nlu.offline import OfflineParser
 from bot.nlu.types import NluContext, NluResult
 
 
-def _p(sku, name, unit, aliases=()):
-    return Product(sku=sku, name=name, unit=unit, price_cents=199, stock=100, aliases=tuple(aliases))
+def _p(sku, name, unit, aliases=(), **more):
+    return Product(sku=sku, name=name, unit=unit, price_cents=199, stock=100, aliases=tuple(aliases), **more)
 
 
 PRODUCTS = [
-    _p("apples", "Apples", "kg"), _p("bananas", "Bananas", "kg"), _p("oranges", "Oranges", "kg"),
-    _p("tomatoes", "Tomatoes", "kg"), _p("potatoes", "Potatoes", "kg"), _p("onions", "Onions", "kg"),
+    _p("apples", "Apples", "kg", each_grams=200), _p("bananas", "Bananas", "kg", each_grams=250),
+    _p("oranges", "Oranges", "kg"), _p("tomatoes", "Tomatoes", "kg"), _p("potatoes", "Potatoes", "kg"),
+    _p("onions", "Onions", "kg", each_grams=100),
     _p("carrots", "Carrots", "kg"), _p("milk-whole", "Whole milk", "l"), _p("milk-skim", "Skim milk", "l"),
     _p("eggs", "Eggs", "each"), _p("butter", "Butter", "pack"),
     _p("cheddar", "Cheddar cheese", "pack", ["cheddar"]), _p("yogurt", "Yogurt", "each"),
@@ -69,8 +70,9 @@ def items(result: NluResult):
     ("two dozen eggs", [("eggs", 24, "add")]),
     ("twelve eggs", [("eggs", 12, "add")]),
     ("twenty-one eggs", [("eggs", 21, "add")]),
-    ("two bananas", [("bananas", 2, "add")]),
-    ("a couple of onions", [("onions", 2, "add")]),
+    ("two bananas", [("bananas", 0.5, "add")]),  # pieces of a by-weight product
+    ("a couple of onions", [("onions", 0.2, "add")]),
+    ("a dozen apples", [("apples", 2.4, "add")]),
     ("three and a half kg of potatoes", [("potatoes", 3.5, "add")]),
     ("half a kilo of apples", [("apples", 0.5, "add")]),
     ("a kilo and a half of tomatoes", [("tomatoes", 1.5, "add")]),
@@ -105,7 +107,7 @@ def items(result: NluResult):
      [("apples", 2, "add"), ("eggs", 12, "add"), ("milk-whole", 1, "add")]),
     ("apples and bananas", [("apples", 1, "add"), ("bananas", 1, "add")]),
     ("apples, bananas & carrots", [("apples", 1, "add"), ("bananas", 1, "add"), ("carrots", 1, "add")]),
-    ("2 apples 3 bananas", [("apples", 2, "add"), ("bananas", 3, "add")]),
+    ("2 apples 3 bananas", [("apples", 0.4, "add"), ("bananas", 0.75, "add")]),
     ("apples bananas", [("apples", 1, "add"), ("bananas", 1, "add")]),
     ("I'd like 2 kg of apples please", [("apples", 2, "add")]),
     ("I'd like to order 2 kg of rice", [("rice", 2, "add")]),
@@ -120,7 +122,7 @@ def items(result: NluResult):
     ("half & half and a dozen eggs", [("half-and-half", 1, "add"), ("eggs", 12, "add")]),
     ("2 bags of all-purpose flour", [("flour", 2, "add")]),
     ("all purpose flour", [("flour", 1, "add")]),
-    ("also 2 bananas", [("bananas", 2, "add")]),
+    ("also 2 bananas", [("bananas", 0.5, "add")]),
     # removals
     ("no bread", [("bread", 0, "remove")]),
     ("remove the eggs", [("eggs", 0, "remove")]),
@@ -133,10 +135,10 @@ def items(result: NluResult):
     ("no bread, 2 kg apples", [("bread", 0, "remove"), ("apples", 2, "add")]),
     ("remove the eggs and add 2 kg of rice", [("eggs", 0, "remove"), ("rice", 2, "add")]),
     # set quantity
-    ("make it 3 apples", [("apples", 3, "set")]),
+    ("make it 3 apples", [("apples", 0.6, "set")]),
     ("change apples to 3", [("apples", 3, "set")]),
     ("change the eggs to 6", [("eggs", 6, "set")]),
-    ("make it 3 apples and 2 bananas", [("apples", 3, "set"), ("bananas", 2, "set")]),
+    ("make it 3 apples and 2 bananas", [("apples", 0.6, "set"), ("bananas", 0.5, "set")]),
     ("make it 0 apples", [("apples", 0, "remove")]),
 ])
 def test_items(parser, text, expected):
@@ -206,8 +208,12 @@ def test_unknown_carries_close_suggestions(parser):
 @pytest.mark.parametrize("text, reason, sku, quantity", [
     ("0 apples", "zero", "apples", 0),
     ("zero eggs", "zero", "eggs", 0),
-    ("-2 apples", "negative", "apples", -2),
-    ("100 apples", "too_large", "apples", 100),
+    ("-2 apples", "negative", "apples", -0.4),
+    ("300 apples", "too_large", "apples", 60),  # 300 pieces are 60 kg
+    ("1,000,000 apples", "too_large", "apples", 200_000),
+    ("6 carrots", "count", "carrots", 6),  # no piece weight in the catalog: ask for kg
+    ("0.001 kg of apples", "too_small", "apples", 0.001),
+    ("50 g of carrots", "too_small", "carrots", 0.05),
     ("51 kg of potatoes", "too_large", "potatoes", 51),
     ("5 dozen eggs", "too_large", "eggs", 60),
     ("a million eggs", "too_large", "eggs", 1_000_000),
@@ -215,7 +221,6 @@ def test_unknown_carries_close_suggestions(parser):
     ("500 g butter", "unit", "butter", 500),
     ("1.5 eggs", "unit", "eggs", 1.5),
     ("half a loaf of bread", "unit", "bread", 0.5),
-    ("a dozen apples", "unit", "apples", 1),
     ("a carton of eggs", "unit", "eggs", 1),  # a carton is not a number of eggs
     ("a few apples", "unit", "apples", None),  # "few" is not a number: refuse to guess
     ("several eggs", "unit", "eggs", None),

@@ -1,8 +1,8 @@
 """Every sentence in statemachine/prompts.py is said by at least one tier-1 test.
 
-Runs the state-machine and checkout tests again while recording replies, then checks each prompt (constants,
-and functions called with placeholder arguments) against what was said. A new prompt nobody can
-reach fails here until a test reaches it.
+Runs the state-machine and checkout tests (test_statemachine*.py, test_checkout.py) again while
+recording replies, then checks each prompt (constants, and functions called with placeholder
+arguments) against what was said. A new prompt nobody can reach fails here until a test reaches it.
 """
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import re
 
 from statemachine import prompts
 from tests.support import conversation
-from tests.unit import test_checkout, test_statemachine
+from tests.unit import test_checkout, test_statemachine, test_statemachine_understanding
+
+MODULES = (test_statemachine, test_statemachine_understanding, test_checkout)
 
 MARK = "\u00a7"
 
@@ -50,14 +52,24 @@ def _cases(fn) -> list[dict]:
 
 def test_every_prompt_is_said_by_some_test():
     conversation.SEEN_REPLIES.clear()
-    for module in (test_statemachine, test_checkout):
-        for name, fn in vars(module).items():
-            if name.startswith("test_") and inspect.isfunction(fn):
-                for kwargs in _cases(fn):
-                    if "world" in inspect.signature(fn).parameters:
-                        kwargs["world"] = conversation.sample_world()
-                    fn(**kwargs)
+    for name, fn in [item for module in MODULES for item in vars(module).items()]:
+        if name.startswith("test_") and inspect.isfunction(fn):
+            for kwargs in _cases(fn):
+                if "world" in inspect.signature(fn).parameters:
+                    kwargs["world"] = conversation.sample_world()
+                fn(**kwargs)
     said = "\n".join(conversation.SEEN_REPLIES)
     missing = [name for name, text in _prompt_texts().items()
                if not all(fragment in said for fragment in _fragments(text))]
     assert missing == []
+
+
+def test_no_two_prompts_share_a_name():
+    """A second definition silently replaces the first (two branches each adding one, merged)."""
+    import ast
+    from collections import Counter
+
+    tree = ast.parse(inspect.getsource(prompts))
+    names = Counter(n.name for n in tree.body if isinstance(n, ast.FunctionDef))
+    names.update(t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name))
+    assert [name for name, n in names.items() if n > 1] == []

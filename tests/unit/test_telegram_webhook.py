@@ -82,7 +82,8 @@ def test_a_shared_contact_vouches_for_the_phone_only_when_it_is_the_senders_own(
 
 
 @pytest.mark.parametrize("content, kind", [({"sticker": wh.tg_file("sticker")}, "media"),
-                                           ({"photo": wh.tg_file("photo"), "caption": "this one"}, "media"),
+                                           ({"photo": wh.tg_file("photo")}, "media"),
+                                           ({"photo": wh.tg_file("photo"), "caption": "  "}, "media"),
                                            ({"voice": wh.tg_file("voice")}, "media"),
                                            ({"location": {"latitude": 52.52, "longitude": 13.405}}, "location"),
                                            ({"dice": {"emoji": "🎲", "value": 4}}, "unsupported")])
@@ -90,6 +91,16 @@ def test_non_text_messages_become_kinds_the_conversation_answers_politely(client
     assert post(client, wh.tg_message(CHAT, **content)).status_code == 200
     [message] = queued(rt)
     assert message.kind == kind and message.contact is None
+
+
+@pytest.mark.parametrize("content", [{"photo": wh.tg_file("photo"), "caption": "2 kg of these apples please"},
+                                     {"document": {"file_id": "d1", "file_unique_id": "d1"},
+                                      "caption": "2 kg of these apples please"}])
+def test_a_caption_is_read_as_the_message(client, rt, content):
+    """A photo of the shopping list with a caption: the caption is what the customer wrote."""
+    assert post(client, wh.tg_message(CHAT, **content)).status_code == 200
+    [message] = queued(rt)
+    assert (message.kind, message.text) == ("text", "2 kg of these apples please")
 
 
 @pytest.mark.parametrize("update", [
