@@ -28,6 +28,7 @@ log = logging.getLogger("orderline.drain")
 MAX_CLAIM = 16  # mailboxes per claim, at most (a share of what is due: see LeasedQueues.claim)
 PER_IDENTITY = 10  # messages read per mailbox per lane
 FAILURES_TTL = 86400
+IDLE_CLAIM_SECONDS = 0.05  # while lanes run and nothing was due, look again this often
 MAX_BUG_ATTEMPTS = 3  # an exception that is a bug will not fix itself: park soon
 
 
@@ -48,18 +49,23 @@ class Drainer:
         self.retry_window = s.RETRY_WINDOW_SECONDS
 
     def run(self, budget_seconds: float = 10.0) -> int:
-        """Claim and run lanes until the budget is spent or nothing is due; wait for our lanes."""
+        """Claim and run lanes until the budget is spent or nothing is due; wait for our lanes.
+
+        While lanes run, room freed by a finished lane is filled at once if the last claim found
+        work, else at most every IDLE_CLAIM_SECONDS: new messages also queue a job of their own."""
         self.rt.redis.delete(keys.KICK_MESSAGES)  # from here on, a new message may queue another job
         deadline = time.monotonic() + budget_seconds
         running: dict[Future, Lane] = {}
-        processed = 0
+        processed, next_claim = 0, 0.0
         while time.monotonic() < deadline:
-            free = self.pool.free()
-            started = self._start_lanes(min(free, MAX_CLAIM), running) if free > 0 else 0
-            if started == 0:
+            free, now = self.pool.free(), time.monotonic()
+            if free > 0 and now >= next_claim:
+                if self._start_lanes(min(free, MAX_CLAIM), running):
+                    continue
                 if not _live(running):
                     break
-                processed += _collect(running, 0.05 if free > 0 else 0.25)
+                next_claim = now + IDLE_CLAIM_SECONDS
+            processed += _collect(running, max(0.0, next_claim - now) if free > 0 else 0.25)
         end = time.monotonic() + self.step_budget + 5
         while _live(running) and time.monotonic() < end:
             processed += _collect(running, 0.25)
@@ -158,7 +164,11 @@ def _live(running: dict[Future, Lane]) -> list[Future]:
 
 def _collect(running: dict[Future, Lane], timeout: float) -> int:
     """Wait up to `timeout` for a lane to finish; forget finished (and abandoned) lanes."""
-    wait(_live(running), timeout=timeout, return_when=FIRST_COMPLETED)
+    live = _live(running)
+    if live:
+        wait(live, timeout=timeout, return_when=FIRST_COMPLETED)
+    elif timeout:
+        time.sleep(timeout)
     processed = 0
     for f, lane in list(running.items()):
         if f.done():

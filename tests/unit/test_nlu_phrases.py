@@ -21,7 +21,7 @@ def _old(p: Phrases) -> re.Pattern:
     the words of one phrase may be parted by punctuation as well as spaces ("all, done"): the matcher
     reads words, not characters."""
     def words(pattern: str) -> str:
-        return pattern.replace(" ", r"[\s,!.]+")
+        return pattern.replace(" ?", r"[\s,!.]*").replace(" ", r"[\s,!.]+")
 
     lead = rf"(?:(?:{words(p.lead.pattern)})[\s,!.]+)?" if p.lead else ""
     body = words(p.pattern)
