@@ -11,12 +11,25 @@ CATALOG_VERSION = P + "catalog:version"
 DEV_OUTBOX = P + "dev:outbox"  # the embedded default's SMS: codes land here for the console
 
 
+# One-time codes (bot/otp.py). Named by a digest, never by the phone number or the sender.
 def otp_lock(phone: str) -> str:
-    return f"{P}otp:lock:{phone}"
+    """Set (with the lock-out as TTL) after too many wrong codes for this number."""
+    return f"{P}otp:lock:{pipeline_keys.digest(phone)}"
 
 
 def otp_sends(phone: str) -> str:
-    return f"{P}otp:sends:{phone}"
+    """Codes sent to this number in the current window (TTL: the window)."""
+    return f"{P}otp:sends:{pipeline_keys.digest(phone)}"
+
+
+def otp_asks(identity: str) -> str:
+    """Codes this sender identity asked for in the current window, whatever the numbers."""
+    return f"{P}otp:asks:{pipeline_keys.digest(identity)}"
+
+
+def otp_budget(hour: int) -> str:
+    """Codes the whole shop sent in this clock hour."""
+    return f"{P}otp:budget:{hour}"
 
 
 SWEEP_LOCK = P + "sweep:lock"  # held by the process sweeping this interval

@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 import statemachine as sm
-from bot import activity, keys, phones
+from bot import activity, keys, otp, phones
 from bot.nlu import intents
 from bot.pipeline import InboundMessage, Routed, route
 from bot.pipeline import keys as pkeys
@@ -90,7 +90,8 @@ class ConversationStep:
         self.limits = sm.Limits(
             shop_name=s.SHOP_NAME, currency=s.CURRENCY, otp_ttl_seconds=s.OTP_TTL_SECONDS,
             otp_max_attempts=s.OTP_MAX_ATTEMPTS, otp_lock_seconds=s.OTP_LOCK_MINUTES * 60,
-            max_quantity=s.MAX_ITEM_QUANTITY)
+            codes=rt.codes.mode if rt.codes is not None else "", verify_ways=tuple(otp.vouching_channels(s)),
+            code_countries=(s.DEFAULT_REGION, *s.OTP_ALLOWED_COUNTRIES), max_quantity=s.MAX_ITEM_QUANTITY)
         self.idle_seconds = s.IDLE_TIMEOUT_MINUTES * 60
         self.cart_keep_seconds = s.CART_KEEP_MINUTES * 60
         self.state_ttl = max(self.idle_seconds, self.cart_keep_seconds) + 86400
