@@ -114,9 +114,10 @@ class EffectRunner:
         return {"ok": ok}
 
     def _EraseCustomer(self, e: fx.EraseCustomer, turn, applied: Applied):
-        erase_customer(self.rt, e.phone, e.identities)
+        erased = erase_customer(self.rt, e.phone, e.identities)
         applied.erased = True
-        applied.link_phone = "-"
+        # this chat's link goes if it pointed at the erased phone (an integrator vouching has none)
+        applied.link_phone = "-" if turn.identity in erased["unlinked"] else ""
         applied.counters["customers_erased"] += 1
 
     def _RequestHandoff(self, e: fx.RequestHandoff, turn, applied: Applied):

@@ -119,7 +119,7 @@ class Mailboxes:
                   c.link_phone, c.link_ttl, now_ms(), self.lease_ms, len(routed.outbound), *out_args, *counters],
         )
         if routed.notices:
-            notices.add(pipe, routed.notices_for, routed.notices)
+            notices.add(pipe, routed.notices_for, routed.notices, phone=routed.notices_phone or None)
 
     def park_into(self, pipe: Any, tag: str, token: str, head: str, parked: Parked,
                   apology: tuple[str, str, str] | None = None, counter: str = "dead_letters:inbound") -> None:
