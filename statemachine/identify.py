@@ -96,6 +96,8 @@ def ask_phone(conv, turn) -> None:
     """Ask for a phone number: shared or typed, or, where codes can't be sent, how this shop learns it."""
     if turn is not None and not turn.limits.codes:
         return conv.say(prompts.verify_by_only(_ways(turn.limits.verify_ways)), request_phone=True)
+    if turn is not None and turn.caller_id:  # a call whose caller ID can't vouch: offer a code to it
+        return conv.say(prompts.offer_code(mask_phone(turn.caller_id)))
     conv.say(prompts.ASK_PHONE, request_phone=True)
 
 
@@ -107,6 +109,8 @@ def _ways(ways) -> str:
 def _take_phone(conv, turn) -> None:
     raw = turn.nlu.phone
     phone = turn.deps.normalize_phone(raw) if raw else None
+    if phone is None and turn.caller_id and turn.nlu.intent == "yes":  # "yes, text the number I'm calling from"
+        phone = turn.caller_id
     if not turn.limits.codes:  # nothing can send a code here: say how this shop verifies instead
         return ask_phone(conv, turn)
     if phone is None:

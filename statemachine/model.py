@@ -121,6 +121,7 @@ class Turn:
     message_id: str = ""
     identity: str = ""  # "<channel>:<address>", who is writing
     contact: str | None = None  # E.164 phone the channel vouches for, if any
+    caller_id: str | None = None  # a number the channel reports but cannot vouch for (a call's caller ID)
     kind: str = "text"  # text | media | location | contact | unsupported
 
 

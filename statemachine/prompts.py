@@ -59,6 +59,11 @@ def locked(minutes: int) -> str:
             "minutes. You can try again later or use another number.")
 
 
+def offer_code(masked: str) -> str:
+    return (f"To find your account, shall I text a code to the number you're calling from, {masked}? "
+            "Say yes, or tell me another number.")
+
+
 CONTACT_NOT_OWN = "Please share your own phone number (use the button), or type it."
 
 ASK_NAME = "Nice to meet you! What's your name?"

@@ -30,6 +30,15 @@ class Applied:
     results: list[tuple[fx.Effect, dict]] = field(default_factory=list)
 
 
+CALL_LINK_TTL = 4 * 3600  # a call's own identity (its caller ID vouched for nothing) lives as long as a call
+
+
+def ephemeral(identity: str) -> bool:
+    """An identity that is one phone call ('voice:call-CA...'): a number it proves is not remembered
+    for it beyond the call, nor listed on the customer."""
+    return identity.startswith("voice:call-")
+
+
 lock_seconds = otp.lock_seconds  # how long verification of a phone stays refused (too many wrong codes)
 
 
@@ -70,7 +79,8 @@ class EffectRunner:
 
     def _LinkIdentity(self, e: fx.LinkIdentity, turn, applied: Applied):
         applied.link_phone = e.phone
-        self.rt.store.customers.add_identity(e.phone, e.identity)
+        if not ephemeral(e.identity):
+            self.rt.store.customers.add_identity(e.phone, e.identity)
 
     def _SaveCustomer(self, e: fx.SaveCustomer, turn, applied: Applied) -> dict:
         doc = self.rt.store.customers.save(e.phone, e.name, e.address, e.identity)

@@ -24,7 +24,7 @@ from bot.pipeline import InboundMessage, Routed, route
 from bot.pipeline import keys as pkeys
 from bot.nlu.types import NluContext, NluResult
 
-from .effects import Applied, EffectRunner, lock_seconds
+from .effects import CALL_LINK_TTL, Applied, EffectRunner, ephemeral, lock_seconds
 
 log = logging.getLogger("orderline.worker")
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
@@ -51,6 +51,7 @@ class Processed:
     touch: dict | None
     activity: dict
     erased: bool = False
+    link_ttl: int = 365 * 86400  # how long a link made by this message lasts
 
     @property
     def moved(self) -> bool:
@@ -139,7 +140,8 @@ class ConversationStep:
         limits = dataclasses.replace(self.limits, shop=rt.shop.current())  # the shop file, as edited now
         turn = sm.Turn(text=msg.text, nlu=nlu, now=now, deps=self.deps(catalog),
                        limits=limits, channel=msg.channel, message_id=msg.message_id,
-                       identity=msg.identity, contact=msg.contact, kind=kind)
+                       identity=msg.identity, contact=msg.contact, kind=kind,
+                       caller_id=msg.meta.get("caller_id") if not msg.contact else None)
         outcome = sm.advance(conv, turn)
         replies = list(outcome.replies)
         applied = self.effects.apply(pre_effects + outcome.effects, turn, Applied())
@@ -168,7 +170,7 @@ class ConversationStep:
             state_json="" if applied.erased else json.dumps(conv.to_dict(), separators=(",", ":")),
             routed=route(msg, [r.to_dict() for r in replies], conv.state, control=control, extra=applied.outbound),
             link_phone=applied.link_phone, counters=counters, rows=rows, touch=touch, activity=activity,
-            erased=applied.erased)
+            erased=applied.erased, link_ttl=CALL_LINK_TTL if ephemeral(msg.identity) else 365 * 86400)
 
     def _throttle(self, count: int, msg) -> str:
         """The message's kind, or 'throttled' (the first over RATE_LIMIT_PER_MINUTE: answered once)

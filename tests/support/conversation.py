@@ -185,8 +185,10 @@ class Chat:
     """One customer talking to the pure machine. `say` returns the joined reply text."""
 
     def __init__(self, world: World, *, identity: str = "api:u1", contact: str | None = None,
-                 channel: str = "api", limits: sm.Limits | None = None, now: float = 1_800_000_000.0):
+                 channel: str = "api", limits: sm.Limits | None = None, now: float = 1_800_000_000.0,
+                 caller_id: str | None = None):
         self.world, self.identity, self.contact, self.channel = world, identity, contact, channel
+        self.caller_id = caller_id  # a call's caller ID that vouches for nothing
         self.limits = limits or sm.Limits()
         self.conv = sm.Conversation()
         self.now = now
@@ -211,7 +213,8 @@ class Chat:
         self.conv = sm.Conversation.from_dict(json.loads(json.dumps(self.conv.to_dict())))
         turn = sm.Turn(text=text, nlu=nlu or self.understand(text), now=self.now, deps=self.world.deps(self.now),
                        limits=self.limits, channel=self.channel, message_id=f"m{self._n}",
-                       identity=self.identity, contact=contact or self.contact, kind=kind)
+                       identity=self.identity, contact=contact or self.contact, kind=kind,
+                       caller_id=self.caller_id)
         outcome = sm.advance(self.conv, turn)
         replies, effects = list(outcome.replies), list(outcome.effects)
         pending = list(outcome.effects)

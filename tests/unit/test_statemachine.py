@@ -203,6 +203,17 @@ def test_without_any_vouching_channel_the_app_is_named(world):
     assert "only by the app you're using" in chat.say("hi")
 
 
+def test_a_caller_whose_caller_id_vouches_for_nothing_is_offered_a_code_first(world):
+    registered(world, name="Bob Secret")  # the caller ID is Bob's; the caller may not be Bob
+    call = Chat(world, identity="voice:call-CA1", channel="voice", caller_id=PHONE)
+    out = call.say("hello")
+    assert prompts.offer_code("+1 ••• ••• 2671") in out and "Bob" not in out and call.state == "verify"
+    assert "Bob" not in call.say("order status") and "Bob" not in call.say("menu")
+    assert "6-digit code" in call.say("yes") and world.codes[PHONE]  # texted to Bob's phone, not said here
+    assert "isn't right" in call.say("000000")
+    assert "Welcome back, Bob Secret" in call.say(world.codes[PHONE])
+
+
 def test_help_never_invites_a_lone_opt_out_word(world):
     chat = registered(world)
     said = chat.say("help").lower()
