@@ -65,7 +65,8 @@ def cmd_serve(settings, args) -> int:
         return 2
     workers = os.environ.get("WEB_CONCURRENCY", "2")
     os.execvp("gunicorn", ["gunicorn", "--bind", f"0.0.0.0:{settings.PORT}", "--workers", workers,
-                           "--threads", "8", "--timeout", "30", "--access-logfile", "-", "bot.wsgi:app"])
+                           "--threads", "8", "--timeout", "30", "--access-logfile", "-",
+                           "--logger-class", "bot.web.access_log.MaskedAccessLogger", "bot.wsgi:app"])
 
 
 def cmd_worker(settings, args) -> int:

@@ -37,8 +37,8 @@ SWEEP_LOCK = P + "sweep:lock"  # held by the process sweeping this interval
 # -- the operators' side ---------------------------------------------------------------------
 STARTED_AT = P + "started_at"  # when the first process started against this Redis (stats' uptime)
 ACTIVE = P + "conv:active"  # zset: conversation key -> its last turn (s); active = within the idle timeout
-HANDOFF = P + "handoff"  # zset: conversation key -> when it asked for a person (oldest first)
-HANDOFF_INFO = P + "handoff:info"  # hash: conversation key -> JSON {key, identity, channel, address, phone, ...}
+HANDOFF = P + "handoff"  # zset: handoff id (a digest of the conversation key) -> when it asked for a person
+HANDOFF_INFO = P + "handoff:info"  # hash: handoff id -> JSON {id, key, identity, channel, address, phone, ...}
 RETENTION_SCHEDULED = P + "retention:scheduled"  # guard: one retention chain scheduled at a time
 
 
