@@ -80,6 +80,16 @@ def codes_to(shop, phone: str, at_least: int = 1, timeout: float = 5.0) -> list[
         time.sleep(0.02)
 
 
+def settle(shop, timeout: float = 5.0) -> bool:
+    """Until nothing waits to be processed or sent (texts leave just after the reply that says so)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not shop.mailboxes.pending_count() and not shop.outbox.pending():
+            return True
+        time.sleep(0.02)
+    return False
+
+
 def everything_in_redis(redis) -> str:
     """Every key name and value in Redis, as one string, to search for a customer's traces."""
     parts = []
