@@ -3,7 +3,6 @@ are capped and expire; and a shop that cannot send codes says so at the start in
 every code as a dead letter."""
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time

@@ -14,7 +14,7 @@ import urllib.request
 from pathlib import Path
 
 from tests.conftest import ROOT
-from tests.security.conftest import API, OP, codes_to, register_and_order, said
+from tests.security.conftest import API, OP, register_and_order, said
 from tests.support import webhooks as wh
 
 P1, P2, P3 = "+14155550501", "+14155550502", "+14155550503"
