@@ -187,3 +187,36 @@ def test_the_fake_is_as_strict_as_verify(verify_api):
     with pytest.raises(TwilioRestException) as err:
         client.verify.v2.services(VA).verification_checks.create(to="+14155552671", code="000000")
     assert (err.value.status, err.value.code) == (429, 60202)
+
+
+def test_requests_at_the_same_moment_never_exceed_a_cap(redis_server):
+    """Twenty asks from one sender at once, on a real redis-server: at most three codes go out."""
+    import threading
+
+    import mongomock
+    import redis as redis_lib
+
+    from bot.runtime import build
+    from bot.store import Store
+    from channels.base import CollectingSender
+    from tests.conftest import API_TOKEN, OPERATOR_TOKEN, PLAIN_SHOP
+
+    client = redis_lib.Redis.from_url(redis_server.url.rsplit("/", 1)[0] + "/5")
+    client.flushdb()
+    settings = load_settings({}, API_TOKEN=API_TOKEN, OPERATOR_TOKEN=OPERATOR_TOKEN, SHOP_FILE=PLAIN_SHOP)
+    rt = build(settings, redis=client, store=Store(mongomock.MongoClient()["otp_race"]),
+               senders={"sms": CollectingSender("sms")}, load_sample=False)
+    start, results = threading.Barrier(20), []
+
+    def ask(i):
+        start.wait()
+        results.append(rt.codes.send(f"+1415555{3000 + i}", "123456", "telegram:racer", f"r{i}"))
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert 1 <= sum(r.sent for r in results) <= 3
+    assert int(client.get(keys.otp_asks("telegram:racer"))) == sum(r.sent for r in results)
+    client.flushdb()
