@@ -66,7 +66,8 @@ def cmd_serve(settings, args) -> int:
         return 2
     workers = os.environ.get("WEB_CONCURRENCY", "2")
     os.execvp("gunicorn", ["gunicorn", "--bind", f"0.0.0.0:{settings.PORT}", "--workers", workers,
-                           "--threads", "8", "--timeout", "30", "--access-logfile", "-", "bot.wsgi:app"])
+                           "--threads", "8", "--timeout", "30", "--access-logfile", "-",
+                           "--logger-class", "bot.web.access_log.MaskedAccessLogger", "bot.wsgi:app"])
 
 
 def cmd_worker(settings, args) -> int:
@@ -99,9 +100,9 @@ Orderline is running on {mode}.
 
   Chat in your browser:  {base}/
   Operators' dashboard:  {base}/dashboard  (sign in with the operator token)
-  API token:             {settings.API_TOKEN}
-  Operator token:        {settings.OPERATOR_TOKEN}
-  Try the API:           curl -s {base}/api/chat -H 'Authorization: Bearer {settings.API_TOKEN}' \\
+  API token:             {_shown(settings, "API_TOKEN")}
+  Operator token:        {_shown(settings, "OPERATOR_TOKEN")}
+  Try the API:           curl -s {base}/api/chat -H "Authorization: Bearer {_shown(settings, "API_TOKEN", "$API_TOKEN")}" \\
                            -H 'Content-Type: application/json' -d '{{"user_id": "me", "message": "hi", "phone": "+14155552671"}}'
   One-time codes (SMS) are printed here as they are sent.  Ctrl-C stops.
 """, flush=True)
@@ -114,6 +115,13 @@ Orderline is running on {mode}.
     finally:
         worker.stop()
     return 0
+
+
+def _shown(settings, name: str, otherwise: str = "") -> str:
+    """A token `dev` invented is printed (the newcomer needs it); one the environment set never is."""
+    if name in settings.generated_tokens:
+        return getattr(settings, name)
+    return otherwise or f"(yours: from {name}{'S' if not getattr(settings, name) else ''}, not printed)"
 
 
 def _outbox_since(rt, seen: int) -> tuple[list[dict], int]:

@@ -10,7 +10,12 @@ import re
 import secrets
 from urllib.parse import urlparse
 
+from typing import Literal
+
+import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .tokens import NamedToken, parse_tokens
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _URL_SCHEMES = {"http", "https"}
@@ -37,9 +42,12 @@ class Settings(BaseModel):
     MONGO_URI: str | None = None
     MONGO_DB: str = "orderline"
 
-    # Tokens for integrators (/api/chat) and operators (/stats, /api/...).
+    # Tokens for integrators (/api/chat) and operators (/stats, /api/...): one shared token each
+    # (named "default"), and/or named ones, "name=token" pairs (bot/tokens.py).
     API_TOKEN: str | None = None
     OPERATOR_TOKEN: str | None = None
+    API_TOKENS: tuple[NamedToken, ...] = ()  # "app=tok1, callcentre:code=tok2, partner:vouch=tok3"
+    OPERATOR_TOKENS: tuple[NamedToken, ...] = ()  # "ana=tok1, ben=tok2": the audit log records the name
     METRICS_TOKEN: str | None = None  # set: GET /metrics needs it as a Bearer token; unset: /metrics is open
 
     PUBLIC_BASE_URL: str | None = None
@@ -56,6 +64,10 @@ class Settings(BaseModel):
     TWILIO_API_URL: str | None = None
     VOICE_LANGUAGE: str = "en-US"  # speech recognition and <Say> language of phone calls
     VOICE_WAIT_SECONDS: float = Field(default=3.0, gt=0, le=8)  # a call's turn waits this long, then holds
+    # Caller ID vouches for a caller's number only with SHAKEN/STIR full attestation (StirVerstat
+    # TN-Validation-Passed-A); "partial" also trusts B; "any" trusts every caller ID that is not withheld
+    # (caller ID is easy to forge: only where SHAKEN/STIR does not exist and the shop accepts the risk).
+    VOICE_CALLER_ID_TRUST: Literal["attested", "partial", "any"] = "attested"
 
     GEMINI_API_KEY: str | None = None
     GEMINI_MODEL: str = "gemini-2.5-flash"
@@ -92,6 +104,13 @@ class Settings(BaseModel):
     OTP_TTL_SECONDS: int = Field(default=300, ge=30)
     OTP_MAX_ATTEMPTS: int = Field(default=5, ge=1)
     OTP_LOCK_MINUTES: int = Field(default=30, ge=1)
+    # Who may be sent a one-time code (bot/otp.py): each refusal is counted for operators.
+    OTP_MAX_SENDS_PER_IDENTITY: int = Field(default=3, ge=1, le=100)  # per hour, one sender, whatever the numbers
+    OTP_MAX_SENDS_PER_NUMBER: int = Field(default=5, ge=1, le=100)  # per hour, one number, whoever asks
+    OTP_HOURLY_BUDGET: int = Field(default=200, ge=1, le=1_000_000)  # per clock hour, the whole shop
+    OTP_ALLOWED_COUNTRIES: tuple[str, ...] = ()  # regions codes may go to besides DEFAULT_REGION ("CA,MX")
+    OTP_REFUSED_NUMBER_TYPES: tuple[str, ...] = ("premium_rate", "shared_cost", "non_geographic")
+    TWILIO_VERIFY_SERVICE_SID: str | None = None  # VA...: codes are sent and checked by Twilio Verify
     MAX_ITEM_QUANTITY: int = Field(default=50, ge=1)
     # strict: a delivery address must look like one (a number and words, a street word, or three
     # comma-separated parts); lenient: any 6+ characters with a letter (places without house numbers)
@@ -173,6 +192,44 @@ class Settings(BaseModel):
             raise ValueError(f"DEFAULT_REGION must be a two-letter country code like US, got {v!r}")
         return v
 
+    @field_validator("OTP_ALLOWED_COUNTRIES", "OTP_REFUSED_NUMBER_TYPES", mode="before")
+    @classmethod
+    def _split(cls, v):
+        return tuple(x.strip() for x in v.split(",") if x.strip()) if isinstance(v, str) else v
+
+    @field_validator("OTP_ALLOWED_COUNTRIES")
+    @classmethod
+    def _countries(cls, v):
+        for region in v:
+            if not re.fullmatch(r"[A-Z]{2}", region) or not phonenumbers.country_code_for_region(region):
+                raise ValueError(f"OTP_ALLOWED_COUNTRIES: {region!r} is not a country code like CA or MX")
+        return v
+
+    @field_validator("OTP_REFUSED_NUMBER_TYPES")
+    @classmethod
+    def _number_types(cls, v):
+        from .otp import NUMBER_TYPES
+
+        if v == ("none",):
+            return ()
+        unknown = [t for t in v if t not in NUMBER_TYPES]
+        if unknown:
+            raise ValueError(f"OTP_REFUSED_NUMBER_TYPES: unknown type {unknown[0]!r}; known: "
+                             f"{', '.join(NUMBER_TYPES)} (or none)")
+        return v
+
+    @field_validator("TWILIO_VERIFY_SERVICE_SID")
+    @classmethod
+    def _verify_sid(cls, v):
+        if v and not re.fullmatch(r"VA[0-9a-fA-F]{32}", v):
+            raise ValueError("TWILIO_VERIFY_SERVICE_SID must be a Verify service SID (VA followed by 32 hex digits)")
+        return v or None
+
+    @field_validator("API_TOKENS", "OPERATOR_TOKENS", mode="before")
+    @classmethod
+    def _named_tokens(cls, v, info):
+        return parse_tokens(info.field_name, v) if isinstance(v, str) else v
+
     @field_validator("LOG_LEVEL")
     @classmethod
     def _level(cls, v):
@@ -188,11 +245,7 @@ class Settings(BaseModel):
                 "set both REDIS_URL and MONGO_URI (production) or neither (the embedded default); "
                 f"only {'REDIS_URL' if self.REDIS_URL else 'MONGO_URI'} is set"
             )
-        if not self.embedded:
-            for name in ("API_TOKEN", "OPERATOR_TOKEN"):
-                token = getattr(self, name)
-                if not token or len(token) < 16:
-                    raise ValueError(f"{name} must be set to a secret of at least 16 characters")
+        self._check_tokens()
         if self.METRICS_TOKEN and len(self.METRICS_TOKEN) < 16:
             raise ValueError("METRICS_TOKEN must be at least 16 characters when set")
         if self.TELEGRAM_BOT_TOKEN and not self.TELEGRAM_WEBHOOK_SECRET:
@@ -207,7 +260,24 @@ class Settings(BaseModel):
                 raise ValueError("PUBLIC_BASE_URL is required when TWILIO_ACCOUNT_SID is set (Twilio signs that URL)")
             if not (self.TWILIO_SMS_FROM or self.TWILIO_WHATSAPP_FROM):
                 raise ValueError("set TWILIO_SMS_FROM or TWILIO_WHATSAPP_FROM when TWILIO_ACCOUNT_SID is set")
+        if self.TWILIO_VERIFY_SERVICE_SID and not self.TWILIO_ACCOUNT_SID:
+            raise ValueError("TWILIO_VERIFY_SERVICE_SID needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
         return self
+
+    def _check_tokens(self) -> None:
+        """Production needs a way in for each role (the shared token, or named ones); no token may
+        open two doors (an integrator's token that is also an operator's)."""
+        for single, named in (("API_TOKEN", "API_TOKENS"), ("OPERATOR_TOKEN", "OPERATOR_TOKENS")):
+            token = getattr(self, single)
+            if token is not None and len(token) < 16 and not self.embedded:
+                raise ValueError(f"{single} must be set to a secret of at least 16 characters")
+            if not self.embedded and not token and not getattr(self, named):
+                raise ValueError(f"{single} must be set to a secret of at least 16 characters (or set {named})")
+        integrators = {t.secret for t in self.API_TOKENS} | ({self.API_TOKEN} if self.API_TOKEN else set())
+        operators = {t.secret for t in self.OPERATOR_TOKENS} | ({self.OPERATOR_TOKEN} if self.OPERATOR_TOKEN else set())
+        if integrators & operators:
+            raise ValueError("an integrator's token (API_TOKEN/API_TOKENS) is also an operator's "
+                             "(OPERATOR_TOKEN/OPERATOR_TOKENS): give each its own")
 
     def _check_stripe(self) -> None:
         key, secret = self.STRIPE_SECRET_KEY, self.STRIPE_WEBHOOK_SECRET
@@ -218,6 +288,8 @@ class Settings(BaseModel):
             raise ValueError("STRIPE_SECRET_KEY must be a Stripe secret key (sk_live_..., sk_test_... or rk_...)")
         if secret and not re.fullmatch(r"whsec_[A-Za-z0-9+/=]{8,}", secret):
             raise ValueError("STRIPE_WEBHOOK_SECRET must be the endpoint's signing secret (whsec_...)")
+
+    generated_tokens: tuple[str, ...] = Field(default=(), exclude=True)  # set by load_settings, never from the env
 
     @property
     def embedded(self) -> bool:
@@ -231,7 +303,7 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
     Empty values count as unset, so `FOO=` in a .env file does not switch a feature on.
     """
     source = os.environ if env is None else env
-    values = {k: v for k, v in source.items() if k in Settings.model_fields and v != ""}
+    values = {k: v for k, v in source.items() if k in Settings.model_fields and v != "" and k != "generated_tokens"}
     values.update(overrides)
     try:
         settings = Settings(**values)
@@ -243,9 +315,11 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
             problems.append(msg if not where or where in msg else f"{where}: {msg}")
         raise SettingsError("invalid settings: " + "; ".join(problems)) from None
     if settings.embedded:
-        # A newcomer's dev run needs tokens too; invent them and let `dev` print them.
-        if not settings.API_TOKEN:
+        # A newcomer's dev run needs tokens too; invent them and let `dev` print them (only these).
+        if not settings.API_TOKEN and not settings.API_TOKENS:
             settings.API_TOKEN = "dev-" + secrets.token_urlsafe(12)
-        if not settings.OPERATOR_TOKEN:
+            settings.generated_tokens += ("API_TOKEN",)
+        if not settings.OPERATOR_TOKEN and not settings.OPERATOR_TOKENS:
             settings.OPERATOR_TOKEN = "op-" + secrets.token_urlsafe(12)
+            settings.generated_tokens += ("OPERATOR_TOKEN",)
     return settings

@@ -1,8 +1,9 @@
 """Conversations waiting for a person: the operators' list (oldest first), and the control
 messages an operator sends through the customer's mailbox.
 
-The list is a sorted set (conversation key -> when it asked) beside a hash of who it is and where
-they wrote from. The operator's reply and hand-back are not sent from here: they join the
+The list is a sorted set (handoff id -> when it asked) beside a hash of who it is and where they
+wrote from. A handoff's id is an opaque digest of its conversation key: it is what operators'
+URLs carry (`/api/handoffs/<id>/reply`), so no phone number is in a URL, an access log or a key. The operator's reply and hand-back are not sent from here: they join the
 customer's mailbox like any message, so the worker handles them in order, under the
 conversation's lock, and the customer hears them on their own channel.
 """
@@ -13,6 +14,7 @@ import time
 import uuid
 
 from bot.pipeline import InboundMessage
+from bot.pipeline import keys as pkeys
 from statemachine.handoff import HANDBACK, OPERATOR_REPLY
 
 from . import keys
@@ -23,32 +25,44 @@ def key_for(phone: str | None, identity: str) -> str:
     return f"phone:{phone}" if phone else f"id:{identity}"
 
 
+def handoff_id(conv_key: str) -> str:
+    """The opaque id operators see and send back for a waiting conversation."""
+    return "h" + pkeys.digest("handoff:" + conv_key)
+
+
 def wait(redis, *, identity: str, phone: str | None, name: str | None, text: str, now: float | None = None) -> str:
-    """Put the conversation on the list; asking again keeps its place (idempotent)."""
+    """Put the conversation on the list; asking again keeps its place (idempotent). Returns its id."""
     now = time.time() if now is None else now
     key = key_for(phone, identity)
+    hid = handoff_id(key)
     channel, _, address = identity.partition(":")
-    info = {"key": key, "identity": identity, "channel": channel, "address": address, "phone": phone,
+    info = {"id": hid, "key": key, "identity": identity, "channel": channel, "address": address, "phone": phone,
             "name": name, "text": text, "since": now}
     with redis.pipeline() as pipe:
-        pipe.zadd(keys.HANDOFF, {key: now}, nx=True)
-        pipe.hsetnx(keys.HANDOFF_INFO, key, json.dumps(info))
+        pipe.zadd(keys.HANDOFF, {hid: now}, nx=True)
+        pipe.hsetnx(keys.HANDOFF_INFO, hid, json.dumps(info))
         pipe.execute()
-    return key
+    return hid
 
 
 def done(redis, *conv_keys: str) -> None:
-    conv_keys = [k for k in conv_keys if k]
-    if conv_keys:
+    ids = [handoff_id(k) for k in conv_keys if k]
+    if ids:
         with redis.pipeline() as pipe:
-            pipe.zrem(keys.HANDOFF, *conv_keys)
-            pipe.hdel(keys.HANDOFF_INFO, *conv_keys)
+            pipe.zrem(keys.HANDOFF, *ids)
+            pipe.hdel(keys.HANDOFF_INFO, *ids)
             pipe.execute()
 
 
-def get(redis, key: str) -> dict | None:
-    raw = redis.hget(keys.HANDOFF_INFO, key)
-    return json.loads(raw) if raw and redis.zscore(keys.HANDOFF, key) is not None else None
+def get(redis, conv_key: str) -> dict | None:
+    """The waiting entry of a conversation (by its key), or None."""
+    return by_id(redis, handoff_id(conv_key))
+
+
+def by_id(redis, hid: str) -> dict | None:
+    """The waiting entry with this opaque id, or None."""
+    raw = redis.hget(keys.HANDOFF_INFO, hid)
+    return json.loads(raw) if raw and redis.zscore(keys.HANDOFF, hid) is not None else None
 
 
 def waiting(redis, limit: int = 100) -> list[dict]:

@@ -11,12 +11,25 @@ CATALOG_VERSION = P + "catalog:version"
 DEV_OUTBOX = P + "dev:outbox"  # the embedded default's SMS: codes land here for the console
 
 
+# One-time codes (bot/otp.py). Named by a digest, never by the phone number or the sender.
 def otp_lock(phone: str) -> str:
-    return f"{P}otp:lock:{phone}"
+    """Set (with the lock-out as TTL) after too many wrong codes for this number."""
+    return f"{P}otp:lock:{pipeline_keys.digest(phone)}"
 
 
 def otp_sends(phone: str) -> str:
-    return f"{P}otp:sends:{phone}"
+    """Codes sent to this number in the current window (TTL: the window)."""
+    return f"{P}otp:sends:{pipeline_keys.digest(phone)}"
+
+
+def otp_asks(identity: str) -> str:
+    """Codes this sender identity asked for in the current window, whatever the numbers."""
+    return f"{P}otp:asks:{pipeline_keys.digest(identity)}"
+
+
+def otp_budget(hour: int) -> str:
+    """Codes the whole shop sent in this clock hour."""
+    return f"{P}otp:budget:{hour}"
 
 
 SWEEP_LOCK = P + "sweep:lock"  # held by the process sweeping this interval
@@ -24,8 +37,8 @@ SWEEP_LOCK = P + "sweep:lock"  # held by the process sweeping this interval
 # -- the operators' side ---------------------------------------------------------------------
 STARTED_AT = P + "started_at"  # when the first process started against this Redis (stats' uptime)
 ACTIVE = P + "conv:active"  # zset: conversation key -> its last turn (s); active = within the idle timeout
-HANDOFF = P + "handoff"  # zset: conversation key -> when it asked for a person (oldest first)
-HANDOFF_INFO = P + "handoff:info"  # hash: conversation key -> JSON {key, identity, channel, address, phone, ...}
+HANDOFF = P + "handoff"  # zset: handoff id (a digest of the conversation key) -> when it asked for a person
+HANDOFF_INFO = P + "handoff:info"  # hash: handoff id -> JSON {id, key, identity, channel, address, phone, ...}
 RETENTION_SCHEDULED = P + "retention:scheduled"  # guard: one retention chain scheduled at a time
 
 

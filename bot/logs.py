@@ -3,7 +3,9 @@
 The id travels in a context variable (set by ingress for a request, by the worker for a message,
 by delivery for a send) and a filter stamps it on every record. LOG_FORMAT=json prints one JSON
 object per line for log shippers. Callers mask phones (bot.phones.mask) and never log secrets;
-a test greps captured logs for both.
+a test greps captured logs for both. As a last net, both formats mask any phone number left in
+a line (tracebacks included), and gunicorn's access log masks its paths and query strings
+(bot/web/access_log.py).
 """
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ import json
 import logging
 import sys
 import time
+
+from .phones import mask_numbers
 
 message_id: contextvars.ContextVar[str] = contextvars.ContextVar("message_id", default="-")
 
@@ -33,13 +37,18 @@ class _Stamp(logging.Filter):
         return True
 
 
+class TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_numbers(super().format(record))
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         out = {"ts": round(record.created, 3), "level": record.levelname, "logger": record.name,
                "message_id": getattr(record, "message_id", "-"), "msg": record.getMessage()}
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
-        return json.dumps(out, ensure_ascii=False)
+        return mask_numbers(json.dumps(out, ensure_ascii=False))
 
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s message_id=%(message_id)s %(message)s"
@@ -48,7 +57,7 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s message_id=%(message_id)s %(me
 def configure(level: str = "INFO", fmt: str = "text") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(_Stamp())
-    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter(TEXT_FORMAT))
     logging.Formatter.converter = time.gmtime
     root = logging.getLogger()
     root.handlers[:] = [handler]

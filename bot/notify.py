@@ -26,7 +26,7 @@ def order_update(rt, order: dict, status: str, by: str) -> str | None:
     counters = {f"messages_out:{channel}": 1, "order_updates_sent": 1}
     if channel in SYNC_CHANNELS:
         how = "notices"
-        rt.outbox.notify(identity, [(notice_id, text, "order_update")], counters)
+        rt.outbox.notify(identity, [(notice_id, text, "order_update")], counters, phone=order.get("phone"))
     else:
         how = "outbound"
         rt.outbox.push([OutboundMessage(channel=channel, address=address, text=text, reply_id=notice_id)], counters)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from channels.base import Sender
 
-from . import keys, pipeline
+from . import keys, otp, pipeline
 from .catalog import Catalog
 from .config import Settings
 from .pipeline import DeadLetters, Ingress, Mailboxes, Outbox, Scripts
@@ -96,6 +96,7 @@ class Runtime:
     deadletters: DeadLetters = None
     shop: object = None  # bot.shop.ShopSource: the shop's rules, re-read when the file changes
     payments: object = None  # bot.payments.gateway.StripeGateway when STRIPE_* are set, else None
+    codes: object = None  # bot.otp.Codes: one-time codes (None: no SMS sender, no Verify: typed numbers can't be proven)
 
     def sender(self, channel: str) -> Sender | None:
         return self.senders.get(channel)
@@ -118,6 +119,7 @@ def build(settings: Settings, *, redis=None, store: Store | None = None, senders
 
         rt.payments = StripeGateway(settings)
     rt.senders = dict(senders) if senders is not None else default_senders(settings, redis)
+    rt.codes = otp.build(settings, redis, rt.senders)  # warns at start when typed numbers can't be proven
     rt.nlu = build_understander(settings, rt)
     rt.catalog = CatalogCache(store, redis, on_change=getattr(rt.nlu, "use_catalog", None))
     parts = pipeline.build(redis, int(settings.CLAIM_LEASE_SECONDS * 1000), settings.DEDUPE_TTL_SECONDS)

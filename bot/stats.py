@@ -42,6 +42,11 @@ def by_channel(c: dict[str, int], prefix: str) -> dict[str, int]:
     return dict(sorted(out.items()))
 
 
+def by_prefix(c: dict[str, int], prefix: str) -> dict[str, int]:
+    """{suffix: n} for counters named '<prefix>:<suffix>' (e.g. codes refused, by reason)."""
+    return {name.split(":", 1)[1]: n for name, n in c.items() if name.startswith(prefix + ":")}
+
+
 def quantile(buckets: list[tuple[float, int]], q: float) -> float | None:
     """The q-quantile of a histogram [(upper bound, count)] (non-cumulative, ascending, last bound
     inf), interpolated linearly inside its bucket as Prometheus' histogram_quantile does."""
@@ -142,7 +147,8 @@ def snapshot(rt, now: float | None = None) -> dict:
         "workers_alive": Worker.count(connection=redis),
         "handoffs_waiting": handoff.count(redis),
         "customers": {"registered": c.get("customers_registered", 0), "erased": c.get("customers_erased", 0)},
-        "verification": {"codes_sent": c.get("codes_sent", 0), "locks": c.get("verification_locks", 0)},
+        "verification": {"codes_sent": c.get("codes_sent", 0), "locks": c.get("verification_locks", 0),
+                         "codes_refused": dict(sorted(by_prefix(c, "codes_refused").items()))},
         "counters": c,
     }
 

@@ -1,22 +1,30 @@
 """POST /api/chat: an integrator's customers, through the same queue and worker as every channel.
 
-Authenticate (Bearer API_TOKEN) -> parse (pydantic) -> accept (dedupe + mailbox) -> wait, bounded,
-for the worker's reply. Past the bound: 202 and a URL to fetch the reply. The integrator vouches
-for `phone`, so it counts as verified.
+Authenticate (a Bearer integrator token: API_TOKEN, or a named one from API_TOKENS) -> parse
+(pydantic) -> accept (dedupe + mailbox) -> wait, bounded, for the worker's reply. Past the bound:
+202 and a URL to poll; a reply polled after it was dropped (replies are kept an hour) is 410.
+
+The integrator vouches for `phone`, so it counts as verified, unless its token is restricted to
+codes (`name:code`): then `phone` is refused and its customers prove a typed number with a code.
+A token restricted to vouching (`name:vouch`) must send `phone` every time, so it can never make
+the shop send a code. A named integrator's user ids are its own: "u1" of one integrator is never
+"u1" of another (their identities, links, replies and notices are apart).
 """
 from __future__ import annotations
 
 import hashlib
 import uuid
+from urllib.parse import quote
 
 from flask import Blueprint, abort, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.app import runtime
-from bot.auth import require_token
-from bot.web.json_body import json_body
-
+from bot.auth import principal, require_token
 from bot.pipeline import InboundMessage
+from bot.pipeline.outbox import REPLY_TTL, recipient_tag
+from bot.tokens import DEFAULT
+from bot.web.json_body import json_body
 
 bp = Blueprint("api_chat", __name__, url_prefix="/api")
 
@@ -32,15 +40,31 @@ class ChatRequest(BaseModel):
     message_id: str | None = Field(default=None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:\-]+$")
 
 
-def message_id_for(req: ChatRequest) -> str:
+def address_for(user_id: str) -> str:
+    """The integrator's user as this shop knows them: the single token's users as they are, a named
+    integrator's prefixed with its name ('/' never appears in a user id, so none can pose as another's)."""
+    acting = principal()
+    return user_id if acting is None or acting.name == DEFAULT else f"{acting.name}/{user_id}"
+
+
+def message_id_for(req: ChatRequest, address: str) -> str:
     """Client ids are per user, so two users' '1' never collide; no id = a fresh one (no dedupe)."""
     if req.message_id is None:
         return uuid.uuid4().hex
-    return hashlib.sha256(f"{req.user_id}\0{req.message_id}".encode()).hexdigest()[:32]
+    return hashlib.sha256(f"{address}\0{req.message_id}".encode()).hexdigest()[:32]
 
 
-def _answer(reply: dict, user_id: str, duplicate: bool = False):
-    if reply.get("to") not in (None, user_id):
+def _restrict(req: ChatRequest) -> None:
+    token = principal().token
+    if req.phone and not token.may_vouch:
+        abort(403, description="this token may not vouch for a phone: leave `phone` out, and the customer proves "
+                               "their number with a one-time code")
+    if not req.phone and token.must_vouch:
+        abort(400, description="phone: this token must vouch for the customer's phone on every message")
+
+
+def _answer(reply: dict, address: str, duplicate: bool = False):
+    if reply.get("to") not in (None, recipient_tag(address)):
         abort(404, description="no such message")
     body = {"message_id": reply["message_id"], "replies": [r["text"] for r in reply["replies"]],
             "state": reply.get("state")}
@@ -59,16 +83,18 @@ def _answer(reply: dict, user_id: str, duplicate: bool = False):
 def chat():
     rt = runtime()
     req = json_body(ChatRequest)
-    message_id = message_id_for(req)
-    message = InboundMessage(channel=CHANNEL, message_id=message_id, address=req.user_id, text=req.message,
+    _restrict(req)
+    address = address_for(req.user_id)
+    message_id = message_id_for(req, address)
+    message = InboundMessage(channel=CHANNEL, message_id=message_id, address=address, text=req.message,
                              contact=req.phone)
     accepted = rt.ingress.accept(message)
     reply = rt.ingress.wait_reply(message_id, rt.settings.CHAT_WAIT_SECONDS) if accepted \
         else rt.ingress.reply(message_id)
     if reply is not None:
-        return _answer(reply, req.user_id, duplicate=not accepted)
+        return _answer(reply, address, duplicate=not accepted)
     return jsonify(message_id=message_id, status="processing", duplicate=not accepted,
-                   poll=f"/api/chat/{message_id}?user_id={req.user_id}"), 202
+                   poll=f"/api/chat/{quote(message_id, safe='')}?user_id={quote(req.user_id, safe='')}"), 202
 
 
 @bp.get("/chat/<message_id>")
@@ -77,10 +103,13 @@ def chat_reply(message_id: str):
     user_id = request.args.get("user_id", "")
     if not user_id:
         abort(400, description="user_id: required")
-    rt = runtime()
+    rt, address = runtime(), address_for(user_id)
     reply = rt.ingress.reply(message_id)
-    if reply is None:
-        if not rt.ingress.seen(CHANNEL, message_id):
-            abort(404, description="no such message")
+    if reply is not None:
+        return _answer(reply, address)
+    if not rt.ingress.seen(CHANNEL, message_id):
+        abort(404, description="no such message")
+    if rt.mailboxes.holds(f"{CHANNEL}:{address}", message_id):
         return jsonify(message_id=message_id, status="processing"), 202
-    return _answer(reply, user_id)
+    return jsonify(message_id=message_id, status="expired",
+                   error=f"the reply is no longer kept (replies wait {REPLY_TTL // 60} minutes to be fetched)"), 410

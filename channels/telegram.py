@@ -68,23 +68,46 @@ def webhook():
     data = request.get_json(silent=True)
     if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
         abort(400, description="body must be a Telegram Update (a JSON object with an integer update_id)")
+    if not well_formed_text(data):
+        abort(400, description="not a Telegram Update: a string holds a lone surrogate (not UTF-8)")
     try:
         update = Update.de_json(data, None)
+        message = parse(update)
     except (TypeError, ValueError, KeyError, AttributeError) as exc:
         abort(400, description=f"not a Telegram Update: {type(exc).__name__}")
     _track_block(rt.redis, update)
-    message = parse(update)
     if message is not None:
         rt.redis.srem(keys.TELEGRAM_BLOCKED, message.address)  # writing again: they unblocked us
         rt.ingress.accept(message)
     return jsonify(ok=True)
 
 
+def well_formed_text(data) -> bool:
+    """Every string in the JSON (keys too) is valid UTF-8: Telegram never sends a lone surrogate."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+    return True
+
+
 def parse(update: Update) -> InboundMessage | None:
-    """The customer's message in this Update, or None where silence is the right answer."""
+    """The customer's message in this Update, or None where silence is the right answer. Raises
+    ValueError for what Telegram would never send (a text that is not a string, say)."""
     msg = update.message  # edited_message, channel_post, callback_query...: nothing to answer
     if msg is None or msg.chat.type != "private" or msg.from_user is None or msg.from_user.is_bot:
         return None
+    if msg.text is not None and not isinstance(msg.text, str):
+        raise ValueError("message.text must be a string")
     base = {"channel": CHANNEL, "message_id": str(update.update_id), "address": str(msg.chat.id)}
     if msg.contact is not None:
         own = msg.contact.user_id is not None and msg.contact.user_id == msg.from_user.id

@@ -83,13 +83,24 @@ def _keyword(word: str) -> str:
     return re.sub(r"[\s.!]+", " ", word).strip().upper()
 
 
-def _sms_keyword(rt, number: str, body: str) -> Response | None:
-    """STOP/START handled here (nothing queued); None when the message goes on to the conversation."""
+def _sms_keyword(rt, number: str, body: str, opt_out_type: str = "") -> Response | None:
+    """STOP/START handled here (nothing queued); None when the message goes on to the conversation.
+
+    `opt_out_type` is Twilio's Advanced Opt-Out verdict (the webhook's OptOutType: STOP, START or
+    HELP, whatever the shop's own keywords are): Twilio has already answered the customer, so we
+    record the opt-out or opt-in and say nothing more, or the customer would get two answers."""
     opt_outs, word = OptOuts(rt.redis), _keyword(body)
-    if word in STOP_WORDS:
+    if opt_out_type == "STOP" or (not opt_out_type and word in STOP_WORDS):
         opt_outs.add(number)
         log.info("sms opt-out from=%s", mask(number))
         return _twiml()  # Twilio itself confirms the opt-out to the customer
+    if opt_out_type == "START":
+        opt_outs.remove(number)
+        log.info("sms opt-in from=%s (answered by Twilio)", mask(number))
+        return _twiml()
+    if opt_out_type == "HELP":
+        rt.redis.hincrby(keys.STATS, "sms_help_answered_by_twilio", 1)
+        return _twiml()
     if (word in START_WORDS or word == "YES") and opt_outs.remove(number):
         log.info("sms opt-in from=%s", mask(number))
         return _twiml()
@@ -121,7 +132,7 @@ def messaging():
         abort(400, description="From: not an E.164 phone number")
     body = form_value("Body")
     if channel == "sms":
-        handled = _sms_keyword(rt, number, body)
+        handled = _sms_keyword(rt, number, body, form_value("OptOutType", 16).upper())
         if handled is not None:
             return handled
     kind, text = _kind_and_text(body)

@@ -1,8 +1,13 @@
 """Phone calls through Twilio: `POST /webhooks/twilio/voice` and below, answered with TwiML.
 
 Every turn of a call is a message like any other: the caller's words (SpeechResult) or keys
-(Digits) go through the same ingress, queue, worker and state machine, for the customer whose
-caller ID it is (Twilio vouches for it). Voice is synchronous: the request waits, bounded by
+(Digits) go through the same ingress, queue, worker and state machine. Caller ID is easy to forge,
+so it vouches for the caller's number only when the carrier attested it with SHAKEN/STIR
+(`StirVerstat=TN-Validation-Passed-A`; VOICE_CALLER_ID_TRUST can widen this): then the call is
+that customer's. Otherwise the call is its own identity (`voice:call-<CallSid>`, no number in it)
+and the caller proves a number with a code by SMS, said or keyed in, before any name, address or
+order is said and before anything can be cancelled or erased. A withheld number (Twilio's
+placeholders, "anonymous") is no number at all. Voice is synchronous: the request waits, bounded by
 VOICE_WAIT_SECONDS (far below Twilio's 15 s), for the worker's reply and answers it in <Say>
 inside the next <Gather>. Past the bound it answers a short holding phrase and a <Redirect> to
 /wait, which waits again. Each turn's number is in its action URL, so a retried request is the
@@ -23,11 +28,12 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, abort, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from bot import keys
+from bot import keys, phones
 from bot.app import runtime
 from bot.phones import mask
 
 from bot.pipeline import InboundMessage
+from bot.pipeline import keys as pkeys
 from .speech import for_the_ear
 from .twilio_common import form_value, require_twilio_signature
 
@@ -39,7 +45,9 @@ CHANNEL = "voice"
 BASE_PATH = "/webhooks/twilio/voice"
 CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-ANONYMOUS = {"+266696687", "+7378742833", "+2562533", "+86282452253"}  # Twilio's withheld caller IDs
+# Twilio's placeholders for a withheld caller ID: ANONYMOUS, RESTRICTED, BLOCKED, UNAVAILABLE, PRIVATE, UNKNOWN
+ANONYMOUS = {"+266696687", "+7378742833", "+2562533", "+86282452253", "+7748283", "+8656696"}
+ATTESTED = {"attested": ("TN-Validation-Passed-A",), "partial": ("TN-Validation-Passed-A", "TN-Validation-Passed-B")}
 MAX_SILENCES = 2  # reprompts before goodbye
 MAX_HOLDS = 6  # about 6 x (bound + phrase) seconds on hold, then an apology
 MAX_TURNS = 1000
@@ -65,12 +73,18 @@ TROUBLE = "Sorry, I'm having trouble right now. Please call again in a few minut
 def incoming():
     rt, call = runtime(), _call_sid()
     caller = _caller()
-    message = InboundMessage(channel=CHANNEL, message_id=f"{call}:0", address=_address(caller, call), text="",
-                             contact=caller, meta={"session_start": True, "call": call, "turn": 0})
+    vouched = caller if caller and _attested(rt.settings) else None
     if rt.redis.hsetnx(keys.call(call), "started", time.time()):
-        rt.redis.expire(keys.call(call), CALL_STATE_TTL)
-        rt.redis.hincrby(keys.STATS, "calls_started", 1)
-        log.info("call started call=%s from=%s", call, mask(caller))
+        with rt.redis.pipeline() as pipe:  # the first request decides; a retried one reads what it decided
+            pipe.hset(keys.call(call), "vouched", vouched or "")
+            pipe.expire(keys.call(call), CALL_STATE_TTL)
+            pipe.hincrby(keys.STATS, "calls_started" if vouched else "calls_started_unverified", 1)
+            pipe.execute()
+        log.info("call started call=%s from=%s caller_id=%s", call, mask(caller),
+                 "vouched" if vouched else ("unverified" if caller else "withheld"))
+    address, contact = _who(rt, call)
+    message = InboundMessage(channel=CHANNEL, message_id=f"{call}:0", address=address, text="", contact=contact,
+                             meta={"session_start": True, "call": call, "turn": 0, **_hint(caller, contact)})
     return _turn(rt, message, call, 0)
 
 
@@ -82,9 +96,9 @@ def turn():
     text, how = heard(form_value("SpeechResult", 500), form_value("Digits", 64))
     if not text:
         return _silence(rt, call, n, silences)
-    caller = _caller()
-    message = InboundMessage(channel=CHANNEL, message_id=f"{call}:{n}", address=_address(caller, call), text=text,
-                             contact=caller, meta={"call": call, "turn": n, "input": how})
+    address, contact = _who(rt, call)
+    message = InboundMessage(channel=CHANNEL, message_id=f"{call}:{n}", address=address, text=text, contact=contact,
+                             meta={"call": call, "turn": n, "input": how, **_hint(_caller(), contact)})
     return _turn(rt, message, call, n)
 
 
@@ -108,6 +122,8 @@ def status():
     """Twilio's call status callback: when the call ends, its state goes (turn counter, last reply)."""
     rt, call = runtime(), _call_sid()
     call_status = form_value("CallStatus").lower()
+    if call_status in ENDED:  # a number proven by code during the call is not the call's any longer
+        rt.redis.delete(pkeys.identity(f"{CHANNEL}:{call_identity(call)}").link)
     if call_status in ENDED and rt.redis.delete(keys.call(call)):
         duration = form_value("CallDuration")
         with rt.redis.pipeline() as pipe:
@@ -211,13 +227,34 @@ def _call_sid() -> str:
 
 
 def _caller() -> str | None:
-    """The caller ID as E.164, or None when withheld (then the caller proves a number by code)."""
+    """The caller ID as E.164, or None when withheld (a placeholder, a word, not a valid number)."""
     caller = form_value("From")
-    return caller if E164.fullmatch(caller) and caller not in ANONYMOUS else None
+    if not E164.fullmatch(caller) or caller in ANONYMOUS:
+        return None
+    return caller if phones.normalize(caller) == caller else None
 
 
-def _address(caller: str | None, call: str) -> str:
-    return caller or f"anonymous-{call}"
+def _attested(settings) -> bool:
+    """Does this call's caller ID vouch for the number (SHAKEN/STIR, as VOICE_CALLER_ID_TRUST asks)?"""
+    trust = settings.VOICE_CALLER_ID_TRUST
+    return trust == "any" or form_value("StirVerstat", 64) in ATTESTED[trust]
+
+
+def _hint(caller: str | None, vouched: str | None) -> dict:
+    """An unverified caller ID, offered a code by SMS (a forger's victim gets the code, not the forger)."""
+    return {"caller_id": caller} if caller and not vouched else {}
+
+
+def call_identity(call: str) -> str:
+    """The address of a call whose caller ID vouches for nothing: the call itself, no number in it."""
+    return f"call-{call}"
+
+
+def _who(rt, call: str) -> tuple[str, str | None]:
+    """(the call's address, the number it vouches for or None), as decided when the call came in."""
+    raw = rt.redis.hget(keys.call(call), "vouched")
+    vouched = (raw.decode() if isinstance(raw, bytes) else raw) or None
+    return vouched or call_identity(call), vouched
 
 
 def _int_arg(name: str, low: int, high: int, default: int | None = None) -> int:

@@ -4,8 +4,8 @@ Drive it with `advance(conversation, turn)`; perform the returned effects; feed 
 outcome back with `resolve`; save `conversation.to_dict()`. See CONVERSATION.md for the diagram.
 """
 from .dispatch import THROTTLED, advance, idle_reset, remember, resolve
-from .effects import (CancelOrder, Count, Effect, EndHandoff, EraseCustomer, LinkIdentity, LockVerification,
-                      PlaceOrder, RequestHandoff, SaveCustomer, SendCode)
+from .effects import (CancelOrder, CheckCode, Count, Effect, EndHandoff, EraseCustomer, LinkIdentity,
+                      LockVerification, PlaceOrder, RequestHandoff, SaveCustomer, SendCode)
 from .handoff import CONTROL_KINDS, HANDBACK, OPERATOR_REPLY
 from .machine import STATES, TRANSITIONS
 from .model import SCHEMA_VERSION, Conversation, Deps, Limits, Outcome, Turn
@@ -15,6 +15,6 @@ __all__ = [
     "THROTTLED", "advance", "resolve", "idle_reset", "remember", "Conversation", "Turn", "Deps", "Limits", "Outcome", "Reply",
     "combine",
     "STATES", "TRANSITIONS", "SCHEMA_VERSION", "Effect", "SendCode", "LockVerification", "LinkIdentity",
-    "SaveCustomer", "PlaceOrder", "CancelOrder", "EraseCustomer", "Count", "RequestHandoff", "EndHandoff",
+    "SaveCustomer", "CheckCode", "PlaceOrder", "CancelOrder", "EraseCustomer", "Count", "RequestHandoff", "EndHandoff",
     "CONTROL_KINDS", "OPERATOR_REPLY", "HANDBACK",
 ]

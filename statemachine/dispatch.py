@@ -26,6 +26,8 @@ HANDLERS = {
     "handoff": handoff.waiting,
 }
 RESOLVERS = {
+    "SendCode": identify.code_result,
+    "CheckCode": identify.code_checked,
     "SaveCustomer": identify.customer_saved,
     "PlaceOrder": shopping.placement_done,
     "CancelOrder": account.cancel_done,

@@ -22,12 +22,28 @@ class Effect:
 
 @dataclass(frozen=True)
 class SendCode(Effect):
-    """Text a one-time code to a phone the customer typed (the channel can't vouch for it)."""
+    """Text a one-time code to a phone the customer typed (the channel can't vouch for it). The
+    shop's policy may refuse it (a premium-rate number, too many codes): the result says
+    {"sent": bool, "reason": ...}. A provider that makes its own codes ignores `code`."""
 
     phone: str
     code: str
+    wants_result = True
 
     def to_dict(self) -> dict:  # the code itself never reaches logs or history
+        return {"kind": self.kind, "phone": self.phone}
+
+
+@dataclass(frozen=True)
+class CheckCode(Effect):
+    """Ask the code provider (Twilio Verify) whether `code` is the one it sent to `phone`. The result
+    says {"result": "approved" | "wrong" | "expired" | "too_many" | "unavailable"}."""
+
+    phone: str
+    code: str
+    wants_result = True
+
+    def to_dict(self) -> dict:
         return {"kind": self.kind, "phone": self.phone}
 
 

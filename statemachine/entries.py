@@ -17,7 +17,9 @@ def enter_verify(event) -> None:
     conv = event.model
     conv.step = "phone"
     if event.kwargs.get("prompt", True):
-        conv.say(prompts.ASK_PHONE, request_phone=True)
+        from .identify import ask_phone
+
+        ask_phone(conv, conv.turn)
 
 
 def enter_register(event) -> None:

@@ -11,7 +11,7 @@ import hmac
 
 from . import answers, prompts
 from .details import NAME
-from .effects import LinkIdentity, LockVerification, SaveCustomer, SendCode
+from .effects import CheckCode, LinkIdentity, LockVerification, SaveCustomer, SendCode
 from .shopping import add_requested_items, show_cart_or_menu
 
 RESEND = {"resend", "send again", "new code", "resend code", "send a new code", "send code again"}
@@ -42,8 +42,13 @@ def greet(conv, turn) -> None:
 
 
 def identified(conv, turn, phone: str, greeting: bool = False) -> None:
-    """The phone is proven: continue as that customer, known or new."""
-    if conv.phone != phone and not turn.identity.endswith(":" + phone):  # WhatsApp, SMS, calls: it is the number
+    """The phone is proven: continue as that customer, known or new.
+
+    Only a proof that happens once (a shared contact, a code) links this identity to the phone. A
+    channel that vouches on every message (SMS, WhatsApp, an attested call, an integrator's `phone`)
+    needs no link, so an integrator's identity serving many phones is never any one customer's."""
+    vouched_each_time = turn.contact == phone and turn.kind != "contact"
+    if conv.phone != phone and not vouched_each_time:
         conv.do(LinkIdentity(turn.identity, phone))
         conv.cart = merged_cart(turn.deps.saved_cart(phone), conv.cart)  # what they left elsewhere, and here
     conv.phone = phone
@@ -88,40 +93,81 @@ def verify(conv, turn) -> None:
         _take_phone(conv, turn)
 
 
+def ask_phone(conv, turn) -> None:
+    """Ask for a phone number: shared or typed, or, where codes can't be sent, how this shop learns it."""
+    if turn is not None and not turn.limits.codes:
+        return conv.say(prompts.verify_by_only(_ways(turn.limits.verify_ways)), request_phone=True)
+    if turn is not None and turn.caller_id:  # a call whose caller ID can't vouch: offer a code to it
+        return conv.say(prompts.offer_code(mask_phone(turn.caller_id)))
+    conv.say(prompts.ASK_PHONE, request_phone=True)
+
+
+def _ways(ways) -> str:
+    said = [prompts.VERIFY_WAYS[w] for w in ways if w in prompts.VERIFY_WAYS] or [prompts.VERIFY_WAYS["app"]]
+    return " or ".join(said)
+
+
 def _take_phone(conv, turn) -> None:
     raw = turn.nlu.phone
     phone = turn.deps.normalize_phone(raw) if raw else None
+    if phone is None and turn.caller_id and turn.nlu.intent == "yes":  # "yes, text the number I'm calling from"
+        phone = turn.caller_id
+    if not turn.limits.codes:  # nothing can send a code here: say how this shop verifies instead
+        return ask_phone(conv, turn)
     if phone is None:
         digits = raw or any(ch.isdigit() for ch in turn.text)
         conv.say(prompts.NOT_A_PHONE if digits else prompts.ASK_PHONE, request_phone=True)
         return
-    _send_code(conv, turn, phone, sends=0)
+    _send_code(conv, turn, phone)
 
 
-def _send_code(conv, turn, phone: str, sends: int) -> None:
+def _send_code(conv, turn, phone: str) -> None:
+    """Ask for a code to `phone`; the shop's policy decides (code_result says what came of it)."""
     lock = turn.deps.verification_lock(phone)
     if lock:
         conv.step, conv.pending = "phone", {}
         conv.say(prompts.locked(max(1, -(-lock // 60))))
         return
-    if sends >= turn.limits.otp_max_sends:
-        conv.say(prompts.TOO_MANY_SENDS)
-        return
     code = turn.deps.new_code()
-    conv.step = "code"
-    conv.pending = {
-        "phone": phone, "hash": code_hash(conv.salt, code), "expires": turn.now + turn.limits.otp_ttl_seconds,
-        "attempts": 0, "sends": sends + 1,
-    }
+    local = turn.limits.codes == "local"  # else the provider makes, sends and checks its own code
+    conv.pending = {**conv.pending, "offer": {
+        "phone": phone, "hash": code_hash(conv.salt, code) if local else "",
+        "expires": turn.now + turn.limits.otp_ttl_seconds, "attempts": 0}}
     conv.do(SendCode(phone, code))
-    conv.say(prompts.code_sent(mask_phone(phone), turn.limits.otp_ttl_seconds // 60))
+
+
+def code_result(conv, turn, result: dict | None) -> None:
+    """SendCode's outcome: the code is on its way, or the shop's policy refused it (an earlier code
+    for the same number stays good)."""
+    offer = conv.pending.pop("offer", None)
+    if offer is None:
+        return
+    if (result or {}).get("sent"):
+        conv.step, conv.pending = "code", offer
+        return conv.say(prompts.code_sent(mask_phone(offer["phone"]), turn.limits.otp_ttl_seconds // 60))
+    same = conv.pending.get("phone") == offer["phone"]
+    if not same:
+        conv.step, conv.pending = "phone", {}
+    conv.say(_refusal(turn, (result or {}).get("reason")), request_phone=not same)
+
+
+def _refusal(turn, reason: str | None) -> str:
+    if reason == "country":
+        return prompts.codes_only_to(", ".join(turn.limits.code_countries))
+    if reason == "number_type":
+        return prompts.CODE_REFUSED_TYPE
+    if reason in ("identity_cap", "number_cap"):
+        return prompts.TOO_MANY_SENDS
+    if reason == "rejected":
+        return prompts.CODE_NOT_SENT
+    return prompts.CODES_UNAVAILABLE
 
 
 def _check_code(conv, turn) -> None:
     pending, text = conv.pending, turn.text.strip().lower()
     phone = pending["phone"]
     if text in RESEND:
-        return _send_code(conv, turn, phone, pending["sends"])
+        return _send_code(conv, turn, phone)
     if text in CHANGE_NUMBER:
         conv.step, conv.pending = "phone", {}
         return conv.say(prompts.ASK_PHONE, request_phone=True)
@@ -135,16 +181,41 @@ def _check_code(conv, turn) -> None:
         return conv.say(prompts.locked(max(1, -(-lock // 60))))
     if turn.now > pending["expires"]:
         return conv.say(prompts.CODE_EXPIRED)
+    if not pending.get("hash"):  # the provider holds the code: it says whether this is it
+        return conv.do(CheckCode(phone, turn.nlu.code))
     if hmac.compare_digest(pending["hash"], code_hash(conv.salt, turn.nlu.code)):
         conv.pending = {}
         return identified(conv, turn, phone)
-    pending["attempts"] += 1
-    left = turn.limits.otp_max_attempts - pending["attempts"]
+    _wrong_code(conv, turn, phone)
+
+
+def code_checked(conv, turn, result: dict) -> None:
+    """CheckCode's outcome, from the provider."""
+    phone, outcome = conv.pending.get("phone"), result.get("result")
+    if not phone:
+        return
+    if outcome == "approved":
+        conv.pending = {}
+        return identified(conv, turn, phone)
+    if outcome == "wrong":
+        return _wrong_code(conv, turn, phone)
+    if outcome == "too_many":
+        return _lock(conv, turn, phone)
+    conv.say(prompts.CODE_EXPIRED if outcome == "expired" else prompts.CODE_CHECK_UNAVAILABLE)
+
+
+def _wrong_code(conv, turn, phone: str) -> None:
+    conv.pending["attempts"] += 1
+    left = turn.limits.otp_max_attempts - conv.pending["attempts"]
     if left <= 0:
-        conv.do(LockVerification(phone, turn.limits.otp_lock_seconds))
-        conv.step, conv.pending = "phone", {}
-        return conv.say(prompts.locked(turn.limits.otp_lock_seconds // 60))
+        return _lock(conv, turn, phone)
     conv.say(prompts.wrong_code(left))
+
+
+def _lock(conv, turn, phone: str) -> None:
+    conv.do(LockVerification(phone, turn.limits.otp_lock_seconds))
+    conv.step, conv.pending = "phone", {}
+    conv.say(prompts.locked(turn.limits.otp_lock_seconds // 60))
 
 
 def register(conv, turn) -> None:

@@ -101,7 +101,9 @@ class Limits:
     otp_ttl_seconds: int = 300
     otp_max_attempts: int = 5
     otp_lock_seconds: int = 1800
-    otp_max_sends: int = 3
+    codes: str = "local"  # how typed numbers are proven: "local" (hashed here), "provider" (it checks), "" (they can't be)
+    verify_ways: tuple[str, ...] = ()  # with no codes: how this shop learns a number ("telegram", "whatsapp")
+    code_countries: tuple[str, ...] = ("US",)  # where codes may go (the shop's region first)
     max_quantity: int = 50
     shop: ShopRules = field(default_factory=ShopRules)  # fees, minimum, areas, hours, slots, payment
 
@@ -119,6 +121,7 @@ class Turn:
     message_id: str = ""
     identity: str = ""  # "<channel>:<address>", who is writing
     contact: str | None = None  # E.164 phone the channel vouches for, if any
+    caller_id: str | None = None  # a number the channel reports but cannot vouch for (a call's caller ID)
     kind: str = "text"  # text | media | location | contact | unsupported
 
 

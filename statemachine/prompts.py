@@ -33,11 +33,35 @@ def wrong_code(left: int) -> str:
 
 CODE_EXPIRED = "That code has expired. Say 'resend' and I'll send a new one."
 TOO_MANY_SENDS = "I've sent several codes already. Please wait a while before asking for another."
+CODE_REFUSED_TYPE = ("Sorry, I can't send a code to that kind of number (premium-rate, shared-cost or other "
+                     "special numbers). Please type a mobile number.")
+CODE_NOT_SENT = "Sorry, I couldn't send a code to that number. Please check it, or type another one."
+CODES_UNAVAILABLE = "Sorry, I can't send codes right now. Please try again a little later."
+CODE_CHECK_UNAVAILABLE = "Sorry, I couldn't check that code just now. Please type it again in a minute."
+
+
+def codes_only_to(countries: str) -> str:
+    return f"Sorry, I can only send codes to phone numbers from {countries}. Please type a number from there."
+
+
+# Where no code can be sent (no SMS sender): how this shop learns a customer's number instead.
+VERIFY_WAYS = {"telegram": "sharing it with the button in Telegram", "whatsapp": "writing to us from it on WhatsApp",
+               "voice": "calling us from it", "app": "the app you're using"}
+
+
+def verify_by_only(ways: str) -> str:
+    return (f"To find your account I need your phone number. This shop confirms numbers only by {ways}, "
+            "so I can't check a number typed here.")
 
 
 def locked(minutes: int) -> str:
     return (f"Too many wrong codes. For your security, verification for that number is locked for {minutes} "
             "minutes. You can try again later or use another number.")
+
+
+def offer_code(masked: str) -> str:
+    return (f"To find your account, shall I text a code to the number you're calling from, {masked}? "
+            "Say yes, or tell me another number.")
 
 
 CONTACT_NOT_OWN = "Please share your own phone number (use the button), or type it."
@@ -274,9 +298,15 @@ def help_text(state: str) -> str:
         "cancel": "Right now you're choosing an order to cancel.",
         "delete": "Right now I'm asking whether to delete your data.",
     }.get(state, "")
+    # never invites a lone opt-out word (STOP, CANCEL, END, QUIT...): on SMS it would unsubscribe the customer
     return ("I'm the shop's ordering assistant. You can order by typing what you need, check an order's status, "
-            "cancel an order before it's on its way, delete your data, or talk to a person. Say 'menu' for options, "
-            "'cancel' to stop what we're doing, or 'restart' to start over." + (f"\n{where}" if where else ""))
+            "cancel an order before it's on its way, delete your data, or talk to a person. Say 'menu' for options "
+            "or to go back, or 'restart' to start over." + (f"\n{where}" if where else ""))
+
+# Texted by SMS outside the conversation (bot/otp.py): the one-time code itself.
+SMS = {
+    "code": "{shop}: your code is {code}. It expires in {minutes} minutes. Never share it.",
+}
 
 # What a customer is told when an operator moves their order on (said by the operator API, not by a turn
 # of the conversation, so a dict: tests/unit/test_operator_orders.py sends each one).

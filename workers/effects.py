@@ -10,7 +10,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
-from bot import handoff, keys
+from bot import handoff, otp
 from bot.phones import mask
 from bot.pipeline import OutboundMessage
 from bot.privacy import erase_customer
@@ -18,10 +18,6 @@ from bot.store import Terms
 from statemachine import effects as fx
 
 log = logging.getLogger("orderline.effects")
-
-OTP_SEND_WINDOW = 3600  # one-time codes per phone are counted over an hour
-OTP_MAX_SENDS_PER_WINDOW = 6
-
 
 @dataclass
 class Applied:
@@ -34,15 +30,16 @@ class Applied:
     results: list[tuple[fx.Effect, dict]] = field(default_factory=list)
 
 
-def lock_seconds(redis, phone: str) -> int:
-    """How long verification of `phone` stays refused: an explicit lock, or too many codes sent."""
-    ttl = redis.ttl(keys.otp_lock(phone))
-    if ttl and ttl > 0:
-        return int(ttl)
-    sends = redis.get(keys.otp_sends(phone))
-    if sends and int(sends) >= OTP_MAX_SENDS_PER_WINDOW:
-        return max(1, int(redis.ttl(keys.otp_sends(phone)) or 1))
-    return 0
+CALL_LINK_TTL = 4 * 3600  # a call's own identity (its caller ID vouched for nothing) lives as long as a call
+
+
+def ephemeral(identity: str) -> bool:
+    """An identity that is one phone call ('voice:call-CA...'): a number it proves is not remembered
+    for it beyond the call, nor listed on the customer."""
+    return identity.startswith("voice:call-")
+
+
+lock_seconds = otp.lock_seconds  # how long verification of a phone stays refused (too many wrong codes)
 
 
 class EffectRunner:
@@ -57,28 +54,33 @@ class EffectRunner:
                 applied.results.append((effect, result))
         return applied
 
-    def _SendCode(self, e: fx.SendCode, turn, applied: Applied):
-        redis = self.rt.redis
-        with redis.pipeline() as pipe:
-            pipe.incr(keys.otp_sends(e.phone))
-            pipe.expire(keys.otp_sends(e.phone), OTP_SEND_WINDOW, nx=True)
-            pipe.execute()
-        shop = self.rt.settings.SHOP_NAME
-        minutes = self.rt.settings.OTP_TTL_SECONDS // 60
-        applied.outbound.append(OutboundMessage(
-            channel="sms", address=e.phone, reply_id=f"{turn.channel}:{turn.message_id}:code",
-            text=f"{shop}: your code is {e.code}. It expires in {minutes} minutes. Never share it.", redact=True))
-        applied.counters["codes_sent"] += 1
-        log.info("one-time code queued to=%s", mask(e.phone))
+    def _SendCode(self, e: fx.SendCode, turn, applied: Applied) -> dict:
+        """The shop's code policy (bot/otp.py) decides; a refusal is counted by its reason."""
+        codes = self.rt.codes
+        if codes is None:  # the conversation never asks then; a stale turn might
+            sent = otp.Sent(False, "unavailable")
+        else:
+            sent = codes.send(e.phone, e.code, turn.identity, reply_id=f"{turn.channel}:{turn.message_id}:code",
+                              now=turn.now)
+        if sent.outbound is not None:
+            applied.outbound.append(sent.outbound)
+        applied.counters["codes_sent" if sent.sent else f"codes_refused:{sent.reason}"] += 1
+        return sent.to_result()
+
+    def _CheckCode(self, e: fx.CheckCode, turn, applied: Applied) -> dict:
+        outcome = self.rt.codes.check(e.phone, e.code) if self.rt.codes is not None else "unavailable"
+        applied.counters[f"codes_checked:{outcome}"] += 1
+        return {"result": outcome}
 
     def _LockVerification(self, e: fx.LockVerification, turn, applied: Applied):
-        self.rt.redis.set(keys.otp_lock(e.phone), "1", ex=e.seconds)
+        otp.lock(self.rt.redis, e.phone, e.seconds)
         applied.counters["verification_locks"] += 1
         log.warning("verification locked phone=%s seconds=%d", mask(e.phone), e.seconds)
 
     def _LinkIdentity(self, e: fx.LinkIdentity, turn, applied: Applied):
         applied.link_phone = e.phone
-        self.rt.store.customers.add_identity(e.phone, e.identity)
+        if not ephemeral(e.identity):
+            self.rt.store.customers.add_identity(e.phone, e.identity)
 
     def _SaveCustomer(self, e: fx.SaveCustomer, turn, applied: Applied) -> dict:
         doc = self.rt.store.customers.save(e.phone, e.name, e.address, e.identity)
@@ -127,9 +129,10 @@ class EffectRunner:
         return {"ok": ok}
 
     def _EraseCustomer(self, e: fx.EraseCustomer, turn, applied: Applied):
-        erase_customer(self.rt, e.phone, e.identities)
+        erased = erase_customer(self.rt, e.phone, e.identities)
         applied.erased = True
-        applied.link_phone = "-"
+        # this chat's link goes if it pointed at the erased phone (an integrator vouching has none)
+        applied.link_phone = "-" if turn.identity in erased["unlinked"] else ""
         applied.counters["customers_erased"] += 1
 
     def _RequestHandoff(self, e: fx.RequestHandoff, turn, applied: Applied):

@@ -91,6 +91,9 @@ class GroupCommit:
         rows = [row for p in processed for row in p.rows]
         if rows:
             self.rt.store.messages.record(rows)
+        for p in processed:  # an identity that just proved a number: what it wrote before is that number's
+            if p.link_phone not in ("", "-"):
+                self.rt.store.messages.claim(p.msg.identity, p.link_phone)
         latest = {p.touch["key"]: p.touch for p in processed if p.touch}
         for key, touch in latest.items():
             self.rt.store.conversations.touch(key, **{k: v for k, v in touch.items() if k != "key"})

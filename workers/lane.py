@@ -176,7 +176,7 @@ class Lane:
                       lock_token=self.lock_token, head=p.raw, conv_key=p.target_key, state_json=p.state_json,
                       state_ttl=self.step.state_ttl, lock_key=self.conv_key,
                       moved_from=self.conv_key if p.target_key != self.conv_key else None, routed=p.routed,
-                      link_phone=p.link_phone, counters=p.counters)
+                      link_phone=p.link_phone, link_ttl=p.link_ttl, counters=p.counters)
 
     def _member_of(self, p: Processed) -> Member:
         return next(m for m in self.members if m.identity == p.msg.identity)

@@ -18,13 +18,13 @@ from collections import Counter
 from dataclasses import dataclass
 
 import statemachine as sm
-from bot import activity, keys, phones
+from bot import activity, keys, otp, phones
 from bot.nlu import intents
 from bot.pipeline import InboundMessage, Routed, route
 from bot.pipeline import keys as pkeys
 from bot.nlu.types import NluContext, NluResult
 
-from .effects import Applied, EffectRunner, lock_seconds
+from .effects import CALL_LINK_TTL, Applied, EffectRunner, ephemeral, lock_seconds
 
 log = logging.getLogger("orderline.worker")
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
@@ -51,6 +51,7 @@ class Processed:
     touch: dict | None
     activity: dict
     erased: bool = False
+    link_ttl: int = 365 * 86400  # how long a link made by this message lasts
 
     @property
     def moved(self) -> bool:
@@ -90,7 +91,8 @@ class ConversationStep:
         self.limits = sm.Limits(
             shop_name=s.SHOP_NAME, currency=s.CURRENCY, otp_ttl_seconds=s.OTP_TTL_SECONDS,
             otp_max_attempts=s.OTP_MAX_ATTEMPTS, otp_lock_seconds=s.OTP_LOCK_MINUTES * 60,
-            max_quantity=s.MAX_ITEM_QUANTITY)
+            codes=rt.codes.mode if rt.codes is not None else "", verify_ways=tuple(otp.vouching_channels(s)),
+            code_countries=(s.DEFAULT_REGION, *s.OTP_ALLOWED_COUNTRIES), max_quantity=s.MAX_ITEM_QUANTITY)
         self.idle_seconds = s.IDLE_TIMEOUT_MINUTES * 60
         self.cart_keep_seconds = s.CART_KEEP_MINUTES * 60
         self.state_ttl = max(self.idle_seconds, self.cart_keep_seconds) + 86400
@@ -138,7 +140,8 @@ class ConversationStep:
         limits = dataclasses.replace(self.limits, shop=rt.shop.current())  # the shop file, as edited now
         turn = sm.Turn(text=msg.text, nlu=nlu, now=now, deps=self.deps(catalog),
                        limits=limits, channel=msg.channel, message_id=msg.message_id,
-                       identity=msg.identity, contact=msg.contact, kind=kind)
+                       identity=msg.identity, contact=msg.contact, kind=kind,
+                       caller_id=msg.meta.get("caller_id") if not msg.contact else None)
         outcome = sm.advance(conv, turn)
         replies = list(outcome.replies)
         applied = self.effects.apply(pre_effects + outcome.effects, turn, Applied())
@@ -167,7 +170,7 @@ class ConversationStep:
             state_json="" if applied.erased else json.dumps(conv.to_dict(), separators=(",", ":")),
             routed=route(msg, [r.to_dict() for r in replies], conv.state, control=control, extra=applied.outbound),
             link_phone=applied.link_phone, counters=counters, rows=rows, touch=touch, activity=activity,
-            erased=applied.erased)
+            erased=applied.erased, link_ttl=CALL_LINK_TTL if ephemeral(msg.identity) else 365 * 86400)
 
     def _throttle(self, count: int, msg) -> str:
         """The message's kind, or 'throttled' (the first over RATE_LIMIT_PER_MINUTE: answered once)

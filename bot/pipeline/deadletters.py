@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -28,6 +29,7 @@ from .messages import InboundMessage, OutboundMessage, encode
 from .scripts import Scripts
 
 REDACTED = "[one-time code: not kept]"
+LOOKS_LIKE_A_CODE = re.compile(r"\D{0,12}\d(?:[ -]?\d){3,9}\D{0,12}")  # what a customer types back: "123456", "code 123 456"
 
 
 class Kind(str, enum.Enum):
@@ -54,11 +56,15 @@ class Parked:
 
 
 def inbound(raw: str, reason: str, now: float | None = None) -> Parked:
-    """A customer's message (the raw mailbox entry) that could not be processed."""
+    """A customer's message (the raw mailbox entry) that could not be processed. One that may be a
+    one-time code typed back (a few digits and little else) is kept without its text."""
     msg = json.loads(raw)
     natural = f"inbound:{msg['channel']}:{msg['message_id']}"
-    return _parked(natural, Kind.INBOUND, reason, raw, now, channel=msg["channel"], address=msg["address"],
-                   message_id=msg["message_id"], identity=f"{msg['channel']}:{msg['address']}")
+    secret = isinstance(msg.get("text"), str) and bool(LOOKS_LIKE_A_CODE.fullmatch(msg["text"].strip()))
+    payload = encode({**msg, "text": REDACTED}) if secret else raw
+    return _parked(natural, Kind.INBOUND, reason, payload, now, channel=msg["channel"], address=msg["address"],
+                   message_id=msg["message_id"], identity=f"{msg['channel']}:{msg['address']}",
+                   retryable=not secret)
 
 
 def outbound(message: OutboundMessage, reason: str, now: float | None = None) -> Parked:
@@ -76,13 +82,17 @@ def delivery(channel: str, address: str, provider_id: str, reason: str, reply_id
              now: float | None = None) -> Parked:
     """A reply the provider took, then reported it could not deliver (Twilio's status callback)."""
     payload = encode({"channel": channel, "address": address, "provider_id": provider_id, "reply_id": reply_id})
+    secret = bool(reply_id) and reply_id.endswith(":code")  # a one-time code's text is never kept to resend
     return _parked(f"delivery:{provider_id}", Kind.DELIVERY, reason, payload, now, channel=channel, address=address,
-                   message_id=reply_id or provider_id, identity=f"{channel}:{address}", retryable=bool(reply_id))
+                   message_id=reply_id or provider_id, identity=f"{channel}:{address}",
+                   retryable=bool(reply_id) and not secret)
 
 
 def undecodable(raw: str, origin: str, tag: str, reason: str, now: float | None = None) -> Parked:
-    """An entry of `origin` ('inbound' or 'outbound') queue `tag` that could not be read."""
-    return _parked(f"undecodable:{keys.digest(raw)}", Kind.UNDECODABLE, reason, raw[:4000], now, channel=None,
+    """An entry of `origin` ('inbound' or 'outbound') queue `tag` that could not be read (one that
+    says it holds a secret is not kept at all)."""
+    payload = REDACTED if re.search(r'"redact"\s*:\s*true', raw) else raw[:4000]
+    return _parked(f"undecodable:{keys.digest(raw)}", Kind.UNDECODABLE, reason, payload, now, channel=None,
                    address=None, message_id=None, identity=None, retryable=False, origin=origin, tag=tag)
 
 
@@ -180,6 +190,30 @@ class DeadLetters:
                  forget: str) -> int:
         return int(self.scripts.requeue(keys=[keys.DEAD, keys.DEAD_INDEX, queue, claim, ready, keys.STATS, forget],
                                         args=[entry_id, payload, tag, now_ms(), counter]))
+
+    # -- erasure --------------------------------------------------------------------------------------
+    def erase(self, phone: str, identities=()) -> int:
+        """Drop every entry about a customer who asked to be forgotten: to or from their number, from
+        one of their own identities, or naming the number anywhere in what was parked (an
+        integrator's message vouching for it). Returns how many went. Reads the whole registry
+        (at most DEAD_LETTER_MAX entries): erasure is rare."""
+        own = set(identities)
+        named = re.compile(r"(?<!\d)" + re.escape(phone) + r"(?!\d)")
+        doomed = []
+        for entry_id, raw in self.redis.hscan_iter(keys.DEAD, count=500):
+            text = raw.decode() if isinstance(raw, bytes) else raw
+            try:
+                entry = json.loads(text)
+            except ValueError:
+                entry = {}
+            if entry.get("address") == phone or entry.get("identity") in own or named.search(text):
+                doomed.append(entry_id)
+        if doomed:
+            with self.redis.pipeline() as pipe:
+                pipe.hdel(keys.DEAD, *doomed)
+                pipe.zrem(keys.DEAD_INDEX, *doomed)
+                pipe.execute()
+        return len(doomed)
 
     # -- retention ----------------------------------------------------------------------------------
     def trim(self, max_entries: int, max_age_seconds: float, now: float | None = None) -> int:

@@ -9,6 +9,7 @@ runs out and another worker processes it again (counting a crash against it).
 """
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -119,7 +120,7 @@ class Mailboxes:
                   c.link_phone, c.link_ttl, now_ms(), self.lease_ms, len(routed.outbound), *out_args, *counters],
         )
         if routed.notices:
-            notices.add(pipe, routed.notices_for, routed.notices)
+            notices.add(pipe, routed.notices_for, routed.notices, phone=routed.notices_phone or None)
 
     def park_into(self, pipe: Any, tag: str, token: str, head: str, parked: Parked,
                   apology: tuple[str, str, str] | None = None, counter: str = "dead_letters:inbound") -> None:
@@ -139,6 +140,18 @@ class Mailboxes:
 
     def release_into(self, pipe: Any, tag: str, token: str, retry_in_ms: int = 0) -> None:
         self.queues.release_into(pipe, tag, token, retry_in_ms)
+
+    def holds(self, identity: str, message_id: str, scan: int = 500) -> bool:
+        """Is this message still waiting (or being worked on) in its sender's mailbox? A message is
+        popped by the same commit that writes its reply, so not held and no reply means the reply
+        came and went."""
+        for raw in self.redis.lrange(keys.identity(identity).mailbox, 0, scan - 1):
+            try:
+                if json.loads(raw).get("message_id") == message_id:
+                    return True
+            except (ValueError, AttributeError):
+                continue
+        return False
 
     def due_count(self) -> int:
         return self.queues.due_count()

@@ -15,13 +15,17 @@ from . import keys
 KEEP_SECONDS = 30 * 86400
 
 
-def add(redis: Any, identity: str, items: Iterable[tuple[str, str, str]], now: float | None = None) -> None:
-    """items: (notice id, text, kind) tuples. Pass a pipeline to make it part of a larger write."""
+def add(redis: Any, identity: str, items: Iterable[tuple[str, str, str]], now: float | None = None,
+        phone: str | None = None) -> None:
+    """items: (notice id, text, kind) tuples. Pass a pipeline to make it part of a larger write.
+    `phone`: the customer the notices are about (an integrator's identity may serve many phones:
+    erasing one customer takes only theirs)."""
     items = list(items)
     if not items:
         return
     now = time.time() if now is None else now
-    mapping = {nid: json.dumps({"id": nid, "text": text, "kind": kind, "at": now}) for nid, text, kind in items}
+    mapping = {nid: json.dumps({"id": nid, "text": text, "kind": kind, "at": now, "phone": phone})
+               for nid, text, kind in items}
     key = keys.identity(identity).notices
     redis.hset(key, mapping=mapping)  # `redis` may be a caller's pipeline
     redis.expire(key, KEEP_SECONDS)
@@ -45,6 +49,21 @@ def forget(redis: Any, identities: Iterable[str]) -> None:
     names = [keys.identity(i).notices for i in identities]
     if names:
         redis.delete(*names)
+
+
+def about(redis: Any, identity: str, phone: str) -> list[dict]:
+    """The identity's waiting notices about this customer."""
+    return [n for n in peek(redis, identity) if n.get("phone") == phone]
+
+
+def forget_about(redis: Any, identities: Iterable[str], phone: str) -> int:
+    """Remove the notices about this customer from identities shared with others."""
+    gone = 0
+    for identity in identities:
+        ids = [n["id"] for n in about(redis, identity, phone)]
+        if ids:
+            gone += int(redis.hdel(keys.identity(identity).notices, *ids))
+    return gone
 
 
 def _sorted(raw: dict) -> list[dict]:

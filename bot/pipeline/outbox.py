@@ -28,13 +28,21 @@ class Routed:
     outbound: list[tuple[str, str]] = field(default_factory=list)  # (recipient tag, reply JSON)
     notices: list[tuple[str, str, str]] = field(default_factory=list)  # (notice id, text, kind) for a sync identity
     notices_for: str = ""  # that identity
+    notices_phone: str = ""  # the customer they are about
 
 
 def slot_body(message_id: str, to: str, state: str | None, replies: list[dict], error: str | None = None) -> str:
-    body: dict[str, Any] = {"message_id": message_id, "to": to, "state": state, "replies": replies}
+    """A synchronous caller's reply. `to` (who may read it) is kept as a digest of the address: an
+    integrator's user id may be a phone number, and the slot outlives an erasure by up to an hour."""
+    body: dict[str, Any] = {"message_id": message_id, "to": recipient_tag(to), "state": state, "replies": replies}
     if error:
         body["error"] = error
     return json.dumps(body)
+
+
+def recipient_tag(address: str) -> str:
+    """What a reply slot keeps of its reader's address (compare with this, never with the address)."""
+    return keys.digest("to:" + address)
 
 
 def entry(message: OutboundMessage) -> tuple[str, str]:
@@ -50,7 +58,7 @@ def route(msg: InboundMessage, replies: list[dict], state: str | None, *, contro
     if msg.channel in SYNC_CHANNELS:
         if control:  # an operator's words: nobody waits on a slot, they are kept for polling
             routed.notices = [(f"{msg.message_id}:{i}", r["text"], msg.kind) for i, r in enumerate(replies)]
-            routed.notices_for = msg.identity
+            routed.notices_for, routed.notices_phone = msg.identity, msg.contact or ""
         else:
             routed.slot = slot_body(msg.message_id, msg.address, state, replies)
         return routed
@@ -87,10 +95,11 @@ class Outbox:
         """Make sure a delivery job will send what was pushed."""
         queues.kick_outbound(self.redis)
 
-    def notify(self, identity: str, items: list[tuple[str, str, str]], counters: dict[str, int] | None = None) -> None:
-        """Notices for a synchronous identity (nothing can be pushed to it)."""
+    def notify(self, identity: str, items: list[tuple[str, str, str]], counters: dict[str, int] | None = None,
+               phone: str | None = None) -> None:
+        """Notices for a synchronous identity (nothing can be pushed to it), about the customer `phone`."""
         with self.redis.pipeline() as pipe:
-            notices.add(pipe, identity, items)
+            notices.add(pipe, identity, items, phone=phone)
             for name, n in (counters or {}).items():
                 pipe.hincrby(keys.STATS, name, n)
             pipe.execute()

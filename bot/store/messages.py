@@ -32,18 +32,34 @@ class Messages:
                 raise
             return exc.details.get("nInserted", 0)
 
+    @staticmethod
+    def _whose(phone: str | None, identities) -> dict | None:
+        """A customer's rows: those carrying their phone, and rows without a phone (written before
+        the identity proved a number) only from `identities`, the ones linked to that phone now.
+        A row carrying another phone is never theirs, whichever identity wrote it (an integrator's
+        identity that serves many phones writes rows for each)."""
+        ors = ([{"phone": phone}] if phone else []) + (
+            [{"phone": None, "identity": {"$in": list(identities)}}] if identities else [])
+        return {"$or": ors} if ors else None
+
     def for_customer(self, phone: str | None, identities=(), limit: int = 200) -> list[dict]:
-        """Newest first; `limit=0` for all. Without a phone, only the identities' rows."""
-        ors = ([{"phone": phone}] if phone else []) + ([{"identity": {"$in": list(identities)}}] if identities else [])
-        if not ors:
-            return []
-        return list(self.col.find({"$or": ors}).sort("at", DESCENDING).limit(limit))
+        """Newest first; `limit=0` for all. `identities`: those linked to the phone (see _whose)."""
+        query = self._whose(phone, identities)
+        return list(self.col.find(query).sort("at", DESCENDING).limit(limit)) if query else []
 
     def erase(self, phone: str | None, identities=()) -> int:
-        ors = ([{"phone": phone}] if phone else []) + ([{"identity": {"$in": list(identities)}}] if identities else [])
-        if not ors:
-            return 0
-        return self.col.delete_many({"$or": ors}).deleted_count
+        query = self._whose(phone, identities)
+        return self.col.delete_many(query).deleted_count if query else 0
+
+    def identities_of(self, phone: str) -> list[str]:
+        """Every identity that wrote a row carrying this phone (its own channels, a linked chat, an
+        integrator's user vouching for it)."""
+        return [i for i in self.col.distinct("identity", {"phone": phone}) if i]
+
+    def claim(self, identity: str, phone: str) -> int:
+        """Rows this identity wrote without a phone (before it proved a number) become that number's:
+        done when the identity is linked to it, so a later link to another number never takes them."""
+        return self.col.update_many({"identity": identity, "phone": None}, {"$set": {"phone": phone}}).modified_count
 
     def get(self, row_id: str) -> dict | None:
         return self.col.find_one({"_id": row_id})

@@ -67,7 +67,11 @@ class OrderlineCollector:
         yield _gauge("handoffs_waiting", "Conversations waiting for a person", s["handoffs_waiting"])
         yield _gauge("uptime_seconds", "Seconds since the first process started", s["uptime_seconds"])
         yield _by_label(CounterMetricFamily, "customers", "Customer records by event", "event", s["customers"])
-        yield _by_label(CounterMetricFamily, "verification", "One-time codes and lock-outs", "event", s["verification"])
+        verification = dict(s["verification"])
+        refused = verification.pop("codes_refused")
+        yield _by_label(CounterMetricFamily, "verification", "One-time codes and lock-outs", "event", verification)
+        yield _by_label(CounterMetricFamily, "codes_refused", "One-time codes the shop's policy refused", "reason",
+                        refused)
 
 
 def _counter(name, doc, value):

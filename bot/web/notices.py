@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request
 
-from channels.api import CHANNEL, ChatRequest
+from channels.api import CHANNEL, ChatRequest, address_for
 
 from ..pipeline import notices
 from ..app import runtime
@@ -24,7 +24,7 @@ def fetch():
         ChatRequest.model_validate({"user_id": user_id, "message": "-"})
     except ValueError:
         abort(400, description="user_id: required, as in /api/chat")
-    identity = f"{CHANNEL}:{user_id}"
+    identity = f"{CHANNEL}:{address_for(user_id)}"
     redis = runtime().redis
     got = notices.peek(redis, identity) if request.args.get("peek") == "1" else notices.take(redis, identity)
     return jsonify(notices=[{k: n[k] for k in ("id", "kind", "text", "at")} for n in got])

@@ -35,17 +35,20 @@ class OperatorReply(BaseModel):
 
 
 def waiting_list(rt, limit: int = 100, messages: int = 8) -> list[dict]:
-    """Waiting conversations, oldest first, each with its last few messages for context."""
+    """Waiting conversations, oldest first, each with its last few messages for context. `key` is
+    the opaque id the reply and hand-back URLs take (no phone number in a URL); the phone is masked."""
     now, out = time.time(), []
     for info in handoff.waiting(rt.redis, limit):
         recent = rt.store.messages.for_customer(info.get("phone"), [info["identity"]], limit=messages)
-        out.append({**info, "waiting_seconds": round(now - info["since"], 1),
+        out.append({"key": info.get("id") or handoff.handoff_id(info["key"]), "channel": info["channel"],
+                    "name": info.get("name"), "phone": mask(info["phone"]) if info.get("phone") else None,
+                    "text": info.get("text"), "since": info["since"], "waiting_seconds": round(now - info["since"], 1),
                     "messages": [{k: m.get(k) for k in ("at", "direction", "text", "by")} for m in reversed(recent)]})
     return out
 
 
-def _waiting(key: str) -> dict:
-    info = handoff.get(runtime().redis, key)
+def _waiting(hid: str) -> dict:
+    info = handoff.by_id(runtime().redis, hid)
     if info is None:
         abort(404, description="that conversation is not waiting for a person")
     return info
@@ -60,7 +63,7 @@ def list_handoffs():
 def reply(key: str):
     info, said = _waiting(key), body(OperatorReply)
     message_id = handoff.send(runtime().ingress, info, handoff.OPERATOR_REPLY, said.text, by=who())
-    audit("handoff.reply", f"conversation:{mask(key)}", channel=info["channel"], chars=len(said.text))
+    audit("handoff.reply", f"handoff:{key}", channel=info["channel"], chars=len(said.text))
     return jsonify(queued=message_id), 202
 
 
@@ -68,7 +71,7 @@ def reply(key: str):
 def handback(key: str):
     info = _waiting(key)
     message_id = handoff.send(runtime().ingress, info, handoff.HANDBACK, by=who())
-    audit("handoff.handback", f"conversation:{mask(key)}", channel=info["channel"])
+    audit("handoff.handback", f"handoff:{key}", channel=info["channel"])
     return jsonify(queued=message_id), 202
 
 

@@ -1,14 +1,13 @@
 """What every operator route shares: who is acting (for the audit log), body parsing, phones in paths."""
 from __future__ import annotations
 
-import hashlib
 import re
 
 from flask import abort, request
 from pydantic import BaseModel
 
 from ..app import runtime
-from ..auth import bearer_token
+from ..auth import principal
 from ..phones import mask
 from .json_body import json_body
 
@@ -16,9 +15,10 @@ E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
 def who() -> str:
-    """The acting operator's label: which token was used (a fingerprint of it, never the token)."""
-    token = bearer_token() or ""
-    return "operator:" + hashlib.sha256(token.encode()).hexdigest()[:8]
+    """The acting operator's label: the name of the token that was used ('operator:ana'; the single
+    OPERATOR_TOKEN is 'operator:default'), never the token."""
+    acting = principal()
+    return acting.label if acting is not None else "operator:unknown"
 
 
 def audit(action: str, target: str, **details) -> None:

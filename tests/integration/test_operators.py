@@ -11,6 +11,7 @@ import pytest
 from rq import Queue
 from rq.registry import ScheduledJobRegistry
 
+from bot.handoff import handoff_id
 from bot.pipeline import InboundMessage
 from statemachine import prompts
 from statemachine.prompts import ORDER_UPDATES
@@ -110,7 +111,7 @@ def test_handoff_round_trip_through_the_live_workers(live):
         accept(live, "whatsapp", wa, line, wa)
         settle(live, wa, n)
     assert sent_to(live, wa)[-1] == prompts.HANDOFF_STARTED
-    key = f"phone:{wa}"
+    key = handoff_id(f"phone:{wa}")  # the opaque id the operators' URLs carry
     waiting = live.client.get("/api/handoffs", headers=OP).get_json()["waiting"]
     assert key in [w["key"] for w in waiting]
     accept(live, "whatsapp", wa, "hello? anyone?", wa)

@@ -28,6 +28,9 @@ class World:
         self.orders: list[dict] = []
         self.locks: dict[str, float] = {}
         self.codes: dict[str, str] = {}
+        self.code_refusals: dict[str, str] = {}  # phone -> the code policy's reason to refuse it
+        self.code_sends: dict[str, int] = {}  # codes sent per phone (the policy allows 3, as OTP_MAX_SENDS_PER_IDENTITY)
+        self.provider_down = False  # a code provider (Twilio Verify) that can't be reached
         self.links: dict[str, str] = {}
         self.erased: list[str] = []
         self.waiting: list[str] = []  # conversations waiting for a person, oldest first
@@ -77,7 +80,11 @@ class World:
     def perform(self, effect, now: float) -> dict | None:
         kind = effect.kind
         if kind == "SendCode":
-            self.codes[effect.phone] = effect.code
+            return self._send_code(effect)
+        elif kind == "CheckCode":
+            if self.provider_down:
+                return {"result": "unavailable"}
+            return {"result": "approved" if self.codes.get(effect.phone) == effect.code else "wrong"}
         elif kind == "LockVerification":
             self.locks[effect.phone] = now + effect.seconds
         elif kind == "LinkIdentity":
@@ -125,6 +132,17 @@ class World:
             self.customers.pop(effect.phone, None)
             self.erased.append(effect.phone)
         return None
+
+    def _send_code(self, e) -> dict:
+        """As bot/otp.py would: refused numbers, at most 3 codes, a provider that may be down."""
+        reason = self.code_refusals.get(e.phone) or ("unavailable" if self.provider_down else None)
+        if reason is None and self.code_sends.get(e.phone, 0) >= 3:
+            reason = "identity_cap"
+        if reason:
+            return {"sent": False, "reason": reason}
+        self.code_sends[e.phone] = self.code_sends.get(e.phone, 0) + 1
+        self.codes[e.phone] = e.code
+        return {"sent": True, "reason": None}
 
     def _place(self, e, now) -> dict:
         if e.key in self.placed_keys:
@@ -182,8 +200,10 @@ class Chat:
     """One customer talking to the pure machine. `say` returns the joined reply text."""
 
     def __init__(self, world: World, *, identity: str = "api:u1", contact: str | None = None,
-                 channel: str = "api", limits: sm.Limits | None = None, now: float = 1_800_000_000.0):
+                 channel: str = "api", limits: sm.Limits | None = None, now: float = 1_800_000_000.0,
+                 caller_id: str | None = None):
         self.world, self.identity, self.contact, self.channel = world, identity, contact, channel
+        self.caller_id = caller_id  # a call's caller ID that vouches for nothing
         self.limits = limits or sm.Limits()
         self.conv = sm.Conversation()
         self.now = now
@@ -210,7 +230,8 @@ class Chat:
         self.conv = sm.Conversation.from_dict(json.loads(json.dumps(self.conv.to_dict())))
         turn = sm.Turn(text=text, nlu=nlu or self.understand(text), now=self.now, deps=self.world.deps(self.now),
                        limits=self.limits, channel=self.channel, message_id=f"m{self._n}",
-                       identity=self.identity, contact=contact or self.contact, kind=kind)
+                       identity=self.identity, contact=contact or self.contact, kind=kind,
+                       caller_id=self.caller_id)
         outcome = sm.advance(self.conv, turn)
         replies, effects = list(outcome.replies), list(outcome.effects)
         pending = list(outcome.effects)

@@ -329,7 +329,9 @@ def _operator(live, who: Customer, action, expect: dict, where: str) -> None:
     """An operator acts on the speaker's waiting conversation; wait until it reached their notices."""
     from tests.conftest import API_TOKEN, OPERATOR_TOKEN
 
-    key = f"phone:{who.phone}" if who.vouched else f"id:api:{who.user}"
+    from bot.handoff import handoff_id
+
+    key = handoff_id(f"phone:{who.phone}" if who.vouched else f"id:api:{who.user}")  # the opaque id operators use
     op = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
     if isinstance(action, dict):
         res = live.client.post(f"/api/handoffs/{key}/reply", json={"text": action["reply"]}, headers=op)

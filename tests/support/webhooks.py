@@ -159,8 +159,13 @@ def message_status(message_sid: str, to: str, status: str, error_code: str | Non
     return params
 
 
-def call_params(call_sid: str, from_: str, **extra) -> dict:
-    """What Twilio posts for a call (the incoming call, and each <Gather> action adds SpeechResult/Digits)."""
+ATTESTED = "TN-Validation-Passed-A"  # SHAKEN/STIR full attestation: the carrier vouches for the caller ID
+
+
+def call_params(call_sid: str, from_: str, verstat: str | None = ATTESTED, **extra) -> dict:
+    """What Twilio posts for a call (the incoming call, and each <Gather> action adds SpeechResult/Digits).
+    `verstat`: the StirVerstat Twilio adds for a call with SHAKEN/STIR information (None: no such field)."""
+    extra = {**({"StirVerstat": verstat} if verstat else {}), **extra}
     return {"Called": "+15005550006", "ToState": "CA", "CallerCountry": "US", "Direction": "inbound",
             "CallerState": "CA", "ToZip": "", "CallSid": call_sid, "To": "+15005550006", "CallerZip": "94105",
             "ToCountry": "US", "CallToken": "%7B%22parentCallInfoToken%22%3A%22eyJ%22%7D", "CalledZip": "",
@@ -169,17 +174,17 @@ def call_params(call_sid: str, from_: str, **extra) -> dict:
             "FromCity": "SAN FRANCISCO", "CalledState": "CA", "FromZip": "94105", "FromState": "CA", **extra}
 
 
-def speech(call_sid: str, from_: str, said: str) -> dict:
-    return call_params(call_sid, from_, CallStatus="in-progress", SpeechResult=said, Confidence="0.92",
+def speech(call_sid: str, from_: str, said: str, verstat: str | None = ATTESTED) -> dict:
+    return call_params(call_sid, from_, verstat, CallStatus="in-progress", SpeechResult=said, Confidence="0.92",
                        Language="en-US")
 
 
-def keyed(call_sid: str, from_: str, digits: str) -> dict:
-    return call_params(call_sid, from_, CallStatus="in-progress", Digits=digits, FinishedOnKey="")
+def keyed(call_sid: str, from_: str, digits: str, verstat: str | None = ATTESTED) -> dict:
+    return call_params(call_sid, from_, verstat, CallStatus="in-progress", Digits=digits, FinishedOnKey="")
 
 
-def silent(call_sid: str, from_: str) -> dict:
-    return call_params(call_sid, from_, CallStatus="in-progress")
+def silent(call_sid: str, from_: str, verstat: str | None = ATTESTED) -> dict:
+    return call_params(call_sid, from_, verstat, CallStatus="in-progress")
 
 
 def call_ended(call_sid: str, from_: str, status: str = "completed", duration: int = 42) -> dict:

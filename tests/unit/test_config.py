@@ -46,3 +46,32 @@ def test_empty_values_count_as_unset():
 def test_whatsapp_sender_gets_its_prefix():
     s = load_settings({**PROD, "TWILIO_WHATSAPP_FROM": "+14155550000"})
     assert s.TWILIO_WHATSAPP_FROM == "whatsapp:+14155550000"
+
+
+def test_every_setting_is_in_the_readme_table():
+    from pathlib import Path
+
+    from bot.config import Settings
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = readme[readme.index("## Settings"):readme.index("## Using it")]
+    assert [f for f in Settings.model_fields if f != "generated_tokens" and f"`{f}`" not in table] == []
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"OTP_ALLOWED_COUNTRIES": "CA,XX"}, "OTP_ALLOWED_COUNTRIES: 'XX' is not a country code"),
+    ({"OTP_REFUSED_NUMBER_TYPES": "premium_rate,expensive"}, "unknown type 'expensive'"),
+    ({"TWILIO_VERIFY_SERVICE_SID": "VA123"}, "TWILIO_VERIFY_SERVICE_SID must be a Verify service SID"),
+    ({"TWILIO_VERIFY_SERVICE_SID": "VA" + "0" * 32}, "TWILIO_VERIFY_SERVICE_SID needs TWILIO_ACCOUNT_SID"),
+    ({"VOICE_CALLER_ID_TRUST": "everyone"}, "VOICE_CALLER_ID_TRUST"),
+    ({"OTP_MAX_SENDS_PER_IDENTITY": "0"}, "OTP_MAX_SENDS_PER_IDENTITY"),
+])
+def test_bad_code_and_call_settings_are_named(env, message):
+    with pytest.raises(SettingsError) as err:
+        load_settings({**PROD, **env})
+    assert message in str(err.value)
+
+
+def test_code_settings_read_lists():
+    s = load_settings({**PROD, "OTP_ALLOWED_COUNTRIES": " CA, MX ", "OTP_REFUSED_NUMBER_TYPES": "none"})
+    assert s.OTP_ALLOWED_COUNTRIES == ("CA", "MX") and s.OTP_REFUSED_NUMBER_TYPES == ()

@@ -139,6 +139,89 @@ def test_waiting_for_a_code_other_text_repeats_the_instruction(world):
     assert "Please type it here" in chat.say("I didn't get anything")
 
 
+@pytest.mark.parametrize("reason, said", [
+    ("number_type", prompts.CODE_REFUSED_TYPE),
+    ("country", prompts.codes_only_to("US, CA")),
+    ("rejected", prompts.CODE_NOT_SENT),
+    ("budget", prompts.CODES_UNAVAILABLE),
+    ("number_cap", prompts.TOO_MANY_SENDS),
+])
+def test_a_refused_code_is_said_politely_and_nothing_is_pending(world, reason, said):
+    world.code_refusals["+19002345678"] = reason
+    chat = Chat(world, limits=sm.Limits(code_countries=("US", "CA")))
+    chat.say("hi")
+    assert chat.say("+19002345678") == said
+    assert "+19002345678" not in world.codes and chat.conv.step == "phone" and chat.conv.pending == {}
+    assert chat.replies[-1].request_phone
+    assert "6-digit code" in chat.say("+14155552672")  # another number goes ahead
+
+
+def test_a_refused_resend_keeps_the_code_already_sent(world):
+    chat = Chat(world)
+    chat.say("hi")
+    chat.say(PHONE)
+    world.code_refusals[PHONE] = "identity_cap"
+    assert chat.say("resend") == prompts.TOO_MANY_SENDS
+    assert chat.conv.step == "code"
+    assert "What's your name?" in chat.say(world.codes[PHONE])
+
+
+def test_a_provider_checks_the_code_it_sent(world):
+    chat = Chat(world, limits=sm.Limits(codes="provider"))
+    chat.say("hi")
+    assert "6-digit code" in chat.say(PHONE)
+    assert chat.conv.pending["hash"] == ""  # the provider holds the code: nothing of it here
+    assert "4 tries left" in chat.say("999999") and chat.effect_kinds() == ["CheckCode"]
+    world.provider_down = True
+    assert chat.say("123456") == prompts.CODE_CHECK_UNAVAILABLE and chat.state == "verify"
+    world.provider_down = False
+    assert "What's your name?" in chat.say("123456")
+    assert world.links["api:u1"] == PHONE
+
+
+def test_a_provider_that_is_down_sends_no_code(world):
+    world.provider_down = True
+    chat = Chat(world, limits=sm.Limits(codes="provider"))
+    chat.say("hi")
+    assert chat.say(PHONE) == prompts.CODES_UNAVAILABLE and chat.conv.step == "phone"
+
+
+def test_without_a_way_to_send_codes_typed_numbers_are_refused_at_the_start(world):
+    chat = Chat(world, limits=sm.Limits(codes="", verify_ways=("telegram", "whatsapp")), identity="telegram:42",
+                channel="telegram")
+    out = chat.say("hi")
+    assert prompts.verify_by_only("sharing it with the button in Telegram or writing to us from it on WhatsApp") in out
+    assert chat.replies[-1].request_phone and chat.state == "verify"
+    assert "can't check a number typed here" in chat.say(PHONE)
+    assert world.codes == {} and chat.effect_kinds() == []
+    out = chat.say("", kind="contact", contact=PHONE)  # sharing the contact still works
+    assert "What's your name?" in out
+
+
+def test_without_any_vouching_channel_the_app_is_named(world):
+    chat = Chat(world, limits=sm.Limits(codes=""))
+    assert "only by the app you're using" in chat.say("hi")
+
+
+def test_a_caller_whose_caller_id_vouches_for_nothing_is_offered_a_code_first(world):
+    registered(world, name="Bob Secret")  # the caller ID is Bob's; the caller may not be Bob
+    call = Chat(world, identity="voice:call-CA1", channel="voice", caller_id=PHONE)
+    out = call.say("hello")
+    assert prompts.offer_code("+1 ••• ••• 2671") in out and "Bob" not in out and call.state == "verify"
+    assert "Bob" not in call.say("order status") and "Bob" not in call.say("menu")
+    assert "6-digit code" in call.say("yes") and world.codes[PHONE]  # texted to Bob's phone, not said here
+    assert "isn't right" in call.say("000000")
+    assert "Welcome back, Bob Secret" in call.say(world.codes[PHONE])
+
+
+def test_help_never_invites_a_lone_opt_out_word(world):
+    chat = registered(world)
+    said = chat.say("help").lower()
+    for word in ("'cancel'", "'stop'", "'end'", "'quit'", "'unsubscribe'"):
+        assert word not in said
+    assert "'menu'" in said
+
+
 def test_shared_contact_of_someone_else_is_refused(world):
     chat = Chat(world, identity="telegram:42", channel="telegram")
     chat.say("hi")
