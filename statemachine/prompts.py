@@ -218,6 +218,18 @@ ORDER_UPDATES = {
 }
 
 
+# What goes in the order-update template's {{2}} when WhatsApp's 24-hour window is closed
+# (WHATSAPP_TEMPLATE_ORDER_UPDATE: "Update: order #{{1}} {{2}}." or the shop's own wording).
+ORDER_UPDATE_WORDS = {
+    "preparing": "is being prepared",
+    "out_for_delivery": "is on its way to you",
+    "delivered": "has been delivered",
+    "cancelled": "was cancelled by the shop",
+    "paid": "is paid and confirmed",
+    "expired": "was not paid in time and is cancelled",
+}
+
+
 def already_linked(phone: str) -> str:
     return f"This chat is already linked to {phone}."
 
