@@ -6,7 +6,7 @@ Money formatting lives with the conversation (statemachine/money.py).
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 UNITS = ("each", "kg", "g", "l", "ml", "pack", "dozen", "bunch", "loaf", "bag", "bottle", "jar", "can", "box")
 WEIGHED_UNITS = ("kg", "l")  # units sold in fractions (0.5 kg); every other unit is counted
@@ -22,6 +22,7 @@ class Product:
     aliases: tuple[str, ...] = ()
     category: str = ""
     description: str = ""
+    available: bool = True  # an operator can take a product off sale without touching its stock
 
     @property
     def weighed(self) -> bool:
@@ -38,26 +39,34 @@ class Product:
             sku=doc["sku"], name=doc["name"], unit=doc["unit"], price_cents=int(doc["price_cents"]),
             stock=int(doc.get("stock", 0)), aliases=tuple(doc.get("aliases") or ()),
             category=doc.get("category", ""), description=doc.get("description", ""),
+            available=doc.get("available", True) is not False,
         )
 
 
 @dataclass
 class Catalog:
-    """Products by sku, in catalog order. Built from the store; cheap to rebuild."""
+    """Products by sku, in catalog order, as the conversation sells them: a product an operator took
+    off sale reads as out of stock (`records()` keeps the stored figures, for operators).
+    Built from the store; cheap to rebuild."""
 
     products: list[Product] = field(default_factory=list)
 
     def __post_init__(self):
-        self._by_sku = {p.sku: p for p in self.products}
+        self._selling = [p if p.available else replace(p, stock=0) for p in self.products]
+        self._by_sku = {p.sku: p for p in self._selling}
 
     def get(self, sku: str) -> Product | None:
         return self._by_sku.get(sku)
+
+    def records(self) -> list[Product]:
+        """The products as stored (real stock and availability), in catalog order."""
+        return list(self.products)
 
     def __contains__(self, sku: str) -> bool:
         return sku in self._by_sku
 
     def __iter__(self):
-        return iter(self.products)
+        return iter(self._selling)
 
     def __len__(self) -> int:
         return len(self.products)

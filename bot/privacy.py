@@ -14,6 +14,7 @@ import logging
 
 from . import activity, handoff, keys
 from .errors import TransientError
+from .outreach import carts
 from .phones import mask
 from .pipeline import SYNC_CHANNELS, notices
 from .pipeline import keys as pkeys
@@ -103,6 +104,7 @@ def erase_customer(rt, phone: str | None, identities=()) -> dict:
         rt.redis.delete(*redis_keys)
     rt.outbox.forget_replies(answered)
     handoff.done(rt.redis, *conv_keys)  # no operator waits on a customer who is gone
+    carts.forget(rt.redis, conv_keys)  # and no cart of theirs is reminded of
     notices.forget(rt.redis, ids)
     log.info("customer erased phone=%s identities=%d", mask(phone), len(ids))
     return {"customer": removed is not None, **counts}

@@ -42,8 +42,13 @@ def connect_redis(settings: Settings):
 class CatalogCache:
     """The products snapshot a process converses with; reloaded when stale or when the catalog changes.
 
-    Stock in the snapshot is a courtesy for replies ('only 3 left'); placement re-reads the store.
+    An operator's edit or an import bumps the catalog version: every process sees the new version
+    within CHECK_EVERY seconds (one GET) and reloads at once. Stock moved by orders does not bump it:
+    the snapshot is reloaded every `max_age` seconds anyway. Stock in the snapshot is a courtesy for
+    replies ('only 3 left'); placement re-reads the store.
     """
+
+    CHECK_EVERY = 0.2  # seconds between looks at the catalog version
 
     def __init__(self, store: Store, redis, max_age: float = 2.0, on_change=None):
         self.store, self.redis, self.max_age = store, redis, max_age
@@ -51,16 +56,25 @@ class CatalogCache:
         self._catalog = Catalog([])
         self._version = None
         self._loaded_at = 0.0
+        self._checked_at = 0.0
         self._refreshing = threading.Lock()
+
+    def _due(self) -> bool:
+        now = time.monotonic()
+        if now - self._loaded_at >= self.max_age:
+            return True
+        if now - self._checked_at >= self.CHECK_EVERY:
+            self._checked_at = now
+            return self.redis.get(keys.CATALOG_VERSION) != self._version
+        return False
 
     def current(self) -> Catalog:
         """The snapshot; one lane refreshes a stale one while the others go on with it."""
-        if time.monotonic() - self._loaded_at >= self.max_age:
+        if self._due():
             first = not self._loaded_at
             if self._refreshing.acquire(blocking=first):
                 try:
-                    if time.monotonic() - self._loaded_at >= self.max_age:
-                        self.refresh()
+                    self.refresh()
                 finally:
                     self._refreshing.release()
         return self._catalog

@@ -32,6 +32,10 @@ class Conversation:
     started_at: float = 0.0
     updated_at: float = 0.0
     turns: int = 0
+    ordered: bool = False  # an order was placed since this conversation started (counted completed once)
+    reminded: bool = False  # this cart was reminded of (never twice); cleared when the cart empties
+    feedback: dict | None = None  # {"order_id", "number", "asked_at"}: a rating was just asked for
+    out_of_stock: list[str] = field(default_factory=list)  # skus this turn said were out of stock
     version: int = SCHEMA_VERSION
 
     def __post_init__(self):
@@ -120,6 +124,7 @@ class Turn:
     identity: str = ""  # "<channel>:<address>", who is writing
     contact: str | None = None  # E.164 phone the channel vouches for, if any
     kind: str = "text"  # text | media | location | contact | unsupported
+    meta: dict = field(default_factory=dict)  # a control message's data (the order, the product...)
 
 
 @dataclass

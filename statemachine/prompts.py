@@ -199,6 +199,52 @@ def help_text(state: str) -> str:
             "cancel an order before it's on its way, delete your data, or talk to a person. Say 'menu' for options, "
             "'cancel' to stop what we're doing, or 'restart' to start over." + (f"\n{where}" if where else ""))
 
+# -- messages the shop sends first, and the customer's answers (statemachine/outreach.py) ------
+
+RESTOCK_OFFER = "Say 'tell me when it's back' and I'll message you once it's in stock."
+
+
+def restock_noted(names: str) -> str:
+    return (f"Okay, I'll message you once {names} is back in stock. "
+            "(Say 'stop reminders' if you'd rather not get messages like that.)")
+
+
+RESTOCK_WHICH = "Which product should I tell you about? For example: \"tell me when saffron is back\"."
+
+
+def in_stock_now(name: str) -> str:
+    return f"Good news: {name} is in stock right now. Tell me how many you'd like."
+
+
+def back_in_stock(name: str, price: str) -> str:
+    return (f"Good news: {name} is back in stock ({price}). Tell me how many you'd like, "
+            "or say 'stop reminders' to stop messages like this.")
+
+
+def items_count(count: int) -> str:
+    return "1 item" if count == 1 else f"{count} items"
+
+
+def cart_reminder(items: str) -> str:
+    return (f"You left {items} in your cart. Say 'done' to check out, 'cart' to see it, "
+            "or 'stop reminders' to stop reminders like this.")
+
+
+def ask_feedback(number: str) -> str:
+    return (f"Order #{number} was delivered. How did we do? Reply with a number from 1 (poor) to 5 (great), "
+            "and a comment if you like.")
+
+
+def feedback_thanks(rating: int) -> str:
+    return f"Thank you for your feedback! You rated us {rating} out of 5."
+
+
+FEEDBACK_SORRY = "Sorry it wasn't better: the shop will read what you said."
+REMINDERS_OFF = ("Okay: no more reminders or messages you didn't ask for (updates on your orders still come). "
+                 "Say 'start reminders' to turn them back on.")
+REMINDERS_ON = ("Okay: I'll remind you of a cart you leave behind and tell you when products you asked about are "
+                "back. Say 'stop reminders' any time.")
+
 # What a customer is told when an operator moves their order on (said by the operator API, not by a turn
 # of the conversation, so a dict: tests/unit/test_operator_orders.py sends each one).
 # Said by the worker outside a turn (not by the machine): tested through the pipeline.

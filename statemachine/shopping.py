@@ -52,6 +52,7 @@ def _apply_one(conv, turn, product, quantity: float, action: str) -> str:
     if wanted > limits.max_quantity:
         return prompts.too_many(product.name, format_quantity(limits.max_quantity, product.unit))
     if product.stock <= 0:
+        conv.out_of_stock.append(product.sku)  # the customer may ask to be told when it's back
         return prompts.out_of_stock(product.name)
     if wanted > product.stock:
         return prompts.only_left(product.name, format_quantity(product.stock, product.unit))
@@ -104,6 +105,8 @@ def add_requested_items(conv, turn, quiet: bool = False) -> None:
         question = prompts.which_one(amb.text, [_product_label(p, currency) for p in products])
     if quiet:
         return
+    if conv.out_of_stock and conv.registered:
+        notes.append(prompts.RESTOCK_OFFER)
     if question:
         conv.say("\n".join(notes + [question]), options=tuple(conv.pending["candidates"]))
     else:

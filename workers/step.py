@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import statemachine as sm
 from bot import activity, keys, phones
 from bot.nlu import intents
+from bot.outreach import carts as outreach_carts
 from bot.pipeline import InboundMessage, Routed, route
 from bot.pipeline import keys as pkeys
 from bot.nlu.types import NluContext, NluResult
@@ -51,6 +52,7 @@ class Processed:
     touch: dict | None
     activity: dict
     erased: bool = False
+    cart: dict | None = None  # a cart left behind to remind of, or {"key"} for none (bot/outreach/carts.py)
 
     @property
     def moved(self) -> bool:
@@ -100,7 +102,8 @@ class ConversationStep:
 
         def find_customer(phone):
             doc = rt.store.customers.find_by_phone(phone)
-            return {"id": doc["_id"], "name": doc.get("name"), "address": doc.get("address")} if doc else None
+            return {"id": doc["_id"], "name": doc.get("name"), "address": doc.get("address"),
+                    "reminders": (doc.get("outreach") or {}).get("reminders")} if doc else None
 
         return sm.Deps(
             catalog=catalog, find_customer=find_customer, recent_orders=rt.store.orders.recent,
@@ -132,13 +135,15 @@ class ConversationStep:
         elif msg.meta.get("session_start") and conv.state != "greeting":
             sm.idle_reset(conv, now, keep_cart=True)  # a new phone call starts at greeting; the cart stays
         started = not control and (not loaded or (idle and state_before != "handoff"))
+        if started:
+            conv.ordered = False  # a new conversation: it completes again with its first order
         catalog = rt.catalog.current()
         kind = msg.kind if control else self._throttle(rate_count, msg)
         nlu = NluResult(intent="unknown") if kind in sm.THROTTLED else self._understand(msg, conv, conv_key, control)
         limits = dataclasses.replace(self.limits, shop=rt.shop.current())  # the shop file, as edited now
         turn = sm.Turn(text=msg.text, nlu=nlu, now=now, deps=self.deps(catalog),
                        limits=limits, channel=msg.channel, message_id=msg.message_id,
-                       identity=msg.identity, contact=msg.contact, kind=kind)
+                       identity=msg.identity, contact=msg.contact, kind=kind, meta=msg.meta if control else {})
         outcome = sm.advance(conv, turn)
         replies = list(outcome.replies)
         applied = self.effects.apply(pre_effects + outcome.effects, turn, Applied())
@@ -154,12 +159,15 @@ class ConversationStep:
         rows, touch = ([], None) if applied.erased else self._record(msg, conv, nlu, replies, conv_key,
                                                                       state_before, now)
         target = conv_key if control else self._target_key(conv, msg)  # the shop's messages never move it
-        counters = self._counters(msg, replies, applied, started)
+        completed = bool(applied.counters.get("orders_placed")) and not conv.ordered
+        conv.ordered = conv.ordered or completed
+        counters = self._counters(msg, replies, applied, started, completed)
         activity = dict(channel=msg.channel, active_key=None if applied.erased else target,
                         stale_keys=(conv_key,), inbound=0 if control else 1,
                         outbound=len(replies), orders=counters.get("orders_placed", 0),
                         revenue_cents=sum(n for name, n in counters.items() if name.startswith("revenue_cents:")),
                         now=now)
+        cart = None if control else {"key": conv_key} if applied.erased else outreach_carts.track(target, conv, msg.identity, now)
         log.info("processed channel=%s state=%s->%s replies=%d ms=%.1f", msg.channel, state_before, conv.state,
                  len(replies), (time.time() - now) * 1000)
         return Processed(
@@ -167,7 +175,7 @@ class ConversationStep:
             state_json="" if applied.erased else json.dumps(conv.to_dict(), separators=(",", ":")),
             routed=route(msg, [r.to_dict() for r in replies], conv.state, control=control, extra=applied.outbound),
             link_phone=applied.link_phone, counters=counters, rows=rows, touch=touch, activity=activity,
-            erased=applied.erased)
+            erased=applied.erased, cart=cart)
 
     def _throttle(self, count: int, msg) -> str:
         """The message's kind, or 'throttled' (the first over RATE_LIMIT_PER_MINUTE: answered once)
@@ -232,12 +240,15 @@ class ConversationStep:
     def _target_key(conv, msg) -> str:
         return f"phone:{conv.phone}" if conv.phone else f"id:{msg.identity}"
 
-    def _counters(self, msg, replies, applied: Applied, started: bool = False) -> dict[str, int]:
+    def _counters(self, msg, replies, applied: Applied, started: bool = False,
+                  completed: bool = False) -> dict[str, int]:
         """The turn's operator counters, committed with it."""
         control = msg.kind in sm.CONTROL_KINDS
         counters = Counter(applied.counters)
         counters[f"messages_out:{msg.channel}"] = counters.get(f"messages_out:{msg.channel}", 0) + len(replies)
-        if control:
+        if msg.kind in sm.OUTREACH_KINDS:  # a message the shop sends first: said, or found no longer true
+            counters[f"outreach_{'sent' if replies else 'silent'}:{msg.kind}"] += 1
+        elif control:
             counters["operator_replies" if msg.kind == sm.OPERATOR_REPLY else "handbacks"] += 1
         else:
             counters[f"turns:{msg.channel}"] = 1
@@ -245,6 +256,6 @@ class ConversationStep:
             counters.update(activity.latency_counters(msg.channel, waited_ms))
         if started:
             counters[f"conversations_started:{msg.channel}"] += 1
-        if counters.get("orders_placed"):
-            counters["conversations_completed"] += counters["orders_placed"]
+        if completed:  # a conversation completes once, however many orders it places (completed <= total)
+            counters["conversations_completed"] += 1
         return dict(counters)

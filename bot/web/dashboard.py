@@ -13,8 +13,8 @@ from .. import activity, stats
 from ..app import runtime
 from ..auth import require_token
 from ..phones import mask
-from ..store import CANCELLABLE, FLOW
 from .operator_inbox import waiting_list
+from .orders_query import next_statuses
 
 bp = Blueprint("dashboard", __name__, template_folder="templates", static_folder="static",
                static_url_path="/dashboard/static")
@@ -27,11 +27,6 @@ def page():
     response = render_template("dashboard.html", shop=runtime().settings.SHOP_NAME)
     return response, 200, {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
                            "Referrer-Policy": "no-referrer", "Cache-Control": "no-store", "X-Frame-Options": "DENY"}
-
-
-def next_statuses(status: str) -> list[str]:
-    later = list(FLOW[FLOW.index(status) + 1:]) if status in FLOW else []
-    return later + (["cancelled"] if status in CANCELLABLE else [])
 
 
 def _order_row(o: dict) -> dict:

@@ -11,7 +11,7 @@ import re
 
 from statemachine import prompts
 from tests.support import conversation
-from tests.unit import test_checkout, test_statemachine
+from tests.unit import test_checkout, test_outreach_conversation, test_statemachine
 
 MARK = "\u00a7"
 
@@ -50,7 +50,7 @@ def _cases(fn) -> list[dict]:
 
 def test_every_prompt_is_said_by_some_test():
     conversation.SEEN_REPLIES.clear()
-    for module in (test_statemachine, test_checkout):
+    for module in (test_statemachine, test_checkout, test_outreach_conversation):
         for name, fn in vars(module).items():
             if name.startswith("test_") and inspect.isfunction(fn):
                 for kwargs in _cases(fn):
