@@ -59,19 +59,20 @@ class CatalogCache:
         self._checked_at = 0.0
         self._refreshing = threading.Lock()
 
-    def _due(self) -> bool:
+    def _due(self, fresh: bool = False) -> bool:
         now = time.monotonic()
         if now - self._loaded_at >= self.max_age:
             return True
-        if now - self._checked_at >= self.CHECK_EVERY:
+        if fresh or now - self._checked_at >= self.CHECK_EVERY:
             self._checked_at = now
             return self.redis.get(keys.CATALOG_VERSION) != self._version
         return False
 
-    def current(self) -> Catalog:
-        """The snapshot; one lane refreshes a stale one while the others go on with it."""
-        if self._due():
-            first = not self._loaded_at
+    def current(self, fresh: bool = False) -> Catalog:
+        """The snapshot; one lane refreshes a stale one while the others go on with it. `fresh`: look
+        at the catalog version now, and wait for the reload (a change announced a moment ago)."""
+        if self._due(fresh):
+            first = fresh or not self._loaded_at
             if self._refreshing.acquire(blocking=first):
                 try:
                     self.refresh()

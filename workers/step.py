@@ -137,7 +137,7 @@ class ConversationStep:
         started = not control and (not loaded or (idle and state_before != "handoff"))
         if started:
             conv.ordered = False  # a new conversation: it completes again with its first order
-        catalog = rt.catalog.current()
+        catalog = rt.catalog.current(fresh=msg.kind == sm.BACK_IN_STOCK)  # the restock was announced just now
         kind = msg.kind if control else self._throttle(rate_count, msg)
         nlu = NluResult(intent="unknown") if kind in sm.THROTTLED else self._understand(msg, conv, conv_key, control)
         limits = dataclasses.replace(self.limits, shop=rt.shop.current())  # the shop file, as edited now

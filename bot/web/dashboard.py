@@ -35,7 +35,7 @@ def _order_row(o: dict) -> dict:
             "currency": o.get("currency"), "channel": o.get("channel"), "customer": o.get("customer_name"),
             "phone": mask(o.get("phone")), "created_at": o["created_at"], "next": next_statuses(o["status"]),
             "lines": len(o.get("lines", [])), "slot": (o.get("slot") or {}).get("when"),
-            "payment": payment_words(pay)}
+            "payment": payment_words(pay), "rating": (o.get("feedback") or {}).get("rating")}
 
 
 def payment_words(pay: dict) -> str:
