@@ -227,7 +227,7 @@ class ConversationStep:
         entities = {k: understood[k] for k in ("items", "unknown", "ambiguous", "invalid") if understood[k]}
         rows = [{"_id": base + ":in", **common, "direction": "in", "text": msg.text, "intent": nlu.intent,
                  "entities": entities, "state": state_before, "at": msg.received_at, "message_id": msg.message_id,
-                 "processed_at": now, "processed_by": WORKER_ID}]
+                 "processed_at": now, "processed_by": WORKER_ID, "source": nlu.source}]
         rows += [{"_id": f"{base}:out:{i}", **common, "direction": "out", "text": r.text, "intent": None,
                   "entities": {}, "state": conv.state, "at": now, "message_id": msg.message_id}
                  for i, r in enumerate(replies)]
