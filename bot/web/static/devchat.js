@@ -41,7 +41,8 @@
 
   function readingText(r) {
     if (!r) return "reading…";
-    const items = (r.items || []).map((i) => (i.action === "add" ? "" : i.action + " ") + i.quantity + " " + i.name);
+    const items = (r.items || []).map((i) => (i.action === "add" ? "" : i.action + " ") + i.quantity
+      + (i.unit && i.unit !== "each" ? " " + i.unit : "") + " " + i.name);
     const parts = ["state " + r.state + (r.after ? " → " + r.after : ""), "intent " + r.intent];
     if (items.length) parts.push("items: " + items.join(", "));
     if ((r.unknown || []).length) parts.push("unknown: " + r.unknown.join(", "));
@@ -149,6 +150,10 @@
     const known = await (await fetch("/dev/outbox")).json();
     known.messages.forEach((m) => seenSms.add(m.at + m.to));
     $("inspect").checked = localStorage.getItem("ol-inspect") === "1";
+    $("vouch").checked = localStorage.getItem("ol-vouch") === "1";
+    $("phone").value = localStorage.getItem("ol-phone") || $("phone").value;
+    $("vouch").onchange = () => localStorage.setItem("ol-vouch", $("vouch").checked ? "1" : "0");
+    $("phone").onchange = () => localStorage.setItem("ol-phone", $("phone").value.trim());
     document.body.classList.toggle("inspect", $("inspect").checked);
     $("inspect").onchange = () => {
       localStorage.setItem("ol-inspect", $("inspect").checked ? "1" : "0");
