@@ -197,7 +197,9 @@ def help_text(state: str) -> str:
     }.get(state, "")
     return ("I'm the shop's ordering assistant. You can order by typing what you need, check an order's status, "
             "cancel an order before it's on its way, delete your data, or talk to a person. Say 'menu' for options, "
-            "'cancel' to stop what we're doing, or 'restart' to start over." + (f"\n{where}" if where else ""))
+            "'cancel' to stop what we're doing, or 'restart' to start over. Say 'start reminders' to be reminded of "
+            "a cart you leave behind, or 'stop reminders' to get no messages you didn't ask for."
+            + (f"\n{where}" if where else ""))
 
 # -- messages the shop sends first, and the customer's answers (statemachine/outreach.py) ------
 

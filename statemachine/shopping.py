@@ -53,12 +53,17 @@ def _apply_one(conv, turn, product, quantity: float, action: str) -> str:
         return prompts.too_many(product.name, format_quantity(limits.max_quantity, product.unit))
     if product.stock <= 0:
         conv.out_of_stock.append(product.sku)  # the customer may ask to be told when it's back
-        return prompts.out_of_stock(product.name)
+        return prompts.out_of_stock(product.name) + _restock_offer(conv)
     if wanted > product.stock:
         return prompts.only_left(product.name, format_quantity(product.stock, product.unit))
     set_quantity(cart, product.sku, wanted)
     return prompts.added(f"{format_quantity(quantity, product.unit)} × {product.name}") if action == "add" \
         else f"{product.name}: now {format_quantity(wanted, product.unit)}."
+
+
+def _restock_offer(conv) -> str:
+    """Said once a turn, after the first product that is out of stock, to a customer we can tell later."""
+    return " " + prompts.RESTOCK_OFFER if conv.registered and len(conv.out_of_stock) == 1 else ""
 
 
 def add_requested_items(conv, turn, quiet: bool = False) -> None:
@@ -105,8 +110,6 @@ def add_requested_items(conv, turn, quiet: bool = False) -> None:
         question = prompts.which_one(amb.text, [_product_label(p, currency) for p in products])
     if quiet:
         return
-    if conv.out_of_stock and conv.registered:
-        notes.append(prompts.RESTOCK_OFFER)
     if question:
         conv.say("\n".join(notes + [question]), options=tuple(conv.pending["candidates"]))
     else:

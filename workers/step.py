@@ -135,15 +135,13 @@ class ConversationStep:
         elif msg.meta.get("session_start") and conv.state != "greeting":
             sm.idle_reset(conv, now, keep_cart=True)  # a new phone call starts at greeting; the cart stays
         started = not control and (not loaded or (idle and state_before != "handoff"))
-        if started:
-            conv.ordered = False  # a new conversation: it completes again with its first order
         catalog = rt.catalog.current(fresh=msg.kind == sm.BACK_IN_STOCK)  # the restock was announced just now
         kind = msg.kind if control else self._throttle(rate_count, msg)
         nlu = NluResult(intent="unknown") if kind in sm.THROTTLED else self._understand(msg, conv, conv_key, control)
         limits = dataclasses.replace(self.limits, shop=rt.shop.current())  # the shop file, as edited now
         turn = sm.Turn(text=msg.text, nlu=nlu, now=now, deps=self.deps(catalog),
                        limits=limits, channel=msg.channel, message_id=msg.message_id,
-                       identity=msg.identity, contact=msg.contact, kind=kind, meta=msg.meta if control else {})
+                       identity=msg.identity, contact=msg.contact, kind=kind, meta=msg.meta)
         outcome = sm.advance(conv, turn)
         replies = list(outcome.replies)
         applied = self.effects.apply(pre_effects + outcome.effects, turn, Applied())
@@ -159,15 +157,13 @@ class ConversationStep:
         rows, touch = ([], None) if applied.erased else self._record(msg, conv, nlu, replies, conv_key,
                                                                       state_before, now)
         target = conv_key if control else self._target_key(conv, msg)  # the shop's messages never move it
-        completed = bool(applied.counters.get("orders_placed")) and not conv.ordered
-        conv.ordered = conv.ordered or completed
+        completed = self._completed(conv, applied, started)
         counters = self._counters(msg, replies, applied, started, completed)
         activity = dict(channel=msg.channel, active_key=None if applied.erased else target,
                         stale_keys=(conv_key,), inbound=0 if control else 1,
                         outbound=len(replies), orders=counters.get("orders_placed", 0),
                         revenue_cents=sum(n for name, n in counters.items() if name.startswith("revenue_cents:")),
                         now=now)
-        cart = None if control else {"key": conv_key} if applied.erased else outreach_carts.track(target, conv, msg.identity, now)
         log.info("processed channel=%s state=%s->%s replies=%d ms=%.1f", msg.channel, state_before, conv.state,
                  len(replies), (time.time() - now) * 1000)
         return Processed(
@@ -175,7 +171,23 @@ class ConversationStep:
             state_json="" if applied.erased else json.dumps(conv.to_dict(), separators=(",", ":")),
             routed=route(msg, [r.to_dict() for r in replies], conv.state, control=control, extra=applied.outbound),
             link_phone=applied.link_phone, counters=counters, rows=rows, touch=touch, activity=activity,
-            erased=applied.erased, cart=cart)
+            erased=applied.erased, cart=self._cart(conv, msg, applied, control, conv_key, target, now))
+
+    @staticmethod
+    def _completed(conv, applied: Applied, started: bool) -> bool:
+        """This turn placed the conversation's first order (a conversation completes once)."""
+        if started:
+            conv.ordered = False  # a new conversation completes again with its first order
+        completed = bool(applied.counters.get("orders_placed")) and not conv.ordered
+        conv.ordered = conv.ordered or completed
+        return completed
+
+    @staticmethod
+    def _cart(conv, msg, applied: Applied, control: bool, conv_key: str, target: str, now: float) -> dict | None:
+        """What a customer's turn leaves for the cart reminders (none for the shop's own messages)."""
+        if control:
+            return None
+        return {"key": conv_key} if applied.erased else outreach_carts.track(target, conv, msg.identity, now)
 
     def _throttle(self, count: int, msg) -> str:
         """The message's kind, or 'throttled' (the first over RATE_LIMIT_PER_MINUTE: answered once)

@@ -119,19 +119,24 @@ class World:
             key = effect.phone or effect.identity
             if key in self.waiting:
                 self.waiting.remove(key)
-        elif kind == "WaitForRestock":
-            waiting = self.waiting_for.setdefault(effect.sku, [])
-            waiting[:] = [w for w in waiting if w[0] != effect.phone] + [(effect.phone, effect.identity)]
-        elif kind == "SetReminders":
-            self.customers[effect.phone]["reminders"] = effect.on
-        elif kind == "RecordFeedback":
-            self.feedback.setdefault(effect.order_id, (effect.rating, effect.comment))
-        elif kind == "Later":
-            self.later.append(effect)
+        elif kind in ("WaitForRestock", "SetReminders", "RecordFeedback", "Later"):
+            self._outreach(effect)
         elif kind == "EraseCustomer":
             self.customers.pop(effect.phone, None)
             self.erased.append(effect.phone)
         return None
+
+    def _outreach(self, effect) -> None:
+        """The effects of messages the shop sends first, and of the customer's answers to them."""
+        if effect.kind == "WaitForRestock":
+            waiting = self.waiting_for.setdefault(effect.sku, [])
+            waiting[:] = [w for w in waiting if w[0] != effect.phone] + [(effect.phone, effect.identity)]
+        elif effect.kind == "SetReminders":
+            self.customers[effect.phone]["reminders"] = effect.on
+        elif effect.kind == "RecordFeedback":
+            self.feedback.setdefault(effect.order_id, (effect.rating, effect.comment))
+        else:
+            self.later.append(effect)
 
     def _place(self, e, now) -> dict:
         if e.key in self.placed_keys:

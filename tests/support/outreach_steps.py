@@ -66,6 +66,12 @@ def delivered(live, who, channel: str) -> list[dict]:
     raise ValueError(f"no channel messages to read for {channel!r} (an api customer reads `notices:`)")
 
 
+def play(live, who, step: dict, channel: str, where: str) -> None:
+    """One step and its checks."""
+    done = run(live, who, step, channel, where)
+    check(live, who, channel, done, step.get("expect") or {}, where)
+
+
 def run(live, who, step: dict, channel: str, where: str) -> dict:
     """Perform the step; returns what the speaker's channel delivered meanwhile (for `expect`)."""
     before = len(delivered(live, who, channel)) if channel != "api" else 0

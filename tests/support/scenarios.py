@@ -167,10 +167,7 @@ def _steps(live, scenario: dict) -> None:
         if _shop_step(live, who, customers, step, where):
             continue
         if outreach_steps.handles(step):
-            done = outreach_steps.run(live, who, step, channel, where)
-            outreach_steps.check(live, who, channel, done, step.get("expect") or {}, where)
-            if "notices" in (step.get("expect") or {}):
-                _check_notices(live, who, step["expect"]["notices"], where)
+            outreach_steps.play(live, who, step, channel, where)
             continue
         text = _fill(live, step["say"], who, customers) if "say" in step else ""
         if "gemini" in step:
