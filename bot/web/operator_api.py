@@ -40,7 +40,7 @@ class StatusChange(BaseModel):
 class ProductChange(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     price_cents: int | None = Field(default=None, gt=0, le=100_000_000, strict=True)
-    stock: float | None = Field(default=None, ge=0, le=10_000_000)
+    stock: float | None = Field(default=None, ge=0, le=10_000_000, strict=True)
     available: bool | None = Field(default=None, strict=True)  # off sale: customers hear "out of stock"
 
     @model_validator(mode="after")

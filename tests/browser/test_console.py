@@ -65,9 +65,17 @@ def orders(pipeline, rt):
 
 
 def test_find_pack_print_deliver_and_the_rating_comes_back(server, page, pipeline, senders, rt, orders, tmp_path):
-    wes, _ = orders
+    wes, dee = orders
     number = str(wes["number"])
+    urls: list[str] = []
+    page.on("request", lambda req: urls.append(req.url))
     sign_in(page, server)
+    page.click('#nav a[data-view="orders"]')
+    page.fill("#order-q", API_PHONE)  # by phone: the full number never goes in a URL
+    page.click("#order-search button[type=submit]")
+    page.wait_for_selector(f'#order-results tr[data-number="{dee["number"]}"]')
+    assert page.locator("#order-results tbody tr").count() == 1
+    assert not [u for u in urls if API_PHONE[1:] in u and "/static/" not in u]
     page.click('#nav a[data-view="orders"]')
     page.fill("#order-q", number)
     page.click("#order-search button[type=submit]")

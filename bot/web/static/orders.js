@@ -14,7 +14,9 @@
   // -- search ---------------------------------------------------------------------------------
   function query() {
     const params = new URLSearchParams();
-    const q = $("order-q").value.trim();
+    let q = $("order-q").value.trim();
+    const digits = q.replace(/[^\d]/g, "");
+    if (/^[+\d\s().-]+$/.test(q) && digits.length > 8) q = digits.slice(-8); // a full phone never goes in a URL
     if (q) params.set("q", q);
     for (const [id, name] of [["order-status", "status"], ["order-date", "date"], ["order-slot", "slot"]]) {
       if ($(id).value) params.set(name, $(id).value);
