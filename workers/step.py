@@ -182,10 +182,10 @@ class ConversationStep:
         conv.ordered = conv.ordered or completed
         return completed
 
-    @staticmethod
-    def _cart(conv, msg, applied: Applied, control: bool, conv_key: str, target: str, now: float) -> dict | None:
-        """What a customer's turn leaves for the cart reminders (none for the shop's own messages)."""
-        if control:
+    def _cart(self, conv, msg, applied: Applied, control: bool, conv_key: str, target: str, now: float) -> dict | None:
+        """What a customer's turn leaves for the cart reminders (none for the shop's own messages, nor
+        when the shop sends no cart reminders)."""
+        if control or not self.rt.settings.CART_REMINDER_MINUTES:
             return None
         return {"key": conv_key} if applied.erased else outreach_carts.track(target, conv, msg.identity, now)
 

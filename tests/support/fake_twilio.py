@@ -14,7 +14,7 @@ What it checks as the live API does (Twilio's error pages 21602/21619, 21603, 21
   template's default value (the SDK's documentation), so `rendered` shows what the customer reads;
 - WhatsApp's 24-hour window: a free-form `Body` to a WhatsApp number whose customer has not
   written (`wrote()`) in the last 24 hours is *accepted* (201, queued) and then fails with 63016,
-  as Twilio reports it later through the status callback (`status_reports()`); an approved
+  as Twilio reports it later through the status callback (`messages()` shows it undelivered); an approved
   template is delivered whatever the window. Since April 2025 a template's text sent as `Body`
   fails the same way, and so it does here.
 """
@@ -82,13 +82,6 @@ class FakeTwilio(FakeServer):
 
     def delivered(self, to: str | None = None) -> list[dict]:
         return [m for m in self.messages(to) if m["status"] == "delivered"]
-
-    def status_reports(self) -> list[tuple[str, dict]]:
-        """The status callbacks Twilio would post for failed deliveries: (StatusCallback URL, form)."""
-        return [(m["StatusCallback"], {"MessageSid": m["sid"], "MessageStatus": "undelivered", "To": m["To"],
-                                       "From": m["From"], "ErrorCode": str(m["error_code"]),
-                                       "AccountSid": self.account_sid})
-                for m in self.messages() if m["status"] != "delivered" and m.get("StatusCallback")]
 
     # -- the API -----------------------------------------------------------------------------
     def _answer(self, req: Recorded):
