@@ -9,6 +9,7 @@
   let current = null; // the order open in the detail panel
   let lastNumber = null; // the newest order number seen: anything above it is new
   let unseen = 0;
+  let searches = 0; // searches started
   let audio = null;
 
   // -- search ---------------------------------------------------------------------------------
@@ -26,14 +27,16 @@
   }
 
   async function search() {
+    const mine = ++searches; // a slower, older search must not overwrite a newer one's results
     $("order-error").textContent = "";
     let data;
     try {
       data = await OL.api("/api/orders?" + query().toString());
     } catch (err) {
-      $("order-error").textContent = err.message;
+      if (mine === searches) $("order-error").textContent = err.message;
       return;
     }
+    if (mine !== searches) return;
     renderResults(data.orders);
     const q = $("order-q").value.trim().replace(/^#/, "");
     if (/^\d{1,6}$/.test(q) && data.orders.length === 1 && String(data.orders[0].number) === q) open(q); // found by number

@@ -62,15 +62,19 @@
       td("On sale", {}, onSale), td("", {}, save, result));
   }
 
+  let searches = 0;
+
   async function search() {
+    const mine = ++searches; // an older, slower search must not overwrite a newer one (or an edit in progress)
     const q = $("product-q").value.trim();
     let data;
     try {
       data = await OL.api("/api/products?limit=200" + (q ? "&q=" + encodeURIComponent(q) : ""));
     } catch (err) {
-      $("product-count").textContent = err.message;
+      if (mine === searches) $("product-count").textContent = err.message;
       return;
     }
+    if (mine !== searches) return;
     $("product-currency").textContent = data.currency;
     $("products").tBodies[0].replaceChildren(...data.products.map(row));
     $("product-count").textContent = data.products.length < data.total
