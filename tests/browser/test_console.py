@@ -41,7 +41,7 @@ def sign_in(page, server):
     page.wait_for_selector("body[data-loaded]")
 
 
-def wait_title(page, ok, timeout: float = 10) -> None:
+def wait_title(page, ok, timeout: float = 20) -> None:
     """Until the tab's title passes `ok` (polled from here: the page's CSP forbids evaluated strings)."""
     import time
 

@@ -64,12 +64,12 @@ def test_the_dev_chat_page(server, page, worker, rt, client):
     [order] = rt.store.orders.search(phone="+14155550601")
     assert client.post(f"/api/orders/{order['_id']}/status", json={"status": "preparing"}, headers=OP).status_code == 200
     update = ORDER_UPDATES["preparing"].format(number=order["number"])
-    page.wait_for_selector(f'#log .msg.notice:has-text("{update}")', timeout=10_000)
+    page.wait_for_selector(f'#log .msg.notice:has-text("{update}")', timeout=20_000)
     # a person takes over: their reply shows up too
     say(page, "talk to a person", "a person from the shop")
     res = client.post("/api/handoffs/phone:+14155550601/reply", json={"text": "Hi Dana, Sam here."}, headers=OP)
     assert res.status_code == 202
-    page.wait_for_selector('#log .msg.notice:has-text("Hi Dana, Sam here.")', timeout=10_000)
+    page.wait_for_selector('#log .msg.notice:has-text("Hi Dana, Sam here.")', timeout=20_000)
     assert prompts.HANDOFF_STARTED in "\n".join(said(page))
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "devchat.png"), full_page=True)
