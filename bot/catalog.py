@@ -6,7 +6,7 @@ Money formatting lives with the conversation (statemachine/money.py).
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 UNITS = ("each", "kg", "g", "l", "ml", "pack", "dozen", "bunch", "loaf", "bag", "bottle", "jar", "can", "box")
 WEIGHED_UNITS = ("kg", "l")  # units sold in fractions (0.5 kg); every other unit is counted
@@ -31,6 +31,7 @@ class Product:
     description: str = ""
     each_grams: float | None = None  # a by-weight product's typical piece ("6 bananas" is about 1.2 kg)
     min_quantity: float | None = None  # the least sold at once; None: 0.1 kg/l, or 1 of a counted unit
+    available: bool = True  # an operator can take a product off sale without touching its stock
 
     @property
     def weighed(self) -> bool:
@@ -55,26 +56,34 @@ class Product:
             stock=number(doc.get("stock", 0)), aliases=tuple(doc.get("aliases") or ()),
             category=doc.get("category", ""), description=doc.get("description", ""),
             each_grams=doc.get("each_grams") or None, min_quantity=doc.get("min_quantity") or None,
+            available=doc.get("available", True) is not False,
         )
 
 
 @dataclass
 class Catalog:
-    """Products by sku, in catalog order. Built from the store; cheap to rebuild."""
+    """Products by sku, in catalog order, as the conversation sells them: a product an operator took
+    off sale reads as out of stock (`records()` keeps the stored figures, for operators).
+    Built from the store; cheap to rebuild."""
 
     products: list[Product] = field(default_factory=list)
 
     def __post_init__(self):
-        self._by_sku = {p.sku: p for p in self.products}
+        self._selling = [p if p.available else replace(p, stock=0) for p in self.products]
+        self._by_sku = {p.sku: p for p in self._selling}
 
     def get(self, sku: str) -> Product | None:
         return self._by_sku.get(sku)
+
+    def records(self) -> list[Product]:
+        """The products as stored (real stock and availability), in catalog order."""
+        return list(self.products)
 
     def __contains__(self, sku: str) -> bool:
         return sku in self._by_sku
 
     def __iter__(self):
-        return iter(self.products)
+        return iter(self._selling)
 
     def __len__(self) -> int:
         return len(self.products)

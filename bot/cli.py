@@ -211,9 +211,9 @@ def cmd_parse(settings, args) -> int:
 
 
 def cmd_load_catalog(settings, args) -> int:
-    from . import keys
+    from . import keys, outreach
     from .catalog_import import CatalogImportError, read_catalog
-    from .runtime import connect_redis
+    from .runtime import build, connect_redis
     from .store import connect
 
     try:
@@ -226,11 +226,18 @@ def cmd_load_catalog(settings, args) -> int:
         return 1
     store = connect(settings)
     store.ensure_indexes()
+    skus = [p.sku for p in products]
+    before = store.products.by_skus(skus)
     inserted, updated = store.products.upsert_many(products)
-    removed = store.products.delete_except(p.sku for p in products) if args.replace else 0
-    connect_redis(settings).incr(keys.CATALOG_VERSION)
+    removed = store.products.delete_except(skus) if args.replace else 0
+    redis = connect_redis(settings)
+    redis.incr(keys.CATALOG_VERSION)
     print(f"imported {len(products)} products from {args.file}: {inserted} new, {updated} updated"
           + (f", {removed} removed" if args.replace else ""))
+    back = outreach.restocked(before, store.products.by_skus(skus))
+    if back:  # customers waiting for these hear it once each (through the workers, like any message)
+        told = outreach.announce_restock(build(settings, redis=redis, store=store, senders={}, load_sample=False), back)
+        print(f"back in stock: {len(back)} products; {told} waiting customers told")
     if settings.embedded:
         print("(embedded default: this store lives only in this process; set MONGO_URI to import for real)")
     return 0

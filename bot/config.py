@@ -62,6 +62,11 @@ class Settings(BaseModel):
     TWILIO_SMS_FROM: str | None = None
     TWILIO_WHATSAPP_FROM: str | None = None
     TWILIO_API_URL: str | None = None
+    # WhatsApp outside the 24-hour window: an approved template (Content SID, HX...) per purpose.
+    WHATSAPP_TEMPLATE_ORDER_UPDATE: str | None = None  # {{1}} order number, {{2}} what happened
+    WHATSAPP_TEMPLATE_BACK_IN_STOCK: str | None = None  # {{1}} product name
+    WHATSAPP_TEMPLATE_CART_REMINDER: str | None = None  # {{1}} what is in the cart
+    WHATSAPP_TEMPLATE_FEEDBACK: str | None = None  # {{1}} order number
     VOICE_LANGUAGE: str = "en-US"  # speech recognition and <Say> language of phone calls
     VOICE_WAIT_SECONDS: float = Field(default=3.0, gt=0, le=8)  # a call's turn waits this long, then holds
     # Caller ID vouches for a caller's number only with SHAKEN/STIR full attestation (StirVerstat
@@ -117,6 +122,10 @@ class Settings(BaseModel):
     ADDRESS_CHECK: str = Field(default="strict", pattern="^(strict|lenient)$")
     RATE_LIMIT_PER_MINUTE: int = Field(default=30, ge=1)  # a customer's messages acted on per minute
 
+    # Messages the shop sends first (bot/outreach): back in stock, a cart left behind, feedback.
+    QUIET_HOURS: str = "21:00-08:00"  # the shop's local time (shop file's timezone); "off" for none
+    CART_REMINDER_MINUTES: int = Field(default=180, ge=0, le=7 * 24 * 60)  # 0: no cart reminders
+
     # Ingress and channels.
     CHAT_WAIT_SECONDS: float = Field(default=5.0, gt=0, le=25)
     MAX_BODY_BYTES: int = Field(default=64 * 1024, ge=1024)
@@ -163,6 +172,25 @@ class Settings(BaseModel):
                 raise ValueError("TWILIO_WHATSAPP_FROM must be an E.164 number (optionally whatsapp:+...)")
             return "whatsapp:" + number
         return None
+
+    @field_validator("WHATSAPP_TEMPLATE_ORDER_UPDATE", "WHATSAPP_TEMPLATE_BACK_IN_STOCK",
+                     "WHATSAPP_TEMPLATE_CART_REMINDER", "WHATSAPP_TEMPLATE_FEEDBACK")
+    @classmethod
+    def _template(cls, v, info):
+        if v and not re.fullmatch(r"HX[0-9a-fA-F]{32}", v):
+            raise ValueError(f"{info.field_name} must be a Content SID (HX and 32 hex digits), got {v!r}")
+        return v or None
+
+    @field_validator("QUIET_HOURS")
+    @classmethod
+    def _quiet(cls, v):
+        v = v.strip().lower()
+        if v in ("off", "none"):
+            return "off"
+        m = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)", v)
+        if not m or m.group(1, 2) == m.group(3, 4):
+            raise ValueError(f"QUIET_HOURS must be a window like 21:00-08:00 (the shop's time), or off; got {v!r}")
+        return v
 
     @field_validator("GEMINI_MODEL")
     @classmethod

@@ -39,6 +39,7 @@ STARTED_AT = P + "started_at"  # when the first process started against this Red
 ACTIVE = P + "conv:active"  # zset: conversation key -> its last turn (s); active = within the idle timeout
 HANDOFF = P + "handoff"  # zset: handoff id (a digest of the conversation key) -> when it asked for a person
 HANDOFF_INFO = P + "handoff:info"  # hash: handoff id -> JSON {id, key, identity, channel, address, phone, ...}
+WORKERS_ALIVE = P + "workers:alive"  # zset: worker process -> until when its last beat vouches for it (s)
 RETENTION_SCHEDULED = P + "retention:scheduled"  # guard: one retention chain scheduled at a time
 
 
@@ -46,6 +47,12 @@ def series(granularity: str, bucket: int) -> str:
     """Time-bucketed counters for the dashboard's charts: granularity 'm' (minute) or 'h' (hour)."""
     return f"{P}ts:{granularity}:{bucket}"
 
+
+# Messages the shop sends first (bot/outreach)
+CARTS = P + "carts"  # zset: conversation key -> when its customer last touched the cart (s)
+CARTS_INFO = P + "carts:info"  # hash: conversation key -> JSON {identity, phone, at, items}
+OUTREACH_DUE = P + "outreach:due"  # zset: job id -> when it may go (after quiet hours, or later)
+OUTREACH_JOBS = P + "outreach:jobs"  # hash: job id -> JSON job
 
 # Language understanding (bot/nlu). `who` is a hash of the conversation key, never a phone number.
 NLU_BREAKER_FAILURES = P + "nlu:breaker:failures"  # model failures in a row, shared by every process

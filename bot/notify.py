@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from statemachine.prompts import ORDER_UPDATES
+from statemachine.prompts import ORDER_UPDATE_WORDS, ORDER_UPDATES
 
 from . import activity
 from .pipeline import SYNC_CHANNELS, OutboundMessage
@@ -29,7 +29,10 @@ def order_update(rt, order: dict, status: str, by: str) -> str | None:
         rt.outbox.notify(identity, [(notice_id, text, "order_update")], counters, phone=order.get("phone"))
     else:
         how = "outbound"
-        rt.outbox.push([OutboundMessage(channel=channel, address=address, text=text, reply_id=notice_id)], counters)
+        rt.outbox.push([OutboundMessage(channel=channel, address=address, text=text, reply_id=notice_id,
+                                        template="order_update",  # outside WhatsApp's window: the template
+                                        variables={"1": str(order["number"]), "2": ORDER_UPDATE_WORDS[status]})],
+                       counters)
         rt.outbox.kick()
     activity.record_turn(rt.redis, channel=channel, active_key=None, inbound=0, outbound=1, now=now)
     rt.store.messages.record([{"_id": notice_id, "phone": order.get("phone"), "identity": identity, "channel": channel,

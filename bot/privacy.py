@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from . import activity, handoff, keys
 from .errors import TransientError
+from .outreach import carts
 from .phones import mask
 from .pipeline import SYNC_CHANNELS, notices
 from .pipeline import keys as pkeys
@@ -140,6 +141,7 @@ def erase_customer(rt, phone: str | None, identities=()) -> dict:
     redis.delete(*redis_keys)
     rt.outbox.forget_replies(answered)
     handoff.done(redis, *s.conversation_keys)  # no operator waits on a customer who is gone
+    carts.forget(redis, s.conversation_keys)  # and no cart of theirs is reminded of
     notices.forget(redis, s.own)
     notices.forget_about(redis, s.shared, phone)
     activity.forget_conversations(redis, s.conversation_keys)

@@ -42,8 +42,13 @@ def connect_redis(settings: Settings):
 class CatalogCache:
     """The products snapshot a process converses with; reloaded when stale or when the catalog changes.
 
-    Stock in the snapshot is a courtesy for replies ('only 3 left'); placement re-reads the store.
+    An operator's edit or an import bumps the catalog version: every process sees the new version
+    within CHECK_EVERY seconds (one GET) and reloads at once. Stock moved by orders does not bump it:
+    the snapshot is reloaded every `max_age` seconds anyway. Stock in the snapshot is a courtesy for
+    replies ('only 3 left'); placement re-reads the store.
     """
+
+    CHECK_EVERY = 0.2  # seconds between looks at the catalog version
 
     def __init__(self, store: Store, redis, max_age: float = 2.0, on_change=None):
         self.store, self.redis, self.max_age = store, redis, max_age
@@ -51,16 +56,26 @@ class CatalogCache:
         self._catalog = Catalog([])
         self._version = None
         self._loaded_at = 0.0
+        self._checked_at = 0.0
         self._refreshing = threading.Lock()
 
-    def current(self) -> Catalog:
-        """The snapshot; one lane refreshes a stale one while the others go on with it."""
-        if time.monotonic() - self._loaded_at >= self.max_age:
-            first = not self._loaded_at
+    def _due(self, fresh: bool = False) -> bool:
+        now = time.monotonic()
+        if now - self._loaded_at >= self.max_age:
+            return True
+        if fresh or now - self._checked_at >= self.CHECK_EVERY:
+            self._checked_at = now
+            return self.redis.get(keys.CATALOG_VERSION) != self._version
+        return False
+
+    def current(self, fresh: bool = False) -> Catalog:
+        """The snapshot; one lane refreshes a stale one while the others go on with it. `fresh`: look
+        at the catalog version now, and wait for the reload (a change announced a moment ago)."""
+        if self._due(fresh):
+            first = fresh or not self._loaded_at
             if self._refreshing.acquire(blocking=first):
                 try:
-                    if time.monotonic() - self._loaded_at >= self.max_age:
-                        self.refresh()
+                    self.refresh()
                 finally:
                     self._refreshing.release()
         return self._catalog

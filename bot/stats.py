@@ -18,6 +18,7 @@ from .pipeline import queues
 from .pipeline.ingress import OPERATOR
 
 PROCESS_STARTED = time.time()
+WORKER_BEAT_SECONDS = 5  # every worker process (production or in-process) says it is alive this often
 QUEUE_NAMES = (queues.MESSAGES, queues.OUTBOUND, queues.MAINTENANCE)
 ORDER_OUTCOMES = {"placed": "orders_placed", "refused_stock": "orders_refused_stock",
                   "cancelled": "orders_cancelled", "abandoned": "orders_abandoned"}
@@ -26,6 +27,24 @@ ORDER_OUTCOMES = {"placed": "orders_placed", "refused_stock": "orders_refused_st
 def mark_started(redis) -> None:
     """Remember when the first process started against this Redis (kept until Redis is emptied)."""
     redis.set(keys.STARTED_AT, repr(time.time()), nx=True)
+
+
+def worker_beat(redis, worker_id: str, now: float | None = None) -> None:
+    """A worker process is alive (its maintenance thread calls this every WORKER_BEAT_SECONDS). Counts
+    the embedded default's in-process worker too, which RQ sees only while it holds a job."""
+    now = time.time() if now is None else now
+    redis.zadd(keys.WORKERS_ALIVE, {worker_id: now + 3 * WORKER_BEAT_SECONDS})
+
+
+def worker_gone(redis, worker_id: str) -> None:
+    redis.zrem(keys.WORKERS_ALIVE, worker_id)
+
+
+def workers_alive(redis, now: float | None = None) -> int:
+    """Worker processes alive: those beating, or RQ's registered workers if more (a plain `rq worker`)."""
+    now = time.time() if now is None else now
+    redis.zremrangebyscore(keys.WORKERS_ALIVE, "-inf", now)
+    return max(int(redis.zcard(keys.WORKERS_ALIVE)), Worker.count(connection=redis))
 
 
 def counters(redis) -> dict[str, int]:
@@ -105,8 +124,7 @@ def snapshot(rt, now: float | None = None) -> dict:
     redis, c = rt.redis, counters(rt.redis)
     started = redis.get(keys.STARTED_AT)
     depths, failed = queue_depths(rt)
-    orders_today, revenue_today = rt.store.orders.placed_since(start_of_today(now))
-    revenue = by_channel(c, "revenue_cents")
+    revenue, revenue_today = rt.store.figures.revenue(), rt.store.figures.revenue(start_of_today(now))
     fallbacks = {name.split(":", 1)[1]: n for name, n in c.items() if name.startswith("nlu_fallback:")}
     started_by_channel = by_channel(c, "conversations_started")
     return {
@@ -127,8 +145,13 @@ def snapshot(rt, now: float | None = None) -> dict:
             "operator_replies": c.get("operator_replies", 0), "handbacks": c.get("handbacks", 0),
         },
         "orders": {
-            "total": c.get("orders_placed", 0), "today": orders_today,
-            "revenue_cents": {"total": sum(revenue.values()), "today": revenue_today, "by_channel": revenue},
+            "total": c.get("orders_placed", 0),
+            "today": revenue_today["kept_orders"] + revenue_today["undone_orders"],
+            # what the shop keeps: cancelled and expired orders are apart, never in the revenue
+            "revenue_cents": {"total": revenue["kept"], "today": revenue_today["kept"],
+                              "by_channel": revenue["by_channel"], "cancelled_total": revenue["undone"],
+                              "cancelled_today": revenue_today["undone"]},
+            "cancelled_today": revenue_today["undone_orders"],
             "currency": rt.settings.CURRENCY,
             **{outcome: c.get(name, 0) for outcome, name in ORDER_OUTCOMES.items() if outcome != "placed"},
         },
@@ -144,13 +167,34 @@ def snapshot(rt, now: float | None = None) -> dict:
             "latency_ms_avg": round(c.get("nlu_latency_ms_sum", 0) / c["nlu_calls"], 1) if c.get("nlu_calls") else None,
         },
         "latency_ms": latency(c),
-        "workers_alive": Worker.count(connection=redis),
+        "workers_alive": workers_alive(redis, now),
         "handoffs_waiting": handoff.count(redis),
         "customers": {"registered": c.get("customers_registered", 0), "erased": c.get("customers_erased", 0)},
+        "feedback": feedback(c),
+        "outreach": outreach_figures(c),
         "verification": {"codes_sent": c.get("codes_sent", 0), "locks": c.get("verification_locks", 0),
                          "codes_refused": dict(sorted(by_prefix(c, "codes_refused").items()))},
         "counters": c,
     }
+
+
+def feedback(c: dict[str, int]) -> dict:
+    """Customers' ratings of delivered orders (1-5): how many, their average, and each score's count."""
+    n = c.get("feedback_ratings", 0)
+    return {"ratings": n, "average": round(c.get("feedback_rating_sum", 0) / n, 2) if n else None,
+            "by_rating": {str(r): c.get(f"feedback_rating:{r}", 0) for r in range(1, 6)}}
+
+
+def outreach_figures(c: dict[str, int]) -> dict:
+    """Messages the shop sent first, by kind: said, found no longer true (silent), waiting for quiet
+    hours to end; and customers' requests and opt-outs."""
+    out: dict = {"sent": {}, "silent": {}, "deferred": {}}
+    for name, n in c.items():
+        head, _, kind = name.partition(":")
+        if head in ("outreach_sent", "outreach_silent", "outreach_deferred"):
+            out[head.removeprefix("outreach_")][kind] = n
+    return {**{k: dict(sorted(v.items())) for k, v in out.items()}, "restock_requests": c.get("restock_requests", 0),
+            "reminders_off": c.get("reminders_off", 0), "reminders_on": c.get("reminders_on", 0)}
 
 
 def _text(value) -> str:

@@ -6,11 +6,19 @@ sender's number is the customer's identity: Twilio vouches for it. Replies never
 webhook's answer (an empty TwiML): they leave through the outbound queue, retried with backoff.
 Out: an opted-out SMS number is never messaged; WhatsApp's 24-hour window and other refusals are
 permanent (parked with their reason); rate limits and 5xx are retried.
+
+WhatsApp's 24-hour window is known before sending, from when the customer last wrote (recorded at
+ingress, bot/pipeline/seen.py): inside it a reply goes as text; outside it, a message the shop sends
+first (an order update, back in stock, a cart reminder, a feedback request) goes as the approved
+template configured for its purpose (`ContentSid` + `ContentVariables`, WHATSAPP_TEMPLATE_*), and
+anything without one is parked with that reason, never sent to fail with 63016.
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
+import time
 from urllib.parse import urlencode
 
 import requests
@@ -21,7 +29,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from bot import keys
 from bot.app import runtime
 from bot.errors import PermanentSendError, RecipientUnreachable, TransientSendError
-from bot.pipeline import deadletters
+from bot.pipeline import deadletters, seen
 from bot.phones import mask
 
 from . import sms_text
@@ -50,6 +58,10 @@ OPTED_OUT_CODES = {21610}  # "Attempt to send to unsubscribed recipient"
 WINDOW_CLOSED_CODES = {63016}  # WhatsApp: free-form message outside the 24-hour customer service window
 UNREACHABLE_CODES = {21211, 21612, 21614, 63003, 63015, 63024, 30003, 30004, 30005, 30006}
 DELIVERY_FAILED = {"failed", "undelivered"}
+WINDOW_SECONDS = 24 * 3600  # WhatsApp's customer service window, from the customer's last message
+WINDOW_MARGIN_SECONDS = 120  # a text sent this close to the window's end might arrive after it: use the template
+TEMPLATE_SETTINGS = {"order_update": "WHATSAPP_TEMPLATE_ORDER_UPDATE", "back_in_stock": "WHATSAPP_TEMPLATE_BACK_IN_STOCK",
+                     "cart_reminder": "WHATSAPP_TEMPLATE_CART_REMINDER", "feedback": "WHATSAPP_TEMPLATE_FEEDBACK"}
 
 
 class OptOuts:
@@ -182,14 +194,18 @@ def record_delivery_failure(rt, message_sid: str, recipient: str, status: str, c
 class TwilioMessagingSender:
     """Sends one channel's replies (sms or whatsapp) with the real twilio.rest.Client."""
 
-    def __init__(self, channel: str, client, from_: str, redis, status_callback: str | None = None):
+    def __init__(self, channel: str, client, from_: str, redis, status_callback: str | None = None,
+                 templates: dict[str, str] | None = None):
         self.channel, self.client, self.from_, self.redis = channel, client, from_, redis
         self.status_callback = status_callback
+        self.templates = dict(templates or {})  # purpose -> Content SID (WhatsApp)
 
     def send(self, message: OutboundMessage, part_sent: PartSent | None = None) -> None:
         """Each body of a long text in turn, from the first one not sent yet (`parts_sent`)."""
         if self.channel == "sms" and message.address in OptOuts(self.redis):
             raise RecipientUnreachable("the number opted out of SMS (texted STOP)")
+        if self.channel == "whatsapp" and not self.in_window(message):
+            return self._send_template(message)
         if self.channel == "sms":
             bodies = sms_text.for_sms(message.text)
         else:
@@ -203,11 +219,37 @@ class TwilioMessagingSender:
             self.redis.hincrby(keys.STATS, "sms_segments",
                                sum(sms_text.segments(b)[1] for b in bodies[message.parts_sent:]))
 
-    def _create(self, to: str, body: str, message: OutboundMessage) -> None:
+    def in_window(self, message: OutboundMessage, now: float | None = None) -> bool:
+        """Is WhatsApp's 24-hour window open for this customer, by when they last wrote?"""
+        last = seen.last_inbound(self.redis, message.recipient)
+        now = time.time() if now is None else now
+        return last is not None and now - last < WINDOW_SECONDS - WINDOW_MARGIN_SECONDS
+
+    def _send_template(self, message: OutboundMessage) -> None:
+        """Outside the window: the purpose's approved template, or parked with the reason (no send)."""
+        last = seen.last_inbound(self.redis, message.recipient)
+        since = "never wrote" if last is None else f"last wrote {(time.time() - last) / 3600:.0f} h ago"
+        sid = self.templates.get(message.template)
+        if not sid:
+            self.redis.hincrby(keys.STATS, "whatsapp_window_closed", 1)
+            setting = TEMPLATE_SETTINGS.get(message.template)
+            raise RecipientUnreachable(
+                f"outside WhatsApp's 24-hour window (the customer {since}) and no approved template for this "
+                + (f"message: set {setting}" if setting else "kind of message: it can only be sent as a reply"))
+        variables = {str(k): str(v) for k, v in message.variables.items()}
+        self._create(WHATSAPP + message.address, None, message, content_sid=sid,
+                     content_variables=json.dumps(variables, ensure_ascii=False) if variables else None)
+        self.redis.hincrby(keys.STATS, f"whatsapp_templates:{message.template}", 1)
+        log.info("sent as template %s (outside the 24-hour window) to=%s", message.template, mask(message.address))
+
+    def _create(self, to: str, body: str | None, message: OutboundMessage, **content) -> None:
         extra = {"status_callback": f"{self.status_callback}?{urlencode({'r': message.reply_id})}"} \
             if self.status_callback else {}
+        extra.update({k: v for k, v in content.items() if v is not None})
+        if body is not None:
+            extra["body"] = body
         try:
-            self.client.messages.create(to=to, from_=self.from_, body=body, **extra)
+            self.client.messages.create(to=to, from_=self.from_, **extra)
         except TwilioException as exc:
             raise self._translate(exc, message) from exc
         except requests.RequestException as exc:
@@ -241,5 +283,8 @@ def build_senders(settings, redis) -> dict:
     if settings.TWILIO_SMS_FROM:
         senders["sms"] = TwilioMessagingSender("sms", client, settings.TWILIO_SMS_FROM, redis, callback)
     if settings.TWILIO_WHATSAPP_FROM:
-        senders["whatsapp"] = TwilioMessagingSender("whatsapp", client, settings.TWILIO_WHATSAPP_FROM, redis, callback)
+        templates = {purpose: getattr(settings, name) for purpose, name in TEMPLATE_SETTINGS.items()
+                     if getattr(settings, name)}
+        senders["whatsapp"] = TwilioMessagingSender("whatsapp", client, settings.TWILIO_WHATSAPP_FROM, redis, callback,
+                                                    templates)
     return senders

@@ -4,10 +4,13 @@ Drive it with `advance(conversation, turn)`; perform the returned effects; feed 
 outcome back with `resolve`; save `conversation.to_dict()`. See CONVERSATION.md for the diagram.
 """
 from .dispatch import THROTTLED, advance, idle_reset, remember, resolve
-from .effects import (CancelOrder, CheckCode, Count, Effect, EndHandoff, EraseCustomer, LinkIdentity,
-                      LockVerification, PlaceOrder, RequestHandoff, SaveCustomer, SendCode)
+from .effects import (CancelOrder, CheckCode, Count, Effect, EndHandoff, EraseCustomer, Later, LinkIdentity,
+                      LockVerification, PlaceOrder, RecordFeedback, RequestHandoff, SaveCustomer, SendCode,
+                      SetReminders, WaitForRestock)
 from .handoff import CONTROL_KINDS, HANDBACK, OPERATOR_REPLY
 from .machine import STATES, TRANSITIONS
+from .outreach import BACK_IN_STOCK, CART_REMINDER, FEEDBACK_REQUEST
+from .outreach import KINDS as OUTREACH_KINDS
 from .model import SCHEMA_VERSION, Conversation, Deps, Limits, Outcome, Turn
 from .replies import Reply, combine
 
@@ -16,5 +19,6 @@ __all__ = [
     "combine",
     "STATES", "TRANSITIONS", "SCHEMA_VERSION", "Effect", "SendCode", "LockVerification", "LinkIdentity",
     "SaveCustomer", "CheckCode", "PlaceOrder", "CancelOrder", "EraseCustomer", "Count", "RequestHandoff", "EndHandoff",
-    "CONTROL_KINDS", "OPERATOR_REPLY", "HANDBACK",
+    "CONTROL_KINDS", "OPERATOR_REPLY", "HANDBACK", "WaitForRestock", "SetReminders", "RecordFeedback", "Later",
+    "OUTREACH_KINDS", "BACK_IN_STOCK", "CART_REMINDER", "FEEDBACK_REQUEST",
 ]

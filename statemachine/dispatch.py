@@ -5,7 +5,8 @@ outcome of an effect that wants one, `idle_reset` for a conversation that went q
 """
 from __future__ import annotations
 
-from . import account, checkout, details, handoff, identify, payment, prompts, reorder, shopinfo, shopping, slots
+from . import (account, checkout, details, handoff, identify, outreach, payment, prompts, reorder, shopinfo, shopping,
+               slots)
 from .effects import Count
 from .machine import attached
 from .model import HISTORY_TURNS, Conversation, Outcome, Turn
@@ -42,6 +43,8 @@ def advance(conv: Conversation, turn: Turn) -> Outcome:
     conv.turn = turn
     if not conv.started_at:
         conv.started_at, conv.salt = turn.now, turn.deps.new_salt()
+    if turn.kind in outreach.KINDS:
+        return _outreach(conv, turn)
     with attached(conv):
         if turn.kind in THROTTLED:  # over the shop's per-customer rate: not acted on, said once
             if turn.kind == "throttled":
@@ -55,10 +58,28 @@ def advance(conv: Conversation, turn: Turn) -> Outcome:
             conv.say(prompts.NOT_TEXT)
         elif turn.kind == "contact" and conv.state not in ("greeting", "verify"):
             identify.contact_shared(conv, turn)
-        elif not _global_word(conv, turn) and not _shop_words(conv, turn):
-            HANDLERS[conv.state](conv, turn)
+        else:
+            _text(conv, turn)
+    if not conv.cart:
+        conv.reminded = False  # the next cart left behind may be reminded of once
     conv.updated_at = turn.now
     conv.turns += 1
+    return _outcome(conv)
+
+
+def _text(conv: Conversation, turn: Turn) -> None:
+    told_out, conv.out_of_stock = conv.out_of_stock, []  # what the last turn said was out of stock
+    if not outreach.words(conv, turn, told_out) and not _global_word(conv, turn) and not _shop_words(conv, turn):
+        HANDLERS[conv.state](conv, turn)
+
+
+def _outreach(conv: Conversation, turn: Turn) -> Outcome:
+    """A message the shop sends first: said only if still true. It moves no state, and one that stays
+    silent leaves the conversation exactly as it was (an idle conversation stays idle)."""
+    outreach.control(conv, turn)
+    conv.turns += 1
+    if conv._outbox:
+        conv.updated_at = turn.now
     return _outcome(conv)
 
 

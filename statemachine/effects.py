@@ -158,3 +158,41 @@ class EndHandoff(Effect):
 
     identity: str
     phone: str | None
+
+
+# -- messages the shop sends first (statemachine/outreach.py) ----------------------------------
+
+@dataclass(frozen=True)
+class WaitForRestock(Effect):
+    """Tell this customer (on `identity`) once when `sku` is back in stock."""
+
+    phone: str
+    sku: str
+    identity: str
+
+
+@dataclass(frozen=True)
+class SetReminders(Effect):
+    """The customer said 'stop reminders' (False) or 'start reminders' (True)."""
+
+    phone: str
+    on: bool
+
+
+@dataclass(frozen=True)
+class RecordFeedback(Effect):
+    """A 1-5 rating (and a comment) for a delivered order, stored with the order."""
+
+    order_id: str
+    phone: str
+    rating: int
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class Later(Effect):
+    """Send this control message again after `seconds` (the customer was busy)."""
+
+    message: str  # the control message's kind (statemachine/outreach.py)
+    seconds: int
+    meta: dict = field(default_factory=dict)

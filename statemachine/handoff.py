@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from . import prompts
 from .effects import EndHandoff, RequestHandoff
+from .outreach import KINDS as OUTREACH_KINDS
 
 OPERATOR_REPLY, HANDBACK = "operator_reply", "handback"
-CONTROL_KINDS = (OPERATOR_REPLY, HANDBACK)  # from the shop's side, never from a customer
+CONTROL_KINDS = (OPERATOR_REPLY, HANDBACK, *OUTREACH_KINDS)  # from the shop's side, never from a customer
 
 
 def ask_for_person(conv, turn) -> None:

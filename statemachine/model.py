@@ -32,6 +32,10 @@ class Conversation:
     started_at: float = 0.0
     updated_at: float = 0.0
     turns: int = 0
+    ordered: bool = False  # an order was placed since this conversation started (counted completed once)
+    reminded: bool = False  # this cart was reminded of (never twice); cleared when the cart empties
+    feedback: dict | None = None  # {"order_id", "number", "asked_at"}: a rating was just asked for
+    out_of_stock: list[str] = field(default_factory=list)  # skus this turn said were out of stock
     version: int = SCHEMA_VERSION
 
     def __post_init__(self):
@@ -123,6 +127,7 @@ class Turn:
     contact: str | None = None  # E.164 phone the channel vouches for, if any
     caller_id: str | None = None  # a number the channel reports but cannot vouch for (a call's caller ID)
     kind: str = "text"  # text | media | location | contact | unsupported
+    meta: dict = field(default_factory=dict)  # a control message's data (the order, the product...)
 
 
 @dataclass

@@ -301,12 +301,59 @@ def help_text(state: str) -> str:
     # never invites a lone opt-out word (STOP, CANCEL, END, QUIT...): on SMS it would unsubscribe the customer
     return ("I'm the shop's ordering assistant. You can order by typing what you need, check an order's status, "
             "cancel an order before it's on its way, delete your data, or talk to a person. Say 'menu' for options "
-            "or to go back, or 'restart' to start over." + (f"\n{where}" if where else ""))
+            "or to go back, or 'restart' to start over. Say 'start reminders' to be reminded of a cart you leave "
+            "behind, or 'stop reminders' to get no messages you didn't ask for." + (f"\n{where}" if where else ""))
 
 # Texted by SMS outside the conversation (bot/otp.py): the one-time code itself.
 SMS = {
     "code": "{shop}: your code is {code}. It expires in {minutes} minutes. Never share it.",
 }
+
+# -- messages the shop sends first, and the customer's answers (statemachine/outreach.py) ------
+
+RESTOCK_OFFER = "Say 'tell me when it's back' and I'll message you once it's in stock."
+
+
+def restock_noted(names: str) -> str:
+    return (f"Okay, I'll message you once {names} is back in stock. "
+            "(Say 'stop reminders' if you'd rather not get messages like that.)")
+
+
+RESTOCK_WHICH = "Which product should I tell you about? For example: \"tell me when saffron is back\"."
+
+
+def in_stock_now(name: str) -> str:
+    return f"Good news: {name} is in stock right now. Tell me how many you'd like."
+
+
+def back_in_stock(name: str, price: str) -> str:
+    return (f"Good news: {name} is back in stock ({price}). Tell me how many you'd like, "
+            "or say 'stop reminders' to stop messages like this.")
+
+
+def items_count(count: int) -> str:
+    return "1 item" if count == 1 else f"{count} items"
+
+
+def cart_reminder(items: str) -> str:
+    return (f"You left {items} in your cart. Say 'done' to check out, 'cart' to see it, "
+            "or 'stop reminders' to stop reminders like this.")
+
+
+def ask_feedback(number: str) -> str:
+    return (f"Order #{number} was delivered. How did we do? Reply with a number from 1 (poor) to 5 (great), "
+            "and a comment if you like.")
+
+
+def feedback_thanks(rating: int) -> str:
+    return f"Thank you for your feedback! You rated us {rating} out of 5."
+
+
+FEEDBACK_SORRY = "Sorry it wasn't better: the shop will read what you said."
+REMINDERS_OFF = ("Okay: no more reminders or messages you didn't ask for (updates on your orders still come). "
+                 "Say 'start reminders' to turn them back on.")
+REMINDERS_ON = ("Okay: I'll remind you of a cart you leave behind and tell you when products you asked about are "
+                "back. Say 'stop reminders' any time.")
 
 # What a customer is told when an operator moves their order on (said by the operator API, not by a turn
 # of the conversation, so a dict: tests/unit/test_operator_orders.py sends each one).
@@ -324,6 +371,18 @@ ORDER_UPDATES = {
     "paid": "Payment received for order #{number}. Thank you! Your order is confirmed.",
     "expired": "Order #{number} wasn't paid in time, so it's cancelled and nothing was charged. "
                "You're welcome to order again.",
+}
+
+
+# What goes in the order-update template's {{2}} when WhatsApp's 24-hour window is closed
+# (WHATSAPP_TEMPLATE_ORDER_UPDATE: "Update: order #{{1}} {{2}}." or the shop's own wording).
+ORDER_UPDATE_WORDS = {
+    "preparing": "is being prepared",
+    "out_for_delivery": "is on its way to you",
+    "delivered": "has been delivered",
+    "cancelled": "was cancelled by the shop",
+    "paid": "is paid and confirmed",
+    "expired": "was not paid in time and is cancelled",
 }
 
 

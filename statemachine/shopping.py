@@ -47,11 +47,17 @@ def _apply_one(conv, turn, product, quantity: float, action: str, count: float |
     if wanted > limits.max_quantity:
         return prompts.too_many(product.name, format_quantity(limits.max_quantity, product.unit))
     if product.stock <= 0:
-        return prompts.out_of_stock(product.name)
+        conv.out_of_stock.append(product.sku)  # the customer may ask to be told when it's back
+        return prompts.out_of_stock(product.name) + _restock_offer(conv)
     if wanted > product.stock:
         return prompts.only_left(product.name, format_quantity(product.stock, product.unit))
     set_quantity(cart, product.sku, wanted)
     return _done(product, quantity, wanted, action, count)
+
+
+def _restock_offer(conv) -> str:
+    """Said once a turn, after the first product that is out of stock, to a customer we can tell later."""
+    return " " + prompts.RESTOCK_OFFER if conv.registered and len(conv.out_of_stock) == 1 else ""
 
 
 def _done(product, quantity: float, wanted: float, action: str, count: float | None) -> str:

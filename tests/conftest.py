@@ -28,7 +28,9 @@ SAMPLE_SHOP = str(ROOT / "bot" / "data" / "shop.yaml")
 
 @pytest.fixture
 def settings():
-    return load_settings({}, API_TOKEN=API_TOKEN, OPERATOR_TOKEN=OPERATOR_TOKEN, SHOP_FILE=PLAIN_SHOP)
+    # no quiet hours: a test's outcome must not depend on the time of day it runs (tests set them)
+    return load_settings({}, API_TOKEN=API_TOKEN, OPERATOR_TOKEN=OPERATOR_TOKEN, SHOP_FILE=PLAIN_SHOP,
+                         QUIET_HOURS="off")
 
 
 @pytest.fixture
@@ -95,7 +97,8 @@ def mongo_server():
 def live_env(redis_server, mongo_server, **extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "TELEGRAM_", "GEMINI_", "STRIPE_"))}
     env.update(REDIS_URL=redis_server.url, MONGO_URI=mongo_server.uri, MONGO_DB="orderline_it",
-               API_TOKEN=API_TOKEN, OPERATOR_TOKEN=OPERATOR_TOKEN, PYTHONPATH=str(ROOT), SHOP_FILE=PLAIN_SHOP)
+               API_TOKEN=API_TOKEN, OPERATOR_TOKEN=OPERATOR_TOKEN, PYTHONPATH=str(ROOT), SHOP_FILE=PLAIN_SHOP,
+               QUIET_HOURS="off")
     env.update(extra)
     return env
 

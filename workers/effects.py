@@ -146,3 +146,25 @@ class EffectRunner:
     def _Count(self, e: fx.Count, turn, applied: Applied):
         applied.counters[e.name] += 1
 
+    # -- messages the shop sends first (bot/outreach) -------------------------------------------
+    def _WaitForRestock(self, e: fx.WaitForRestock, turn, applied: Applied):
+        if self.rt.store.outreach.wait_for(e.phone, e.sku, e.identity, turn.now):
+            applied.counters["restock_requests"] += 1
+
+    def _SetReminders(self, e: fx.SetReminders, turn, applied: Applied):
+        self.rt.store.outreach.set_reminders(e.phone, e.on, turn.now)
+        applied.counters["reminders_on" if e.on else "reminders_off"] += 1
+        log.info("reminders %s phone=%s", "on" if e.on else "off", mask(e.phone))
+
+    def _RecordFeedback(self, e: fx.RecordFeedback, turn, applied: Applied):
+        if self.rt.store.feedback.record(e.order_id, e.phone, e.rating, e.comment, f"{turn.channel}:{turn.message_id}",
+                                         turn.now):
+            applied.counters["feedback_ratings"] += 1
+            applied.counters["feedback_rating_sum"] += e.rating
+            applied.counters[f"feedback_rating:{e.rating}"] += 1
+
+    def _Later(self, e: fx.Later, turn, applied: Applied):
+        from bot.outreach import jobs
+
+        jobs.later(self.rt, turn, e.message, e.meta, e.seconds)
+

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import activity
+from bot.outreach import carts
 from bot.pipeline import Commit, Parked, keys, queues
 
 from .step import Processed
@@ -115,6 +116,7 @@ class GroupCommit:
             for f in batch:
                 for p, _ in f.processed:
                     activity.record_turn_into(pipe, **p.activity)
+                    carts.track_into(pipe, p.cart)
                 for conv_key, token in f.unlocks:
                     mailboxes.unlock_into(pipe, conv_key, token)
                 for tag, token, retry_ms in f.releases:

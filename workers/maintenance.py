@@ -1,5 +1,6 @@
 """Periodic upkeep: wake drains and deliveries whose time came (a retry's delay, a dead worker's
-lease), trim the dead letters, finish interrupted cancels.
+lease), trim the dead letters, finish interrupted cancels, send the messages the shop sends first
+whose time came (after quiet hours; carts left behind).
 
 Every worker process runs a `Maintainer` thread; a Redis lock lets one of them sweep per interval.
 Why not RQ's scheduler: it is a forked process that dies with a Redis connection error and is
@@ -8,11 +9,15 @@ restarted only by RQ's 10-minute maintenance pass, and this is the net that must
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
+import uuid
 from typing import Any
 
 from bot import keys as bot_keys
+from bot import outreach, stats
 from bot.payments import expiry as payment_expiry
 from bot.pipeline import keys, queues
 
@@ -43,7 +48,8 @@ def sweep_once(rt: Any) -> dict:
     done = {"kicked": kick_due(rt),
             "dead_letters_dropped": rt.deadletters.trim(s.DEAD_LETTER_MAX, s.DEAD_LETTER_DAYS * 86400),
             "restocked": finish_cancellations(rt),
-            "payments_swept": payment_expiry.sweep_in_background(rt)}  # its own thread: Stripe may be slow
+            "payments_swept": payment_expiry.sweep_in_background(rt),  # its own thread: Stripe may be slow
+            **outreach.sweep(rt)}  # messages the shop sends first: deferred ones due, carts left behind
     retention.schedule(rt.redis)  # a no-op while the next daily run is scheduled
     return done
 
@@ -61,6 +67,8 @@ class Maintainer:
 
     def __init__(self, rt: Any, tick: float = TICK):
         self.rt, self.tick = rt, tick
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._beat_at = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="orderline-maintenance", daemon=True)
 
@@ -71,13 +79,25 @@ class Maintainer:
     def _run(self) -> None:
         while not self._stop.wait(self.tick):
             try:
+                self._beat()
                 sweep_if_due(self.rt) or kick_due(self.rt)
             except Exception:  # Redis or MongoDB down: log, keep the thread, try next interval
                 log.exception("maintenance sweep failed")
 
+    def _beat(self) -> None:
+        """This worker process is alive (stats' workers_alive), every WORKER_BEAT_SECONDS."""
+        now = time.time()
+        if now - self._beat_at >= stats.WORKER_BEAT_SECONDS:
+            stats.worker_beat(self.rt.redis, self.worker_id, now)
+            self._beat_at = now
+
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         self._thread.join(timeout)
+        try:
+            stats.worker_gone(self.rt.redis, self.worker_id)
+        except Exception:  # Redis away at shutdown: the beat expires on its own
+            log.warning("could not withdraw the worker's beat")
 
 
 def finish_cancellations(rt: Any, older_than: float = 60) -> int:

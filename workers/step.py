@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import statemachine as sm
 from bot import activity, keys, otp, phones
 from bot.nlu import intents
+from bot.outreach import carts as outreach_carts
 from bot.pipeline import InboundMessage, Routed, route
 from bot.pipeline import keys as pkeys
 from bot.nlu.types import NluContext, NluResult
@@ -52,6 +53,7 @@ class Processed:
     activity: dict
     erased: bool = False
     link_ttl: int = 365 * 86400  # how long a link made by this message lasts
+    cart: dict | None = None  # a cart left behind to remind of, or {"key"} for none (bot/outreach/carts.py)
 
     @property
     def moved(self) -> bool:
@@ -102,7 +104,8 @@ class ConversationStep:
 
         def find_customer(phone):
             doc = rt.store.customers.find_by_phone(phone)
-            return {"id": doc["_id"], "name": doc.get("name"), "address": doc.get("address")} if doc else None
+            return {"id": doc["_id"], "name": doc.get("name"), "address": doc.get("address"),
+                    "reminders": (doc.get("outreach") or {}).get("reminders")} if doc else None
 
         return sm.Deps(
             catalog=catalog, find_customer=find_customer, recent_orders=rt.store.orders.recent,
@@ -134,13 +137,13 @@ class ConversationStep:
         elif msg.meta.get("session_start") and conv.state != "greeting":
             sm.idle_reset(conv, now, keep_cart=True)  # a new phone call starts at greeting; the cart stays
         started = not control and (not loaded or (idle and state_before != "handoff"))
-        catalog = rt.catalog.current()
+        catalog = rt.catalog.current(fresh=msg.kind == sm.BACK_IN_STOCK)  # the restock was announced just now
         kind = msg.kind if control else self._throttle(rate_count, msg)
         nlu = NluResult(intent="unknown") if kind in sm.THROTTLED else self._understand(msg, conv, conv_key, control)
         limits = dataclasses.replace(self.limits, shop=rt.shop.current())  # the shop file, as edited now
         turn = sm.Turn(text=msg.text, nlu=nlu, now=now, deps=self.deps(catalog),
                        limits=limits, channel=msg.channel, message_id=msg.message_id,
-                       identity=msg.identity, contact=msg.contact, kind=kind,
+                       identity=msg.identity, contact=msg.contact, kind=kind, meta=msg.meta,
                        caller_id=msg.meta.get("caller_id") if not msg.contact else None)
         outcome = sm.advance(conv, turn)
         replies = list(outcome.replies)
@@ -157,7 +160,8 @@ class ConversationStep:
         rows, touch = ([], None) if applied.erased else self._record(msg, conv, nlu, replies, conv_key,
                                                                       state_before, now)
         target = conv_key if control else self._target_key(conv, msg)  # the shop's messages never move it
-        counters = self._counters(msg, replies, applied, started)
+        completed = self._completed(conv, applied, started)
+        counters = self._counters(msg, replies, applied, started, completed)
         activity = dict(channel=msg.channel, active_key=None if applied.erased else target,
                         stale_keys=(conv_key,), inbound=0 if control else 1,
                         outbound=len(replies), orders=counters.get("orders_placed", 0),
@@ -170,7 +174,24 @@ class ConversationStep:
             state_json="" if applied.erased else json.dumps(conv.to_dict(), separators=(",", ":")),
             routed=route(msg, [r.to_dict() for r in replies], conv.state, control=control, extra=applied.outbound),
             link_phone=applied.link_phone, counters=counters, rows=rows, touch=touch, activity=activity,
-            erased=applied.erased, link_ttl=CALL_LINK_TTL if ephemeral(msg.identity) else 365 * 86400)
+            erased=applied.erased, link_ttl=CALL_LINK_TTL if ephemeral(msg.identity) else 365 * 86400,
+            cart=self._cart(conv, msg, applied, control, conv_key, target, now))
+
+    @staticmethod
+    def _completed(conv, applied: Applied, started: bool) -> bool:
+        """This turn placed the conversation's first order (a conversation completes once)."""
+        if started:
+            conv.ordered = False  # a new conversation completes again with its first order
+        completed = bool(applied.counters.get("orders_placed")) and not conv.ordered
+        conv.ordered = conv.ordered or completed
+        return completed
+
+    def _cart(self, conv, msg, applied: Applied, control: bool, conv_key: str, target: str, now: float) -> dict | None:
+        """What a customer's turn leaves for the cart reminders (none for the shop's own messages, nor
+        when the shop sends no cart reminders)."""
+        if control or not self.rt.settings.CART_REMINDER_MINUTES:
+            return None
+        return {"key": conv_key} if applied.erased else outreach_carts.track(target, conv, msg.identity, now)
 
     def _throttle(self, count: int, msg) -> str:
         """The message's kind, or 'throttled' (the first over RATE_LIMIT_PER_MINUTE: answered once)
@@ -222,7 +243,7 @@ class ConversationStep:
         entities = {k: understood[k] for k in ("items", "unknown", "ambiguous", "invalid") if understood[k]}
         rows = [{"_id": base + ":in", **common, "direction": "in", "text": msg.text, "intent": nlu.intent,
                  "entities": entities, "state": state_before, "at": msg.received_at, "message_id": msg.message_id,
-                 "processed_at": now, "processed_by": WORKER_ID}]
+                 "processed_at": now, "processed_by": WORKER_ID, "source": nlu.source}]
         rows += [{"_id": f"{base}:out:{i}", **common, "direction": "out", "text": r.text, "intent": None,
                   "entities": {}, "state": conv.state, "at": now, "message_id": msg.message_id}
                  for i, r in enumerate(replies)]
@@ -235,12 +256,15 @@ class ConversationStep:
     def _target_key(conv, msg) -> str:
         return f"phone:{conv.phone}" if conv.phone else f"id:{msg.identity}"
 
-    def _counters(self, msg, replies, applied: Applied, started: bool = False) -> dict[str, int]:
+    def _counters(self, msg, replies, applied: Applied, started: bool = False,
+                  completed: bool = False) -> dict[str, int]:
         """The turn's operator counters, committed with it."""
         control = msg.kind in sm.CONTROL_KINDS
         counters = Counter(applied.counters)
         counters[f"messages_out:{msg.channel}"] = counters.get(f"messages_out:{msg.channel}", 0) + len(replies)
-        if control:
+        if msg.kind in sm.OUTREACH_KINDS:  # a message the shop sends first: said, or found no longer true
+            counters[f"outreach_{'sent' if replies else 'silent'}:{msg.kind}"] += 1
+        elif control:
             counters["operator_replies" if msg.kind == sm.OPERATOR_REPLY else "handbacks"] += 1
         else:
             counters[f"turns:{msg.channel}"] = 1
@@ -248,6 +272,6 @@ class ConversationStep:
             counters.update(activity.latency_counters(msg.channel, waited_ms))
         if started:
             counters[f"conversations_started:{msg.channel}"] += 1
-        if counters.get("orders_placed"):
-            counters["conversations_completed"] += counters["orders_placed"]
+        if completed:  # a conversation completes once, however many orders it places (completed <= total)
+            counters["conversations_completed"] += 1
         return dict(counters)

@@ -7,13 +7,14 @@ reply, owned here and nowhere else.
     DeadLetters   what could not be done, for operators, and its retry
     Heartbeat     a worker's lease renewal and step watchdog
     notices, queues, keys, messages: notices for synchronous channels, RQ kicks, key names, shapes
+    seen          when each identity last wrote (written by accept.lua), for WhatsApp's 24-hour window
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from . import keys, notices, queues
+from . import keys, notices, queues, seen
 from .deadletters import DeadLetters, Kind, NotRetryable, Parked, QueueBusy
 from .heartbeat import Heartbeat, Hold
 from .ingress import Ingress
@@ -43,7 +44,7 @@ def build(redis: Any, lease_ms: int, dedupe_ttl: int) -> Pipeline:
 
 
 __all__ = [
-    "Pipeline", "build", "keys", "notices", "queues", "DeadLetters", "Kind", "NotRetryable", "Parked", "QueueBusy",
+    "Pipeline", "build", "keys", "notices", "queues", "seen", "DeadLetters", "Kind", "NotRetryable", "Parked", "QueueBusy",
     "Heartbeat", "Hold", "Ingress", "Claimed", "now_ms", "Commit", "Mailboxes", "Opened", "SYNC_CHANNELS",
     "InboundMessage", "OutboundMessage", "encode", "Outbox", "Routed", "route", "Scripts",
 ]

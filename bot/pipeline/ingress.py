@@ -17,7 +17,7 @@ from bot.phones import mask
 from bot.text import clean
 from statemachine.handoff import CONTROL_KINDS
 
-from . import keys, queues
+from . import keys, queues, seen
 from .leases import now_ms
 from .messages import InboundMessage, encode
 from .outbox import Outbox
@@ -45,14 +45,15 @@ class Ingress:
             message = dataclasses.replace(message, text=text, meta={**message.meta, "truncated": True} if cut
                                           else message.meta)
         # the shop's own control messages (an operator's reply, a hand-back) are not customer messages
-        counted_as = OPERATOR if message.kind in CONTROL_KINDS else message.channel
+        control = message.kind in CONTROL_KINDS
+        counted_as = OPERATOR if control else message.channel
         k = keys.identity(message.identity)
         try:
             status = int(self.scripts.accept(
                 keys=[keys.dedupe(message.channel, message.message_id), k.mailbox, keys.READY, keys.KICK_MESSAGES,
-                      keys.STATS, refused_set or ""],
+                      keys.STATS, refused_set or "", "" if control else k.seen],
                 args=[self.dedupe_ttl, encode(message.to_dict()), k.tag, now_ms(), queues.KICK_TTL, counted_as,
-                      message.address]))
+                      message.address, seen.KEEP_SECONDS]))
         except (RedisConnectionError, RedisTimeoutError) as exc:
             raise QueueUnavailable(f"Redis unavailable: {type(exc).__name__}") from exc
         if status == REFUSED:

@@ -56,6 +56,10 @@ class IdentityKeys:
     def notices(self) -> str:  # hash: notice id -> JSON, for synchronous channels
         return f"{P}{{i.{self.tag}}}:notices"
 
+    @property
+    def seen(self) -> str:  # string: when this identity last wrote (ms), for WhatsApp's 24-hour window
+        return f"{P}{{i.{self.tag}}}:seen"
+
 
 @dataclass(frozen=True, slots=True)
 class ConversationKeys:

@@ -50,6 +50,8 @@ class OutboundMessage:
     parts_sent: int = 0
     first_failed_at: float | None = None
     redact: bool = False  # holds a secret (a one-time code): never copied into a dead letter
+    template: str = ""  # a purpose ("order_update", "feedback"...): outside WhatsApp's 24-hour window the
+    variables: dict = field(default_factory=dict)  # message goes as that purpose's template, with these
 
     @property
     def recipient(self) -> str:

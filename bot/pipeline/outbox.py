@@ -62,10 +62,13 @@ def route(msg: InboundMessage, replies: list[dict], state: str | None, *, contro
         else:
             routed.slot = slot_body(msg.message_id, msg.address, state, replies)
         return routed
+    template = msg.meta.get("template", "") if control else ""  # a message the shop sends first
     routed.outbound += [entry(OutboundMessage(
         channel=msg.channel, address=msg.address, text=r["text"], reply_id=f"{msg.channel}:{msg.message_id}:{i}",
         buttons=tuple(r.get("buttons", ())), request_phone=r.get("request_phone", False),
-        received_at=msg.received_at)) for i, r in enumerate(replies)]
+        received_at=msg.received_at, template=template if i == 0 else "",
+        variables=dict(msg.meta.get("variables") or {}) if template and i == 0 else {}))
+        for i, r in enumerate(replies)]
     return routed
 
 

@@ -8,8 +8,11 @@ from __future__ import annotations
 from .audit import Audit
 from .conversations import Conversations
 from .customers import Customers
+from .feedback import Feedback
+from .figures import Figures
 from .messages import Messages
 from .orders import CANCELLABLE, FLOW, Orders, Placement, Terms
+from .outreach import Outreach
 from .payments import Payments
 from .products import Products
 from .slots import Slots
@@ -26,11 +29,14 @@ class Store:
         self.messages = Messages(db)
         self.conversations = Conversations(db)
         self.audit = Audit(db)
+        self.figures = Figures(db)
+        self.outreach = Outreach(db)
+        self.feedback = Feedback(db)
 
     def ensure_indexes(self) -> None:
         """Create every index the queries need; safe to call at every start."""
         for repo in (self.customers, self.products, self.slots, self.orders, self.messages, self.conversations,
-                     self.audit):
+                     self.audit, self.outreach, self.feedback):
             repo.ensure_indexes()
 
     def ping(self) -> bool:

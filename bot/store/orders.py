@@ -30,6 +30,7 @@ every pair of points and crashes one at every point.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -258,11 +259,19 @@ class Orders:
             return_document=ReturnDocument.AFTER)
 
     def search(self, *, status: str | None = None, phone: str | None = None, since: float | None = None,
-               until: float | None = None, limit: int = 50, skip: int = 0) -> list[dict]:
-        """Orders for operators, newest first. Without `status`: every order that was placed."""
+               until: float | None = None, limit: int = 50, skip: int = 0, number: int | None = None,
+               phone_suffix: str | None = None, slot: str | None = None) -> list[dict]:
+        """Orders for operators, newest first. Without `status`: every order that was placed.
+        `phone_suffix`: the phone's last digits; `slot`: a delivery slot's id."""
         query: dict = {"status": status} if status else {"status": {"$nin": ["pending", "failed"]}}
         if phone:
             query["phone"] = phone
+        elif phone_suffix:
+            query["phone"] = {"$regex": re.escape(phone_suffix) + "$"}
+        if number is not None:
+            query["number"] = number
+        if slot:
+            query["slot.id"] = slot
         if since is not None or until is not None:
             query["created_at"] = {**({"$gte": since} if since is not None else {}),
                                    **({"$lt": until} if until is not None else {})}
@@ -291,6 +300,18 @@ class Orders:
 
     def get(self, order_id: str) -> dict | None:
         return self.col.find_one({"_id": order_id})
+
+    def by_number(self, number: int) -> dict | None:
+        """The order the customer knows as #number (a placed one; a failed attempt has no number to them)."""
+        return self.col.find_one({"number": number, "status": {"$nin": ["pending", "failed"]}})
+
+    def add_note(self, order_id: str, text: str, by: str) -> list[dict]:
+        """An operator's note, kept with the order (newest last, at most 50)."""
+        doc = self.col.find_one_and_update(
+            {"_id": order_id}, {"$push": {"notes": {"$each": [{"text": text, "by": by, "at": time.time()}],
+                                                    "$slice": -50}}},
+            projection={"notes": 1}, return_document=ReturnDocument.AFTER)
+        return (doc or {}).get("notes", [])
 
     def by_key(self, key: str) -> dict | None:
         return self.col.find_one({"_id": order_id_for(key)})

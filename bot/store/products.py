@@ -43,8 +43,9 @@ class Products:
         start = self.col.count_documents({})
         for i, p in enumerate(products):
             doc = p.to_doc()
-            res = self.col.update_one({"sku": p.sku}, {"$set": doc, "$setOnInsert": {"position": start + i, "moves": []}},
-                                      upsert=True)
+            available = doc.pop("available")  # an import never puts back on sale what an operator took off
+            res = self.col.update_one({"sku": p.sku}, {"$set": doc, "$setOnInsert": {
+                "position": start + i, "moves": [], "available": available}}, upsert=True)
             if res.upserted_id is not None:
                 inserted += 1
             else:
@@ -56,8 +57,10 @@ class Products:
         return self.col.delete_many({"sku": {"$nin": list(skus)}}).deleted_count
 
     def take(self, sku: str, quantity: float, key: str, at: float) -> str:
-        """Remove `quantity` from stock for `key`, once: moves.TAKEN, SHORT, CLOSED, FENCED or MISSING."""
-        return self.moves.take({"sku": sku}, key, at, {"stock": -quantity}, {"stock": {"$gte": quantity - EPSILON}})
+        """Remove `quantity` from stock for `key`, once: moves.TAKEN, SHORT, CLOSED, FENCED or MISSING.
+        A product an operator took off sale is SHORT, whatever its stock."""
+        return self.moves.take({"sku": sku}, key, at, {"stock": -quantity},
+                               {"stock": {"$gte": quantity - EPSILON}, "available": {"$ne": False}})
 
     def keep(self, skus, key: str) -> None:
         """The order `key` was placed: its stock stays taken."""
@@ -75,11 +78,14 @@ class Products:
         self.moves.compact({"sku": {"$in": list(skus)}}, now)
 
     def stock(self, sku: str) -> float:
-        doc = self.col.find_one({"sku": sku}, {"stock": 1})
-        return doc["stock"] if doc else 0
+        """What can be sold now (0 for a product off sale)."""
+        doc = self.col.find_one({"sku": sku}, {"stock": 1, "available": 1})
+        return doc["stock"] if doc and doc.get("available") is not False else 0
 
-    def update(self, sku: str, *, price_cents: int | None = None, stock: float | None = None) -> Product | None:
-        fields = {k: v for k, v in (("price_cents", price_cents), ("stock", stock)) if v is not None}
+    def update(self, sku: str, *, price_cents: int | None = None, stock: float | None = None,
+               available: bool | None = None) -> Product | None:
+        fields = {k: v for k, v in (("price_cents", price_cents), ("stock", stock), ("available", available))
+                  if v is not None}
         if fields:
             self.col.update_one({"sku": sku}, {"$set": fields})
         return self.get(sku)

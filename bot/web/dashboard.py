@@ -13,8 +13,8 @@ from .. import activity, stats
 from ..app import runtime
 from ..auth import require_token
 from ..phones import mask
-from ..store import CANCELLABLE, FLOW
 from .operator_inbox import waiting_list
+from .orders_query import next_statuses
 
 bp = Blueprint("dashboard", __name__, template_folder="templates", static_folder="static",
                static_url_path="/dashboard/static")
@@ -29,18 +29,13 @@ def page():
                            "Referrer-Policy": "no-referrer", "Cache-Control": "no-store", "X-Frame-Options": "DENY"}
 
 
-def next_statuses(status: str) -> list[str]:
-    later = list(FLOW[FLOW.index(status) + 1:]) if status in FLOW else []
-    return later + (["cancelled"] if status in CANCELLABLE else [])
-
-
 def _order_row(o: dict) -> dict:
     pay = o.get("payment") or {}
     return {"id": o["_id"], "number": o["number"], "status": o["status"], "total_cents": o["total_cents"],
             "currency": o.get("currency"), "channel": o.get("channel"), "customer": o.get("customer_name"),
             "phone": mask(o.get("phone")), "created_at": o["created_at"], "next": next_statuses(o["status"]),
             "lines": len(o.get("lines", [])), "slot": (o.get("slot") or {}).get("when"),
-            "payment": payment_words(pay)}
+            "payment": payment_words(pay), "rating": (o.get("feedback") or {}).get("rating")}
 
 
 def payment_words(pay: dict) -> str:

@@ -1,23 +1,33 @@
 """The dev chat page at / (embedded default only): try Orderline in a browser, see the 'SMS' codes.
 
+It greets on load (the bot's own greeting), keeps its history across a reload (the browser's
+localStorage), shows order updates and an operator's replies as they come (it polls
+/api/notices), and has an inspector: for each line, the state before and after and what was
+understood (intent, items, and whether the offline parser or the model read it).
+
 The page carries the dev API token; that is why it exists only when no real services are set.
 """
 from __future__ import annotations
 
 import json
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, abort, jsonify, render_template, request
 
 from .. import keys
 from ..app import runtime
+from ..auth import require_token
+from .dashboard import CSP
 
-bp = Blueprint("devchat", __name__, template_folder="templates")
+bp = Blueprint("devchat", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/dev/static")
 
 
 @bp.get("/")
 def page():
     rt = runtime()
-    return render_template("devchat.html", token=rt.settings.API_TOKEN, shop=rt.settings.SHOP_NAME)
+    response = render_template("devchat.html", token=rt.settings.API_TOKEN, shop=rt.settings.SHOP_NAME)
+    return response, 200, {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
+                           "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 
 
 @bp.get("/dev/outbox")
@@ -26,3 +36,25 @@ def outbox():
     to = request.args.get("to")
     entries = [json.loads(e) for e in runtime().redis.lrange(keys.DEV_OUTBOX, 0, 49)]
     return jsonify(messages=[e for e in entries if not to or e["to"] == to][:10])
+
+
+@bp.get("/dev/reading/<message_id>")
+@require_token("API_TOKEN")
+def reading(message_id: str):
+    """What the worker understood of one of this user's lines (the inspector), from its history row."""
+    user = request.args.get("user_id", "")
+    rt = runtime()
+    row = rt.store.messages.get(f"api:{message_id}:in")
+    if row is None or row.get("identity") != f"api:{user}":
+        abort(404, description="no such line (yet)")
+    catalog = rt.catalog.current()
+    entities = row.get("entities") or {}
+
+    def named(item):
+        product = catalog.get(item.get("sku", ""))
+        return {**item, "name": product.name if product else item.get("sku")}
+
+    return jsonify(intent=row.get("intent"), source=row.get("source", "offline"), state=row.get("state"),
+                   items=[named(i) for i in entities.get("items", [])],
+                   unknown=[u.get("text") for u in entities.get("unknown", [])],
+                   ambiguous=[a.get("text") for a in entities.get("ambiguous", [])])

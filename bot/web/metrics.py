@@ -44,10 +44,13 @@ class OrderlineCollector:
         yield _gauge("conversations_active", "Conversations with a message within the idle timeout", conv["active"])
         yield _by_label(CounterMetricFamily, "orders", "Orders by outcome", "outcome",
                         {"placed": orders["total"], **{k: orders[k] for k in stats.ORDER_OUTCOMES if k != "placed"}})
-        yield _by_label(CounterMetricFamily, "revenue_cents", "Value of orders placed, in minor units", "channel",
-                        orders["revenue_cents"]["by_channel"])
-        yield _gauge("orders_today", "Orders placed since 00:00 UTC", orders["today"])
-        yield _gauge("revenue_today_cents", "Value of orders placed since 00:00 UTC", orders["revenue_cents"]["today"])
+        revenue = orders["revenue_cents"]
+        yield _by_label(GaugeMetricFamily, "revenue_cents", "Value of orders placed and not cancelled or expired, "
+                        "in minor units", "channel", revenue["by_channel"])
+        yield _gauge("revenue_cancelled_cents", "Value of orders placed, then cancelled or expired", revenue["cancelled_total"])
+        yield _gauge("orders_today", "Orders placed since 00:00 UTC (cancelled ones included)", orders["today"])
+        yield _gauge("revenue_today_cents", "Value of orders placed since 00:00 UTC and not cancelled or expired",
+                     revenue["today"])
         yield _by_label(GaugeMetricFamily, "queue_depth", "Work waiting, per queue", "queue", s["queues"])
         yield _by_label(GaugeMetricFamily, "failed_jobs", "Jobs in RQ's failed registry", "queue", s["failed_jobs"])
         dead = s["dead_letters"]
@@ -72,6 +75,15 @@ class OrderlineCollector:
         yield _by_label(CounterMetricFamily, "verification", "One-time codes and lock-outs", "event", verification)
         yield _by_label(CounterMetricFamily, "codes_refused", "One-time codes the shop's policy refused", "reason",
                         refused)
+        rated = s["feedback"]
+        yield _by_label(CounterMetricFamily, "feedback_ratings", "Customers' ratings of delivered orders", "rating",
+                        rated["by_rating"])
+        if rated["average"] is not None:
+            yield _gauge("feedback_rating_average", "Average rating of delivered orders (1-5)", rated["average"])
+        for part, doc in (("sent", "Messages the shop sent first, by kind"),
+                          ("silent", "Messages the shop meant to send first that were no longer true"),
+                          ("deferred", "Messages the shop sends first held for quiet hours")):
+            yield _by_label(CounterMetricFamily, f"outreach_{part}", doc, "kind", s["outreach"][part])
 
 
 def _counter(name, doc, value):

@@ -4,6 +4,7 @@ every change is written to the audit log.
 """
 from __future__ import annotations
 
+import re
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Literal
@@ -13,14 +14,16 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from statemachine.rules import slot_when, upcoming_slots
 
-from .. import keys, notify, privacy
+from .. import keys, notify, outreach, privacy
 from ..app import runtime
 from ..auth import require_token
 from ..store import FLOW
 from .operators import audit, body, int_arg, mask, phone_arg, who
+from .orders_query import find_order, next_statuses, order_filters
 
 bp = Blueprint("operator_api", __name__, url_prefix="/api")
 STATUSES = (*FLOW, "awaiting_payment", "cancelled", "expired", "failed", "pending")
+SKU = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,39}$")  # as bot/catalog_import.py accepts them
 
 
 @bp.before_request
@@ -35,14 +38,15 @@ class StatusChange(BaseModel):
 
 
 class ProductChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     price_cents: int | None = Field(default=None, gt=0, le=100_000_000, strict=True)
-    stock: float | None = Field(default=None, ge=0, le=10_000_000)
+    stock: float | None = Field(default=None, ge=0, le=10_000_000, strict=True)
+    available: bool | None = Field(default=None, strict=True)  # off sale: customers hear "out of stock"
 
     @model_validator(mode="after")
     def _something(self):
-        if self.price_cents is None and self.stock is None:
-            raise ValueError("give price_cents and/or stock")
+        if self.price_cents is None and self.stock is None and self.available is None:
+            raise ValueError("give price_cents, stock and/or available")
         return self
 
 
@@ -62,18 +66,25 @@ def _time_arg(name: str) -> float | None:
     return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
 
 
-def _order_json(order: dict) -> dict:
-    return {k: v for k, v in order.items() if k not in ("holds", "key", "settled")} | {"id": order["_id"]}
+def _order_json(order: dict, full_phone: bool = False) -> dict:
+    """An order for operators; its customer's phone masked except on the detail view (audited)."""
+    doc = {k: v for k, v in order.items() if k not in ("holds", "key", "settled")} | {"id": order["_id"]}
+    if not full_phone:
+        doc["phone"] = mask(order.get("phone")) if order.get("phone") else None
+    if doc.get("feedback"):
+        doc["feedback"] = {k: doc["feedback"].get(k) for k in ("rating", "comment", "at")}
+    return doc
 
 
 # -- orders ------------------------------------------------------------------------------------
 
 @bp.get("/orders")
 def list_orders():
+    """Newest first. Filters: status, number, phone (E.164, or its last 4+ digits), q (either), date
+    (placed, a UTC day), since/until, slot (a delivery slot's id)."""
     status = request.args.get("status") or None
     if status and status not in STATUSES:
         abort(400, description=f"status must be one of {', '.join(STATUSES)}")
-    phone = request.args.get("phone") or request.args.get("customer")
     since, until = _time_arg("since"), _time_arg("until")
     if day := request.args.get("date"):
         try:
@@ -81,28 +92,43 @@ def list_orders():
         except ValueError:
             abort(400, description="date must be YYYY-MM-DD (a UTC day)")
         since, until = start.timestamp(), (start + timedelta(days=1)).timestamp()
-    orders = runtime().store.orders.search(status=status, phone=phone_arg(phone) if phone else None, since=since,
-                                           until=until, limit=int_arg("limit", 50, 1, 500),
-                                           skip=int_arg("offset", 0, 0, 1_000_000))
+    orders = runtime().store.orders.search(status=status, since=since, until=until,
+                                           limit=int_arg("limit", 50, 1, 500),
+                                           skip=int_arg("offset", 0, 0, 1_000_000), **order_filters())
     return jsonify(orders=[_order_json(o) for o in orders], count=len(orders))
 
 
-@bp.get("/orders/<order_id>")
-def get_order(order_id: str):
-    order = runtime().store.orders.get(order_id)
-    if order is None:
-        abort(404, description="no such order")
-    return jsonify(order=_order_json(order))
+@bp.get("/orders/<ref>")
+def get_order(ref: str):
+    """One order by its id or by the number the customer knows (/api/orders/1002), with the
+    customer's full phone: each view is written to the audit log."""
+    order = find_order(ref)
+    audit("order.view", f"order:{order['number']}", phone=mask(order.get("phone")))
+    return jsonify(order=_order_json(order, full_phone=True) | {"next": next_statuses(order["status"])})
+
+
+class OrderNote(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    text: str = Field(min_length=1, max_length=500)
+
+
+@bp.post("/orders/<ref>/notes")
+def add_note(ref: str):
+    """An operator's note on an order ("leave at the back door"), kept with it and on its slip."""
+    order, note = find_order(ref), body(OrderNote)
+    notes = runtime().store.orders.add_note(order["_id"], note.text, who())
+    audit("order.note", f"order:{order['number']}", chars=len(note.text))
+    return jsonify(notes=notes), 201
 
 
 @bp.post("/orders/<order_id>/status")
 def change_status(order_id: str):
     """Move an order forward (confirmed -> preparing -> out_for_delivery -> delivered) or cancel it
-    (stock goes back); 409 for any other move. The customer is told on their own channel."""
+    (stock goes back); 409 for any other move. The customer is told on their own channel, and once
+    delivered is asked for a rating."""
     rt, change = runtime(), body(StatusChange)
-    order = rt.store.orders.get(order_id)
-    if order is None:
-        abort(404, description="no such order")
+    order = find_order(order_id)
+    order_id = order["_id"]
     if change.status == "cancelled":
         if not rt.store.orders.cancel(order_id, by=who()):
             abort(409, description=f"order #{order['number']} is {order['status']}: it can no longer be cancelled")
@@ -113,8 +139,11 @@ def change_status(order_id: str):
         if moved is None:
             abort(409, description=f"order #{order['number']} is {order['status']}: it cannot move to {change.status}")
     notified = notify.order_update(rt, moved, change.status, by=who())
-    audit("order.status", f"order:{order['number']}", before=order["status"], after=change.status, notified=notified)
-    return jsonify(order=_order_json(moved), notified=notified)
+    asked = outreach.ask_feedback(rt, moved) if change.status == "delivered" else None
+    audit("order.status", f"order:{order['number']}", before=order["status"], after=change.status, notified=notified,
+          **({"feedback_asked": asked} if change.status == "delivered" else {}))
+    return jsonify(order=_order_json(moved) | {"next": next_statuses(moved["status"])}, notified=notified,
+                   feedback_asked=asked)
 
 
 @bp.get("/slots")
@@ -133,6 +162,10 @@ def list_slots():
 
 @bp.patch("/products/<sku>")
 def update_product(sku: str):
+    """Price, stock (set, not added) and availability; every process's catalog follows at once (the
+    catalog version), and customers waiting for a product that is back are told, once each."""
+    if not SKU.fullmatch(sku):
+        abort(404, description="no such product")
     rt, change = runtime(), body(ProductChange)
     before = rt.store.products.get(sku)
     if before is None:
@@ -140,11 +173,15 @@ def update_product(sku: str):
     stock = change.stock
     if stock is not None and float(stock).is_integer():
         stock = int(stock)
-    product = rt.store.products.update(sku, price_cents=change.price_cents, stock=stock)
+    elif stock is not None and not before.weighed:
+        abort(400, description=f"stock: {before.name} is sold by the {before.unit}: a whole number, like 12")
+    product = rt.store.products.update(sku, price_cents=change.price_cents, stock=stock, available=change.available)
     rt.catalog.bump()  # every process re-reads names, prices and stock
-    audit("product.update", f"product:{sku}", **{k: {"before": getattr(before, k), "after": getattr(product, k)}
-                                                  for k in ("price_cents", "stock") if getattr(change, k) is not None})
-    return jsonify(product=product.to_doc())
+    told = outreach.announce_restock(rt, outreach.restocked({sku: before}, {sku: product}))
+    audit("product.update", f"product:{sku}", told_back_in_stock=told,
+          **{k: {"before": getattr(before, k), "after": getattr(product, k)}
+             for k in ("price_cents", "stock", "available") if getattr(change, k) is not None})
+    return jsonify(product=product.to_doc(), told_back_in_stock=told)
 
 
 # -- customers ---------------------------------------------------------------------------------

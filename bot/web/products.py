@@ -21,7 +21,7 @@ def list_products():
         offset = max(int(request.args.get("offset", 0)), 0)
     except ValueError:
         abort(400, description="limit and offset must be integers")
-    items = [p for p in catalog
+    items = [p for p in catalog.records()
              if (not q or q in p.name.lower() or any(q in a for a in p.aliases))
              and (not category or p.category.lower() == category)]
     page = items[offset:offset + limit]

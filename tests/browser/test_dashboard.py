@@ -5,54 +5,15 @@ Screenshots go to test-artifacts/ (gitignored). Skipped, with the reason, only w
 can be started (`make test` installs Debian's chromium when apt-get can)."""
 from __future__ import annotations
 
-import shutil
-import threading
-
 import pytest
 
 from tests.conftest import ARTIFACTS, OPERATOR_TOKEN
 from tests.support.operators import burst, burst_senders
 
-BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed "
-                                     "(pip install -r requirements-test.txt)")
-pytestmark = pytest.mark.skipif(BROWSER is None, reason="no Chromium: install Debian's chromium "
-                                "(apt-get install chromium; `make test` does it when it can)")
-
 
 @pytest.fixture
 def senders(fake_redis):
     return burst_senders(fake_redis)
-
-
-@pytest.fixture
-def server(app):
-    from werkzeug.serving import make_server
-
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(5)
-
-
-@pytest.fixture
-def page():
-    with playwright_api.sync_playwright() as p:
-        try:
-            browser = p.chromium.launch(executable_path=BROWSER, args=ARGS)
-        except playwright_api.Error as exc:  # installed but cannot start here
-            pytest.skip(f"Chromium at {BROWSER} did not start: {exc.message.splitlines()[0]}")
-        page = browser.new_page(viewport={"width": 1280, "height": 1500})
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        page.errors = errors
-        yield page
-        browser.close()
 
 
 def tile(page, name: str) -> str:

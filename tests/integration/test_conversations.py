@@ -18,6 +18,8 @@ def test_the_required_scenarios_exist():
     assert {f"rules_{n}.yaml" for n in ("below_minimum", "free_delivery", "outside_area", "outside_hours", "slot_full",
                                         "race_last_slot", "pay_on_delivery", "pay_by_link", "link_expired",
                                         "ran_out_before_confirm", "reorder", "voice_call")} <= names
+    # issue 14: each message the shop sends first, opt-out, quiet hours, a template outside the window
+    assert {f"outreach_{n}.yaml" for n in ("back_in_stock", "cart_reminder", "quiet_hours", "whatsapp_window")} <= names
 
 
 @pytest.mark.parametrize("scenario", ALL, ids=[s["_file"].removesuffix(".yaml") for s in ALL])

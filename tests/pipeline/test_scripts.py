@@ -48,10 +48,11 @@ def test_every_script_has_its_header_and_builds_no_key_name():
 
 # -- accept -------------------------------------------------------------------------------------
 
-def accept(s, message_id="m1", refused="", address="+1"):
+def accept(s, message_id="m1", refused="", address="+1", seen=True, now=NOW):
     k = keys.identity("sms:+1")
     return s.accept(keys=[keys.dedupe("sms", message_id), k.mailbox, keys.READY, keys.KICK_MESSAGES, keys.STATS,
-                          refused], args=[60, f'{{"id":"{message_id}"}}', k.tag, NOW, 30, "sms", address])
+                          refused, k.seen if seen else ""],
+                    args=[60, f'{{"id":"{message_id}"}}', k.tag, now, 30, "sms", address, 600])
 
 
 def test_accept_stores_once_kicks_once_and_refuses_an_opted_out_sender(r, s):
@@ -66,6 +67,22 @@ def test_accept_stores_once_kicks_once_and_refuses_an_opted_out_sender(r, s):
     stats = r.hgetall(keys.STATS)
     assert stats[b"messages_in:sms"] == b"2" and stats[b"duplicates:sms"] == b"1"
     assert stats[b"ignored:sms_opted_out"] == b"1"
+
+
+def test_accept_records_when_the_sender_last_wrote_only_for_what_it_stores(r, s):
+    from bot.pipeline import seen
+
+    k = keys.identity("sms:+1")
+    assert seen.last_inbound(r, "sms:+1") is None
+    assert accept(s, "m1", seen=False) == 2  # the shop's own control message: not the customer writing
+    assert r.get(k.seen) is None
+    assert accept(s, "m2", now=NOW + 5000) == 1
+    assert int(r.get(k.seen)) == NOW + 5000 and 0 < r.ttl(k.seen) <= 600
+    assert seen.last_inbound(r, "sms:+1") == (NOW + 5000) / 1000
+    assert accept(s, "m2", now=NOW + 9000) == 0  # a redelivery does not move it
+    r.sadd("optout", "+1")
+    assert accept(s, "m3", refused="optout", now=NOW + 9000) == 3  # nor does a refused message
+    assert int(r.get(k.seen)) == NOW + 5000
 
 
 # -- claim, release, renew ------------------------------------------------------------------------

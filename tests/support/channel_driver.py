@@ -99,6 +99,8 @@ def _twilio_message(live, who, channel: str, text: str) -> dict:
     to = f"whatsapp:{who.phone}" if channel == "whatsapp" else who.phone
     params = wh.whatsapp(who.phone, text) if channel == "whatsapp" else wh.sms(who.phone, text)
     before = len(live.twilio.messages(to))
+    if channel == "whatsapp":
+        live.twilio.wrote(to)  # WhatsApp's 24-hour window opens, as far as the fake Twilio knows
     res = wh.twilio_post(live.client, "/webhooks/twilio/messaging", params)
     assert res.status_code == 200, res.get_data(as_text=True)
     _settled(live, f"{channel}:{who.phone}", lambda: len(live.twilio.messages(to)) > before)

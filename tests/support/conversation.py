@@ -42,6 +42,9 @@ class World:
         self.prices: dict[str, int] = {}  # today's price, where it changed since the catalog was loaded
         self.slots_taken_meanwhile: dict[str, int] = {}  # booked by others between the snapshot and placement
         self.refuse_next: dict | None = None  # the store's next placement answer, whatever the cart
+        self.waiting_for: dict[str, list[tuple[str, str]]] = {}  # sku -> [(phone, identity)] to tell when back
+        self.feedback: dict[str, tuple[int, str]] = {}  # order id -> (rating, comment)
+        self.later: list = []  # control messages the conversation asked to have sent again later
         self._ids = itertools.count(1)
         self._codes = itertools.cycle(["123456", "654321", "111222"])
 
@@ -56,8 +59,8 @@ class World:
     def deps(self, now: float) -> sm.Deps:
         return sm.Deps(
             catalog=self.current_catalog(),
-            find_customer=lambda phone: ({"id": self.customers[phone]["id"], **self.customers[phone]}
-                                         if phone in self.customers else None),
+            find_customer=lambda phone: ({"id": self.customers[phone]["id"], "reminders": None,
+                                          **self.customers[phone]} if phone in self.customers else None),
             recent_orders=lambda phone: [
                 {"id": o["id"], "number": o["number"], "status": o["status"], "total_cents": o["total_cents"],
                  "created_at": o["created_at"]} for o in reversed(self.orders) if o["phone"] == phone],
@@ -128,6 +131,8 @@ class World:
             key = effect.phone or effect.identity
             if key in self.waiting:
                 self.waiting.remove(key)
+        elif kind in ("WaitForRestock", "SetReminders", "RecordFeedback", "Later"):
+            self._outreach(effect)
         elif kind == "EraseCustomer":
             self.customers.pop(effect.phone, None)
             self.erased.append(effect.phone)
@@ -143,6 +148,18 @@ class World:
         self.code_sends[e.phone] = self.code_sends.get(e.phone, 0) + 1
         self.codes[e.phone] = e.code
         return {"sent": True, "reason": None}
+
+    def _outreach(self, effect) -> None:
+        """The effects of messages the shop sends first, and of the customer's answers to them."""
+        if effect.kind == "WaitForRestock":
+            waiting = self.waiting_for.setdefault(effect.sku, [])
+            waiting[:] = [w for w in waiting if w[0] != effect.phone] + [(effect.phone, effect.identity)]
+        elif effect.kind == "SetReminders":
+            self.customers[effect.phone]["reminders"] = effect.on
+        elif effect.kind == "RecordFeedback":
+            self.feedback.setdefault(effect.order_id, (effect.rating, effect.comment))
+        else:
+            self.later.append(effect)
 
     def _place(self, e, now) -> dict:
         if e.key in self.placed_keys:
@@ -223,14 +240,15 @@ class Chat:
                                                        max_quantity=self.limits.max_quantity))
 
     def say(self, text: str, *, nlu: NluResult | None = None, kind: str = "text", contact: str | None = None,
-            advance_seconds: float = 5) -> str:
+            advance_seconds: float = 5, meta: dict | None = None) -> str:
         self.now += advance_seconds
         self._n += 1
         # the conversation is stored and loaded between turns, exactly as the worker does
         self.conv = sm.Conversation.from_dict(json.loads(json.dumps(self.conv.to_dict())))
-        turn = sm.Turn(text=text, nlu=nlu or self.understand(text), now=self.now, deps=self.world.deps(self.now),
+        nlu = nlu or (NluResult() if kind in sm.CONTROL_KINDS else self.understand(text))
+        turn = sm.Turn(text=text, nlu=nlu, now=self.now, deps=self.world.deps(self.now),
                        limits=self.limits, channel=self.channel, message_id=f"m{self._n}",
-                       identity=self.identity, contact=contact or self.contact, kind=kind,
+                       identity=self.identity, contact=contact or self.contact, kind=kind, meta=meta or {},
                        caller_id=self.caller_id)
         outcome = sm.advance(self.conv, turn)
         replies, effects = list(outcome.replies), list(outcome.effects)

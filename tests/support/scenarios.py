@@ -50,6 +50,11 @@ plain rules apply. Steps for the rules:
   and checks `notices: [...]` (what reached an /api/chat user outside a reply), `buttons_count`,
   and in `order:` also `fee`, `total` (cents), `slot: true`, `payment: <status>`.
 
+Messages the shop sends first (tests/support/outreach_steps.py): `shop_does:` (a restock, an order
+moved on, through the operator API), `sweep: carts | outreach`, `window: {closed_hours: 25}`, and
+the checks `sent:`, `sent_count:`, `template:`, `nothing_sent:` on what the speaker's channel
+delivered; a scenario's `settings:` (QUIET_HOURS: now) apply to this process meanwhile.
+
 `run(driver, scenario)` works with any driver that can chat, read the store and the codes.
 """
 from __future__ import annotations
@@ -67,6 +72,8 @@ import yaml
 
 from bot import keys
 from bot.pipeline import keys as pkeys
+
+from . import outreach_steps
 
 SAMPLE_SHOP = Path(__file__).resolve().parent.parent.parent / "bot" / "data" / "shop.yaml"
 
@@ -131,13 +138,22 @@ def _closed_now(doc: dict) -> dict:
 
 
 def _run(live, scenario: dict) -> None:
+    saved = outreach_steps.settings_for(live, scenario.get("settings"))
+    try:
+        _steps(live, scenario)
+    finally:
+        outreach_steps.restore(live, saved)
+
+
+def _steps(live, scenario: dict) -> None:
     customers = {name: Customer(name, spec or {}, live.unique)
                  for name, spec in (scenario.get("customers") or {"ana": {}}).items()}
     first = next(iter(customers))
     for n, step in enumerate(scenario["steps"], 1):
         who = customers[step.get("as", first)]
         channel = step.get("channel", who.channel)
-        what = next((step[k] for k in ("say", "setup", "age", "press", "share_contact", "send", "call") if k in step),
+        what = next((step[k] for k in ("say", "setup", "age", "press", "share_contact", "send", "call", "shop_does",
+                                       "sweep", "window") if k in step),
                     "hangup" if step.get("hangup") else "silence")
         where = f"{scenario['_file']} step {n} ({channel}: {what!r})"
         if "setup" in step:
@@ -150,6 +166,9 @@ def _run(live, scenario: dict) -> None:
             _operator(live, who, step["operator"], step.get("expect") or {}, where)
             continue
         if _shop_step(live, who, customers, step, where):
+            continue
+        if outreach_steps.handles(step):
+            outreach_steps.play(live, who, step, channel, where)
             continue
         text = _fill(live, step["say"], who, customers) if "say" in step else ""
         if "gemini" in step:
@@ -380,6 +399,8 @@ def _check_order(store, who: Customer, want: dict, where: str) -> None:
     if "lines" in want:
         got = {line["sku"]: line["quantity"] for line in order["lines"]}
         assert got == want["lines"], f"{where}: lines {got}"
+    if "rating" in want:
+        assert (order.get("feedback") or {}).get("rating") == want["rating"], f"{where}: feedback {order.get('feedback')}"
     fee = order.get("delivery_fee_cents", 0)
     for key, value in (("fee", fee), ("total", order["total_cents"]), ("slot", bool(order.get("slot"))),
                        ("payment", (order.get("payment") or {}).get("status"))):

@@ -20,6 +20,13 @@ TW_TOKEN = "twilio-auth-token-0123456789abcdef"
 PUBLIC_BASE_URL = "https://shop.example.com"
 SMS_FROM = "+15005550006"
 WA_FROM = "+14155238886"
+# WhatsApp templates (Content SIDs) the test stacks configure, and their approved text at the fake Twilio
+TEMPLATE_ORDER_UPDATE, TEMPLATE_BACK_IN_STOCK = "HX" + "a1" * 16, "HX" + "b2" * 16
+TEMPLATE_CART_REMINDER, TEMPLATE_FEEDBACK = "HX" + "c3" * 16, "HX" + "d4" * 16
+TEMPLATES = {TEMPLATE_ORDER_UPDATE: "Update: order #{{1}} {{2}}.",
+             TEMPLATE_BACK_IN_STOCK: "Good news: {{1}} is back in stock. Reply to order it.",
+             TEMPLATE_CART_REMINDER: "You left {{1}} in your cart. Reply 'done' to check out.",
+             TEMPLATE_FEEDBACK: "How did we do with order #{{1}}? Reply with a number from 1 to 5."}
 
 _update_ids = itertools.count(int(time.time()) % 100000 * 1000)
 
@@ -28,7 +35,9 @@ def channel_env(**extra) -> dict:
     """Settings (as environment) that switch on Telegram, Twilio messaging and voice."""
     env = dict(TELEGRAM_BOT_TOKEN=TG_TOKEN, TELEGRAM_WEBHOOK_SECRET=TG_SECRET, TWILIO_ACCOUNT_SID=TW_SID,
                TWILIO_AUTH_TOKEN=TW_TOKEN, TWILIO_SMS_FROM=SMS_FROM, TWILIO_WHATSAPP_FROM=f"whatsapp:{WA_FROM}",
-               PUBLIC_BASE_URL=PUBLIC_BASE_URL)
+               PUBLIC_BASE_URL=PUBLIC_BASE_URL, WHATSAPP_TEMPLATE_ORDER_UPDATE=TEMPLATE_ORDER_UPDATE,
+               WHATSAPP_TEMPLATE_BACK_IN_STOCK=TEMPLATE_BACK_IN_STOCK,
+               WHATSAPP_TEMPLATE_CART_REMINDER=TEMPLATE_CART_REMINDER, WHATSAPP_TEMPLATE_FEEDBACK=TEMPLATE_FEEDBACK)
     env.update(extra)
     return env
 

@@ -19,9 +19,12 @@ def test_the_page_is_a_shell_that_asks_for_the_token(client, rt):
     csp = res.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
     assert "<script>" not in html  # no inline script: the CSP would block it anyway
-    js = client.get("/dashboard/static/dashboard.js")
-    assert js.status_code == 200 and "sessionStorage" in js.get_data(as_text=True)
-    assert ".innerHTML" not in js.get_data(as_text=True)  # customer text only ever goes in as text
+    scripts = {name: client.get(f"/dashboard/static/{name}") for name in
+               ("common.js", "overview.js", "orders.js", "products.js", "dashboard.js")}
+    assert all(js.status_code == 200 and f"{name}" in html for name, js in scripts.items())
+    assert "sessionStorage" in scripts["common.js"].get_data(as_text=True)
+    for js in scripts.values():  # customer text only ever goes in as text
+        assert ".innerHTML" not in js.get_data(as_text=True) and "insertAdjacentHTML" not in js.get_data(as_text=True)
 
 
 def test_dashboard_data_has_the_figures_orders_handoffs_and_failures(client, pipeline, rt):

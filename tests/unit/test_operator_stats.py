@@ -2,6 +2,8 @@
 figure equals what the test itself sent, saw answered, and placed."""
 from __future__ import annotations
 
+import time
+
 import fakeredis
 import pytest
 from rq import Queue
@@ -40,7 +42,7 @@ def test_stats_equal_the_burst(client, pipeline, rt, senders):
     assert s["orders"]["total"] == s["orders"]["today"] == expected["orders"] == len(orders)
     by_channel = {o["channel"]: o["total_cents"] for o in orders}
     assert s["orders"]["revenue_cents"] == {"total": sum(by_channel.values()), "today": sum(by_channel.values()),
-                                            "by_channel": by_channel}
+                                            "by_channel": by_channel, "cancelled_total": 0, "cancelled_today": 0}
     assert s["conversations"] == {"total": 5, "active": 5, "completed": 2, "abandoned": 0,
                                   "started_by_channel": dict(expected["started"])}
     assert s["handoffs_waiting"] == 1
@@ -108,6 +110,52 @@ def test_metrics_equal_the_burst(client, pipeline, senders):
     assert values[("orderline_dead_letters_total", (("kind", "outbound"),))] == 1
     assert values[("orderline_queue_depth", (("queue", "mailboxes_waiting"),))] == 0
     assert values[("orderline_workers_alive", ())] == 0
+
+
+def test_revenue_leaves_cancelled_orders_out_and_says_how_much_they_were(client, pipeline, rt):
+    burst(pipeline)
+    orders = rt.store.orders.search()
+    kept, gone = orders
+    assert client.post(f"/api/orders/{gone['_id']}/status", json={"status": "cancelled"}, headers=OP).status_code == 200
+    revenue = client.get("/stats", headers=OP).get_json()["orders"]["revenue_cents"]
+    assert revenue["total"] == revenue["today"] == kept["total_cents"]
+    assert revenue["cancelled_total"] == revenue["cancelled_today"] == gone["total_cents"]
+    assert revenue["by_channel"] == {kept["channel"]: kept["total_cents"]}
+    values = metric_values(client.get("/metrics").get_data(as_text=True))
+    assert values[("orderline_revenue_cents", (("channel", kept["channel"]),))] == kept["total_cents"]
+    assert values[("orderline_revenue_cancelled_cents", ())] == gone["total_cents"]
+
+
+def test_a_conversation_that_orders_twice_is_completed_once(client, pipeline):
+    phone = "+14155550177"
+    for line in ("hi", "Tess", "9 Elm Street, Springfield", "1", "a dozen eggs", "done", "yes",
+                 "1", "2 kg of apples", "done", "yes"):
+        pipeline.say(line, user="tess", phone=phone)
+    s = client.get("/stats", headers=OP).get_json()
+    assert s["orders"]["total"] == 2
+    assert s["conversations"]["total"] == 1 and s["conversations"]["completed"] == 1  # completed <= total
+
+
+def test_workers_alive_counts_the_in_process_worker_of_make_run(client, rt):
+    from workers.run import InProcessWorker
+
+    def alive(want: int, timeout: float = 10) -> bool:
+        deadline = time.monotonic() + timeout
+        while client.get("/stats", headers=OP).get_json()["workers_alive"] != want:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return True
+
+    assert alive(0, 0)
+    worker = InProcessWorker(rt).start()
+    try:
+        assert alive(1)
+        time.sleep(1.5)  # idle between jobs (RQ then counts no worker): still alive
+        assert alive(1, 0)
+    finally:
+        worker.stop()
+    assert alive(0)  # a worker that stops says so
 
 
 def test_metrics_token_when_set(client, rt):

@@ -11,9 +11,9 @@ import re
 
 from statemachine import prompts
 from tests.support import conversation
-from tests.unit import test_checkout, test_statemachine, test_statemachine_understanding
+from tests.unit import test_checkout, test_outreach_conversation, test_statemachine, test_statemachine_understanding
 
-MODULES = (test_statemachine, test_statemachine_understanding, test_checkout)
+MODULES = (test_statemachine, test_statemachine_understanding, test_checkout, test_outreach_conversation)
 
 MARK = "\u00a7"
 

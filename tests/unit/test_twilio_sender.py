@@ -3,6 +3,9 @@ through TWILIO_API_URL. Asserts the exact requests (path, basic auth, To/From/Bo
 and how Twilio's refusals become retry-or-park errors."""
 from __future__ import annotations
 
+import json
+import time
+
 import pytest
 
 from bot import keys
@@ -10,6 +13,7 @@ from bot.config import load_settings
 from bot.errors import PermanentSendError, RecipientUnreachable, TransientSendError
 from channels import sms_text
 from bot.pipeline import OutboundMessage
+from bot.pipeline import keys as pkeys
 from channels.twilio_messaging import build_senders
 from tests.support import webhooks as wh
 from tests.support.fake_twilio import FakeTwilio
@@ -44,11 +48,76 @@ def test_an_sms_reply_is_one_messages_create_call_with_basic_auth(senders, fake)
                         "StatusCallback": wh.PUBLIC_BASE_URL + "/webhooks/twilio/status?r=m%3A0"}
 
 
-def test_a_whatsapp_reply_goes_from_and_to_whatsapp_addresses(senders, fake):
+def customer_wrote(redis, fake, phone: str = PHONE, hours_ago: float = 0) -> None:
+    """The customer wrote on WhatsApp `hours_ago`: as ingress records it, and as Twilio knows it."""
+    at = time.time() - hours_ago * 3600
+    redis.set(pkeys.identity(f"whatsapp:{phone}").seen, int(at * 1000))
+    fake.wrote(f"whatsapp:{phone}", at)
+
+
+def test_a_whatsapp_reply_goes_from_and_to_whatsapp_addresses(senders, fake, fake_redis):
+    customer_wrote(fake_redis, fake)
     senders["whatsapp"].send(out("whatsapp", "Your cart:\n• 2 kg × Apples — $5.98"))
     [sent] = fake.messages()
     assert sent["To"] == f"whatsapp:{PHONE}" and sent["From"] == f"whatsapp:{wh.WA_FROM}"
     assert sent["Body"] == "Your cart:\n• 2 kg × Apples — $5.98"  # WhatsApp has no segments to save
+    assert sent["status"] == "delivered" and "ContentSid" not in sent
+
+
+def update(to: str = PHONE, purpose: str = "order_update") -> OutboundMessage:
+    return OutboundMessage(channel="whatsapp", address=to, text="Update: order #1002 is on its way to you.",
+                           reply_id="order:o1:out_for_delivery", template=purpose,
+                           variables={"1": "1002", "2": "is on its way to you"})
+
+
+def test_outside_the_window_a_message_the_shop_sends_first_goes_as_its_approved_template(fake, fake_redis):
+    fake.clear()
+    sender = build_senders(load_settings(wh.channel_env(TWILIO_API_URL=fake.url)), fake_redis)["whatsapp"]
+    customer_wrote(fake_redis, fake, hours_ago=25)
+    sender.send(update())
+    [sent] = fake.messages()
+    assert sent["ContentSid"] == wh.TEMPLATE_ORDER_UPDATE and "Body" not in sent
+    assert json.loads(sent["ContentVariables"]) == {"1": "1002", "2": "is on its way to you"}
+    assert sent["status"] == "delivered" and sent["rendered"] == "Update: order #1002 is on its way to you."
+    assert int(fake_redis.hget(keys.STATS, "whatsapp_templates:order_update")) == 1
+    customer_wrote(fake_redis, fake, hours_ago=1)  # inside the window: the same message goes as text
+    sender.send(update())
+    assert fake.messages()[-1]["Body"] == "Update: order #1002 is on its way to you."
+    assert "ContentSid" not in fake.messages()[-1] and fake.messages()[-1]["status"] == "delivered"
+
+
+def test_outside_the_window_without_a_template_nothing_is_sent_and_the_reason_is_clear(fake, fake_redis):
+    fake.clear()
+    settings = load_settings(wh.channel_env(TWILIO_API_URL=fake.url, WHATSAPP_TEMPLATE_FEEDBACK=""))
+    sender = build_senders(settings, fake_redis)["whatsapp"]
+    customer_wrote(fake_redis, fake, hours_ago=30)
+    with pytest.raises(RecipientUnreachable, match="WHATSAPP_TEMPLATE_FEEDBACK") as err:
+        sender.send(update(purpose="feedback"))
+    assert "last wrote 30 h ago" in str(err.value)
+    with pytest.raises(RecipientUnreachable, match="only be sent as a reply"):
+        sender.send(out("whatsapp"))  # an ordinary reply: it has no template
+    assert fake.snapshot() == [] and int(fake_redis.hget(keys.STATS, "whatsapp_window_closed")) == 2
+
+
+def test_the_fake_twilio_is_as_strict_as_the_real_api_about_templates(fake):
+    """What the real API refuses, so a sender that gets it wrong fails here first."""
+    import requests
+
+    fake.clear()
+    url, auth = f"{fake.url}/2010-04-01/Accounts/{wh.TW_SID}/Messages.json", (wh.TW_SID, wh.TW_TOKEN)
+    base = {"To": f"whatsapp:{PHONE}", "From": f"whatsapp:{wh.WA_FROM}"}
+    cases = [({}, 21619), ({"ContentVariables": '{"1": "x"}', "Body": "hi"}, 21654),
+             ({"ContentSid": "HX123"}, 21655), ({"ContentSid": "HX" + "0" * 32}, 21655),
+             ({"ContentSid": wh.TEMPLATE_ORDER_UPDATE, "ContentVariables": "not json"}, 21656),
+             ({"ContentSid": wh.TEMPLATE_ORDER_UPDATE, "ContentVariables": '{"1": ""}'}, 21656),
+             ({"ContentSid": wh.TEMPLATE_ORDER_UPDATE, "ContentVariables": '["1"]'}, 21656)]
+    for extra, code in cases:
+        res = requests.post(url, data={**base, **extra}, auth=auth, timeout=5)
+        assert (res.status_code, res.json()["code"]) == (400, code), extra
+    fake.wrote(f"whatsapp:{PHONE}", time.time() - 25 * 3600)
+    assert requests.post(url, data={**base, "Body": "Update: order #1002"}, auth=auth, timeout=5).status_code == 201
+    [late] = fake.messages()  # accepted, then undelivered: Twilio reports 63016 through the status callback
+    assert (late["status"], late["error_code"]) == ("undelivered", 63016)
 
 
 def test_sms_bodies_avoid_characters_that_force_ucs2(senders, fake):
@@ -80,6 +149,7 @@ def test_twilio_saying_unsubscribed_records_the_opt_out(senders, fake, fake_redi
 
 def test_whatsapps_24_hour_window_is_a_permanent_refusal_with_its_reason(senders, fake, fake_redis):
     to = "+14155559999"
+    customer_wrote(fake_redis, fake, to, hours_ago=23)  # by our record inside the window; Twilio says otherwise
     fake.refuse(f"whatsapp:{to}", 63016, "Failed to send freeform message because you are outside the allowed window.")
     with pytest.raises(RecipientUnreachable, match="24-hour window") as err:
         senders["whatsapp"].send(out("whatsapp", to=to))
