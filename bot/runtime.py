@@ -14,6 +14,7 @@ from channels.base import Sender
 from . import keys
 from .catalog import Catalog
 from .config import Settings
+from .connections import check_services, redis_client
 from .ingress import Ingress
 from .mailbox import Mailboxes
 from .store import Store, connect
@@ -24,13 +25,11 @@ _EMBEDDED_SERVER = None  # the embedded default's one fake Redis server, shared 
 
 
 def connect_redis(settings: Settings):
-    """A Redis client: the real server at REDIS_URL, or the process's fakeredis server."""
+    """A Redis client: the real server at REDIS_URL, the primary Sentinel names (REDIS_SENTINELS),
+    or the process's fakeredis server."""
     global _EMBEDDED_SERVER
-    if settings.REDIS_URL:
-        import redis
-
-        return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=30, socket_connect_timeout=5,
-                                    health_check_interval=30)
+    if not settings.embedded:
+        return redis_client(settings)
     import fakeredis
 
     if _EMBEDDED_SERVER is None:
@@ -90,11 +89,13 @@ class Runtime:
 
 def build(settings: Settings, *, redis=None, store: Store | None = None, senders: dict | None = None,
           load_sample: bool | None = None) -> Runtime:
-    """Connect everything for one process; an empty catalog gets the sample one (SAMPLE_CATALOG)."""
+    """Connect everything for one process; an empty catalog gets the sample one (SAMPLE_CATALOG).
+    An unreachable Redis or MongoDB raises ServiceUnreachable, one line naming setting and host."""
     from .nlu import build_understander
 
     redis = redis if redis is not None else connect_redis(settings)
     store = store if store is not None else connect(settings)
+    check_services(settings, redis, store)
     store.ensure_indexes()
     if load_sample if load_sample is not None else settings.SAMPLE_CATALOG:
         load_sample_catalog_once(store, redis)
@@ -104,6 +105,7 @@ def build(settings: Settings, *, redis=None, store: Store | None = None, senders
     rt.catalog = CatalogCache(store, redis, on_change=getattr(rt.nlu, "use_catalog", None))
     rt.mailboxes = Mailboxes(redis, lease_ms=int(settings.CLAIM_LEASE_SECONDS * 1000))
     rt.ingress = Ingress(rt.mailboxes, settings.DEDUPE_TTL_SECONDS)
+    rt.ingress.replica_wait = (settings.REDIS_WAIT_REPLICAS, settings.REDIS_WAIT_TIMEOUT_MS)  # bot/replication.py
     return rt
 
 

@@ -45,3 +45,30 @@ def test_empty_values_count_as_unset():
 def test_whatsapp_sender_gets_its_prefix():
     s = load_settings({**PROD, "TWILIO_WHATSAPP_FROM": "+14155550000"})
     assert s.TWILIO_WHATSAPP_FROM == "whatsapp:+14155550000"
+
+
+SENTINEL = {**PROD, "REDIS_URL": "", "REDIS_SENTINELS": "10.0.0.1:26379, 10.0.0.2:26379,10.0.0.3:26379"}
+
+
+def test_sentinel_settings_load_and_wait_for_one_replica_by_default():
+    s = load_settings(SENTINEL)
+    assert not s.embedded and s.REDIS_SENTINEL_MASTER == "orderline"
+    assert s.sentinel_addresses == [("10.0.0.1", 26379), ("10.0.0.2", 26379), ("10.0.0.3", 26379)]
+    assert s.REDIS_WAIT_REPLICAS == 1 and s.REDIS_FAILOVER_SECONDS == 15
+    plain = load_settings(PROD)
+    assert plain.REDIS_WAIT_REPLICAS == 0 and plain.REDIS_FAILOVER_SECONDS == 0  # one Redis: as before
+
+
+@pytest.mark.parametrize("env, message", [
+    ({**SENTINEL, "REDIS_SENTINELS": "10.0.0.1"}, "REDIS_SENTINELS must be host:port pairs"),
+    ({**SENTINEL, "REDIS_SENTINELS": "a:1,b:99999"}, "REDIS_SENTINELS must be host:port pairs"),
+    ({**SENTINEL, "REDIS_SENTINEL_MASTER": "my master"}, "REDIS_SENTINEL_MASTER must be a Sentinel master name"),
+    ({**SENTINEL, "REDIS_WAIT_TIMEOUT_MS": "0"}, "REDIS_WAIT_TIMEOUT_MS: Input should be greater than or equal to 1"),
+    ({"REDIS_WAIT_REPLICAS": "1"}, "REDIS_WAIT_REPLICAS needs a real Redis"),
+    ({"REDIS_SENTINELS": "a:1"}, "only REDIS_SENTINELS is set"),
+    ({"HOST": "0.0.0.0; rm"}, "HOST must be an address to listen on"),
+])
+def test_bad_redis_and_host_settings_are_named(env, message):
+    with pytest.raises(SettingsError) as err:
+        load_settings(env)
+    assert message in str(err.value)
