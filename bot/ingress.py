@@ -18,6 +18,7 @@ from .text import clean
 from .errors import QueueUnavailable
 from .mailbox import Mailboxes, encode
 from .phones import mask
+from .replication import wait_for_replicas
 
 log = logging.getLogger("orderline.ingress")
 OPERATOR = "operator"  # the counters' name for control messages from the shop's side
@@ -46,6 +47,7 @@ class Ingress:
             status = self.mailboxes.accept(message.channel, message.message_id, message.identity,
                                            encode(message.to_dict()), self.dedupe_ttl, counted_as=counted_as,
                                            refused_set=refused_set, address=message.address)
+            wait_for_replicas(self.redis, *getattr(self, "replica_wait", (0, 0)))  # a 200 survives a failover
         except (RedisConnectionError, RedisTimeoutError) as exc:
             raise QueueUnavailable(f"Redis unavailable: {type(exc).__name__}") from exc
         if status == 3:

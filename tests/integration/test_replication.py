@@ -1,0 +1,106 @@
+"""Accepting a message waits for a replica (bot/replication.py), on a real primary and replica."""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+import uuid
+
+import pytest
+import redis
+
+from bot.errors import QueueUnavailable
+from bot.replication import SHORT, STATS, WAITS, wait_for_replicas
+from channels.base import InboundMessage
+from tests.support.redis_server import RedisServer
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def pair():
+    primary = RedisServer(extra_args=("--repl-diskless-sync-delay", "0")).start()
+    replica = RedisServer(extra_args=("--replicaof", "127.0.0.1", str(primary.port))).start()
+    client = redis.Redis(port=replica.port)
+    deadline = time.monotonic() + 10
+    while client.info("replication").get("master_link_status") != "up":
+        assert time.monotonic() < deadline, "the replica did not sync"
+        time.sleep(0.05)
+    yield primary, replica
+    for server in (replica, primary):
+        if server.proc.poll() is None:
+            os.kill(server.proc.pid, signal.SIGCONT)
+        server.stop()
+
+
+def frozen(server, seconds: float | None = None):
+    """SIGSTOP a server (it stops acknowledging); SIGCONT it after `seconds` from a thread."""
+    os.kill(server.proc.pid, signal.SIGSTOP)
+    if seconds is not None:
+        threading.Timer(seconds, os.kill, (server.proc.pid, signal.SIGCONT)).start()
+
+
+def test_the_wait_covers_a_write_made_on_another_connection(pair):
+    primary, replica = pair
+    accepting, waiting = redis.Redis(port=primary.port), redis.Redis(port=primary.port)
+    waiting.ping()  # its own connection, which has written nothing yet
+    frozen(replica, 0.4)
+    accepting.set("accepted", "1")  # the accept ran on one pooled connection...
+    started = time.monotonic()
+    assert wait_for_replicas(waiting, 1, 5000) == 1  # ... the wait runs on another
+    assert time.monotonic() - started >= 0.3  # it really waited for the replica to wake up
+    assert redis.Redis(port=replica.port).get("accepted") == b"1"
+
+
+def test_a_replica_that_does_not_answer_costs_the_bound_and_is_counted(pair, caplog):
+    primary, replica = pair
+    client = redis.Redis(port=primary.port)
+    frozen(replica)
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="orderline.replication"):
+        assert wait_for_replicas(client, 1, 200) == 0
+    assert 0.19 <= time.monotonic() - started < 2
+    assert client.hget(STATS, SHORT) == b"1" and client.hget(STATS, WAITS) == b"1"
+    assert "REDIS_WAIT_REPLICAS" in caplog.text
+
+
+def test_asking_for_no_replica_makes_no_round_trip():
+    assert wait_for_replicas(redis.Redis(port=1), 0, 500) == 0  # port 1: any command would fail
+
+
+def test_ingress_answers_only_once_a_replica_has_the_message(pair, store):
+    from bot.config import load_settings
+    from bot.runtime import build
+    from tests.conftest import API_TOKEN, OPERATOR_TOKEN
+
+    primary, replica = pair
+    settings = load_settings({"REDIS_URL": primary.url, "MONGO_URI": "mongodb://unused", "API_TOKEN": API_TOKEN,
+                              "OPERATOR_TOKEN": OPERATOR_TOKEN, "REDIS_WAIT_REPLICAS": "1",
+                              "REDIS_WAIT_TIMEOUT_MS": "5000"})
+    rt = build(settings, redis=redis.Redis.from_url(primary.url), store=store, senders={}, load_sample=False)
+
+    def message():
+        return InboundMessage(channel="whatsapp", message_id=uuid.uuid4().hex, address="+14155550100", text="hi",
+                              contact="+14155550100")
+
+    assert rt.ingress.accept(message())
+    assert redis.Redis(port=primary.port).hget(STATS, WAITS) == b"1"
+
+    frozen(replica)  # the replica stops acknowledging; then the primary dies while the webhook waits
+    outcome = []
+    accepting = threading.Thread(target=lambda: outcome.append(_accept(rt, message())))
+    accepting.start()
+    time.sleep(0.3)
+    assert accepting.is_alive()  # still waiting for the replica: not answered yet
+    os.kill(primary.proc.pid, signal.SIGKILL)
+    accepting.join(10)
+    assert outcome == ["QueueUnavailable"]  # answered 503: the channel will retry, and nothing claims success
+
+
+def _accept(rt, message) -> str:
+    try:
+        return str(rt.ingress.accept(message))
+    except QueueUnavailable:
+        return "QueueUnavailable"
