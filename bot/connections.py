@@ -13,7 +13,10 @@ import time
 from urllib.parse import urlparse
 
 from redis.backoff import EqualJitterBackoff, NoBackoff
+from redis.connection import SSLConnection
 from redis.retry import Retry
+from redis.sentinel import SentinelManagedConnection
+from redis.utils import SENTINEL
 
 from .config import Settings
 
@@ -60,6 +63,23 @@ class FailoverRetry(Retry):
             _retrying.deadline = outer
 
 
+class SentinelConnection(SentinelManagedConnection):
+    """redis-py 8.1's SentinelManagedConnection reads with disconnect_on_error=False by default,
+    unlike its base class: an exception raised inside a read (RQ's SIGTERM handler raising
+    StopRequested in a blocking BLMOVE) put the connection back in the pool with that reply still to
+    come, and the next command waited behind it: `python -m bot worker` ignored SIGTERM. This
+    restores the base class's default (tests/integration/test_sentinel.py)."""
+
+    def read_response(self, disable_decoding=False, *, timeout=SENTINEL, disconnect_on_error=True,
+                      push_request=False):
+        return super().read_response(disable_decoding, timeout=timeout, disconnect_on_error=disconnect_on_error,
+                                     push_request=push_request)
+
+
+class SentinelSSLConnection(SentinelConnection, SSLConnection):
+    pass
+
+
 class ServiceUnreachable(Exception):
     """Redis or MongoDB did not answer at start; the message is one line naming setting and host."""
 
@@ -79,7 +99,9 @@ def redis_client(settings: Settings):
     if settings.REDIS_SENTINEL_PASSWORD:
         sentinel_kwargs["password"] = settings.REDIS_SENTINEL_PASSWORD
     sentinel = Sentinel(settings.sentinel_addresses, sentinel_kwargs=sentinel_kwargs)
-    return sentinel.master_for(settings.REDIS_SENTINEL_MASTER, **options, **node_options(settings.REDIS_URL))
+    node = node_options(settings.REDIS_URL)
+    node["connection_class"] = SentinelSSLConnection if node.pop("ssl", False) else SentinelConnection
+    return sentinel.master_for(settings.REDIS_SENTINEL_MASTER, **options, **node)
 
 
 def node_options(url: str | None) -> dict:
@@ -87,7 +109,7 @@ def node_options(url: str | None) -> dict:
     Its host and port are not used: the sentinels name the primary."""
     if not url:
         return {}
-    from redis.connection import SSLConnection, parse_url
+    from redis.connection import parse_url
 
     options = parse_url(url)
     for key in ("host", "port", "path"):
