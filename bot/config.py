@@ -197,20 +197,30 @@ class Settings(BaseModel):
         return v
 
     @model_validator(mode="after")
-    def _consistent(self):
+    def _services(self):
+        """Redis and MongoDB: both or neither; the Sentinel defaults."""
         redis_set = bool(self.REDIS_URL or self.REDIS_SENTINELS)
         if redis_set != bool(self.MONGO_URI):
-            only = "MONGO_URI" if self.MONGO_URI else "REDIS_URL" if self.REDIS_URL else "REDIS_SENTINELS"
+            only = next(n for n in ("MONGO_URI", "REDIS_URL", "REDIS_SENTINELS") if getattr(self, n))
             raise ValueError(
                 "set both REDIS_URL and MONGO_URI (production; REDIS_SENTINELS may stand in for REDIS_URL) "
                 f"or neither (the embedded default); only {only} is set"
             )
-        if self.REDIS_FAILOVER_SECONDS is None:
-            self.REDIS_FAILOVER_SECONDS = 15.0 if self.REDIS_SENTINELS else 0.0
-        if self.REDIS_WAIT_REPLICAS is None:
-            self.REDIS_WAIT_REPLICAS = 1 if self.REDIS_SENTINELS else 0
-        elif self.REDIS_WAIT_REPLICAS and not redis_set:
+        if self.REDIS_WAIT_REPLICAS and not redis_set:
             raise ValueError("REDIS_WAIT_REPLICAS needs a real Redis (REDIS_URL or REDIS_SENTINELS)")
+        self._sentinel_defaults()
+        return self
+
+    def _sentinel_defaults(self) -> None:
+        """Behind Sentinel, accepting waits for a replica and a failover is ridden through."""
+        sentinels = bool(self.REDIS_SENTINELS)
+        if self.REDIS_FAILOVER_SECONDS is None:
+            self.REDIS_FAILOVER_SECONDS = 15.0 if sentinels else 0.0
+        if self.REDIS_WAIT_REPLICAS is None:
+            self.REDIS_WAIT_REPLICAS = 1 if sentinels else 0
+
+    @model_validator(mode="after")
+    def _consistent(self):
         if not self.embedded:
             for name in ("API_TOKEN", "OPERATOR_TOKEN"):
                 token = getattr(self, name)
