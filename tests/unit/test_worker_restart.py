@@ -34,8 +34,7 @@ def test_the_restart_pause_grows_during_an_outage_and_resets_after_a_healthy_run
     monkeypatch.setattr(run.context, "bind", lambda rt: None)
     monkeypatch.setattr(run.maintenance, "Maintainer", lambda rt: types.SimpleNamespace(
         start=lambda: types.SimpleNamespace(stop=lambda: None)))
-    monkeypatch.setattr(run.time, "monotonic", lambda: clock["now"])
-    monkeypatch.setattr(run.time, "sleep", sleep)
+    monkeypatch.setattr(run, "time", types.SimpleNamespace(monotonic=lambda: clock["now"], sleep=sleep))
     rt = types.SimpleNamespace(redis=None, mailboxes=None, settings=types.SimpleNamespace(LOG_LEVEL="WARNING"))
     assert run.run_worker(rt) is True
     assert pauses == [1.0, 2.0, 4.0, 1.0, 2.0]  # the hour-long healthy run started the count again
