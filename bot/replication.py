@@ -16,7 +16,15 @@ connection raises instead; the caller answers 503 and the channel's retry is ded
 
 Past the bound the message stays accepted (it is on the primary) and is counted and logged: a
 replica that is down for an hour must not stop the shop. Only losing the primary in that hour,
-too, can lose such messages.
+too, can lose such messages. Once a wait has run out (no replica, or one still resyncing after a
+failover), a process stops waiting and only probes, one full wait every PROBE_EVERY seconds, so a
+missing replica does not cost every message the whole bound; the first probe that succeeds ends
+that.
+
+The same wait guards the other door out of Redis: `ReplicatedSender` sends a reply to Telegram or
+Twilio only once a replica holds the commit that produced it (and the delivery's claim on it).
+Without it, a reply sent from a commit the failover then lost is sent again when the message is
+processed again.
 """
 from __future__ import annotations
 
@@ -30,18 +38,26 @@ STATS = "ol:stats"  # the shared counters hash (bot.keys.STATS)
 WAITS = "replica_waits"  # messages whose acceptance waited for replicas
 SHORT = "replica_wait_timeouts"  # ... and found fewer replicas than asked for within the bound
 LOG_EVERY = 30.0  # seconds between warnings about short waits, per process
+PROBE_EVERY = 1.0  # seconds between full waits while replicas are missing, per process
 
 _lock = threading.Lock()
 _short_since_log = 0
 _last_log = 0.0
+_degraded = False  # a wait ran out and none has succeeded since
+_next_probe = 0.0
 
 
 def wait_for_replicas(redis, replicas: int, timeout_ms: int) -> int:
     """Block until `replicas` replicas hold every write made before this call (at most `timeout_ms`);
-    returns how many acknowledged. `replicas` 0: returns 0 at once, no round trip.
+    returns how many acknowledged. `replicas` 0: returns 0 at once, no round trip. While replicas
+    are missing (a wait ran out), returns 0 at once except for one probe every PROBE_EVERY seconds.
 
     Raises redis' ConnectionError / TimeoutError if the primary is lost meanwhile."""
+    global _degraded, _next_probe
     if replicas <= 0:
+        return 0
+    if not _may_wait():
+        _short(redis, replicas, 0, timeout_ms)
         return 0
     pool = redis.connection_pool
     conn = pool.get_connection()
@@ -56,8 +72,23 @@ def wait_for_replicas(redis, replicas: int, timeout_ms: int) -> int:
     finally:
         pool.release(conn)
     if acked < replicas:
+        _next_probe = time.monotonic() + PROBE_EVERY
         _short(redis, replicas, acked, timeout_ms)
+    _degraded = acked < replicas
     return acked
+
+
+def _may_wait() -> bool:
+    """Normally yes; while replicas are missing, once per PROBE_EVERY seconds (this process)."""
+    global _next_probe
+    if not _degraded:
+        return True
+    with _lock:
+        now = time.monotonic()
+        if now < _next_probe:
+            return False
+        _next_probe = now + PROBE_EVERY
+        return True
 
 
 def _short(redis, replicas: int, acked: int, timeout_ms: int) -> None:
@@ -70,6 +101,51 @@ def _short(redis, replicas: int, acked: int, timeout_ms: int) -> None:
         if now - _last_log < LOG_EVERY:
             return
         count, _short_since_log, _last_log = _short_since_log, 0, now
-    log.warning("%d accepted message(s) reached only %d of %d replica(s) within %d ms (REDIS_WAIT_REPLICAS, "
-                "REDIS_WAIT_TIMEOUT_MS): is a replica down or lagging? Losing the primary now could lose them",
-                count, acked, replicas, timeout_ms)
+    log.warning("%d write(s) reached only %d of %d replica(s) within %d ms (REDIS_WAIT_REPLICAS, "
+                "REDIS_WAIT_TIMEOUT_MS): is a replica down or lagging? Losing the primary now could lose them; "
+                "until a replica answers, one wait every %.0f s", count, acked, replicas, timeout_ms, PROBE_EVERY)
+
+
+SENT = "ol:sent:"  # + reply id: handed to its channel within SENT_TTL (keys live in bot.keys)
+SENT_TTL = 3600  # seconds; longer than any redelivery of a taken reply (60 s) after a failover
+
+
+class ReplicatedSender:
+    """Wraps a channel's sender for deployments with replicas (REDIS_WAIT_REPLICAS > 0):
+
+    - before sending, wait for the replicas: the commit that produced the reply, and the delivery's
+      claim on it, survive a failover, so the message is never processed (and answered) again;
+    - after sending, mark the reply id as sent and wait for that too: if a failover loses the
+      delivery's acknowledgement, the redelivered reply finds the mark and is not sent twice.
+
+    A primary lost before the send raises TransientSendError: the delivery retries it from the new
+    primary (where the mark, if the reply was ever sent, says so)."""
+
+    def __init__(self, sender, redis, replicas: int, timeout_ms: int):
+        self.sender, self.redis, self.replicas, self.timeout_ms = sender, redis, replicas, timeout_ms
+        self.channel = sender.channel
+
+    def send(self, message) -> None:
+        from redis.exceptions import ConnectionError as Lost, TimeoutError as Slow
+
+        from .errors import TransientSendError
+
+        mark = SENT + message.reply_id
+        if self.redis.exists(mark):
+            log.warning("reply %s was sent before a failover lost its acknowledgement: not sending it again",
+                        message.reply_id)
+            self.redis.hincrby(STATS, "replies_not_resent", 1)
+            return
+        try:
+            wait_for_replicas(self.redis, self.replicas, self.timeout_ms)
+        except (Lost, Slow) as exc:
+            raise TransientSendError(f"Redis primary lost before sending ({type(exc).__name__})") from exc
+        self.sender.send(message)
+        try:
+            self.redis.set(mark, "1", ex=SENT_TTL)
+            wait_for_replicas(self.redis, self.replicas, self.timeout_ms)
+        except (Lost, Slow):  # sent; the acknowledgement that follows will land on the new primary
+            log.warning("reply %s sent, but its mark may be lost with the Redis primary", message.reply_id)
+
+    def __getattr__(self, name):
+        return getattr(self.sender, name)

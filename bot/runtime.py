@@ -17,6 +17,7 @@ from .config import Settings
 from .connections import check_services, redis_client
 from .ingress import Ingress
 from .mailbox import Mailboxes
+from .replication import ReplicatedSender
 from .store import Store, connect
 
 log = logging.getLogger("orderline.runtime")
@@ -84,7 +85,12 @@ class Runtime:
     mailboxes: Mailboxes = None
 
     def sender(self, channel: str) -> Sender | None:
-        return self.senders.get(channel)
+        """The channel's sender; with REDIS_WAIT_REPLICAS it first waits for the replicas (bot/replication.py)."""
+        sender = self.senders.get(channel)
+        if sender is not None and self.settings.REDIS_WAIT_REPLICAS:
+            return ReplicatedSender(sender, self.redis, self.settings.REDIS_WAIT_REPLICAS,
+                                    self.settings.REDIS_WAIT_TIMEOUT_MS)
+        return sender
 
 
 def build(settings: Settings, *, redis=None, store: Store | None = None, senders: dict | None = None,

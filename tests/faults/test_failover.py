@@ -129,7 +129,7 @@ def failover_stack(mongo_server, fake_channels):
     env = live_env(SimpleNamespace(url=None), mongo_server, **cluster.settings_env(), **wh.channel_env(
         TELEGRAM_API_URL=telegram.url + "/bot", TWILIO_API_URL=twilio.url),
         MONGO_DB=f"failover_{uuid.uuid4().hex[:6]}", CLAIM_LEASE_SECONDS="2", RATE_LIMIT_PER_MINUTE="1000",
-        REDIS_WAIT_TIMEOUT_MS="300")
+        REDIS_WAIT_TIMEOUT_MS="300", TEST_OUTBOUND_STALE_MS="10000")  # a dead delivery's replies: 10 s, not 60
     rt = build(load_settings(env), load_sample=True)
     web = workers = None
     try:
@@ -205,13 +205,18 @@ def test_losing_the_redis_primary_mid_run_loses_and_doubles_nothing(failover_sta
     customers = ([Customer(s.web, "whatsapp", i) for i in range(WHATSAPP)]
                  + [Customer(s.web, "telegram", WHATSAPP + i) for i in range(TELEGRAM)])
     register(customers, s.telegram, s.twilio)
+    wait_until(lambda: nothing_left_to_do(s.rt), "registration's replies all sent", timeout=30)
+    time.sleep(0.5)
     before = {id(c): len(c.replies(s.telegram, s.twilio)) for c in customers}
     run = converse_and_kill_the_primary(s, customers)
-    wait_until(lambda: all(len(c.replies(s.telegram, s.twilio)) - before[id(c)] >= len(LINES)
-                           for c in customers), "every accepted message answered", timeout=90)
-    took = time.monotonic() - run["started"]
-    wait_until(lambda: nothing_left_to_do(s.rt), "no work left in Redis", timeout=30)
-    time.sleep(1)  # a send already under way when the work ran out
+    try:
+        wait_until(lambda: all(len(c.replies(s.telegram, s.twilio)) - before[id(c)] >= len(LINES)
+                               for c in customers), "every accepted message answered", timeout=90)
+        took = time.monotonic() - run["started"]
+        wait_until(lambda: nothing_left_to_do(s.rt), "no work left in Redis", timeout=30)
+        time.sleep(1)  # a send already under way when the work ran out
+    finally:
+        record(s, customers, before)
     print(f"\nfailover: {run['accepted']} messages accepted, {run['killed_at']} before the kill at "
           f"{run['kill_time']:.1f} s; {sum(c.refused for c in customers)} webhook answers refused and retried; "
           f"the sentinels promoted the replica {run['failover']:.1f} s after the kill; all answered {took:.1f} s "
@@ -221,6 +226,25 @@ def test_losing_the_redis_primary_mid_run_loses_and_doubles_nothing(failover_sta
     assert 0 < run["killed_at"] < run["accepted"]  # the primary died mid-run
     for c in customers:
         assert_answered_once_each_in_order(c, c.replies(s.telegram, s.twilio)[before[id(c)]:])
+
+
+def record(s, customers, before) -> None:
+    """test-artifacts/failover-replies.txt: each customer's replies, when they reached the fake API."""
+    sent = {}
+    for r in s.telegram.calls("sendMessage") + s.twilio.snapshot():
+        to = str(r.form.get("chat_id") or r.form.get("To") or "")
+        sent.setdefault(to, []).append(f"{r.at:.3f} {(r.form.get('text') or r.form.get('Body') or '').splitlines()[:1]}")
+    from workers.outbound import GROUP
+
+    r = s.rt.redis
+    with open(ARTIFACTS / "failover-replies.txt", "w") as f:
+        f.write(f"mailboxes pending: {s.rt.mailboxes.pending_count()}; outbound stream: {r.xlen('ol:outbound')} "
+                f"entries, {r.xpending('ol:outbound', GROUP)['pending']} taken and not acknowledged; "
+                f"retries: {r.zcard('ol:outbound:retry')}; dead letters: {r.llen('ol:deadletters')}\n")
+        for c in customers:
+            to = str(c.chat_id) if c.channel == "telegram" else f"whatsapp:{c.phone}"
+            f.write(f"{c.channel} {c.phone} (after {before[id(c)]} registration replies):\n  "
+                    + "\n  ".join(sent.get(to, [])) + "\n")
 
 
 def assert_answered_once_each_in_order(c, replies) -> None:

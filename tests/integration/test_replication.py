@@ -19,6 +19,14 @@ from tests.support.redis_server import RedisServer
 pytestmark = pytest.mark.integration
 
 
+@pytest.fixture(autouse=True)
+def fresh_process_state(monkeypatch):
+    """Each test starts as a process that has not seen a wait run out."""
+    import bot.replication
+
+    monkeypatch.setattr(bot.replication, "_degraded", False)
+
+
 @pytest.fixture
 def pair():
     primary = RedisServer(extra_args=("--repl-diskless-sync-delay", "0")).start()
@@ -66,6 +74,25 @@ def test_a_replica_that_does_not_answer_costs_the_bound_and_is_counted(pair, cap
     assert "REDIS_WAIT_REPLICAS" in caplog.text
 
 
+def test_while_replicas_are_missing_only_one_wait_a_second_pays_the_bound(pair):
+    primary, replica = pair
+    client = redis.Redis(port=primary.port)
+    frozen(replica)
+    assert wait_for_replicas(client, 1, 300) == 0  # the first pays the bound...
+    started = time.monotonic()
+    assert [wait_for_replicas(client, 1, 300) for _ in range(20)] == [0] * 20  # ...the next ones don't
+    assert time.monotonic() - started < 0.2
+    os.kill(replica.proc.pid, signal.SIGCONT)
+    deadline = time.monotonic() + 5
+    while wait_for_replicas(client, 1, 300) == 0:  # a probe finds the replica back: full waits again
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    frozen(replica, 0.2)
+    client.set("later", "1")
+    started = time.monotonic()
+    assert wait_for_replicas(client, 1, 2000) == 1 and time.monotonic() - started >= 0.15
+
+
 def test_asking_for_no_replica_makes_no_round_trip():
     assert wait_for_replicas(redis.Redis(port=1), 0, 500) == 0  # port 1: any command would fail
 
@@ -104,3 +131,67 @@ def _accept(rt, message) -> str:
         return str(rt.ingress.accept(message))
     except QueueUnavailable:
         return "QueueUnavailable"
+
+
+class Recorder:
+    channel = "telegram"
+
+    def __init__(self):
+        self.sent = []
+
+    def send(self, message):
+        self.sent.append((time.monotonic(), message.reply_id))
+
+
+def reply(n: int):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(reply_id=f"telegram:{n}:0", text="hello")
+
+
+def test_a_reply_leaves_only_once_a_replica_has_what_produced_it(pair):
+    from bot.errors import TransientSendError
+    from bot.replication import ReplicatedSender
+
+    primary, replica = pair
+    inner = Recorder()
+    sender = ReplicatedSender(inner, redis.Redis(port=primary.port), 1, 5000)
+    frozen(replica, 0.4)
+    redis.Redis(port=primary.port).set("commit", "reply")  # the commit that produced the reply
+    started = time.monotonic()
+    sender.send(reply(1))
+    assert inner.sent and inner.sent[0][0] - started >= 0.3  # held until the replica woke up
+    assert redis.Redis(port=replica.port).get("commit") == b"reply"
+
+    frozen(replica)  # then the primary dies while the next reply waits: nothing is sent
+    outcome = []
+
+    def second():
+        try:
+            sender.send(reply(2))
+            outcome.append("sent")
+        except TransientSendError:  # the delivery retries it, from the new primary
+            outcome.append("retry later")
+
+    waiting = threading.Thread(target=second)
+    waiting.start()
+    time.sleep(0.3)
+    os.kill(primary.proc.pid, signal.SIGKILL)
+    waiting.join(10)
+    assert outcome == ["retry later"] and [m for _, m in inner.sent] == ["telegram:1:0"]
+
+
+def test_a_reply_whose_acknowledgement_was_lost_is_not_sent_again(pair):
+    """The delivery sent it, then the failover lost the stream acknowledgement: the reply comes
+    round again, and the sent mark (on the replica too) stops it."""
+    from bot.replication import SENT, ReplicatedSender
+
+    primary, replica = pair
+    inner = Recorder()
+    sender = ReplicatedSender(inner, redis.Redis(port=primary.port), 1, 2000)
+    sender.send(reply(7))
+    assert redis.Redis(port=replica.port).exists(SENT + "telegram:7:0")  # the mark reached the replica
+    sender.send(reply(7))  # redelivered after the failover
+    sender.send(reply(8))
+    assert [m for _, m in inner.sent] == ["telegram:7:0", "telegram:8:0"]
+    assert redis.Redis(port=primary.port).hget("ol:stats", "replies_not_resent") == b"1"

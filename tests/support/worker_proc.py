@@ -36,6 +36,9 @@ class SlowStep:
 
 
 def main() -> int:
+    if os.environ.get("TEST_OUTBOUND_STALE_MS"):  # reclaim a dead delivery's replies sooner than production
+        from workers import outbound
+        outbound.STALE_MS = int(os.environ["TEST_OUTBOUND_STALE_MS"])
     settings = load_settings()
     configure(os.environ.get("TEST_WORKER_LOG_LEVEL", "WARNING"))
     rt = build(settings, load_sample=False)
