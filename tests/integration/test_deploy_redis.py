@@ -29,15 +29,17 @@ def compose_redis(tmp_path):
 
     def start(script, name, **env):
         (tmp_path / name).mkdir()
+        log = open(tmp_path / f"{name}.log", "wb")
         procs.append(subprocess.Popen(["sh", str(ROOT / "deploy" / script)], env={**base, **env, "DATA_DIR": str(tmp_path / name)},
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                                      stdout=log, stderr=subprocess.STDOUT))
         return procs[-1]
 
     # Docker's DNS gives each node a name; here both are this host, told apart by port.
     nodes = [start("redis-node.sh", "n1", NODE_NAME="localhost", REDIS_PORT=str(ports["node"][0])),
              start("redis-node.sh", "n2", NODE_NAME="127.0.0.1", REDIS_PORT=str(ports["node"][1]))]
     for i, port in enumerate(ports["sentinel"]):
-        start("redis-sentinel.sh", f"s{i}", NODE_NAME="localhost", SENTINEL_PORT=str(port), DOWN_AFTER_MS="1000")
+        start("redis-sentinel.sh", f"s{i}", NODE_NAME="localhost", SENTINEL_PORT=str(port), DOWN_AFTER_MS="1000",
+              FAILOVER_TIMEOUT_MS="3000")
     yield ports, nodes, tmp_path
     for p in procs:
         if p.poll() is None:
@@ -52,8 +54,11 @@ def test_compose_redis_scripts_make_a_primary_a_replica_and_a_quorum_that_fails_
     sentinel = redis.Redis(port=ports["sentinel"][0], password=PASSWORD, socket_timeout=2)
 
     def quorum():
+        """Every sentinel sees the other two and knows the replica (from the primary's INFO, every 10 s)."""
         try:
-            return sentinel.execute_command("SENTINEL", "CKQUORUM", "orderline").startswith(b"OK 3 usable")
+            return all(redis.Redis(port=p, password=PASSWORD).sentinel_master("orderline")["num-slaves"] >= 1
+                       for p in ports["sentinel"]) and \
+                sentinel.execute_command("SENTINEL", "CKQUORUM", "orderline").startswith(b"OK 3 usable")
         except redis.RedisError:
             return False
 
@@ -65,7 +70,7 @@ def test_compose_redis_scripts_make_a_primary_a_replica_and_a_quorum_that_fails_
 
     os.kill(nodes[0].pid, signal.SIGKILL)
     wait_until(lambda: node[1].info("replication")["role"] == "master", "the sentinels to promote the replica",
-               timeout=30)
+               timeout=60)
     wait_until(lambda: sentinel.sentinel_get_master_addr_by_name("orderline")[1] == ports["node"][1],
                "the sentinels to name the new primary", timeout=10)
     wait_until(lambda: "replicaof" not in (data / "n2" / "redis.conf").read_text(),
