@@ -92,6 +92,7 @@ class Bench:
     def _saturate(self, system: System, port: int, result: Result) -> None:
         n = self.args.messages
         file = generate.write(str(self.tmp / "sat.txt"), system.requests(n))
+        cpu0 = redis_main_thread_cpu(self.r)
         start = time.time()
         w = wrk(port, file, self.args.connections)
         result.sent, result.ingress_rps = n, n / w["duration"]
@@ -104,6 +105,10 @@ class Bench:
             from bench.extras import redis_bytes
 
             result.extra["redis"] = redis_bytes(self.r)
+            # Redis runs commands on one thread: its CPU per message bounds one Redis (docs/deploy.md)
+            cpu = redis_main_thread_cpu(self.r) - cpu0
+            result.extra["redis_cpu_us_per_message"] = round(cpu / max(1, done["count"]) * 1e6, 1)
+            result.extra["redis_main_thread_busy"] = round(cpu / done["elapsed"], 2)
         result.processed = done["count"]
         result.e2e_mps = done["count"] / done["elapsed"]
         lat = system.latencies(self.r)
@@ -143,6 +148,11 @@ class Bench:
                 break
             time.sleep(0.02)
         return {"count": count, "elapsed": max(1e-9, last_change - start)}
+
+
+def redis_main_thread_cpu(r) -> float:
+    info = r.info("cpu")
+    return info["used_cpu_sys_main_thread"] + info["used_cpu_user_main_thread"]
 
 
 def table(results: list[Result]) -> str:
@@ -213,7 +223,9 @@ def main(argv=None) -> int:
     if o and o.extra.get("redis"):
         red = o.extra["redis"]
         print(f"Redis: {red['bytes_per_conversation']} bytes per conversation state, "
-              f"{red['bytes_per_message_dedupe_key']} bytes per message for its 48 h dedupe key")
+              f"{red['bytes_per_message_dedupe_key']} bytes per message for its 48 h dedupe key; "
+              f"{o.extra.get('redis_cpu_us_per_message')} us of its main thread per message "
+              f"(busy {o.extra.get('redis_main_thread_busy')} of a core)")
     if parse:
         print(f"offline parse, {parse['products']:,} products: p50 {parse['parse_p50_ms']} ms, "
               f"p95 {parse['parse_p95_ms']} ms (index built in {parse['index_build_ms']} ms)")

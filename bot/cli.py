@@ -1,6 +1,8 @@
-"""`python -m bot serve | worker | dev | chat | parse TEXT | load-catalog FILE | telegram set-webhook`.
+"""`python -m bot serve | worker | dev | chat | parse TEXT | load-catalog FILE | telegram set-webhook |
+doctor | healthcheck worker`.
 
-Each command checks settings first and exits with a message naming what is wrong.
+Each command checks settings first and exits with a message naming what is wrong (status 2); an
+unreachable Redis or MongoDB is one line naming the setting and the host (status 3).
 """
 from __future__ import annotations
 
@@ -14,7 +16,10 @@ import uuid
 
 from .config import SettingsError, load_settings
 from .shop import ShopFileError, load_rules
+from .connections import ServiceUnreachable, check_mongo, check_services
 from .logs import configure
+
+LOOPBACK = ("127.", "localhost", "::1")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     w.add_argument("--no-scheduler", action="store_true", help="don't run RQ's scheduler in this worker")
     d = sub.add_parser("dev", help="web + worker in one process; embedded default when no services are set")
     d.add_argument("--port", type=int, default=None)
+    d.add_argument("--host", default=None, help="address to listen on (default HOST, else 127.0.0.1); "
+                   "0.0.0.0 reaches it from outside a VM or container")
     c = sub.add_parser("chat", help="talk to Orderline in this terminal, through the queue and worker")
     c.add_argument("--user", default=None, help="who you are (default: a new user)")
     c.add_argument("--phone", default=None, help="act as a channel that vouches for this E.164 phone")
@@ -39,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     tg = sub.add_parser("telegram", help="Telegram bot set-up")
     tg_sub = tg.add_subparsers(dest="telegram_command", required=True)
     tg_sub.add_parser("set-webhook", help="register PUBLIC_BASE_URL/webhooks/telegram with its secret")
+    sub.add_parser("doctor", help="check settings, Redis (replicas, Sentinel), MongoDB (replica set), channels")
+    hc = sub.add_parser("healthcheck", help="exit 0 if this host's worker is registered with RQ (container health)")
+    hc.add_argument("what", choices=["worker"])
     args = parser.parse_args(argv)
 
     try:
@@ -48,9 +58,13 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, ShopFileError) as exc:
         print(f"orderline: {exc}", file=sys.stderr)
         return 2
-    configure("WARNING" if args.command in ("chat", "parse", "load-catalog", "telegram") else settings.LOG_LEVEL,
-              settings.LOG_FORMAT)
-    return COMMANDS[args.command](settings, args)
+    quiet = ("chat", "parse", "load-catalog", "telegram", "doctor", "healthcheck")
+    configure("WARNING" if args.command in quiet else settings.LOG_LEVEL, settings.LOG_FORMAT)
+    try:
+        return COMMANDS[args.command](settings, args)
+    except ServiceUnreachable as exc:
+        print(f"orderline: {exc}", file=sys.stderr)
+        return 3
 
 
 def _needs_services(settings, command: str) -> bool:
@@ -64,8 +78,10 @@ def _needs_services(settings, command: str) -> bool:
 def cmd_serve(settings, args) -> int:
     if not _needs_services(settings, "serve"):
         return 2
+    check_services(settings)  # one line now, rather than a traceback from every gunicorn worker
     workers = os.environ.get("WEB_CONCURRENCY", "2")
-    os.execvp("gunicorn", ["gunicorn", "--bind", f"0.0.0.0:{settings.PORT}", "--workers", workers,
+    host = settings.HOST or "0.0.0.0"  # a container's port; HOST=127.0.0.1 behind a proxy on the same host
+    os.execvp("gunicorn", ["gunicorn", "--bind", f"{_bracket(host)}:{settings.PORT}", "--workers", workers,
                            "--threads", "8", "--timeout", "30", "--access-logfile", "-",
                            "--logger-class", "bot.web.access_log.MaskedAccessLogger", "bot.wsgi:app"])
 
@@ -88,12 +104,13 @@ def cmd_dev(settings, args) -> int:
     from .app import create_app
     from .runtime import build
 
-    port = args.port or settings.PORT
+    port = args.port if args.port is not None else settings.PORT  # 0: any free port
+    host = args.host or settings.HOST or "127.0.0.1"
     rt = build(settings)
     worker = InProcessWorker(rt).start()
     app = create_app(settings, runtime=rt)
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    base = f"http://127.0.0.1:{server.server_port}"
+    server = make_server(host, port, app, threaded=True)
+    base = f"http://{_bracket(_reachable_name(host))}:{server.server_port}"
     mode = "embedded default (fakeredis + mongomock, sample catalog)" if settings.embedded else "your Redis and MongoDB"
     print(f"""
 Orderline is running on {mode}.
@@ -106,6 +123,11 @@ Orderline is running on {mode}.
                            -H 'Content-Type: application/json' -d '{{"user_id": "me", "message": "hi", "phone": "+14155552671"}}'
   One-time codes (SMS) are printed here as they are sent.  Ctrl-C stops.
 """, flush=True)
+    if not host.startswith(LOOPBACK):
+        print(f"WARNING: listening on {host}:{server.server_port}, beyond this machine. Anyone who can reach it "
+              "can chat with the bot and, with the tokens above, read and change the shop's data; nothing is "
+              "encrypted (no HTTPS). Use it only on a network you trust; production is `serve` behind HTTPS "
+              "(docs/deploy.md).\n", file=sys.stderr, flush=True)
     if settings.embedded:
         threading.Thread(target=_print_outbox, args=(rt,), daemon=True).start()
     try:
@@ -122,6 +144,24 @@ def _shown(settings, name: str, otherwise: str = "") -> str:
     if name in settings.generated_tokens:
         return getattr(settings, name)
     return otherwise or f"(yours: from {name}{'S' if not getattr(settings, name) else ''}, not printed)"
+
+
+def _bracket(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _reachable_name(host: str) -> str:
+    """The address to print for a wildcard bind: this machine's outward address (no packet is sent)."""
+    if host not in ("0.0.0.0", "::"):
+        return host
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("192.0.2.1", 9))  # TEST-NET-1: only picks the interface a packet would leave by
+            return s.getsockname()[0]
+    except OSError:
+        return socket.gethostname()
 
 
 def _outbox_since(rt, seen: int) -> tuple[list[dict], int]:
@@ -201,7 +241,9 @@ def cmd_parse(settings, args) -> int:
     else:
         from .store import connect
 
-        catalog = Catalog(connect(settings).products.all())
+        store = connect(settings)
+        check_mongo(settings, store)
+        catalog = Catalog(store.products.all())
     nlu = Understanding(settings.MAX_ITEM_QUANTITY, address_check=settings.ADDRESS_CHECK)
     nlu.use_catalog(catalog)
     result = nlu.understand(" ".join(args.text), NluContext(state=args.state, step=args.step,
@@ -224,13 +266,13 @@ def cmd_load_catalog(settings, args) -> int:
     except OSError as exc:
         print(f"orderline: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 1
-    store = connect(settings)
+    store, redis = connect(settings), connect_redis(settings)
+    check_services(settings, redis, store)
     store.ensure_indexes()
     skus = [p.sku for p in products]
     before = store.products.by_skus(skus)
     inserted, updated = store.products.upsert_many(products)
     removed = store.products.delete_except(skus) if args.replace else 0
-    redis = connect_redis(settings)
     redis.incr(keys.CATALOG_VERSION)
     print(f"imported {len(products)} products from {args.file}: {inserted} new, {updated} updated"
           + (f", {removed} removed" if args.replace else ""))
@@ -262,7 +304,20 @@ def cmd_telegram(settings, args) -> int:
     return 0
 
 
+def cmd_doctor(settings, args) -> int:
+    from .doctor import doctor
+
+    return doctor(settings)
+
+
+def cmd_healthcheck(settings, args) -> int:
+    from .doctor import worker_health
+
+    return worker_health(settings)
+
+
 COMMANDS = {
     "serve": cmd_serve, "worker": cmd_worker, "dev": cmd_dev, "chat": cmd_chat, "parse": cmd_parse,
-    "load-catalog": cmd_load_catalog, "telegram": cmd_telegram,
+    "load-catalog": cmd_load_catalog, "telegram": cmd_telegram, "doctor": cmd_doctor,
+    "healthcheck": cmd_healthcheck,
 }

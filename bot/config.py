@@ -41,6 +41,17 @@ class Settings(BaseModel):
     REDIS_URL: str | None = None
     MONGO_URI: str | None = None
     MONGO_DB: str = "orderline"
+    # Redis behind Sentinel: the sentinels name the primary (REDIS_URL then gives only the password,
+    # database and scheme); every process follows a failover without a restart.
+    REDIS_SENTINELS: str | None = None  # host:port,host:port,...
+    REDIS_SENTINEL_MASTER: str = "orderline"
+    REDIS_SENTINEL_PASSWORD: str | None = None  # the sentinels' own password (their requirepass)
+    # A lost connection is retried this long before the caller sees an error (long enough for
+    # Sentinel to notice a dead primary and promote a replica). Default: 15 with sentinels, else 0.
+    REDIS_FAILOVER_SECONDS: float | None = Field(default=None, ge=0, le=300)
+    # Accepting a message waits (bounded) until this many replicas have it. Default: 1 with sentinels.
+    REDIS_WAIT_REPLICAS: int | None = Field(default=None, ge=0, le=10)
+    REDIS_WAIT_TIMEOUT_MS: int = Field(default=500, ge=1, le=10_000)
 
     # Tokens for integrators (/api/chat) and operators (/stats, /api/...): one shared token each
     # (named "default"), and/or named ones, "name=token" pairs (bot/tokens.py).
@@ -51,6 +62,7 @@ class Settings(BaseModel):
     METRICS_TOKEN: str | None = None  # set: GET /metrics needs it as a Bearer token; unset: /metrics is open
 
     PUBLIC_BASE_URL: str | None = None
+    HOST: str | None = None  # where the web app listens; default 127.0.0.1 for `dev`, 0.0.0.0 for `serve`
     PORT: int = Field(default=8000, ge=1, le=65535)
 
     TELEGRAM_BOT_TOKEN: str | None = None
@@ -144,6 +156,32 @@ class Settings(BaseModel):
     @classmethod
     def _redis_url(cls, v):
         return _check_url("REDIS_URL", v, {"redis", "rediss", "unix"})
+
+    @field_validator("REDIS_SENTINELS")
+    @classmethod
+    def _sentinels(cls, v):
+        if not v:
+            return None
+        addresses = [a.strip() for a in v.split(",") if a.strip()]
+        for address in addresses:
+            host, _, port = address.rpartition(":")
+            if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+                raise ValueError(f"REDIS_SENTINELS must be host:port pairs separated by commas, got {address!r}")
+        return ",".join(addresses)
+
+    @field_validator("REDIS_SENTINEL_MASTER")
+    @classmethod
+    def _sentinel_master(cls, v):
+        if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", v):
+            raise ValueError(f"REDIS_SENTINEL_MASTER must be a Sentinel master name like orderline, got {v!r}")
+        return v
+
+    @field_validator("HOST")
+    @classmethod
+    def _host(cls, v):
+        if v and not re.fullmatch(r"[A-Za-z0-9.:-]{1,253}", v):
+            raise ValueError(f"HOST must be an address to listen on, like 127.0.0.1 or 0.0.0.0, got {v!r}")
+        return v or None
 
     @field_validator("MONGO_URI")
     @classmethod
@@ -267,12 +305,30 @@ class Settings(BaseModel):
         return v
 
     @model_validator(mode="after")
-    def _consistent(self):
-        if bool(self.REDIS_URL) != bool(self.MONGO_URI):
+    def _services(self):
+        """Redis and MongoDB: both or neither; the Sentinel defaults."""
+        redis_set = bool(self.REDIS_URL or self.REDIS_SENTINELS)
+        if redis_set != bool(self.MONGO_URI):
+            only = next(n for n in ("MONGO_URI", "REDIS_URL", "REDIS_SENTINELS") if getattr(self, n))
             raise ValueError(
-                "set both REDIS_URL and MONGO_URI (production) or neither (the embedded default); "
-                f"only {'REDIS_URL' if self.REDIS_URL else 'MONGO_URI'} is set"
+                "set both REDIS_URL and MONGO_URI (production; REDIS_SENTINELS may stand in for REDIS_URL) "
+                f"or neither (the embedded default); only {only} is set"
             )
+        if self.REDIS_WAIT_REPLICAS and not redis_set:
+            raise ValueError("REDIS_WAIT_REPLICAS needs a real Redis (REDIS_URL or REDIS_SENTINELS)")
+        self._sentinel_defaults()
+        return self
+
+    def _sentinel_defaults(self) -> None:
+        """Behind Sentinel, accepting waits for a replica and a failover is ridden through."""
+        sentinels = bool(self.REDIS_SENTINELS)
+        if self.REDIS_FAILOVER_SECONDS is None:
+            self.REDIS_FAILOVER_SECONDS = 15.0 if sentinels else 0.0
+        if self.REDIS_WAIT_REPLICAS is None:
+            self.REDIS_WAIT_REPLICAS = 1 if sentinels else 0
+
+    @model_validator(mode="after")
+    def _consistent(self):
         self._check_tokens()
         if self.METRICS_TOKEN and len(self.METRICS_TOKEN) < 16:
             raise ValueError("METRICS_TOKEN must be at least 16 characters when set")
@@ -322,7 +378,13 @@ class Settings(BaseModel):
     @property
     def embedded(self) -> bool:
         """True when Orderline runs on fakeredis + mongomock inside one process."""
-        return not self.REDIS_URL and not self.MONGO_URI
+        return not self.REDIS_URL and not self.REDIS_SENTINELS and not self.MONGO_URI
+
+    @property
+    def sentinel_addresses(self) -> list[tuple[str, int]]:
+        """REDIS_SENTINELS as (host, port) pairs; empty without Sentinel."""
+        pairs = [a.rpartition(":") for a in (self.REDIS_SENTINELS or "").split(",") if a]
+        return [(host.strip("[]"), int(port)) for host, _, port in pairs]
 
 
 def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:

@@ -15,7 +15,8 @@ from channels.base import Sender
 from . import keys, otp, pipeline
 from .catalog import Catalog
 from .config import Settings
-from .pipeline import DeadLetters, Ingress, Mailboxes, Outbox, Scripts
+from .connections import check_services, redis_client
+from .pipeline import DeadLetters, Ingress, Mailboxes, Outbox, Replicas, Scripts
 from .shop import ShopSource
 from .store import Store, connect
 
@@ -25,13 +26,11 @@ _EMBEDDED_SERVER = None  # the embedded default's one fake Redis server, shared 
 
 
 def connect_redis(settings: Settings):
-    """A Redis client: the real server at REDIS_URL, or the process's fakeredis server."""
+    """A Redis client: the real server at REDIS_URL, the primary Sentinel names (REDIS_SENTINELS),
+    or the process's fakeredis server."""
     global _EMBEDDED_SERVER
-    if settings.REDIS_URL:
-        import redis
-
-        return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=30, socket_connect_timeout=5,
-                                    health_check_interval=30)
+    if not settings.embedded:
+        return redis_client(settings)
     import fakeredis
 
     if _EMBEDDED_SERVER is None:
@@ -109,6 +108,7 @@ class Runtime:
     mailboxes: Mailboxes = None
     outbox: Outbox = None
     deadletters: DeadLetters = None
+    replicas: Replicas = None
     shop: object = None  # bot.shop.ShopSource: the shop's rules, re-read when the file changes
     payments: object = None  # bot.payments.gateway.StripeGateway when STRIPE_* are set, else None
     codes: object = None  # bot.otp.Codes: one-time codes (None: no SMS sender, no Verify: typed numbers can't be proven)
@@ -119,11 +119,13 @@ class Runtime:
 
 def build(settings: Settings, *, redis=None, store: Store | None = None, senders: dict | None = None,
           load_sample: bool | None = None) -> Runtime:
-    """Connect everything for one process; an empty catalog gets the sample one (SAMPLE_CATALOG)."""
+    """Connect everything for one process; an empty catalog gets the sample one (SAMPLE_CATALOG).
+    An unreachable Redis or MongoDB raises ServiceUnreachable, one line naming setting and host."""
     from .nlu import build_understander
 
     redis = redis if redis is not None else connect_redis(settings)
     store = store if store is not None else connect(settings)
+    check_services(settings, redis, store)
     store.ensure_indexes()
     if load_sample if load_sample is not None else settings.SAMPLE_CATALOG:
         load_sample_catalog_once(store, redis)
@@ -137,9 +139,10 @@ def build(settings: Settings, *, redis=None, store: Store | None = None, senders
     rt.codes = otp.build(settings, redis, rt.senders)  # warns at start when typed numbers can't be proven
     rt.nlu = build_understander(settings, rt)
     rt.catalog = CatalogCache(store, redis, on_change=getattr(rt.nlu, "use_catalog", None))
-    parts = pipeline.build(redis, int(settings.CLAIM_LEASE_SECONDS * 1000), settings.DEDUPE_TTL_SECONDS)
+    parts = pipeline.build(redis, int(settings.CLAIM_LEASE_SECONDS * 1000), settings.DEDUPE_TTL_SECONDS,
+                           settings.REDIS_WAIT_REPLICAS or 0, settings.REDIS_WAIT_TIMEOUT_MS)
     rt.scripts, rt.mailboxes, rt.outbox = parts.scripts, parts.mailboxes, parts.outbox
-    rt.ingress, rt.deadletters = parts.ingress, parts.deadletters
+    rt.ingress, rt.deadletters, rt.replicas = parts.ingress, parts.deadletters, parts.replicas
     return rt
 
 

@@ -1,8 +1,19 @@
-"""gunicorn's entry point: `gunicorn bot.wsgi:app`. Settings come from the environment."""
+"""gunicorn's entry point: `gunicorn bot.wsgi:app`. Settings come from the environment.
+
+A bad setting or an unreachable Redis / MongoDB prints one line naming it and stops gunicorn
+(exit status 4 is gunicorn's "App failed to load": it halts instead of respawning the worker).
+"""
+import sys
+
 from .app import create_app
-from .config import load_settings
+from .config import SettingsError, load_settings
+from .connections import ServiceUnreachable
 from .logs import configure
 
-settings = load_settings()
-configure(settings.LOG_LEVEL, settings.LOG_FORMAT)
-app = create_app(settings)
+try:
+    settings = load_settings()
+    configure(settings.LOG_LEVEL, settings.LOG_FORMAT)
+    app = create_app(settings)
+except (SettingsError, ServiceUnreachable) as exc:
+    print(f"orderline: {exc}", file=sys.stderr, flush=True)
+    sys.exit(4)

@@ -76,6 +76,7 @@ class Delivery:
         k = keys.tagged(tag)
         hold = self.heartbeat.hold([(k.outclaim, token)], [], SEND_BUDGET, on_overrun=lambda h: None)
         try:
+            self.rt.replicas.wait()  # what queued these replies, and this claim, survive losing the primary
             while head is not None:
                 try:
                     message = OutboundMessage.from_dict(json.loads(head))
@@ -123,6 +124,7 @@ class Delivery:
         status, nxt = self.outbox.advance(tag, token, current["head"], "", f"sent:{message.channel}")
         if status != 1:
             raise LeaseLost()
+        self.rt.replicas.wait()  # the pop survives a failover: a reply is not sent twice (or the next before it)
         log.info("sent channel=%s to=%s", message.channel, mask(message.address))
         return nxt, 1, nxt is not None
 

@@ -79,6 +79,7 @@ class GroupCommit:
                     f.error, f.processed, f.parks, f.unlocks, f.releases = exc, [], [], [], []
         try:
             self._redis(batch)
+            self.rt.replicas.wait()  # replies leave only once a replica holds the commits that made them
         except Exception as exc:
             for f in batch:
                 f.error = f.error or exc

@@ -45,6 +45,7 @@ def run_worker(rt, *, burst: bool = False, with_scheduler: bool = True, name: st
     wait = 1.0
     try:
         for attempt in itertools.count():
+            started = time.monotonic()
             try:
                 catch_up(rt)
                 worker = SimpleWorker(_queues(rt.redis), connection=rt.redis,
@@ -52,7 +53,10 @@ def run_worker(rt, *, burst: bool = False, with_scheduler: bool = True, name: st
                 return worker.work(burst=burst, with_scheduler=with_scheduler, logging_level=rt.settings.LOG_LEVEL)
             except (RedisConnectionError, RedisTimeoutError) as exc:
                 # RQ survives a lost connection while waiting for jobs, not during one (its heartbeat
-                # raises out of work()); start a fresh worker once Redis answers again.
+                # raises out of work()); start a fresh worker once Redis answers again. The backoff
+                # grows only while Redis keeps failing, not from one outage to the next.
+                if time.monotonic() - started > 60:
+                    wait = 1.0
                 log.error("lost Redis (%s); restarting the worker in %.0f s", type(exc).__name__, wait)
                 time.sleep(wait)
                 wait = min(wait * 2, 30.0)

@@ -6,6 +6,7 @@ reply, owned here and nowhere else.
     Outbox        the one writer of replies: reply slots and per-recipient outboxes
     DeadLetters   what could not be done, for operators, and its retry
     Heartbeat     a worker's lease renewal and step watchdog
+    Replicas      the wait for Redis replicas that lets an accepted message or a sent reply survive a failover
     notices, queues, keys, messages: notices for synchronous channels, RQ kicks, key names, shapes
     seen          when each identity last wrote (written by accept.lua), for WhatsApp's 24-hour window
 """
@@ -22,6 +23,7 @@ from .leases import Claimed, now_ms
 from .mailbox import Commit, Mailboxes, Opened
 from .messages import SYNC_CHANNELS, InboundMessage, OutboundMessage, encode
 from .outbox import Outbox, Routed, route
+from .replication import Replicas
 from .scripts import Scripts
 
 
@@ -34,17 +36,20 @@ class Pipeline:
     outbox: Outbox
     ingress: Ingress
     deadletters: DeadLetters
+    replicas: Replicas
 
 
-def build(redis: Any, lease_ms: int, dedupe_ttl: int) -> Pipeline:
+def build(redis: Any, lease_ms: int, dedupe_ttl: int, replicas: int = 0, replica_timeout_ms: int = 0) -> Pipeline:
     scripts = Scripts(redis)
     outbox = Outbox(redis, scripts, lease_ms)
+    waits = Replicas(redis, replicas, replica_timeout_ms)
     return Pipeline(scripts=scripts, mailboxes=Mailboxes(redis, scripts, lease_ms), outbox=outbox,
-                    ingress=Ingress(redis, scripts, outbox, dedupe_ttl), deadletters=DeadLetters(redis, scripts))
+                    ingress=Ingress(redis, scripts, outbox, dedupe_ttl, waits), deadletters=DeadLetters(redis, scripts),
+                    replicas=waits)
 
 
 __all__ = [
     "Pipeline", "build", "keys", "notices", "queues", "seen", "DeadLetters", "Kind", "NotRetryable", "Parked", "QueueBusy",
     "Heartbeat", "Hold", "Ingress", "Claimed", "now_ms", "Commit", "Mailboxes", "Opened", "SYNC_CHANNELS",
-    "InboundMessage", "OutboundMessage", "encode", "Outbox", "Routed", "route", "Scripts",
+    "InboundMessage", "OutboundMessage", "encode", "Outbox", "Routed", "route", "Scripts", "Replicas",
 ]

@@ -21,6 +21,7 @@ from . import keys, queues, seen
 from .leases import now_ms
 from .messages import InboundMessage, encode
 from .outbox import Outbox
+from .replication import Replicas
 from .scripts import Scripts
 
 log = logging.getLogger("orderline.ingress")
@@ -29,9 +30,9 @@ DUPLICATE, STORED, STORED_KICK, REFUSED = 0, 1, 2, 3
 
 
 class Ingress:
-    def __init__(self, redis: Any, scripts: Scripts, outbox: Outbox, dedupe_ttl: int):
+    def __init__(self, redis: Any, scripts: Scripts, outbox: Outbox, dedupe_ttl: int, replicas: Replicas):
         self.redis, self.scripts, self.outbox = redis, scripts, outbox
-        self.dedupe_ttl = dedupe_ttl
+        self.dedupe_ttl, self.replicas = dedupe_ttl, replicas
 
     def accept(self, message: InboundMessage, refused_set: str | None = None) -> bool:
         """Store the message in its sender's mailbox; False if this message id was seen before, or
@@ -54,6 +55,7 @@ class Ingress:
                       keys.STATS, refused_set or "", "" if control else k.seen],
                 args=[self.dedupe_ttl, encode(message.to_dict()), k.tag, now_ms(), queues.KICK_TTL, counted_as,
                       message.address, seen.KEEP_SECONDS]))
+            self.replicas.wait()  # a message answered 200 survives losing the primary
         except (RedisConnectionError, RedisTimeoutError) as exc:
             raise QueueUnavailable(f"Redis unavailable: {type(exc).__name__}") from exc
         if status == REFUSED:

@@ -17,9 +17,10 @@ def free_port() -> int:
 
 
 class RedisServer:
-    def __init__(self, port: int | None = None, extra_args: tuple[str, ...] = ()):
+    def __init__(self, port: int | None = None, extra_args: tuple[str, ...] = (), password: str | None = None):
         self.port = port or free_port()
         self.extra_args = extra_args
+        self.password = password  # the server's requirepass, given in extra_args too
         self.dir = tempfile.mkdtemp(prefix="orderline-redis-")
         self.proc: subprocess.Popen | None = None
 
@@ -35,7 +36,7 @@ class RedisServer:
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
              "--dir", self.dir, "--protected-mode", "no", *self.extra_args],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis.Redis(port=self.port)
+        client = redis.Redis(port=self.port, password=self.password)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
