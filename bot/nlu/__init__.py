@@ -25,24 +25,28 @@ class Understanding:
         if self.reader is not None:
             self.reader.use_catalog(self.offline.index)
 
-    def understand(self, text: str, ctx: NluContext) -> NluResult:
+    def understand(self, text: str, ctx: NluContext, draft=None) -> NluResult:
+        """What the line means. `draft(reading) -> [reply texts]`, when given, lets the model's call
+        also translate the reply the turn would make from the offline reading (one call, not two)."""
         if self.offline is None:
             raise RuntimeError("no catalog loaded: call use_catalog() first")
         offline = self.offline.understand(text, ctx)
         if self.reader is None:
             return offline
-        return self.reader.understand(text, ctx, offline)
+        return self.reader.understand(text, ctx, offline, draft)
 
     def forget(self, customer_key: str) -> None:
         """Drop what the backend remembers about this customer (their language), for "delete my data"."""
         if self.reader is not None:
             self.reader.forget(customer_key)
 
-    def translate(self, texts: list[str], language: str, customer_key: str, turn_started: float) -> list[str] | None:
-        """The turn's reply texts in `language`, or None to send them in English."""
+    def translate(self, texts: list[str], language: str, customer_key: str, turn_started: float,
+                  known: dict | None = None, keep: tuple[str, ...] = ()) -> list[str] | None:
+        """The turn's reply texts in `language`, or None to send them in English. `known`: lines the
+        reading's call translated (NluResult.translated); `keep`: the customer's name and address."""
         if self.translator is None:
             return None
-        return self.translator.translate(texts, language, customer_key, turn_started)
+        return self.translator.translate(texts, language, customer_key, turn_started, known, keep)
 
 
 def build_understander(settings, runtime=None) -> Understanding:
@@ -50,24 +54,25 @@ def build_understander(settings, runtime=None) -> Understanding:
     if not settings.GEMINI_API_KEY or runtime is None:
         return Understanding(settings.MAX_ITEM_QUANTITY)
     from .breaker import Breaker
+    from .calls import CallGate
     from .faq_source import FaqSource
     from .gemini import GeminiCaller
     from .limits import CallCap, LanguageMemory, ReadingCache
     from .reader import ModelReader
     from .stats import ModelStats
-    from .translate import Translator
+    from .translate import Phrasebook, Translator
 
     redis = runtime.redis
-    caller = GeminiCaller.from_settings(settings)
     stats = ModelStats(redis)
     breaker = Breaker(redis, settings.GEMINI_BREAKER_FAILURES, settings.GEMINI_BREAKER_COOLDOWN_SECONDS,
                       probe_seconds=settings.GEMINI_TIMEOUT_SECONDS + 5,
                       on_open=lambda: stats.count("nlu_breaker_opened"))
-    cap = CallCap(redis, settings.GEMINI_MAX_CALLS_PER_MINUTE)
-    cache = ReadingCache(redis, settings.GEMINI_CACHE_SECONDS)
-    reader = ModelReader(caller, redis, stats, breaker, cap, cache, LanguageMemory(redis), settings.CURRENCY,
-                         FaqSource(shop=getattr(runtime, "shop", None), currency=settings.CURRENCY))
-    translator = Translator(caller, stats, breaker, cap, cache, settings.GEMINI_TIMEOUT_SECONDS)
+    gate = CallGate(GeminiCaller.from_settings(settings), stats, breaker,
+                    CallCap(redis, settings.GEMINI_MAX_CALLS_PER_MINUTE))
+    book = Phrasebook(redis, settings.GEMINI_CACHE_SECONDS)
+    reader = ModelReader(gate, ReadingCache(redis, settings.GEMINI_CACHE_SECONDS), LanguageMemory(redis), book,
+                         settings.CURRENCY, FaqSource(shop=getattr(runtime, "shop", None), currency=settings.CURRENCY))
+    translator = Translator(gate, book, settings.GEMINI_TIMEOUT_SECONDS)
     return Understanding(settings.MAX_ITEM_QUANTITY, reader=reader, translator=translator)
 
 

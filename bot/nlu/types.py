@@ -93,6 +93,9 @@ class NluResult:
     answer: str | None = None  # grounded answer to a product/shop question, if any
     language: str = "en"  # ISO 639-1 of the customer's line; replies are put into it when not "en"
     source: str = "offline"  # offline | gemini
+    # reply lines the reading's call already translated into `language` (protected line -> its
+    # translation): this turn only, never saved or cached with the reading
+    translated: dict = field(default_factory=dict, repr=False, compare=False)
 
     def to_dict(self) -> dict:
         # by hand: dataclasses.asdict deep-copies recursively, and this runs on every turn
@@ -125,6 +128,7 @@ class NluContext:
     history: list[tuple[str, str]] = field(default_factory=list)  # (speaker, text), oldest first
     customer_key: str = ""  # for per-customer caps; never sent to a model
     max_quantity: int = 50
+    keep: tuple[str, ...] = ()  # the customer's name and address: held out of anything translated
 
 
 class Understander(Protocol):

@@ -1,0 +1,52 @@
+"""The cascade: the offline reading comes first, and the model is asked only when it can add something.
+
+A line the offline parser reads with certainty ("yes", "2", "done", "2 kg of apples") never reaches
+the model: its reading is what the model would say, at no cost and with no wait. The model is asked
+when the parser is unsure, and the reason is counted (`nlu_asked:<reason>`):
+
+  language       the line looks like another language (the parser reads English only)
+  unknown_words  product-like words that match nothing in the catalog
+  ambiguous      a name that fits several products
+  unreadable     no intent at all
+  question       a question: only the model can answer from the catalog and the FAQ
+  long           a command word inside a long line ("yes but take the eggs off first")
+
+Never asked, whatever the line: the private steps (verify, register, the delivery address), phone
+numbers, codes and bare numbers (there is no language in digits), empty lines.
+"""
+from __future__ import annotations
+
+from .language import foreign_language
+from .types import NluContext, NluResult
+
+PRIVATE_STATES = frozenset({"verify", "register", "address"})  # phone numbers, codes, names and addresses
+DIGIT_INTENTS = frozenset({"phone", "code", "choice"})  # digits: no language in them, nothing to ask
+COMMANDS = frozenset({"greeting", "order", "show_cart", "clear_cart", "checkout", "yes", "no", "menu", "help",
+                      "cancel", "restart", "status", "cancel_order", "delete_data", "human"})
+MAX_COMMAND_WORDS = 6  # a command is a few words; a longer line may say more than the keyword found
+
+
+def private(text: str, ctx: NluContext, offline: NluResult) -> bool:
+    """Lines the model must never see."""
+    return ctx.state in PRIVATE_STATES or offline.intent in DIGIT_INTENTS or not text.strip()
+
+
+def why_ask(text: str, ctx: NluContext, offline: NluResult) -> str | None:
+    """Why the model should read this line, or None when the offline reading is certain (or private)."""
+    if private(text, ctx, offline):
+        return None
+    if offline.intent == "other_language" or foreign_language(text):
+        return "language"
+    if offline.unknown:
+        return "unknown_words"
+    if offline.ambiguous:
+        return "ambiguous"
+    if offline.intent == "unknown":
+        return "unreadable"
+    if offline.intent == "question":
+        return "question"
+    if offline.intent == "add_items":
+        return None  # every product named was found, and every amount read (or refused by the shop's rules)
+    if offline.intent in COMMANDS:
+        return "long" if len(text.split()) > MAX_COMMAND_WORDS else None
+    return "unreadable"
