@@ -6,6 +6,8 @@ replies into the customer's language (`translate`); without it, replies stay Eng
 """
 from __future__ import annotations
 
+import dataclasses
+
 from .types import NluContext, NluResult, Understander
 
 
@@ -33,7 +35,14 @@ class Understanding:
         offline = self.offline.understand(text, ctx)
         if self.reader is None:
             return offline
-        return self.reader.understand(text, ctx, offline, draft)
+        return self.reader.understand(text, ctx, offline, draft, self._unplaced(text, ctx, offline))
+
+    def _unplaced(self, text: str, ctx: NluContext, offline: NluResult) -> bool:
+        """Words that looked like products and matched nothing. Outside the cart the parser keeps
+        quiet about them (a menu line is read for its command), so ask it as the cart would."""
+        if offline.unknown or offline.intent != "add_items" or ctx.state == "order":
+            return bool(offline.unknown)
+        return bool(self.offline.items(text, dataclasses.replace(ctx, state="order")).unknown)
 
     def forget(self, customer_key: str) -> None:
         """Drop what the backend remembers about this customer (their language), for "delete my data"."""

@@ -31,13 +31,14 @@ def private(text: str, ctx: NluContext, offline: NluResult) -> bool:
     return ctx.state in PRIVATE_STATES or offline.intent in DIGIT_INTENTS or not text.strip()
 
 
-def why_ask(text: str, ctx: NluContext, offline: NluResult) -> str | None:
-    """Why the model should read this line, or None when the offline reading is certain (or private)."""
+def why_ask(text: str, ctx: NluContext, offline: NluResult, unplaced: bool = False) -> str | None:
+    """Why the model should read this line, or None when the offline reading is certain (or private).
+    `unplaced`: words the parser could not place, even where it does not report them."""
     if private(text, ctx, offline):
         return None
     if offline.intent == "other_language" or foreign_language(text):
         return "language"
-    if offline.unknown:
+    if offline.unknown or unplaced:
         return "unknown_words"
     if offline.ambiguous:
         return "ambiguous"

@@ -49,10 +49,11 @@ class ModelReader:
         self.index = index
         self.fingerprint = digest([(p.sku, p.name, p.price_cents, p.unit, p.description) for p in index.catalog])
 
-    def understand(self, text: str, ctx: NluContext, offline: NluResult, draft=None) -> NluResult:
-        """`draft(reading) -> [reply texts]`: what the turn would answer with that reading (optional)."""
+    def understand(self, text: str, ctx: NluContext, offline: NluResult, draft=None, unplaced: bool = False) -> NluResult:
+        """`draft(reading) -> [reply texts]`: what the turn would answer with that reading (optional);
+        `unplaced`: product-like words the parser could not place (see Understanding._unplaced)."""
         customer = who(ctx.customer_key)
-        reason = cascade.why_ask(text, ctx, offline)
+        reason = cascade.why_ask(text, ctx, offline, unplaced)
         if reason is None:
             self.stats.count("nlu_offline_only")
             if offline.intent != "other_language":
