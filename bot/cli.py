@@ -1,4 +1,4 @@
-"""`python -m bot serve | worker | dev | chat | parse TEXT | load-catalog FILE | telegram set-webhook`.
+"""`python -m bot serve | worker | dev | chat | parse TEXT | load-catalog FILE | telegram set-webhook | doctor`.
 
 Each command checks settings first and exits with a message naming what is wrong.
 """
@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     tg = sub.add_parser("telegram", help="Telegram bot set-up")
     tg_sub = tg.add_subparsers(dest="telegram_command", required=True)
     tg_sub.add_parser("set-webhook", help="register PUBLIC_BASE_URL/webhooks/telegram with its secret")
+    sub.add_parser("doctor", help="check the settings, and the Gemini key and model with one cheap call")
     args = parser.parse_args(argv)
 
     try:
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, ShopFileError) as exc:
         print(f"orderline: {exc}", file=sys.stderr)
         return 2
-    configure("WARNING" if args.command in ("chat", "parse", "load-catalog", "telegram") else settings.LOG_LEVEL,
+    configure("WARNING" if args.command in ("chat", "parse", "load-catalog", "telegram", "doctor") else settings.LOG_LEVEL,
               settings.LOG_FORMAT)
     return COMMANDS[args.command](settings, args)
 
@@ -245,7 +246,22 @@ def cmd_telegram(settings, args) -> int:
     return 0
 
 
+def cmd_doctor(settings, args) -> int:
+    """What is wrong, in plain words (0: nothing). Settings were checked on the way in."""
+    print("settings and shop file: ok")
+    if not settings.GEMINI_API_KEY:
+        print("gemini: not configured (GEMINI_API_KEY is unset): every message is read by the offline parser")
+        return 0
+    from .nlu.health import check_model
+
+    result = check_model(settings)
+    print(f"gemini: {'ok' if result.ok else 'PROBLEM'}: {result.said}")
+    if result.warning:
+        print(f"gemini: warning: {result.warning}")
+    return 0 if result.ok else 1
+
+
 COMMANDS = {
     "serve": cmd_serve, "worker": cmd_worker, "dev": cmd_dev, "chat": cmd_chat, "parse": cmd_parse,
-    "load-catalog": cmd_load_catalog, "telegram": cmd_telegram,
+    "load-catalog": cmd_load_catalog, "telegram": cmd_telegram, "doctor": cmd_doctor,
 }
