@@ -81,13 +81,26 @@
       tile("dead_letters", "Failed messages", s.dead_letters.waiting, s.dead_letters.waiting,
         "failed jobs " + failed, s.dead_letters.waiting > 0 || failed > 0),
       tile("duplicates", "Duplicates dropped", sum(m.duplicates_dropped), sum(m.duplicates_dropped), perChannel(m.duplicates_dropped)),
-      tile("nlu", "Model calls", n.calls, n.calls, "fallbacks " + n.fallbacks + (n.fallbacks ? " (" + perChannel(n.fallback_causes) + ")" : "")),
+      tile("nlu", "Model calls", n.model_calls, n.model_calls,
+        "per order " + (n.calls_per_order === null ? "–" : n.calls_per_order) + " · fallbacks " + n.fallbacks +
+        (n.fallbacks ? " (" + perChannel(n.fallback_causes) + ")" : "")),
+      modelRefused(n),
       tile("workers", "Workers alive", s.workers_alive, s.workers_alive, "", s.workers_alive === 0),
       tile("uptime", "Up for", Math.round(s.uptime_seconds), duration(s.uptime_seconds), "this process " + duration(s.process_uptime_seconds)),
     );
     $("latency").tBodies[0].replaceChildren(...Object.entries(s.latency_ms).map(([ch, l]) =>
       el("tr", { "data-channel": ch }, el("td", {}, ch), el("td", { class: "num" }, l.count),
         el("td", { class: "num" }, ms(l.p50_ms)), el("td", { class: "num" }, ms(l.p95_ms)))));
+  }
+
+  // The model API refusing requests (bad key, retired model): shown with what the API said, in red
+  // while the last refusal is under an hour old; absent when it never happened.
+  function modelRefused(n) {
+    const last = n.last_config_error;
+    if (!n.config_errors || !last) return "";
+    const recent = Date.now() / 1000 - last.at < 3600;
+    return tile("model_config", "Model refused requests", n.config_errors, n.config_errors,
+      last.status + " for " + last.model + ", " + clock(last.at) + ": " + last.message, recent);
   }
 
   function svg(tag, attrs) {
