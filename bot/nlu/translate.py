@@ -7,16 +7,20 @@ placeholder comes back exactly as often as it went and the model wrote no digits
 
 Where a line's translation comes from, cheapest first: the reading's own call (the reply was
 drafted before it, see reader.py), the short line cache (lines repeat: "Your cart:", "Anything
-else?"), and only then a translation call for the lines still missing. Any failure, or too little
-of the turn's time left, means the whole reply goes in English (counted).
+else?"), and only then a translation call for the lines still missing (one call in the process for
+customers who need exactly the same lines at the same moment). Any failure, or too little of the
+turn's time left, means the whole reply goes in English (counted).
 """
 from __future__ import annotations
 
 import json
 import logging
 import re
+import threading
 import time
 from collections import Counter
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 from bot import keys
@@ -111,6 +115,10 @@ class Translator:
     def __init__(self, gate: CallGate, book: Phrasebook, budget_seconds: float):
         self.gate, self.book, self.budget = gate, book, budget_seconds
         self.stats = gate.stats
+        # identical sets of lines being translated right now in this process (a rush of customers at the
+        # same step of the same flow): one call, the others wait for its answer
+        self._inflight: dict[tuple, Future] = {}
+        self._lock = threading.Lock()
 
     def translate(self, texts: list[str], language: str, customer_key: str, turn_started: float,
                   known: dict[str, str] | None = None, keep: tuple[str, ...] = ()) -> list[str] | None:
@@ -139,6 +147,34 @@ class Translator:
         left = turn_started + self.budget - time.monotonic()
         if left < MIN_SECONDS:
             return self._english("no_time")
+        key = (language, tuple(p.text for p in lines))
+        with self._lock:
+            running = self._inflight.get(key)
+            if running is None:
+                mine = self._inflight[key] = Future()
+        if running is not None:
+            return self._share(running, left)
+        fresh = None
+        try:
+            fresh = self._call(lines, language, customer_key, left)
+        finally:
+            with self._lock:
+                del self._inflight[key]
+            mine.set_result(fresh)
+        return fresh
+
+    def _share(self, running: Future, left: float):
+        """Another customer's call is translating exactly these lines: its answer serves both."""
+        try:
+            fresh = running.result(timeout=left)
+        except FutureTimeout:
+            return self._english("no_time")
+        if fresh is None:
+            return self._english("shared_failed")
+        self.stats.count("translate_shared")
+        return fresh
+
+    def _call(self, lines: list[Protected], language: str, customer_key: str, left: float):
         closed = self.gate.closed_because(who(customer_key))
         if closed:
             return self._english(closed)

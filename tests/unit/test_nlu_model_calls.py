@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 
 import pytest
 
@@ -177,3 +178,19 @@ def test_a_customers_name_is_never_sent_to_be_translated(gemini_pipeline, fake_g
     assert "Zoraida Quintanilla" in out  # said back to her, untouched
     sent = json.dumps([r["body"] for r in fake_gemini.requests], ensure_ascii=False)
     assert "Zoraida" not in sent and "Calle Mayor" not in sent and fake_gemini.translations_asked()
+
+
+def test_customers_needing_the_same_lines_at_once_share_one_translation_call(fake_gemini, fake_redis, store, senders):
+    rt = runtime(fake_gemini, fake_redis, store, senders)
+    fake_gemini.latency = 0.4
+    out = {}
+    texts = lambda n: [f"Added {n} kg × Apples (Gala).\nYour cart:\n• {n} kg × Apples (Gala) — ${n * 4.39:.2f}"]  # noqa: E731
+    threads = [threading.Thread(target=lambda n=n: out.update({n: rt.nlu.translate(
+        texts(n), "es", f"phone:+1415555{n:04d}", time.monotonic())})) for n in range(1, 6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert out[3] == ["Añadido 3 kg × Manzanas (Gala).\nTu carrito:\n• 3 kg × Manzanas (Gala) — $13.17"]
+    assert all(out[n] and f"{n} kg" in out[n][0] for n in out)  # each with their own numbers
+    assert len(fake_gemini.requests) == 1 and stats(rt)["translate_shared"] == 4
