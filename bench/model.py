@@ -227,7 +227,14 @@ def _wait_for(predicate, timeout: float) -> None:
         time.sleep(0.05)
 
 
+def requested(args, names: list[str]) -> tuple[bool, list[str]]:
+    """Whether this run measures the model pass (`--only model`, or a full run without --no-model),
+    and the other systems to measure."""
+    return "model" in names or (not args.only and not args.no_model), [n for n in names if n != "model"]
+
+
 def run(bench) -> dict:
+    print("measuring orderline with the model in the loop (a fake Gemini with a fixed latency)...", flush=True)
     gemini = FakeGemini(api_key=KEY).start()
     try:
         out = {}

@@ -183,22 +183,19 @@ def main(argv=None) -> int:
     chosen = {"baseline": Baseline, "lean": Lean, "flask": FlaskLpush, "orderline": Orderline,
               "orderline-local": OrderlineLocalStore}
     names = [n for n in (args.only.split(",") if args.only else [k for k in chosen if k != "orderline-local"]) if n]
-    with_model = "model" in names or (not args.only and not args.no_model)
-    names = [n for n in names if n != "model"]
+    from bench import model
+
+    with_model, names = model.requested(args, names)
     results, model_pass = [], None
     try:
         for name in names:
             print(f"measuring {name}...", flush=True)
             results.append(bench.measure(chosen[name](bench)))
             print(f"  {json.dumps(asdict(results[-1]))}", flush=True)
-        if with_model:
-            from bench import model
-
-            print("measuring orderline with the model in the loop (a fake Gemini with a fixed latency)...", flush=True)
-            model_pass = model.run(bench)
+        model_pass = model.run(bench) if with_model else None
     finally:
         bench.close()
-    if (not args.only and names) or "orderline" in names:
+    if not args.only or "orderline" in names:
         from bench.extras import parse_times
 
         print("measuring offline parsing on a 10,000-product catalog...", flush=True)
@@ -220,11 +217,8 @@ def main(argv=None) -> int:
     if parse:
         print(f"offline parse, {parse['products']:,} products: p50 {parse['parse_p50_ms']} ms, "
               f"p95 {parse['parse_p95_ms']} ms (index built in {parse['index_build_ms']} ms)")
-    if model_pass:
-        from bench import model
-
-        for line in model.lines(model_pass):
-            print(line)
+    for line in model.lines(model_pass or {}):
+        print(line)
     Path(args.json).write_text(json.dumps({"results": [asdict(r) for r in results], "ratios": ratios,
                                            "parse": parse, "model": model_pass, "args": vars(args)}, indent=2))
     return 0

@@ -104,6 +104,10 @@ class Phrasebook:
         pipe.execute()
 
 
+def _rebuilt(lines: list[Protected], translated: dict[str, str]) -> str:
+    return "\n".join(p.restore(translated[p.text]) if p.wordy else p.text for p in lines)
+
+
 def checked(lines: list[Protected], answers: list[str]) -> dict[str, str] | None:
     """{protected line: translation} when every answer keeps its line's placeholders, else None."""
     if len(answers) != len(lines) or not all(p.kept_by(t) for p, t in zip(lines, answers)):
@@ -128,20 +132,23 @@ class Translator:
         if language == "en" or not texts or not _LANGUAGE.fullmatch(language or ""):
             return None
         held = protected_lines(texts, keep)
-        wanted = list(dict.fromkeys(p.text for lines in held for p in lines if p.wordy))
-        have = {line: known[line] for line in wanted if known and line in known}
-        from_reading = len(have)
-        have.update(self.book.lookup(language, [line for line in wanted if line not in have]))
-        missing = [p for p in dict((p.text, p) for lines in held for p in lines if p.wordy).values()
-                   if p.text not in have]
-        if missing:
+        wanted = {p.text: p for lines in held for p in lines if p.wordy}
+        have, from_reading = self._known(language, list(wanted), known or {})
+        missing = [p for line, p in wanted.items() if line not in have]
+        if not missing:
+            self.stats.count("translate_in_reading" if from_reading else "translate_cache_hits")
+        else:
             fresh = self._ask(missing, language, customer_key, turn_started)
             if fresh is None:
                 return None
             have.update(fresh)
-        else:
-            self.stats.count("translate_in_reading" if from_reading else "translate_cache_hits")
-        return ["\n".join(p.restore(have[p.text]) if p.wordy else p.text for p in lines) for lines in held]
+        return [_rebuilt(lines, have) for lines in held]
+
+    def _known(self, language: str, wanted: list[str], known: dict[str, str]) -> tuple[dict[str, str], bool]:
+        """The lines translated already: by the reading's call (and whether any were), else cached."""
+        have = {line: known[line] for line in wanted if line in known}
+        have.update(self.book.lookup(language, [line for line in wanted if line not in have]))
+        return have, any(line in known for line in wanted)
 
     def _ask(self, lines: list[Protected], language: str, customer_key: str, turn_started: float):
         left = turn_started + self.budget - time.monotonic()
