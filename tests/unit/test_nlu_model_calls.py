@@ -194,3 +194,12 @@ def test_customers_needing_the_same_lines_at_once_share_one_translation_call(fak
     assert out[3] == ["Añadido 3 kg × Manzanas (Gala).\nTu carrito:\n• 3 kg × Manzanas (Gala) — $13.17"]
     assert all(out[n] and f"{n} kg" in out[n][0] for n in out)  # each with their own numbers
     assert len(fake_gemini.requests) == 1 and stats(rt)["translate_shared"] == 4
+
+
+def test_reply_lines_the_reading_call_got_wrong_are_refused_counted_and_asked_again(gemini_pipeline, fake_gemini):
+    fake_gemini.queue({"intent": "order", "language": "es", "reply_texts": ["Bienvenido a 99 tiendas"]})
+    out = gemini_pipeline.texts("hola, quiero hacer un pedido", phone="+14155550197", user="+14155550197")
+    assert "Bienvenido a" in out and "99" not in out  # an invented number never reaches the customer
+    s = stats(gemini_pipeline.rt)
+    assert s["translate_fallback:invalid_in_reading"] == 1 and s["translate_calls"] == 1
+    assert len(fake_gemini.requests) == 2
