@@ -202,10 +202,11 @@ class ConversationStep:
             max_quantity=self.limits.max_quantity, keep=_personal(conv)), draft=draft)
 
     @staticmethod
-    def _draft(conv, turn) -> list[str]:
-        """The replies `turn` would get, from a copy of the conversation: nothing is done or saved."""
+    def _draft(conv, turn) -> tuple[list[str], tuple[str, ...]]:
+        """The replies `turn` would get, from a copy of the conversation (nothing is done or saved), and
+        the customer's name and address as that turn would know them (to hold them out)."""
         copy = sm.Conversation.from_dict(deepcopy(conv.to_dict()))
-        return [r.text for r in sm.advance(copy, turn).replies]
+        return [r.text for r in sm.advance(copy, turn).replies], _personal(copy)
 
     def _in_language(self, replies, nlu, conv, conv_key: str, started: float):
         """The machine speaks English; a customer who wrote in another language reads the reply in

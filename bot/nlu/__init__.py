@@ -28,8 +28,9 @@ class Understanding:
             self.reader.use_catalog(self.offline.index)
 
     def understand(self, text: str, ctx: NluContext, draft=None) -> NluResult:
-        """What the line means. `draft(reading) -> [reply texts]`, when given, lets the model's call
-        also translate the reply the turn would make from the offline reading (one call, not two)."""
+        """What the line means. `draft(reading) -> ([reply texts], (name, address...))`, when given,
+        lets the model's call also translate the reply the turn would make from the offline reading
+        (one call, not two)."""
         if self.offline is None:
             raise RuntimeError("no catalog loaded: call use_catalog() first")
         offline = self.offline.understand(text, ctx)

@@ -50,7 +50,8 @@ class ModelReader:
         self.fingerprint = digest([(p.sku, p.name, p.price_cents, p.unit, p.description) for p in index.catalog])
 
     def understand(self, text: str, ctx: NluContext, offline: NluResult, draft=None, unplaced: bool = False) -> NluResult:
-        """`draft(reading) -> [reply texts]`: what the turn would answer with that reading (optional);
+        """`draft(reading) -> ([reply texts], (name, address...))`: what the turn would answer with that
+        reading, and the customer's words to hold out of it (optional);
         `unplaced`: product-like words the parser could not place (see Understanding._unplaced)."""
         customer = who(ctx.customer_key)
         reason = cascade.why_ask(text, ctx, offline, unplaced)
@@ -114,11 +115,11 @@ class ModelReader:
         if language == "en" or (ctx.state not in DRAFT_STATES and offline.intent in ("unknown", "other_language")):
             return []
         try:
-            texts = draft(offline)
+            texts, personal = draft(offline)
         except Exception:  # a draft is a guess: failing to make one must never cost the turn
             log.exception("could not draft the reply; it will be translated after the reading")
             return []
-        wanted = {p.text: p for lines in protected_lines(texts, ctx.keep) for p in lines if p.wordy}
+        wanted = {p.text: p for lines in protected_lines(texts, (*ctx.keep, *personal)) for p in lines if p.wordy}
         known = self.book.lookup(language, list(wanted))
         return [p for line, p in wanted.items() if line not in known]
 

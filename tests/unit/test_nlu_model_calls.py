@@ -203,3 +203,14 @@ def test_reply_lines_the_reading_call_got_wrong_are_refused_counted_and_asked_ag
     s = stats(gemini_pipeline.rt)
     assert s["translate_fallback:invalid_in_reading"] == 1 and s["translate_calls"] == 1
     assert len(fake_gemini.requests) == 2
+
+
+def test_a_returning_customer_writing_spanish_gets_one_call_and_their_name_stays_here(gemini_pipeline, fake_gemini):
+    phone = "+14155550196"
+    gemini_pipeline.rt.store.customers.save(phone, "Zoraida Quintanilla", "12 Calle Mayor, Springfield")
+    fake_gemini.script("hola", {"intent": "greeting", "language": "es"})
+    out = gemini_pipeline.texts("hola", phone=phone, user=phone)
+    assert out.startswith("Bienvenido de nuevo, Zoraida Quintanilla") and "Hacer un pedido" in out
+    [call] = fake_gemini.requests  # the reading and the welcome's translation in one call
+    assert "Zoraida" not in json.dumps(call["body"], ensure_ascii=False)
+    assert stats(gemini_pipeline.rt)["translate_in_reading"] == 1
