@@ -102,11 +102,14 @@ class ConversationStep:
         self.state_ttl = max(self.idle_seconds, self.cart_keep_seconds) + 86400
 
     def deps(self, catalog) -> sm.Deps:
-        rt = self.rt
+        """One turn's collaborators (a customer looked up once per turn, drafts included)."""
+        rt, found = self.rt, {}
 
         def find_customer(phone):
-            doc = rt.store.customers.find_by_phone(phone)
-            return {"id": doc["_id"], "name": doc.get("name"), "address": doc.get("address")} if doc else None
+            if phone not in found:
+                doc = rt.store.customers.find_by_phone(phone)
+                found[phone] = {"id": doc["_id"], "name": doc.get("name"), "address": doc.get("address")} if doc else None
+            return dict(found[phone]) if found[phone] else None
 
         return sm.Deps(
             catalog=catalog, find_customer=find_customer, recent_orders=rt.store.orders.recent,
