@@ -31,23 +31,40 @@ def simple_json(path: str, count: int) -> list[str]:
             for i in range(count)]
 
 
-def twilio_messages(count: int, customers: int, base_url: str, auth_token: str, account_sid: str) -> list[str]:
-    """`count` signed webhooks, round-robin over `customers`, each customer walking CONVERSATION."""
+def twilio_messages(count: int, customers: int, base_url: str, auth_token: str, account_sid: str,
+                    conversation: tuple[str, ...] = CONVERSATION, first: int = 0, whatsapp_share: bool = True) -> list[str]:
+    """`count` signed webhooks, round-robin over `customers` (numbered from `first`), each customer
+    walking `conversation`; half of them on WhatsApp unless `whatsapp_share` is False (then all SMS)."""
     validator = RequestValidator(auth_token)
     path = "/webhooks/twilio/messaging"
     url = base_url.rstrip("/") + path
     out = []
     for i in range(count):
-        who = i % customers
+        who = first + i % customers
         turn = i // customers
-        whatsapp = who % 2 == 0
+        whatsapp = whatsapp_share and who % 2 == 0
         sender = customer_phone(who)
         params = {
             "MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": account_sid, "NumMedia": "0",
             "From": f"whatsapp:{sender}" if whatsapp else sender,
             "To": f"whatsapp:{SHOP_NUMBER}" if whatsapp else SHOP_NUMBER,
-            "Body": CONVERSATION[turn % len(CONVERSATION)],
+            "Body": conversation[turn % len(conversation)],
         }
+        headers = {"Content-Type": "application/x-www-form-urlencoded",
+                   "X-Twilio-Signature": validator.compute_signature(url, params)}
+        out.append(line(path, headers, urlencode(params)))
+    return out
+
+
+def twilio_sms(senders_and_bodies: list[tuple[str, str]], base_url: str, auth_token: str, account_sid: str) -> list[str]:
+    """One signed SMS webhook per (sender phone, text)."""
+    validator = RequestValidator(auth_token)
+    path = "/webhooks/twilio/messaging"
+    url = base_url.rstrip("/") + path
+    out = []
+    for sender, body in senders_and_bodies:
+        params = {"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": account_sid, "NumMedia": "0", "From": sender,
+                  "To": SHOP_NUMBER, "Body": body}
         headers = {"Content-Type": "application/x-www-form-urlencoded",
                    "X-Twilio-Signature": validator.compute_signature(url, params)}
         out.append(line(path, headers, urlencode(params)))

@@ -95,6 +95,7 @@ def wrk(port: int, request_file: str, connections: int, pause_ms: int = 0, max_s
 
 
 
-def gunicorn(port: int, app: str, workers: int) -> list[str]:
+def gunicorn(port: int, app: str, workers: int, threads: int = 0) -> list[str]:
+    """`threads`: gthread workers with that many threads each (as `bot serve` runs), else sync workers."""
     return [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--log-level", "warning",
-            "--backlog", "2048", app]
+            "--backlog", "2048", *(["--threads", str(threads)] if threads else []), app]

@@ -181,7 +181,8 @@ def main(argv=None) -> int:
     p.add_argument("--paced-rate", type=float, default=200, help="messages/s in the latency pass")
     p.add_argument("--paced-seconds", type=float, default=10)
     p.add_argument("--drain-timeout", type=float, default=120)
-    p.add_argument("--only", default="", help="comma-separated: baseline,lean,flask,orderline")
+    p.add_argument("--only", default="", help="comma-separated: baseline,lean,flask,orderline,model")
+    p.add_argument("--no-model", action="store_true", help="skip the model-in-the-loop pass")
     p.add_argument("--json", default=str(ROOT / "bench" / "results.json"))
     p.add_argument("--doc", action="store_true", help="write the results into docs/performance.md")
     p.add_argument("--parse-only", action="store_true",
@@ -196,12 +197,16 @@ def main(argv=None) -> int:
     chosen = {"baseline": Baseline, "lean": Lean, "flask": FlaskLpush, "orderline": Orderline,
               "orderline-local": OrderlineLocalStore}
     names = [n for n in (args.only.split(",") if args.only else [k for k in chosen if k != "orderline-local"]) if n]
-    results = []
+    from bench import model
+
+    with_model, names = model.requested(args, names)
+    results, model_pass = [], None
     try:
         for name in names:
             print(f"measuring {name}...", flush=True)
             results.append(bench.measure(chosen[name](bench)))
             print(f"  {json.dumps(asdict(results[-1]))}", flush=True)
+        model_pass = model.run(bench) if with_model else None
     finally:
         bench.close()
     if not args.only or "orderline" in names:
@@ -230,8 +235,10 @@ def main(argv=None) -> int:
         print(f"offline parse, {parse['products']:,} products: p50 {parse['parse_p50_ms']} ms, "
               f"p95 {parse['parse_p95_ms']} ms (index built in {parse['index_build_ms']} ms)")
         print(adversarial_line(parse["adversarial"]))
+    for line in model.lines(model_pass or {}):
+        print(line)
     Path(args.json).write_text(json.dumps({"results": [asdict(r) for r in results], "ratios": ratios,
-                                           "parse": parse, "args": vars(args)}, indent=2))
+                                           "parse": parse, "model": model_pass, "args": vars(args)}, indent=2))
     return 0
 
 

@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     tg = sub.add_parser("telegram", help="Telegram bot set-up")
     tg_sub = tg.add_subparsers(dest="telegram_command", required=True)
     tg_sub.add_parser("set-webhook", help="register PUBLIC_BASE_URL/webhooks/telegram with its secret")
-    sub.add_parser("doctor", help="check settings, Redis (replicas, Sentinel), MongoDB (replica set), channels")
+    sub.add_parser("doctor", help="check settings, Redis (replicas, Sentinel), MongoDB (replica set), channels, the Gemini key and model")
     hc = sub.add_parser("healthcheck", help="exit 0 if this host's worker is registered with RQ (container health)")
     hc.add_argument("what", choices=["worker"])
     args = parser.parse_args(argv)

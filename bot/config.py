@@ -87,7 +87,7 @@ class Settings(BaseModel):
     VOICE_CALLER_ID_TRUST: Literal["attested", "partial", "any"] = "attested"
 
     GEMINI_API_KEY: str | None = None
-    GEMINI_MODEL: str = "gemini-2.5-flash"
+    GEMINI_MODEL: str = "gemini-3.5-flash-lite"  # why this one: bot/nlu/models.py
     GEMINI_API_URL: str | None = None
     GEMINI_TIMEOUT_SECONDS: float = Field(default=4.0, gt=0, le=30)
     GEMINI_RETRY_ATTEMPTS: int = Field(default=2, ge=1, le=5)  # the SDK's tries for 408/429/5xx, within the timeout
@@ -95,6 +95,7 @@ class Settings(BaseModel):
     GEMINI_CACHE_SECONDS: int = Field(default=60, ge=0, le=3600)  # identical (state, step, text) readings; 0 = off
     GEMINI_BREAKER_FAILURES: int = Field(default=5, ge=1, le=100)  # failures in a row that open the breaker
     GEMINI_BREAKER_COOLDOWN_SECONDS: int = Field(default=30, ge=1, le=3600)  # open this long, then one probe
+    GEMINI_CONCURRENCY: int = Field(default=16, ge=1, le=256)  # model calls in flight per process
 
     # The shop's rules (bot/shop/): a YAML file; the three amounts below, when set, win over it.
     SHOP_FILE: str | None = None  # default: bot/data/shop.yaml
@@ -234,7 +235,7 @@ class Settings(BaseModel):
     @classmethod
     def _model(cls, v):
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", v):
-            raise ValueError(f"GEMINI_MODEL must be a model name like gemini-2.5-flash, got {v!r}")
+            raise ValueError(f"GEMINI_MODEL must be a model name like gemini-3.5-flash-lite, got {v!r}")
         return v
 
     @field_validator("VOICE_LANGUAGE")

@@ -9,6 +9,7 @@ import socket
 
 from .config import Settings
 from .connections import ServiceUnreachable, check_mongo, check_redis, describe_mongo, describe_redis, redis_client
+from .nlu.health import check_model
 
 
 class Report:
@@ -28,7 +29,19 @@ def doctor(settings: Settings) -> int:
         _redis(settings, report)
         _mongo(settings, report)
     _web(settings, report)
+    _model(settings, report)
     return 1 if report.failed else 0
+
+
+def _model(settings: Settings, report: Report) -> None:
+    """The Gemini key and model, with one cheap call (offline when no key is set)."""
+    if not settings.GEMINI_API_KEY:
+        report.line("OK", "gemini: not configured (GEMINI_API_KEY is unset): every message is read offline")
+        return
+    result = check_model(settings)
+    report.line("OK" if result.ok else "FAIL", f"gemini: {result.said}")
+    if result.warning:
+        report.line("WARN", f"gemini: {result.warning}")
 
 
 def _redis(settings: Settings, report: Report) -> None:

@@ -60,3 +60,15 @@ class ModelTimeout(ModelUnavailable):
 
 class ModelRateLimited(ModelUnavailable):
     cause = "rate_limited"
+
+
+class ModelConfigError(ModelUnavailable):
+    """The model API refused the request itself (400/401/403/404): a bad key, a retired model, a
+    setting the model or API version does not take. Not an outage: retrying cannot help, an
+    operator must act. `status` is the HTTP status, `api_message` what the API said."""
+
+    cause = "config"
+
+    def __init__(self, status: int, api_message: str, api_status: str = ""):
+        super().__init__(f"model API answered {status} {api_status}: {api_message}")
+        self.status, self.api_message, self.api_status = status, api_message, api_status

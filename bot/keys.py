@@ -59,6 +59,8 @@ NLU_BREAKER_FAILURES = P + "nlu:breaker:failures"  # model failures in a row, sh
 NLU_BREAKER_OPEN = P + "nlu:breaker:open"  # set (with the cool-down as TTL) while nobody may call the model
 NLU_BREAKER_TRIPPED = P + "nlu:breaker:tripped"  # set once opened, until a probe succeeds (half-open)
 NLU_BREAKER_PROBE = P + "nlu:breaker:probe"  # the one process probing a half-open breaker
+NLU_CONFIG_ERROR = P + "nlu:config_error"  # the last request the model API refused (JSON), for operators
+NLU_MODEL_CHECK = P + "nlu:model_check"  # the last `doctor`-style check of key and model (JSON), for /readyz
 
 
 def nlu_cap(who: str, minute: int) -> str:
@@ -67,12 +69,14 @@ def nlu_cap(who: str, minute: int) -> str:
 
 
 def nlu_cache(digest: str) -> str:
-    """A validated reading of identical (state, step, text), kept for GEMINI_CACHE_SECONDS."""
+    """A validated reading of an identical prompt (recent turns and candidates included), kept for
+    GEMINI_CACHE_SECONDS."""
     return f"{P}nlu:cache:{digest}"
 
 
 def nlu_translation(digest: str) -> str:
-    """A checked translation of identical (language, reply text), kept for GEMINI_CACHE_SECONDS."""
+    """A checked translation of one reply line (numbers, name and address held out) into one
+    language, kept for GEMINI_CACHE_SECONDS."""
     return f"{P}nlu:tcache:{digest}"
 
 

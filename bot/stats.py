@@ -165,6 +165,7 @@ def snapshot(rt, now: float | None = None) -> dict:
             "fallback_causes": dict(sorted(fallbacks.items())),
             "tokens_in": c.get("nlu_tokens_in", 0), "tokens_out": c.get("nlu_tokens_out", 0),
             "latency_ms_avg": round(c.get("nlu_latency_ms_sum", 0) / c["nlu_calls"], 1) if c.get("nlu_calls") else None,
+            **model_calls(c, redis),
         },
         "latency_ms": latency(c),
         "workers_alive": workers_alive(redis, now),
@@ -195,6 +196,18 @@ def outreach_figures(c: dict[str, int]) -> dict:
             out[head.removeprefix("outreach_")][kind] = n
     return {**{k: dict(sorted(v.items())) for k, v in out.items()}, "restock_requests": c.get("restock_requests", 0),
             "reminders_off": c.get("reminders_off", 0), "reminders_on": c.get("reminders_on", 0)}
+
+
+def model_calls(c: dict[str, int], redis) -> dict:
+    """What the language model cost: calls of each kind, per placed order, and what it refused."""
+    from .nlu.stats import last_config_error
+
+    calls = c.get("nlu_calls", 0) + c.get("translate_calls", 0)
+    orders = c.get("orders_placed", 0)
+    return {"model_calls": calls, "translate_calls": c.get("translate_calls", 0),
+            "translated_in_reading": c.get("translate_in_reading", 0), "offline_only": c.get("nlu_offline_only", 0),
+            "calls_per_order": round(calls / orders, 2) if orders else None,
+            "config_errors": c.get("model_config_error", 0), "last_config_error": last_config_error(redis)}
 
 
 def _text(value) -> str:

@@ -194,7 +194,7 @@ GEMINI_KEY = "test-gemini-key-0123456789"
 def gemini_server():
     from tests.support.fake_gemini import FakeGemini
 
-    fake = FakeGemini().start()
+    fake = FakeGemini(api_key=GEMINI_KEY).start()
     yield fake
     fake.stop()
 

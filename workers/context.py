@@ -58,7 +58,13 @@ def heartbeat() -> Any:
 def pool() -> Any:
     from .pool import LanePool
 
-    return _part("pool", lambda rt: LanePool(rt.settings.WORKER_CONCURRENCY))
+    return _part("pool", lambda rt: LanePool(lanes(rt.settings)))
+
+
+def lanes(settings) -> int:
+    """Conversations a worker process works on at once: WORKER_CONCURRENCY, and with a language model
+    at least GEMINI_CONCURRENCY, so that many customers' model calls can be in flight together."""
+    return max(settings.WORKER_CONCURRENCY, settings.GEMINI_CONCURRENCY if settings.GEMINI_API_KEY else 0)
 
 
 def delivery() -> Any:

@@ -15,6 +15,7 @@ import secrets
 import socket
 import time
 from collections import Counter
+from copy import deepcopy
 from dataclasses import dataclass
 
 import statemachine as sm
@@ -73,6 +74,11 @@ def conversation_key(message: InboundMessage, linked: str | bytes | None) -> str
     return f"id:{message.identity}"
 
 
+def _personal(conv) -> tuple[str, ...]:
+    """The customer's own words a reply may repeat (name, address): never sent to be translated."""
+    return tuple(v for v in (conv.name, conv.address, conv.pending.get("name")) if isinstance(v, str) and v)
+
+
 def parse_conversation(conv_key: str, raw) -> sm.Conversation | None:
     if not raw:
         return None
@@ -100,12 +106,15 @@ class ConversationStep:
         self.state_ttl = max(self.idle_seconds, self.cart_keep_seconds) + 86400
 
     def deps(self, catalog) -> sm.Deps:
-        rt = self.rt
+        """One turn's collaborators (a customer looked up once per turn, drafts included)."""
+        rt, found = self.rt, {}
 
         def find_customer(phone):
-            doc = rt.store.customers.find_by_phone(phone)
-            return {"id": doc["_id"], "name": doc.get("name"), "address": doc.get("address"),
-                    "reminders": (doc.get("outreach") or {}).get("reminders")} if doc else None
+            if phone not in found:
+                doc = rt.store.customers.find_by_phone(phone)
+                found[phone] = {"id": doc["_id"], "name": doc.get("name"), "address": doc.get("address"),
+                                "reminders": (doc.get("outreach") or {}).get("reminders")} if doc else None
+            return dict(found[phone]) if found[phone] else None
 
         return sm.Deps(
             catalog=catalog, find_customer=find_customer, recent_orders=rt.store.orders.recent,
@@ -139,12 +148,17 @@ class ConversationStep:
         started = not control and (not loaded or (idle and state_before != "handoff"))
         catalog = rt.catalog.current(fresh=msg.kind == sm.BACK_IN_STOCK)  # the restock was announced just now
         kind = msg.kind if control else self._throttle(rate_count, msg)
-        nlu = NluResult(intent="unknown") if kind in sm.THROTTLED else self._understand(msg, conv, conv_key, control)
         limits = dataclasses.replace(self.limits, shop=rt.shop.current())  # the shop file, as edited now
-        turn = sm.Turn(text=msg.text, nlu=nlu, now=now, deps=self.deps(catalog),
-                       limits=limits, channel=msg.channel, message_id=msg.message_id,
-                       identity=msg.identity, contact=msg.contact, kind=kind, meta=msg.meta,
-                       caller_id=msg.meta.get("caller_id") if not msg.contact else None)
+        deps = self.deps(catalog)
+
+        def turn_with(nlu) -> sm.Turn:
+            return sm.Turn(text=msg.text, nlu=nlu, now=now, deps=deps, limits=limits, channel=msg.channel,
+                           message_id=msg.message_id, identity=msg.identity, contact=msg.contact, kind=kind,
+                           meta=msg.meta, caller_id=msg.meta.get("caller_id") if not msg.contact else None)
+
+        nlu = NluResult(intent="unknown") if kind in sm.THROTTLED else self._understand(
+            msg, conv, conv_key, control, draft=lambda reading: self._draft(conv, turn_with(reading)))
+        turn = turn_with(nlu)
         outcome = sm.advance(conv, turn)
         replies = list(outcome.replies)
         applied = self.effects.apply(pre_effects + outcome.effects, turn, Applied())
@@ -154,7 +168,7 @@ class ConversationStep:
             self.effects.apply(follow.effects, turn, applied)
         replies = sm.combine(replies)
         sm.remember(conv, msg.text, replies)
-        replies = self._in_language(replies, nlu.language, conv_key, t0)
+        replies = self._in_language(replies, nlu, conv, conv_key, t0)
         if applied.erased and hasattr(rt.nlu, "forget"):
             rt.nlu.forget(conv_key)  # "delete my data": the language remembered for them goes too
         rows, touch = ([], None) if applied.erased else self._record(msg, conv, nlu, replies, conv_key,
@@ -202,24 +216,33 @@ class ConversationStep:
         self.rt.redis.hincrby(keys.STATS, f"rate_limited:{msg.channel}", 1)
         return "throttled" if over == 1 else "throttled_quiet"
 
-    def _understand(self, msg, conv, conv_key, control: bool):
+    def _understand(self, msg, conv, conv_key, control: bool, draft=None):
         """What the customer means. No model call for the shop's own control messages, nor while a
-        person has the conversation (the bot then listens only for 'restart')."""
+        person has the conversation (the bot then listens only for 'restart'). `draft(reading)`:
+        the reply that reading would get (see _draft), for the model's call to translate early."""
         if control:
             return NluResult(intent="unknown")
         if conv.state == "handoff":
             return NluResult(intent="restart" if intents.command(intents.clean(msg.text)) == "restart" else "unknown")
         return self.rt.nlu.understand(msg.text, NluContext(
             state=conv.state, step=conv.step, history=[tuple(h) for h in conv.history], customer_key=conv_key,
-            max_quantity=self.limits.max_quantity))
+            max_quantity=self.limits.max_quantity, keep=_personal(conv)), draft=draft)
 
-    def _in_language(self, replies, language: str, conv_key: str, started: float):
+    @staticmethod
+    def _draft(conv, turn) -> tuple[list[str], tuple[str, ...]]:
+        """The replies `turn` would get, from a copy of the conversation (nothing is done or saved), and
+        the customer's name and address as that turn would know them (to hold them out)."""
+        copy = sm.Conversation.from_dict(deepcopy(conv.to_dict()))
+        return [r.text for r in sm.advance(copy, turn).replies], _personal(copy)
+
+    def _in_language(self, replies, nlu, conv, conv_key: str, started: float):
         """The machine speaks English; a customer who wrote in another language reads the reply in
         theirs when the model can translate it within the turn's time (else English, counted)."""
         translate = getattr(self.rt.nlu, "translate", None)
-        if not replies or language == "en" or translate is None:
+        if not replies or nlu.language == "en" or translate is None:
             return replies
-        texts = translate([r.text for r in replies], language, conv_key, started)
+        texts = translate([r.text for r in replies], nlu.language, conv_key, started, known=nlu.translated,
+                          keep=_personal(conv))
         if texts is None:
             return replies
         return [dataclasses.replace(r, text=t) for r, t in zip(replies, texts)]

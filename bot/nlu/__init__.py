@@ -6,6 +6,8 @@ replies into the customer's language (`translate`); without it, replies stay Eng
 """
 from __future__ import annotations
 
+import dataclasses
+
 from .types import NluContext, NluResult, Understander
 
 
@@ -29,24 +31,36 @@ class Understanding:
         if self.reader is not None:
             self.reader.use_catalog(self.offline.index)
 
-    def understand(self, text: str, ctx: NluContext) -> NluResult:
+    def understand(self, text: str, ctx: NluContext, draft=None) -> NluResult:
+        """What the line means. `draft(reading) -> ([reply texts], (name, address...))`, when given,
+        lets the model's call also translate the reply the turn would make from the offline reading
+        (one call, not two)."""
         if self.offline is None:
             raise RuntimeError("no catalog loaded: call use_catalog() first")
         offline = self.offline.understand(text, ctx)
         if self.reader is None:
             return offline
-        return self.reader.understand(text, ctx, offline)
+        return self.reader.understand(text, ctx, offline, draft, self._unplaced(text, ctx, offline))
+
+    def _unplaced(self, text: str, ctx: NluContext, offline: NluResult) -> bool:
+        """Words that looked like products and matched nothing. Outside the cart the parser keeps
+        quiet about them (a menu line is read for its command), so ask it as the cart would."""
+        if offline.unknown or offline.intent != "add_items" or ctx.state == "order":
+            return bool(offline.unknown)
+        return bool(self.offline.items(text, dataclasses.replace(ctx, state="order")).unknown)
 
     def forget(self, customer_key: str) -> None:
         """Drop what the backend remembers about this customer (their language), for "delete my data"."""
         if self.reader is not None:
             self.reader.forget(customer_key)
 
-    def translate(self, texts: list[str], language: str, customer_key: str, turn_started: float) -> list[str] | None:
-        """The turn's reply texts in `language`, or None to send them in English."""
+    def translate(self, texts: list[str], language: str, customer_key: str, turn_started: float,
+                  known: dict | None = None, keep: tuple[str, ...] = ()) -> list[str] | None:
+        """The turn's reply texts in `language`, or None to send them in English. `known`: lines the
+        reading's call translated (NluResult.translated); `keep`: the customer's name and address."""
         if self.translator is None:
             return None
-        return self.translator.translate(texts, language, customer_key, turn_started)
+        return self.translator.translate(texts, language, customer_key, turn_started, known, keep)
 
 
 def faq_for(settings, runtime=None):
@@ -64,24 +78,25 @@ def build_understander(settings, runtime=None) -> Understanding:
         return Understanding(settings.MAX_ITEM_QUANTITY, address_check=settings.ADDRESS_CHECK,
                              faq_source=faq_for(settings, runtime))
     from .breaker import Breaker
+    from .calls import CallGate
     from .gemini import GeminiCaller
     from .limits import CallCap, LanguageMemory, ReadingCache
     from .reader import ModelReader
     from .stats import ModelStats
-    from .translate import Translator
+    from .translate import Phrasebook, Translator
 
     redis = runtime.redis
-    caller = GeminiCaller.from_settings(settings)
     stats = ModelStats(redis)
     breaker = Breaker(redis, settings.GEMINI_BREAKER_FAILURES, settings.GEMINI_BREAKER_COOLDOWN_SECONDS,
                       probe_seconds=settings.GEMINI_TIMEOUT_SECONDS + 5,
                       on_open=lambda: stats.count("nlu_breaker_opened"))
-    cap = CallCap(redis, settings.GEMINI_MAX_CALLS_PER_MINUTE)
-    cache = ReadingCache(redis, settings.GEMINI_CACHE_SECONDS)
-    faq = faq_for(settings, runtime)
-    reader = ModelReader(caller, redis, stats, breaker, cap, cache, LanguageMemory(redis), settings.CURRENCY, faq)
-    translator = Translator(caller, stats, breaker, cap, cache, settings.GEMINI_TIMEOUT_SECONDS)
-    # one FAQ file watcher for the model's prompt and the offline answers
+    gate = CallGate(GeminiCaller.from_settings(settings), stats, breaker,
+                    CallCap(redis, settings.GEMINI_MAX_CALLS_PER_MINUTE))
+    book = Phrasebook(redis, settings.GEMINI_CACHE_SECONDS)
+    faq = faq_for(settings, runtime)  # one FAQ file watcher for the model's prompt and the offline answers
+    reader = ModelReader(gate, ReadingCache(redis, settings.GEMINI_CACHE_SECONDS), LanguageMemory(redis), book,
+                         settings.CURRENCY, faq)
+    translator = Translator(gate, book, settings.GEMINI_TIMEOUT_SECONDS)
     return Understanding(settings.MAX_ITEM_QUANTITY, reader=reader, translator=translator,
                          address_check=settings.ADDRESS_CHECK, faq_source=faq)
 

@@ -4,7 +4,14 @@ The SDK owns the HTTP call, its per-attempt timeout and its retries of 408/429/5
 (HttpRetryOptions). Retries make the worst case several timeouts long, so each call also runs
 under a deadline: the caller waits at most `timeout` seconds, and a request hook on the SDK's
 httpx client (its documented `client_args`) stops any retry that would start after it.
-SDK and transport errors are translated here into bot.errors.ModelUnavailable and its kinds.
+
+Calls run in a pool of `concurrency` threads (GEMINI_CONCURRENCY): that many customers' calls are
+in flight at once in one process, each lane waiting only for its own. The API version is pinned
+(models.API_VERSION) and each model family is asked the way Google recommends (models.family_of).
+
+SDK and transport errors are translated here into bot.errors: ModelTimeout, ModelRateLimited,
+ModelUnavailable (5xx, transport) and ModelConfigError (any other 4xx: the request itself was
+refused, with the API's own message).
 """
 from __future__ import annotations
 
@@ -22,7 +29,9 @@ from google.genai import errors as genai_errors
 from google.genai import types
 from pydantic import BaseModel
 
-from bot.errors import ModelRateLimited, ModelTimeout, ModelUnavailable
+from bot.errors import ModelConfigError, ModelRateLimited, ModelTimeout, ModelUnavailable
+
+from .models import API_VERSION, family_of
 
 try:  # the SDK uses httpx2 unless GOOGLE_GENAI_HTTP_CLIENT=httpx
     import httpx
@@ -34,7 +43,6 @@ log = logging.getLogger("orderline.nlu.gemini")
 _TIMEOUTS = tuple(m.TimeoutException for m in (httpx2, httpx) if m is not None)
 _TRANSPORT = tuple(m.HTTPError for m in (httpx2, httpx) if m is not None)
 RETRY_STATUS_CODES = (408, 429, 500, 502, 503, 504)
-CALL_THREADS = 4  # calls in flight per process; a call past its deadline finishes in the background
 
 
 class DeadlinePassed(Exception):
@@ -63,34 +71,38 @@ class ModelCall:
 
 
 class GeminiCaller:
-    """A genai.Client for the process, and a small pool that lets a call run under a deadline."""
+    """A genai.Client for the process, and a pool that lets up to `concurrency` calls run at once,
+    each under its caller's deadline."""
 
     def __init__(self, api_key: str, model: str, timeout_seconds: float, base_url: str | None = None,
-                 retry_attempts: int = 2):
-        self.model, self.timeout = model, timeout_seconds
+                 retry_attempts: int = 2, concurrency: int = 16):
+        self.model, self.timeout, self.concurrency = model, timeout_seconds, concurrency
+        self.family = family_of(model)
         self.client = genai.Client(api_key=api_key, http_options=types.HttpOptions(
-            base_url=base_url, timeout=int(timeout_seconds * 1000),
-            client_args={"event_hooks": {"request": [_stop_after_deadline]}},
+            base_url=base_url, api_version=API_VERSION, timeout=int(timeout_seconds * 1000),
+            client_args={"event_hooks": {"request": [_stop_after_deadline]}},  # httpx keeps up to 100 connections
             retry_options=types.HttpRetryOptions(attempts=retry_attempts, initial_delay=0.2, max_delay=1.0,
                                                  jitter=0.1, http_status_codes=list(RETRY_STATUS_CODES))))
-        self.pool = ThreadPoolExecutor(max_workers=CALL_THREADS, thread_name_prefix="gemini")
-        # 2.5 Flash thinks by default, which costs seconds and tokens this task does not need
-        self.thinking = types.ThinkingConfig(thinking_budget=0) \
-            if model.startswith("gemini-2.5-flash") and "lite" not in model else None
+        self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="gemini")
+        f = self.family
+        self.thinking = (types.ThinkingConfig(thinking_budget=f.thinking_budget) if f.thinking_budget is not None
+                         else types.ThinkingConfig(thinking_level=f.thinking_level) if f.thinking_level else None)
 
     @classmethod
     def from_settings(cls, settings) -> "GeminiCaller":
         return cls(settings.GEMINI_API_KEY, settings.GEMINI_MODEL, settings.GEMINI_TIMEOUT_SECONDS,
-                   settings.GEMINI_API_URL, settings.GEMINI_RETRY_ATTEMPTS)
+                   settings.GEMINI_API_URL, settings.GEMINI_RETRY_ATTEMPTS, settings.GEMINI_CONCURRENCY)
 
     def config(self, system: str, schema: type[BaseModel], timeout: float) -> types.GenerateContentConfig:
         return types.GenerateContentConfig(
             system_instruction=system, response_mime_type="application/json", response_schema=schema,
-            temperature=0, candidate_count=1, max_output_tokens=2048, thinking_config=self.thinking,
+            temperature=self.family.temperature, candidate_count=1,
+            max_output_tokens=self.family.max_output_tokens, thinking_config=self.thinking,
             http_options=types.HttpOptions(timeout=max(1, int(timeout * 1000))))
 
     def generate(self, system: str, contents: str, schema: type[BaseModel], timeout: float | None = None) -> ModelCall:
-        """Ask once; raise ModelTimeout / ModelRateLimited / ModelUnavailable when no answer comes."""
+        """Ask once; raise ModelTimeout / ModelRateLimited / ModelConfigError / ModelUnavailable
+        when no answer comes."""
         timeout = min(timeout or self.timeout, self.timeout)
         config = self.config(system, schema, timeout)
         started = time.monotonic()
@@ -101,9 +113,7 @@ class GeminiCaller:
             future.cancel()  # never started (pool busy): it will not run at all
             raise ModelTimeout(f"no answer within {timeout:.1f}s") from None
         except genai_errors.APIError as exc:
-            if exc.code == 429:
-                raise ModelRateLimited(f"rate limited: {exc.status}") from None
-            raise ModelUnavailable(f"model answered {exc.code} {exc.status}") from None
+            raise translate_api_error(exc) from None
         except _TIMEOUTS as exc:
             raise ModelTimeout(f"timed out: {type(exc).__name__}") from None
         except _TRANSPORT as exc:
@@ -125,6 +135,16 @@ class GeminiCaller:
             return self.client.models.generate_content(**request)
         finally:
             _deadlines.at = None
+
+
+def translate_api_error(exc: genai_errors.APIError) -> ModelUnavailable:
+    """429: rate limited (quota); other 4xx: the request was refused (configuration); else an outage."""
+    code = int(exc.code or 0)
+    if code == 429:
+        return ModelRateLimited(f"rate limited: {exc.status}")
+    if 400 <= code < 500 and code != 408:
+        return ModelConfigError(code, (exc.message or str(exc.details))[:500], exc.status or "")
+    return ModelUnavailable(f"model answered {code} {exc.status}")
 
 
 def _text(response) -> str | None:

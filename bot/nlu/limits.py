@@ -2,8 +2,10 @@
 minute, the short cache of readings, and the language the customer last wrote in.
 
 Customers are named here by `who`, a hash of the conversation key, so no phone number ends up in
-a key name. Cached readings hold only intents, catalog skus and quantities; a reading with an
-answer is served from the cache to the same customer only.
+a key name. Cached readings hold only intents, catalog skus and quantities, and are keyed by the
+whole prompt context (recent turns and candidate products included, see prompt.ReadingPrompt), so
+"two more of those" from two customers never shares a reading; a reading with an answer is served
+from the cache to the same customer only.
 """
 from __future__ import annotations
 
@@ -40,7 +42,8 @@ class CallCap:
 
 
 class ReadingCache:
-    """Validated readings of identical (catalog, state, step, text) requests, for `seconds`."""
+    """Validated readings of identical prompts (catalog, FAQ, state, step, recent turns, candidate
+    products, the line), for `seconds`."""
 
     def __init__(self, redis, seconds: int):
         self.redis, self.seconds = redis, seconds
@@ -60,14 +63,6 @@ class ReadingCache:
         if self.seconds:
             entry = {"result": result.to_dict(), "who": customer if result.answer else ""}
             self.redis.set(keys.nlu_cache(key), json.dumps(entry), ex=self.seconds)
-
-    def get_text(self, key: str) -> list[str] | None:
-        raw = self.redis.get(keys.nlu_translation(key)) if self.seconds else None
-        return json.loads(raw) if raw else None
-
-    def put_text(self, key: str, texts: list[str]) -> None:
-        if self.seconds:
-            self.redis.set(keys.nlu_translation(key), json.dumps(texts, ensure_ascii=False), ex=self.seconds)
 
 
 class LanguageMemory:

@@ -1,40 +1,45 @@
-"""Understanding a line with Gemini, and falling back to the offline reading whenever that fails.
+"""Understanding a line with Gemini when the offline reading is unsure, and falling back to the
+offline reading whenever the model fails.
 
-Order of checks, cheapest first: lines the model must not or need not see (verify/register, a
-phone number, a code, a bare number) -> the short cache -> the breaker -> the customer's cap ->
-one model call under the timeout -> validation. Every way of ending up offline is counted as
-nlu_fallback:<cause>; refused parts as nlu_invalid:<what>.
+Order, cheapest first: the cascade (cascade.py: a line read with certainty, or a private one, never
+reaches the model) -> the short cache (an identical prompt: the same recent turns and candidate
+products, not just the same words) -> the breaker -> the customer's cap -> one model call under
+the timeout -> validation. Every way of ending up offline is counted as nlu_fallback:<cause>;
+refused parts as nlu_invalid:<what>; why the model was asked as nlu_asked:<reason>.
+
+When the customer probably writes in another language and the reply can be known before the call
+(a `draft` of it from the offline reading: a new customer's welcome, a line the parser read but
+the model should confirm), the draft's lines travel in the same call and come back translated,
+so the turn needs no second call for its reply (translate.py uses them).
 """
 from __future__ import annotations
 
 import logging
-import time
 
 from bot.errors import ModelUnavailable
 
+from . import cascade
 from . import prompt as prompts
-from .breaker import Breaker
-from .gemini import GeminiCaller, why_unparsed
-from .limits import CallCap, LanguageMemory, ReadingCache, digest, who
+from .calls import CallGate
+from .gemini import why_unparsed
+from .language import foreign_language
+from .limits import LanguageMemory, ReadingCache, digest, who
 from .matching import CatalogIndex
-from .schema import ModelReading
-from .stats import ModelStats
+from .schema import ModelReading, ModelReadingWithReply
+from .translate import Phrasebook, checked, protected_lines
 from .types import NluContext, NluResult
 from .validate import ReadingCheck
 
 log = logging.getLogger("orderline.nlu")
 
-PRIVATE_STATES = frozenset({"verify", "register", "address"})  # phone numbers, codes, names and addresses
-PRIVATE_STEPS = frozenset({"name", "address"})  # a new name or address typed from the menu or at confirm
-# digits have no language in them; a change of name or address is a fixed phrase: nothing to ask
-OFFLINE_INTENTS = frozenset({"phone", "code", "choice", "change_name", "change_address"})
+WITH_REPLY = prompts.READING_INSTRUCTION + prompts.REPLY_TRANSLATION_RULES
+DRAFT_STATES = frozenset({"greeting"})  # where the reply hardly depends on the reading: drafting pays
 
 
 class ModelReader:
-    def __init__(self, caller: GeminiCaller, redis, stats: ModelStats, breaker: Breaker, cap: CallCap,
-                 cache: ReadingCache, memory: LanguageMemory, currency: str, faq_source):
-        self.caller, self.redis, self.stats = caller, redis, stats
-        self.breaker, self.cap, self.cache, self.memory = breaker, cap, cache, memory
+    def __init__(self, gate: CallGate, cache: ReadingCache, memory: LanguageMemory, book: Phrasebook,
+                 currency: str, faq_source):
+        self.gate, self.stats, self.cache, self.memory, self.book = gate, gate.stats, cache, memory, book
         self.currency = currency
         self.faq_source = faq_source  # () -> list of FAQ entries (re-read when the file changes)
         self.index: CatalogIndex | None = None
@@ -44,55 +49,57 @@ class ModelReader:
         self.index = index
         self.fingerprint = digest([(p.sku, p.name, p.price_cents, p.unit, p.description) for p in index.catalog])
 
-    def understand(self, text: str, ctx: NluContext, offline: NluResult) -> NluResult:
+    def understand(self, text: str, ctx: NluContext, offline: NluResult, draft=None, unplaced: bool = False) -> NluResult:
+        """`draft(reading) -> ([reply texts], (name, address...))`: what the turn would answer with that
+        reading, and the customer's words to hold out of it (optional);
+        `unplaced`: product-like words the parser could not place (see Understanding._unplaced)."""
         customer = who(ctx.customer_key)
-        if ctx.state in PRIVATE_STATES or ctx.step in PRIVATE_STEPS or offline.intent in OFFLINE_INTENTS \
-                or not text.strip():
+        reason = cascade.why_ask(text, ctx, offline, unplaced)
+        if reason is None:
             self.stats.count("nlu_offline_only")
             if offline.intent != "other_language":
                 offline.language = self.memory.get(customer)
             return offline
+        self.stats.count(f"nlu_asked:{reason}")
         faq = self.faq_source()
-        key = digest(self.fingerprint, faq, ctx.state, ctx.step, ctx.max_quantity, " ".join(text.lower().split()))
+        reading = prompts.build_reading(text, ctx, self.index, faq, self.currency)
+        key = digest(self.fingerprint, reading.context)
         cached = self.cache.get(key, customer)
         if cached is not None:
             self.stats.count("nlu_cache_hits")
             self.memory.set(customer, cached.language)
             return cached
-        if not self.breaker.allow():
-            return self._fallback("breaker_open", offline)
-        if not self.cap.take(customer):
-            return self._fallback("capped", offline)
-        reading = prompts.build_reading(text, ctx, self.index, faq, self.currency)
-        started = time.monotonic()
+        closed = self.gate.closed_because(customer)
+        if closed:
+            return self._fallback(closed, offline)
+        lines = self._draft_lines(text, ctx, offline, customer, draft)
+        if lines:
+            reading = prompts.build_reading(text, ctx, self.index, faq, self.currency, [p.text for p in lines])
         try:
-            call = self.caller.generate(prompts.READING_INSTRUCTION, reading.contents, ModelReading)
+            call = self.gate.call("nlu", WITH_REPLY if lines else prompts.READING_INSTRUCTION, reading.contents,
+                                  ModelReadingWithReply if lines else ModelReading)
         except ModelUnavailable as exc:
-            self.stats.call("nlu", (time.monotonic() - started) * 1000)
-            self.breaker.failure()
-            log.warning("gemini failed (%s): %s; using the offline reading", exc.cause, exc)
             return self._fallback(exc.cause, offline)
-        self.breaker.success()
-        self.stats.call("nlu", call.latency_ms, call.tokens_in, call.tokens_out)
         if call.parsed is None:
             self.stats.count(f"nlu_invalid:{why_unparsed(call.text)}")
             return self._fallback("invalid", offline)
-        check = ReadingCheck(self.index.catalog, self.index, faq)
-        checked = check.check(call.parsed, reading, ctx)
-        for problem in checked.problems:
+        checked_reading = ReadingCheck(self.index.catalog, self.index, faq).check(call.parsed, reading, ctx)
+        for problem in checked_reading.problems:
             self.stats.count(f"nlu_invalid:{problem}")
-        if checked.result is None:
-            log.info("gemini reading refused (%s); using the offline reading", ", ".join(checked.problems))
+        result = checked_reading.result
+        if result is None:
+            log.info("gemini reading refused (%s); using the offline reading", ", ".join(checked_reading.problems))
             return self._fallback("invalid", offline)
-        result = checked.result
         _counted_pieces(result, offline)
         if self._offline_knew(result, offline):
             offline.language = result.language  # the model shrugged; the offline parser knew
+            self._keep_translations(lines, call.parsed, offline)
             return offline
         if result.answer:
             self.stats.count("nlu_answers")
         self.memory.set(customer, result.language)
         self.cache.put(key, customer, result)
+        self._keep_translations(lines, call.parsed, result)
         return result
 
     @staticmethod
@@ -108,6 +115,36 @@ class ModelReader:
 
     def forget(self, customer_key: str) -> None:
         self.memory.forget(who(customer_key))
+
+    def _draft_lines(self, text, ctx, offline: NluResult, customer: str, draft) -> list:
+        """The reply lines to translate in the reading's call: only when the customer probably does
+        not write in English, the reply can be guessed before the call, and the lines are not all
+        known already."""
+        if draft is None:
+            return []
+        guessed = offline.language if offline.intent == "other_language" else foreign_language(text)
+        language = guessed or self.memory.get(customer)
+        if language == "en" or (ctx.state not in DRAFT_STATES and offline.intent in ("unknown", "other_language")):
+            return []
+        try:
+            texts, personal = draft(offline)
+        except Exception:  # a draft is a guess: failing to make one must never cost the turn
+            log.exception("could not draft the reply; it will be translated after the reading")
+            return []
+        wanted = {p.text: p for lines in protected_lines(texts, (*ctx.keep, *personal)) for p in lines if p.wordy}
+        known = self.book.lookup(language, list(wanted))
+        return [p for line, p in wanted.items() if line not in known]
+
+    def _keep_translations(self, lines: list, parsed, result: NluResult) -> None:
+        """The reply lines the call translated, checked, for this turn and the line cache."""
+        if not lines or result.language == "en":
+            return
+        fresh = checked(lines, getattr(parsed, "reply_texts", []) or [])
+        if fresh is None:
+            self.stats.count("translate_fallback:invalid_in_reading")
+            return
+        result.translated = fresh
+        self.book.store(result.language, fresh)
 
     def _fallback(self, cause: str, offline: NluResult) -> NluResult:
         self.stats.count(f"nlu_fallback:{cause}")

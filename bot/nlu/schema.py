@@ -39,3 +39,10 @@ class ModelReading(BaseModel):
 
 class ModelTranslation(BaseModel):
     texts: list[str] = Field(default_factory=list, description="each input text translated, same order")
+
+
+class ModelReadingWithReply(ModelReading):
+    """A reading, and the reply lines the prompt sent (`reply_to_translate`) in the customer's language."""
+
+    reply_texts: list[str] = Field(default_factory=list, description="each reply_to_translate line, translated "
+                                                                      "into the language of customer_message")

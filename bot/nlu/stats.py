@@ -10,8 +10,16 @@ Names (prefix "nlu" for understanding, "translate" for replies put into the cust
   nlu_invalid:<what>              parts of a model reading refused by validation (see validate.py)
   nlu_cache_hits, translate_cache_hits, nlu_offline_only (turns that never needed the model),
   nlu_answers (grounded answers passed to the customer), nlu_breaker_opened
+  nlu_asked:<reason>              lines the offline parser was unsure of, by why (see cascade.py)
+  translate_in_reading            replies translated inside the reading's own call (no second call)
+  model_config_error              requests the API refused (4xx other than 429); the last one is kept
+                                  in keys.NLU_CONFIG_ERROR with the API's message
+  <prefix>_fallback:config        ... and the turns read offline (or replies sent in English) because of it
 """
 from __future__ import annotations
+
+import json
+import time
 
 from bot import keys
 
@@ -44,6 +52,21 @@ class ModelStats:
         pipe.hincrby(keys.STATS, f"{prefix}_latency_ms_count", 1)
         pipe.hincrby(keys.STATS, f"{prefix}_latency_ms_le:{bucket_of(latency_ms)}", 1)
         pipe.execute()
+
+    def config_error(self, exc, model: str) -> None:
+        """The API refused a request: count it and keep what it said for the operators' page."""
+        entry = {"status": exc.status, "api_status": exc.api_status, "message": exc.api_message, "model": model,
+                 "at": time.time()}
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hincrby(keys.STATS, "model_config_error", 1)
+        pipe.set(keys.NLU_CONFIG_ERROR, json.dumps(entry), ex=7 * 86400)
+        pipe.execute()
+
+
+def last_config_error(redis) -> dict | None:
+    """The last request the model API refused ({status, api_status, message, model, at}), or None."""
+    raw = redis.get(keys.NLU_CONFIG_ERROR)
+    return json.loads(raw) if raw else None
 
 
 def latency_percentile(stats: dict, prefix: str, fraction: float) -> float | None:

@@ -1,26 +1,35 @@
 """The turn's reply, put into the customer's language by Gemini, or left in English.
 
-Every number in the English text (prices, quantities, order numbers, a masked phone) is replaced
-by a placeholder before the text leaves, so the model can neither see nor alter one; the
-translation is used only if each placeholder comes back exactly as often as it went and the model
-wrote no digits of its own. Any failure, or too little of the turn's time left, means English.
+A reply is translated line by line. Before a line leaves, every number in it (prices, quantities,
+order numbers, a masked phone) and the customer's own name and address are replaced by
+placeholders, so the model can neither see nor alter one; a translation is used only if each
+placeholder comes back exactly as often as it went and the model wrote no digits of its own.
+
+Where a line's translation comes from, cheapest first: the reading's own call (the reply was
+drafted before it, see reader.py), the short line cache (lines repeat: "Your cart:", "Anything
+else?"), and only then a translation call for the lines still missing (one call in the process for
+customers who need exactly the same lines at the same moment). Any failure, or too little of the
+turn's time left, means the whole reply goes in English (counted).
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
+import threading
 import time
 from collections import Counter
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
+from bot import keys
 from bot.errors import ModelUnavailable
 
 from . import prompt as prompts
-from .breaker import Breaker
-from .gemini import GeminiCaller
-from .limits import CallCap, ReadingCache, digest, who
+from .calls import CallGate
+from .limits import digest, who
 from .schema import ModelTranslation
-from .stats import ModelStats
 
 log = logging.getLogger("orderline.nlu")
 
@@ -28,6 +37,7 @@ MIN_SECONDS = 0.3  # less than this left of the turn's time: do not start a call
 _PROTECT = re.compile(r"\+?\d{1,3}\s*(?:•+\s*)+\d{2,4}|(?:[A-Z]{0,2}[$€£₹])?#?\d(?:[\d.,:/]*\d)?%?")
 _PLACEHOLDER = re.compile(r"⟦\d+⟧")
 _LANGUAGE = re.compile(r"[a-z]{2}")
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 @dataclass
@@ -47,58 +57,145 @@ class Protected:
             return False
         return not any(ch.isdigit() for ch in _PLACEHOLDER.sub("", translated))
 
+    @property
+    def wordy(self) -> bool:
+        """Anything to translate once the placeholders are out (not "", "• ⟦1⟧")."""
+        return bool(_LETTER.search(_PLACEHOLDER.sub("", self.text)))
 
-def protect(text: str) -> Protected:
+
+def protect(text: str, keep: tuple[str, ...] = ()) -> Protected:
+    """`text` with its numbers, and each of the strings in `keep` (a name, an address), held out."""
     values: list[str] = []
 
-    def hold(m: re.Match) -> str:
-        values.append(m.group())
+    def hold(value: str) -> str:
+        values.append(value)
         return f"⟦{len(values)}⟧"
 
-    return Protected(_PROTECT.sub(hold, text), values)
+    kept = sorted((k for k in set(keep) if k and len(k) >= 2 and k in text), key=len, reverse=True)
+    pattern = re.compile("|".join([*map(re.escape, kept), _PROTECT.pattern])) if kept else _PROTECT
+    return Protected(pattern.sub(lambda m: hold(m.group()), text), values)
+
+
+def protected_lines(texts: list[str], keep: tuple[str, ...] = ()) -> list[list[Protected]]:
+    """Each text's lines, protected one by one (so a line means the same in any reply)."""
+    return [[protect(line, keep) for line in text.split("\n")] for text in texts]
+
+
+class Phrasebook:
+    """Checked line translations per language, shared by every process for `seconds` (0 = off).
+    A key is a line with its numbers, name and address held out: nothing of one customer's."""
+
+    def __init__(self, redis, seconds: int):
+        self.redis, self.seconds = redis, seconds
+
+    def lookup(self, language: str, lines: list[str]) -> dict[str, str]:
+        if not self.seconds or not lines:
+            return {}
+        found = self.redis.mget([keys.nlu_translation(digest(language, line)) for line in lines])
+        return {line: json.loads(raw) for line, raw in zip(lines, found) if raw}
+
+    def store(self, language: str, pairs: dict[str, str]) -> None:
+        if not self.seconds or not pairs:
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        for line, translated in pairs.items():
+            pipe.set(keys.nlu_translation(digest(language, line)), json.dumps(translated, ensure_ascii=False),
+                     ex=self.seconds)
+        pipe.execute()
+
+
+def _rebuilt(lines: list[Protected], translated: dict[str, str]) -> str:
+    return "\n".join(p.restore(translated[p.text]) if p.wordy else p.text for p in lines)
+
+
+def checked(lines: list[Protected], answers: list[str]) -> dict[str, str] | None:
+    """{protected line: translation} when every answer keeps its line's placeholders, else None."""
+    if len(answers) != len(lines) or not all(p.kept_by(t) for p, t in zip(lines, answers)):
+        return None
+    return {p.text: t for p, t in zip(lines, answers)}
 
 
 class Translator:
-    def __init__(self, caller: GeminiCaller, stats: ModelStats, breaker: Breaker, cap: CallCap,
-                 cache: ReadingCache, budget_seconds: float):
-        self.caller, self.stats, self.breaker, self.cap, self.cache = caller, stats, breaker, cap, cache
-        self.budget = budget_seconds
+    def __init__(self, gate: CallGate, book: Phrasebook, budget_seconds: float):
+        self.gate, self.book, self.budget = gate, book, budget_seconds
+        self.stats = gate.stats
+        # identical sets of lines being translated right now in this process (a rush of customers at the
+        # same step of the same flow): one call, the others wait for its answer
+        self._inflight: dict[tuple, Future] = {}
+        self._lock = threading.Lock()
 
-    def translate(self, texts: list[str], language: str, customer_key: str, turn_started: float) -> list[str] | None:
+    def translate(self, texts: list[str], language: str, customer_key: str, turn_started: float,
+                  known: dict[str, str] | None = None, keep: tuple[str, ...] = ()) -> list[str] | None:
         """`texts` in `language`, or None (send English). `turn_started` is time.monotonic() at the
-        start of the turn: the model calls of one turn share one timeout."""
+        start of the turn: the model calls of one turn share one timeout. `known`: lines the
+        reading's call translated already; `keep`: strings never sent (the customer's name, address)."""
         if language == "en" or not texts or not _LANGUAGE.fullmatch(language or ""):
             return None
-        held = [protect(t) for t in texts]
-        key = digest(language, [h.text for h in held])
-        cached = self.cache.get_text(key)
-        if cached is not None and len(cached) == len(held):
-            self.stats.count("translate_cache_hits")
-            return [h.restore(t) for h, t in zip(held, cached)]
+        held = protected_lines(texts, keep)
+        wanted = {p.text: p for lines in held for p in lines if p.wordy}
+        have, from_reading = self._known(language, list(wanted), known or {})
+        missing = [p for line, p in wanted.items() if line not in have]
+        if not missing:
+            self.stats.count("translate_in_reading" if from_reading else "translate_cache_hits")
+        else:
+            fresh = self._ask(missing, language, customer_key, turn_started)
+            if fresh is None:
+                return None
+            have.update(fresh)
+        return [_rebuilt(lines, have) for lines in held]
+
+    def _known(self, language: str, wanted: list[str], known: dict[str, str]) -> tuple[dict[str, str], bool]:
+        """The lines translated already: by the reading's call (and whether any were), else cached."""
+        have = {line: known[line] for line in wanted if line in known}
+        have.update(self.book.lookup(language, [line for line in wanted if line not in have]))
+        return have, any(line in known for line in wanted)
+
+    def _ask(self, lines: list[Protected], language: str, customer_key: str, turn_started: float):
         left = turn_started + self.budget - time.monotonic()
         if left < MIN_SECONDS:
             return self._english("no_time")
-        if not self.breaker.allow():
-            return self._english("breaker_open")
-        if not self.cap.take(who(customer_key)):
-            return self._english("capped")
-        started = time.monotonic()
+        key = (language, tuple(p.text for p in lines))
+        with self._lock:
+            running = self._inflight.get(key)
+            if running is None:
+                mine = self._inflight[key] = Future()
+        if running is not None:
+            return self._share(running, left)
+        fresh = None
         try:
-            call = self.caller.generate(prompts.TRANSLATION_INSTRUCTION,
-                                        prompts.build_translation([h.text for h in held], language),
-                                        ModelTranslation, timeout=left)
+            fresh = self._call(lines, language, customer_key, left)
+        finally:
+            with self._lock:
+                del self._inflight[key]
+            mine.set_result(fresh)
+        return fresh
+
+    def _share(self, running: Future, left: float):
+        """Another customer's call is translating exactly these lines: its answer serves both."""
+        try:
+            fresh = running.result(timeout=left)
+        except FutureTimeout:
+            return self._english("no_time")
+        if fresh is None:
+            return self._english("shared_failed")
+        self.stats.count("translate_shared")
+        return fresh
+
+    def _call(self, lines: list[Protected], language: str, customer_key: str, left: float):
+        closed = self.gate.closed_because(who(customer_key))
+        if closed:
+            return self._english(closed)
+        try:
+            call = self.gate.call("translate", prompts.TRANSLATION_INSTRUCTION,
+                                  prompts.build_translation([p.text for p in lines], language), ModelTranslation,
+                                  timeout=left)
         except ModelUnavailable as exc:
-            self.stats.call("translate", (time.monotonic() - started) * 1000)
-            self.breaker.failure()
-            log.warning("translation failed (%s): %s; replying in English", exc.cause, exc)
             return self._english(exc.cause)
-        self.breaker.success()
-        self.stats.call("translate", call.latency_ms, call.tokens_in, call.tokens_out)
-        out = call.parsed.texts if call.parsed is not None else []
-        if len(out) != len(held) or not all(h.kept_by(t) for h, t in zip(held, out)):
+        fresh = checked(lines, call.parsed.texts if call.parsed is not None else [])
+        if fresh is None:
             return self._english("invalid")
-        self.cache.put_text(key, out)
-        return [h.restore(t) for h, t in zip(held, out)]
+        self.book.store(language, fresh)
+        return fresh
 
     def _english(self, cause: str) -> None:
         self.stats.count(f"translate_fallback:{cause}")

@@ -106,6 +106,9 @@ class NluResult:
     name: str | None = None  # the name in "My name is Ana Lima" (where a name is asked for)
     address: str | None = None  # a line that looks like a delivery address (where one is asked for)
     more: int = 0  # parts of a long line not read for items (past offline.MAX_REQUESTS or MAX_TOKENS)
+    # reply lines the reading's call already translated into `language` (protected line -> its
+    # translation): this turn only, never saved or cached with the reading
+    translated: dict = field(default_factory=dict, repr=False, compare=False)
 
     def to_dict(self) -> dict:
         # by hand: dataclasses.asdict deep-copies recursively, and this runs on every turn
@@ -141,6 +144,7 @@ class NluContext:
     history: list[tuple[str, str]] = field(default_factory=list)  # (speaker, text), oldest first
     customer_key: str = ""  # for per-customer caps; never sent to a model
     max_quantity: int = 50
+    keep: tuple[str, ...] = ()  # the customer's name and address: held out of anything translated
 
 
 class Understander(Protocol):

@@ -19,8 +19,8 @@ from bot.catalog import Catalog
 
 from .matching import CatalogIndex, keys_of
 from .numbers import UNIT_WORDS, Amount
+from .prompt import READING_INSTRUCTION, REPLY_TRANSLATION_RULES, TRANSLATION_INSTRUCTION, ReadingPrompt
 from .quantities import measure
-from .prompt import READING_INSTRUCTION, TRANSLATION_INSTRUCTION, ReadingPrompt
 from .schema import ModelReading
 from .types import Ambiguous, ItemRequest, NluContext, NluResult, Unknown
 
@@ -54,7 +54,7 @@ def shingles(text: str, size: int = 6) -> set[tuple[str, ...]]:
     return {tuple(words[i:i + size]) for i in range(len(words) - size + 1)}
 
 
-_INSTRUCTIONS = shingles(READING_INSTRUCTION) | shingles(TRANSLATION_INSTRUCTION)
+_INSTRUCTIONS = shingles(READING_INSTRUCTION) | shingles(REPLY_TRANSLATION_RULES) | shingles(TRANSLATION_INSTRUCTION)
 
 
 class ReadingCheck:

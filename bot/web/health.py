@@ -28,4 +28,26 @@ def readyz():
         checks["mongodb"] = False
         checks["mongodb_error"] = type(exc).__name__
     ready = checks["redis"] and checks["mongodb"]
+    if rt.settings.GEMINI_API_KEY:
+        checks.update(_model(rt))
     return jsonify(status="ready" if ready else "unavailable", checks=checks), 200 if ready else 503
+
+
+def _model(rt) -> dict:
+    """The last check of key and model (bot.nlu.health), refreshed in the background: reported, never a
+    reason for 503, since Orderline reads every message offline when the model cannot."""
+    from flask import current_app
+
+    from ..nlu.health import ReadinessCheck
+
+    check = current_app.extensions.get("orderline_model_check")
+    if check is None:
+        check = current_app.extensions["orderline_model_check"] = ReadinessCheck(rt.settings, rt.redis)
+    try:
+        last = check.current()
+    except Exception as exc:  # Redis away: already reported above
+        return {"gemini": None, "gemini_error": type(exc).__name__}
+    if last is None:
+        return {"gemini": None, "gemini_said": "checking the key and the model"}
+    return {"gemini": last["ok"], "gemini_said": last["said"], "gemini_checked_at": last["checked_at"],
+            **({"gemini_warning": last["warning"]} if last.get("warning") else {})}

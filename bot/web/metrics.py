@@ -65,6 +65,12 @@ class OrderlineCollector:
                         {"in": nlu["tokens_in"], "out": nlu["tokens_out"]})
         yield SummaryMetricFamily(P + "nlu_latency_seconds", "Language-model call time", count_value=nlu["calls"],
                                   sum_value=s["counters"].get("nlu_latency_ms_sum", 0) / 1000)
+        yield _by_label(CounterMetricFamily, "model_calls", "Language-model calls by purpose", "kind",
+                        {"reading": nlu["calls"], "translation": nlu["translate_calls"]})
+        yield _gauge("model_calls_per_order", "Language-model calls per order placed (since counters began)",
+                     nlu["calls_per_order"] or 0)
+        yield _counter("model_config_errors", "Requests the model API refused (bad key, retired model, refused field)",
+                       nlu["config_errors"])
         yield _latency(s["latency_ms"])
         yield _gauge("workers_alive", "RQ workers registered and alive", s["workers_alive"])
         yield _gauge("handoffs_waiting", "Conversations waiting for a person", s["handoffs_waiting"])

@@ -95,10 +95,11 @@ def test_a_shop_question_is_answered_from_the_faq(gemini_pipeline, fake_gemini):
 
 
 @pytest.mark.parametrize("question, reading, problem, said", [
-    ("how much are the apples?", {"answer": "Gala apples are $3.99 per kg.", "cited_skus": ["APPLE"]}, "answer_number",
-     "Apples (Gala): $4.39/kg."),
-    ("how many apples do you have?", {"answer": "We have 120 kg of apples.", "cited_skus": ["APPLE"]}, "answer_number",
-     "Yes, we have Apples (Gala), at $4.39/kg."),
+    # (a plain "how much are the apples?" is answered offline and never reaches the model: the cascade)
+    ("what would apples set me back?", {"answer": "Gala apples are $3.99 per kg.", "cited_skus": ["APPLE"]},
+     "answer_number", "Apples (Gala) ($4.39/kg)"),
+    ("are you well stocked on apples this week?", {"answer": "We have 120 kg of apples.", "cited_skus": ["APPLE"]},
+     "answer_number", "Apples (Gala) ($4.39/kg)"),
     ("when do you deliver?", {"answer": "Every day 7 am to 11 pm.", "cited_faq": ["delivery_hours"]}, "answer_number",
      "Monday to Saturday 9 am to 8 pm"),
     ("is delivery free?", {"answer": "Yes, always free!"}, "answer_uncited", prompts.RULE_FREE_DELIVERY),
@@ -119,9 +120,9 @@ def test_an_invented_answer_is_never_said(gemini_pipeline, fake_gemini, question
 
 def test_a_grounded_price_is_said(gemini_pipeline, fake_gemini):
     say = shopping(gemini_pipeline)
-    fake_gemini.script("how much are the apples?", {"intent": "question", "language": "en", "cited_skus": ["APPLE"],
-                                                     "answer": "Apples (Gala) are $4.39 per kg."})
-    assert say("how much are the apples?") == "Apples (Gala) are $4.39 per kg."
+    fake_gemini.script("what would apples set me back?", {"intent": "question", "language": "en",
+                                                           "cited_skus": ["APPLE"], "answer": "Apples (Gala) are $4.39 per kg."})
+    assert say("what would apples set me back?") == "Apples (Gala) are $4.39 per kg."
 
 
 def test_a_question_the_model_cannot_answer_says_so(gemini_pipeline, fake_gemini):

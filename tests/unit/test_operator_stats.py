@@ -79,14 +79,21 @@ def test_queue_depths_show_work_waiting(client, pipeline, rt):
 
 def test_model_calls_and_fallbacks_are_read_when_the_language_model_counts_them(client, rt):
     for field, n in (("nlu_calls", 4), ("nlu_fallback:timeout", 1), ("nlu_fallback:invalid_json", 2),
-                     ("nlu_tokens_in", 900), ("nlu_tokens_out", 120), ("nlu_latency_ms_sum", 2000)):
+                     ("nlu_tokens_in", 900), ("nlu_tokens_out", 120), ("nlu_latency_ms_sum", 2000),
+                     ("translate_calls", 2), ("translate_in_reading", 1), ("nlu_offline_only", 9),
+                     ("orders_placed", 3), ("model_config_error", 1)):
         rt.redis.hincrby("ol:stats", field, n)
     nlu = client.get("/stats", headers=OP).get_json()["nlu"]
     assert nlu == {"calls": 4, "fallbacks": 3, "fallback_causes": {"invalid_json": 2, "timeout": 1},
-                   "tokens_in": 900, "tokens_out": 120, "latency_ms_avg": 500.0}
+                   "tokens_in": 900, "tokens_out": 120, "latency_ms_avg": 500.0,
+                   "model_calls": 6, "translate_calls": 2, "translated_in_reading": 1, "offline_only": 9,
+                   "calls_per_order": 2.0, "config_errors": 1, "last_config_error": None}
     values = metric_values(client.get("/metrics").get_data(as_text=True))
     assert values[("orderline_nlu_fallbacks_total", (("cause", "timeout"),))] == 1
     assert values[("orderline_nlu_latency_seconds_sum", ())] == 2.0
+    assert values[("orderline_model_calls_total", (("kind", "translation"),))] == 2
+    assert values[("orderline_model_calls_per_order", ())] == 2.0
+    assert values[("orderline_model_config_errors_total", ())] == 1
 
 
 def test_metrics_equal_the_burst(client, pipeline, senders):

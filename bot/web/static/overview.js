@@ -12,6 +12,18 @@
     el("span", { class: "label" }, label), el("span", { class: "value" }, shown), el("span", { class: "sub" }, sub || ""));
   }
 
+  // The model API refusing requests (bad key, retired model): shown with what the API said, in red
+  // while the last refusal is under an hour old; absent when it never happened.
+  function modelRefused(n) {
+    const last = n.last_config_error;
+    if (!n.config_errors || !last) return "";
+    const recent = Date.now() / 1000 - last.at < 3600;
+    return tile("model_config", "Model refused requests", n.config_errors, n.config_errors,
+      last.status + " for " + last.model + ", " + OL.clock(last.at) + ": " + last.message,
+      "The model's API refused requests (a wrong key, a retired model, a refused field): fix the settings; " +
+      "meanwhile the offline parser reads every line.", recent);
+  }
+
   function renderTiles(s) {
     const c = s.conversations, m = s.messages, o = s.orders, q = s.queues, n = s.nlu, r = o.revenue_cents;
     const f = s.feedback || { ratings: 0, average: null };
@@ -45,8 +57,12 @@
         s.dead_letters.waiting > 0 || failed > 0),
       tile("duplicates", "Duplicates dropped", sum(m.duplicates_dropped), sum(m.duplicates_dropped), perChannel(m.duplicates_dropped),
         "Messages a channel delivered again (a retried webhook): recognised and dropped, answered once."),
-      tile("nlu", "Model calls", n.calls, n.calls, "fallbacks " + n.fallbacks + (n.fallbacks ? " (" + perChannel(n.fallback_causes) + ")" : ""),
-        "Calls to the language model; fallbacks: lines the offline parser read instead (timeout, error, limits...)."),
+      tile("nlu", "Model calls", n.model_calls, n.model_calls,
+        "per order " + (n.calls_per_order === null ? "–" : n.calls_per_order) + " · fallbacks " + n.fallbacks +
+        (n.fallbacks ? " (" + perChannel(n.fallback_causes) + ")" : ""),
+        "Calls to the language model (readings and translations), and per placed order; fallbacks: lines the " +
+        "offline parser read instead (timeout, error, limits...)."),
+      modelRefused(n),
       tile("workers", "Workers alive", s.workers_alive, s.workers_alive, "",
         "Worker processes alive now (each says so every few seconds), the in-process worker of `make run` included.",
         s.workers_alive === 0),
