@@ -6,11 +6,11 @@ import random
 import statistics
 import time
 
+from bot import keys
 from bot.catalog import Catalog, Product
 from bot.catalog_import import load_sample_catalog
 from bot.nlu.offline import OfflineParser
 from bot.nlu.types import NluContext
-from bot import keys
 
 ADJECTIVES = ("organic", "smoked", "sweet", "spicy", "fresh", "frozen", "wild", "roasted", "sliced", "mini",
               "large", "red", "green", "golden", "dark", "light", "whole", "crunchy", "creamy", "classic")

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from . import keys
+from bot import keys
 
 MINUTE_TTL = 3 * 3600  # the dashboard draws the last hour by minute
 HOUR_TTL = 8 * 86400  # ... and the last day (or week) by hour

@@ -6,8 +6,8 @@ import logging
 from flask import Flask, abort, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from .config import Settings, load_settings
-from .errors import TransientError
+from bot.config import Settings, load_settings
+from bot.errors import TransientError
 
 log = logging.getLogger("orderline.web")
 
@@ -15,16 +15,15 @@ log = logging.getLogger("orderline.web")
 def create_app(settings: Settings | None = None, runtime=None) -> Flask:
     settings = settings or (runtime.settings if runtime else load_settings())
     if runtime is None:
-        from .runtime import build
+        from bot.runtime import build
 
         runtime = build(settings)
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=settings.MAX_BODY_BYTES, JSON_SORT_KEYS=False)
     app.extensions["orderline"] = runtime
 
+    from bot.web import health, products
     from channels import api
-
-    from .web import health, products
 
     app.register_blueprint(health.bp)
     app.register_blueprint(products.bp)
@@ -39,12 +38,12 @@ def create_app(settings: Settings | None = None, runtime=None) -> Flask:
         app.register_blueprint(twilio_messaging.bp)
         app.register_blueprint(voice.bp)
     if settings.STRIPE_SECRET_KEY:
-        from .payments import webhook
+        from bot.payments import webhook
 
         app.register_blueprint(webhook.bp)
     _register_operator_side(app, runtime)
     if settings.embedded:
-        from .web import devchat
+        from bot.web import devchat
 
         app.register_blueprint(devchat.bp)
 
@@ -77,9 +76,9 @@ def create_app(settings: Settings | None = None, runtime=None) -> Flask:
 
 def _register_operator_side(app: Flask, runtime) -> None:
     """/stats, /metrics, /dashboard and the operators' /api routes (issue 5), and /api/notices."""
-    from . import stats
-    from .web import dashboard, metrics, notices, operator_api, operator_inbox
-    from .web import stats as stats_view
+    from bot import stats
+    from bot.web import dashboard, metrics, notices, operator_api, operator_inbox
+    from bot.web import stats as stats_view
 
     stats.mark_started(runtime.redis)
     for module in (stats_view, metrics, dashboard, operator_api, operator_inbox, notices):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from flask import abort, current_app, g, request
 
-from .tokens import NamedToken, of_role
+from bot.tokens import NamedToken, of_role
 
 ROLES = {"API_TOKEN": "integrator", "OPERATOR_TOKEN": "operator"}
 

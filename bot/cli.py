@@ -14,10 +14,10 @@ import threading
 import time
 import uuid
 
-from .config import SettingsError, load_settings
-from .shop import ShopFileError, load_rules
-from .connections import ServiceUnreachable, check_mongo, check_services
-from .logs import configure
+from bot.config import SettingsError, load_settings
+from bot.connections import ServiceUnreachable, check_mongo, check_services
+from bot.logs import configure
+from bot.shop import ShopFileError, load_rules
 
 LOOPBACK = ("127.", "localhost", "::1")
 
@@ -89,9 +89,8 @@ def cmd_serve(settings, args) -> int:
 def cmd_worker(settings, args) -> int:
     if not _needs_services(settings, "worker"):
         return 2
+    from bot.runtime import build
     from workers.run import run_worker
-
-    from .runtime import build
 
     return 0 if run_worker(build(settings), burst=args.burst, with_scheduler=not args.no_scheduler) else 1
 
@@ -99,10 +98,9 @@ def cmd_worker(settings, args) -> int:
 def cmd_dev(settings, args) -> int:
     from werkzeug.serving import make_server
 
+    from bot.app import create_app
+    from bot.runtime import build
     from workers.run import InProcessWorker
-
-    from .app import create_app
-    from .runtime import build
 
     port = args.port if args.port is not None else settings.PORT  # 0: any free port
     host = args.host or settings.HOST or "127.0.0.1"
@@ -166,7 +164,7 @@ def _reachable_name(host: str) -> str:
 
 def _outbox_since(rt, seen: int) -> tuple[list[dict], int]:
     """SMS the embedded default 'sent' since `seen` entries (oldest first), and the new count."""
-    from . import keys
+    from bot import keys
 
     total = rt.redis.llen(keys.DEV_OUTBOX)
     fresh = rt.redis.lrange(keys.DEV_OUTBOX, 0, total - seen - 1) if total > seen else []
@@ -175,7 +173,7 @@ def _outbox_since(rt, seen: int) -> tuple[list[dict], int]:
 
 def _print_outbox(rt) -> None:
     """Show the embedded default's SMS (one-time codes) on the console as they are 'sent'."""
-    from . import keys
+    from bot import keys
 
     seen = rt.redis.llen(keys.DEV_OUTBOX)
     while True:
@@ -186,12 +184,10 @@ def _print_outbox(rt) -> None:
 
 
 def cmd_chat(settings, args) -> int:
+    from bot import keys
     from bot.pipeline import InboundMessage
+    from bot.runtime import build
     from workers.run import InProcessWorker
-
-    from .runtime import build
-
-    from . import keys
 
     rt = build(settings)
     worker = InProcessWorker(rt).start() if settings.embedded else None
@@ -231,15 +227,15 @@ def cmd_chat(settings, args) -> int:
 
 
 def cmd_parse(settings, args) -> int:
-    from .catalog import Catalog
-    from .catalog_import import load_sample_catalog
-    from .nlu import Understanding
-    from .nlu.types import NluContext
+    from bot.catalog import Catalog
+    from bot.catalog_import import load_sample_catalog
+    from bot.nlu import Understanding
+    from bot.nlu.types import NluContext
 
     if settings.embedded:
         catalog = Catalog(load_sample_catalog())
     else:
-        from .store import connect
+        from bot.store import connect
 
         store = connect(settings)
         check_mongo(settings, store)
@@ -253,10 +249,10 @@ def cmd_parse(settings, args) -> int:
 
 
 def cmd_load_catalog(settings, args) -> int:
-    from . import keys, outreach
-    from .catalog_import import CatalogImportError, read_catalog
-    from .runtime import build, connect_redis
-    from .store import connect
+    from bot import keys, outreach
+    from bot.catalog_import import CatalogImportError, read_catalog
+    from bot.runtime import build, connect_redis
+    from bot.store import connect
 
     try:
         products = read_catalog(args.file)
@@ -305,13 +301,13 @@ def cmd_telegram(settings, args) -> int:
 
 
 def cmd_doctor(settings, args) -> int:
-    from .doctor import doctor
+    from bot.doctor import doctor
 
     return doctor(settings)
 
 
 def cmd_healthcheck(settings, args) -> int:
-    from .doctor import worker_health
+    from bot.doctor import worker_health
 
     return worker_health(settings)
 

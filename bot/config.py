@@ -8,14 +8,13 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from urllib.parse import urlparse
-
 from typing import Literal
+from urllib.parse import urlparse
 
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .tokens import NamedToken, parse_tokens
+from bot.tokens import NamedToken, parse_tokens
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _URL_SCHEMES = {"http", "https"}
@@ -275,7 +274,7 @@ class Settings(BaseModel):
     @field_validator("OTP_REFUSED_NUMBER_TYPES")
     @classmethod
     def _number_types(cls, v):
-        from .otp import NUMBER_TYPES
+        from bot.otp import NUMBER_TYPES
 
         if v == ("none",):
             return ()

@@ -18,7 +18,7 @@ from redis.retry import Retry
 from redis.sentinel import SentinelManagedConnection
 from redis.utils import SENTINEL
 
-from .config import Settings
+from bot.config import Settings
 
 # A dead server must not hold a request for long; a blocking read (RQ's BLMOVE) may wait 30 s.
 CLIENT_OPTIONS = dict(socket_timeout=30, socket_connect_timeout=5, health_check_interval=30)
@@ -158,8 +158,8 @@ def check_redis(settings: Settings, client=None) -> None:
 def check_mongo(settings: Settings, store=None) -> None:
     from pymongo.errors import OperationFailure, PyMongoError
 
-    from .errors import StoreUnavailable
-    from .store import connect
+    from bot.errors import StoreUnavailable
+    from bot.store import connect
 
     try:
         (store if store is not None else connect(settings)).ping()

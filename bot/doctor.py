@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import socket
 
-from .config import Settings
-from .connections import ServiceUnreachable, check_mongo, check_redis, describe_mongo, describe_redis, redis_client
-from .nlu.health import check_model
+from bot.config import Settings
+from bot.connections import ServiceUnreachable, check_mongo, check_redis, describe_mongo, describe_redis, redis_client
+from bot.nlu.health import check_model
 
 
 class Report:
@@ -97,7 +97,7 @@ def _sentinels(settings: Settings, report: Report) -> None:
 
 
 def _mongo(settings: Settings, report: Report) -> None:
-    from .store import connect
+    from bot.store import connect
 
     store = connect(settings)
     try:

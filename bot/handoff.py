@@ -13,11 +13,10 @@ import json
 import time
 import uuid
 
+from bot import keys
 from bot.pipeline import InboundMessage
 from bot.pipeline import keys as pkeys
 from statemachine.handoff import HANDBACK, OPERATOR_REPLY
-
-from . import keys
 
 
 def key_for(phone: str | None, identity: str) -> str:

@@ -2,7 +2,7 @@
 no two modules invent the same one."""
 from __future__ import annotations
 
-from .pipeline import keys as pipeline_keys
+from bot.pipeline import keys as pipeline_keys
 
 P = "ol:"
 

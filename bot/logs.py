@@ -16,7 +16,7 @@ import logging
 import sys
 import time
 
-from .phones import mask_numbers
+from bot.phones import mask_numbers
 
 message_id: contextvars.ContextVar[str] = contextvars.ContextVar("message_id", default="-")
 

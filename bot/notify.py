@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import time
 
+from bot import activity
+from bot.pipeline import SYNC_CHANNELS, OutboundMessage
 from statemachine.prompts import ORDER_UPDATE_WORDS, ORDER_UPDATES
-
-from . import activity
-from .pipeline import SYNC_CHANNELS, OutboundMessage
 
 
 def order_update(rt, order: dict, status: str, by: str) -> str | None:

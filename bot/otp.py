@@ -29,11 +29,10 @@ from typing import Any, Protocol
 import phonenumbers
 from phonenumbers import PhoneNumberType as T
 
+from bot import keys
+from bot.phones import mask
+from bot.pipeline import OutboundMessage
 from statemachine.prompts import SMS
-
-from . import keys
-from .phones import mask
-from .pipeline import OutboundMessage
 
 log = logging.getLogger("orderline.otp")
 

@@ -22,12 +22,12 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from . import activity, handoff, keys
-from .errors import TransientError
-from .outreach import carts
-from .phones import mask
-from .pipeline import SYNC_CHANNELS, notices
-from .pipeline import keys as pkeys
+from bot import activity, handoff, keys
+from bot.errors import TransientError
+from bot.outreach import carts
+from bot.phones import mask
+from bot.pipeline import SYNC_CHANNELS, notices
+from bot.pipeline import keys as pkeys
 
 log = logging.getLogger("orderline.privacy")
 

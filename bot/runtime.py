@@ -10,15 +10,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from bot import keys, otp, pipeline
+from bot.catalog import Catalog
+from bot.config import Settings
+from bot.connections import check_services, redis_client
+from bot.pipeline import DeadLetters, Ingress, Mailboxes, Outbox, Replicas, Scripts
+from bot.shop import ShopSource
+from bot.store import Store, connect
 from channels.base import Sender
-
-from . import keys, otp, pipeline
-from .catalog import Catalog
-from .config import Settings
-from .connections import check_services, redis_client
-from .pipeline import DeadLetters, Ingress, Mailboxes, Outbox, Replicas, Scripts
-from .shop import ShopSource
-from .store import Store, connect
 
 log = logging.getLogger("orderline.runtime")
 
@@ -121,7 +120,7 @@ def build(settings: Settings, *, redis=None, store: Store | None = None, senders
           load_sample: bool | None = None) -> Runtime:
     """Connect everything for one process; an empty catalog gets the sample one (SAMPLE_CATALOG).
     An unreachable Redis or MongoDB raises ServiceUnreachable, one line naming setting and host."""
-    from .nlu import build_understander
+    from bot.nlu import build_understander
 
     redis = redis if redis is not None else connect_redis(settings)
     store = store if store is not None else connect(settings)
@@ -132,7 +131,7 @@ def build(settings: Settings, *, redis=None, store: Store | None = None, senders
     rt = Runtime(settings=settings, redis=redis, store=store)
     rt.shop = ShopSource(settings)  # a broken shop file stops start-up here, with the reason
     if settings.STRIPE_SECRET_KEY:
-        from .payments.gateway import StripeGateway
+        from bot.payments.gateway import StripeGateway
 
         rt.payments = StripeGateway(settings)
     rt.senders = dict(senders) if senders is not None else default_senders(settings, redis)
@@ -150,7 +149,7 @@ def load_sample_catalog_once(store: Store, redis) -> int:
     """First start: an empty products collection gets the sample catalog. Never overwrites a shop's own."""
     if store.products.count():
         return 0
-    from .catalog_import import load_sample_catalog
+    from bot.catalog_import import load_sample_catalog
 
     inserted, _ = store.products.upsert_many(load_sample_catalog())
     redis.incr(keys.CATALOG_VERSION)

@@ -13,9 +13,9 @@ from datetime import datetime, timezone
 from rq import Queue, Worker
 from rq.registry import FailedJobRegistry
 
-from . import activity, handoff, keys
-from .pipeline import queues
-from .pipeline.ingress import OPERATOR
+from bot import activity, handoff, keys
+from bot.pipeline import queues
+from bot.pipeline.ingress import OPERATOR
 
 PROCESS_STARTED = time.time()
 WORKER_BEAT_SECONDS = 5  # every worker process (production or in-process) says it is alive this often
@@ -200,7 +200,7 @@ def outreach_figures(c: dict[str, int]) -> dict:
 
 def model_calls(c: dict[str, int], redis) -> dict:
     """What the language model cost: calls of each kind, per placed order, and what it refused."""
-    from .nlu.stats import last_config_error
+    from bot.nlu.stats import last_config_error
 
     calls = c.get("nlu_calls", 0) + c.get("translate_calls", 0)
     orders = c.get("orders_placed", 0)

@@ -5,10 +5,10 @@ A bad setting or an unreachable Redis / MongoDB prints one line naming it and st
 """
 import sys
 
-from .app import create_app
-from .config import SettingsError, load_settings
-from .connections import ServiceUnreachable
-from .logs import configure
+from bot.app import create_app
+from bot.config import SettingsError, load_settings
+from bot.connections import ServiceUnreachable
+from bot.logs import configure
 
 try:
     settings = load_settings()

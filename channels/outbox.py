@@ -8,8 +8,7 @@ import time
 
 from bot import keys
 from bot.pipeline import OutboundMessage
-
-from .base import PartSent
+from channels.base import PartSent
 
 
 class DevOutboxSender:

@@ -34,10 +34,8 @@ from bot.app import runtime
 from bot.auth import token_matches
 from bot.errors import PermanentSendError, RecipientUnreachable, TransientSendError
 from bot.phones import mask
-
 from bot.pipeline import InboundMessage, OutboundMessage
-
-from .base import PartSent
+from channels.base import PartSent
 
 log = logging.getLogger("orderline.telegram")
 

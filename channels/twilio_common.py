@@ -14,8 +14,16 @@ from urllib.parse import parse_qs, urlparse, urlsplit, urlunsplit
 
 from flask import abort, current_app, request
 from twilio.http.http_client import TwilioHttpClient
-from twilio.request_validator import HMAC_SHA1, HMAC_SHA256, SIGNATURE_HEADER, SIGNATURE_SETTINGS_HEADER, \
-    RequestValidator, add_port, get_signature_algorithm, remove_port
+from twilio.request_validator import (
+    HMAC_SHA1,
+    HMAC_SHA256,
+    SIGNATURE_HEADER,
+    SIGNATURE_SETTINGS_HEADER,
+    RequestValidator,
+    add_port,
+    get_signature_algorithm,
+    remove_port,
+)
 
 log = logging.getLogger("orderline.twilio")
 

@@ -29,14 +29,11 @@ from twilio.twiml.messaging_response import MessagingResponse
 from bot import keys
 from bot.app import runtime
 from bot.errors import PermanentSendError, RecipientUnreachable, TransientSendError
-from bot.pipeline import deadletters, seen
 from bot.phones import mask
-
-from . import sms_text
-from bot.pipeline import InboundMessage, OutboundMessage
-
-from .base import PartSent
-from .twilio_common import form_value, require_twilio_signature, rest_client
+from bot.pipeline import InboundMessage, OutboundMessage, deadletters, seen
+from channels import sms_text
+from channels.base import PartSent
+from channels.twilio_common import form_value, require_twilio_signature, rest_client
 
 log = logging.getLogger("orderline.twilio.messaging")
 

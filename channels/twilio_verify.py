@@ -18,8 +18,7 @@ import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from bot.phones import mask
-
-from .twilio_common import rest_client
+from channels.twilio_common import rest_client
 
 log = logging.getLogger("orderline.twilio.verify")
 

@@ -31,11 +31,10 @@ from twilio.twiml.voice_response import VoiceResponse
 from bot import keys, phones
 from bot.app import runtime
 from bot.phones import mask
-
 from bot.pipeline import InboundMessage
 from bot.pipeline import keys as pkeys
-from .speech import for_the_ear
-from .twilio_common import form_value, require_twilio_signature
+from channels.speech import for_the_ear
+from channels.twilio_common import form_value, require_twilio_signature
 
 log = logging.getLogger("orderline.voice")
 

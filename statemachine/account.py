@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from . import answers, details, prompts
-from .effects import CancelOrder, EraseCustomer
-from .handoff import ask_for_person
-from .money import format_money
-from .shopping import add_requested_items, show_cart
+from statemachine import answers, details, prompts
+from statemachine.effects import CancelOrder, EraseCustomer
+from statemachine.handoff import ask_for_person
+from statemachine.money import format_money
+from statemachine.shopping import add_requested_items, show_cart
 
 CANCELLABLE = ("awaiting_payment", "confirmed", "preparing")  # before dispatch; on its way is too late
 STATUS_WORDS = {

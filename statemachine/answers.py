@@ -7,8 +7,8 @@ nothing answers says so and offers a person.
 """
 from __future__ import annotations
 
-from . import prompts
-from .money import price_per_unit
+from statemachine import prompts
+from statemachine.money import price_per_unit
 
 MAX_LISTED = 12  # products named in one answer; the rest are counted
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .money import format_money, format_quantity, line_total_cents
+from statemachine.money import format_money, format_quantity, line_total_cents
 
 
 @dataclass

@@ -16,12 +16,12 @@ live in `conv.chosen` ("slot", "payment"), which survives the moves between stat
 """
 from __future__ import annotations
 
-from . import prompts
-from .cart import priced_lines, set_quantity
-from .effects import SaveAddress
-from .money import format_money, format_quantity, format_round
-from .rules import area_of, charges, is_open, local, next_opening, slot_when, when
-from .shopinfo import areas_text
+from statemachine import prompts
+from statemachine.cart import priced_lines, set_quantity
+from statemachine.effects import SaveAddress
+from statemachine.money import format_money, format_quantity, format_round
+from statemachine.rules import area_of, charges, is_open, local, next_opening, slot_when, when
+from statemachine.shopinfo import areas_text
 
 FLOW_STATES = ("order", "address", "substitute", "slot", "payment", "confirm")
 TRIGGERS = {"order": "shop", "address": "ask_address", "substitute": "ask_substitute", "slot": "ask_slot",
@@ -62,7 +62,7 @@ def ready(conv, turn) -> bool:
 
 
 def _first_missing(conv, turn, notes: list[str]) -> bool:
-    from . import payment, slots
+    from statemachine import payment, slots
 
     for check in (_closed, _stock, _minimum, _area, slots.check, payment.check):
         if check(conv, turn, notes):

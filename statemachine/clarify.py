@@ -11,8 +11,8 @@ from __future__ import annotations
 import difflib
 import re
 
-from . import prompts
-from .money import price_label
+from statemachine import prompts
+from statemachine.money import price_label
 
 NONE = "none"  # the customer wants none of the options
 MAX_ANSWER, MAX_ANSWER_WORDS = 200, 8  # characters and words an answer to "which one?" may have

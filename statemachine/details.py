@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
-from . import answers, prompts
-from .cart import priced_lines, summary
-from .effects import UpdateCustomer
+from statemachine import answers, prompts
+from statemachine.cart import priced_lines, summary
+from statemachine.effects import UpdateCustomer
 
 NAME = re.compile(r"[^\W\d_]+(?:[ .'\-]+[^\W\d_]+)*\.?")  # letters, with spaces . ' - between
 EDIT_STEPS = ("name", "address")

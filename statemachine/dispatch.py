@@ -5,11 +5,23 @@ outcome of an effect that wants one, `idle_reset` for a conversation that went q
 """
 from __future__ import annotations
 
-from . import (account, checkout, details, handoff, identify, outreach, payment, prompts, reorder, shopinfo, shopping,
-               slots)
-from .effects import Count
-from .machine import attached
-from .model import HISTORY_TURNS, Conversation, Outcome, Turn
+from statemachine import (
+    account,
+    checkout,
+    details,
+    handoff,
+    identify,
+    outreach,
+    payment,
+    prompts,
+    reorder,
+    shopinfo,
+    shopping,
+    slots,
+)
+from statemachine.effects import Count
+from statemachine.machine import attached
+from statemachine.model import HISTORY_TURNS, Conversation, Outcome, Turn
 
 HANDLERS = {
     "greeting": identify.greet,

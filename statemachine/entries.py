@@ -3,7 +3,7 @@ transitions does not roll back after on_enter, so nothing here may touch the wor
 """
 from __future__ import annotations
 
-from . import prompts
+from statemachine import prompts
 
 
 def clear_step(event) -> None:
@@ -17,7 +17,7 @@ def enter_verify(event) -> None:
     conv = event.model
     conv.step = "phone"
     if event.kwargs.get("prompt", True):
-        from .identify import ask_phone
+        from statemachine.identify import ask_phone
 
         ask_phone(conv, conv.turn)
 
@@ -41,7 +41,7 @@ def enter_order(event) -> None:
 
 def enter_confirm(event) -> None:
     if event.kwargs.get("prompt", True):
-        from .checkout import say_confirmation
+        from statemachine.checkout import say_confirmation
 
         say_confirmation(event.model, event.model.turn)
 

@@ -5,9 +5,9 @@ mailbox (kinds in CONTROL_KINDS), so they take their turn in order with the cust
 """
 from __future__ import annotations
 
-from . import prompts
-from .effects import EndHandoff, RequestHandoff
-from .outreach import KINDS as OUTREACH_KINDS
+from statemachine import prompts
+from statemachine.effects import EndHandoff, RequestHandoff
+from statemachine.outreach import KINDS as OUTREACH_KINDS
 
 OPERATOR_REPLY, HANDBACK = "operator_reply", "handback"
 CONTROL_KINDS = (OPERATOR_REPLY, HANDBACK, *OUTREACH_KINDS)  # from the shop's side, never from a customer

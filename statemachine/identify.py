@@ -9,10 +9,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from . import answers, prompts
-from .details import NAME
-from .effects import CheckCode, LinkIdentity, LockVerification, SaveCustomer, SendCode
-from .shopping import add_requested_items, show_cart_or_menu
+from statemachine import answers, prompts
+from statemachine.details import NAME
+from statemachine.effects import CheckCode, LinkIdentity, LockVerification, SaveCustomer, SendCode
+from statemachine.shopping import add_requested_items, show_cart_or_menu
 
 RESEND = {"resend", "send again", "new code", "resend code", "send a new code", "send code again"}
 CHANGE_NUMBER = {"change number", "change my number", "different number", "wrong number", "another number"}

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 from transitions import Machine
 
-from . import entries
+from statemachine import entries
 
 STATES = ("greeting", "verify", "register", "menu", "order", "address", "substitute", "slot", "payment", "confirm",
           "cancel", "delete", "handoff")

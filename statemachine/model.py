@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Protocol
 
-from .effects import Effect
-from .replies import Reply
-from .rules import ShopRules
+from statemachine.effects import Effect
+from statemachine.replies import Reply
+from statemachine.rules import ShopRules
 
 SCHEMA_VERSION = 1
 HISTORY_TURNS = 6  # lines kept for context (the language model's prompt); not the full history

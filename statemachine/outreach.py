@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 
-from . import prompts
-from .effects import Later, RecordFeedback, SetReminders, WaitForRestock
-from .money import format_money
+from statemachine import prompts
+from statemachine.effects import Later, RecordFeedback, SetReminders, WaitForRestock
+from statemachine.money import format_money
 
 BACK_IN_STOCK, CART_REMINDER, FEEDBACK_REQUEST = "back_in_stock", "cart_reminder", "feedback_request"
 KINDS = (BACK_IN_STOCK, CART_REMINDER, FEEDBACK_REQUEST)

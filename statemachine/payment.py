@@ -7,10 +7,10 @@ for the stored order's total; it becomes paid only by Stripe's signed webhook (b
 """
 from __future__ import annotations
 
-from . import prompts
-from .checkout import go, proceed, say
-from .money import format_money
-from .rules import ON_DELIVERY, ONLINE, local, methods_for, when
+from statemachine import prompts
+from statemachine.checkout import go, proceed, say
+from statemachine.money import format_money
+from statemachine.rules import ON_DELIVERY, ONLINE, local, methods_for, when
 
 WORDS = {ONLINE: ("online", "link", "stripe", "now", "internet", "web"),
          ON_DELIVERY: ("delivery", "cash", "door", "later", "arrives", "driver")}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from . import prompts
-from .cart import quantity_of, set_quantity
-from .money import format_money, format_quantity
+from statemachine import prompts
+from statemachine.cart import quantity_of, set_quantity
+from statemachine.money import format_money, format_quantity
 
 ASKED = re.compile(r"\b(same (as|thing as|order as) (last time|before|last|usual)|same again|the usual|my usual"
                    r"|repeat (my |the )?(last|previous) order|re-?order|order (the same )?again"
@@ -18,7 +18,7 @@ def asked(text: str) -> bool:
 
 
 def fill(conv, turn) -> None:
-    from .shopping import show_cart
+    from statemachine.shopping import show_cart
 
     last = turn.deps.last_order(conv.phone) if conv.phone else None
     if conv.state != "order":

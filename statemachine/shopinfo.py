@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from . import prompts
-from .money import format_money
-from .rules import DAY_NAMES, Area, ShopRules, Week, clock
+from statemachine import prompts
+from statemachine.money import format_money
+from statemachine.rules import DAY_NAMES, Area, ShopRules, Week, clock
 
 TOPICS = ("delivery_fee", "minimum_order", "delivery_areas", "opening_hours", "delivery_hours", "payment")
 QUESTIONS = {

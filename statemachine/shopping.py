@@ -5,10 +5,10 @@ decrement at placement is what prevents overselling, and `placement_done` handle
 """
 from __future__ import annotations
 
-from . import answers, checkout, clarify, details, prompts
-from .cart import priced_lines, quantity_of, set_quantity, summary
-from .effects import Count, CreatePaymentLink, PlaceOrder
-from .money import format_money, format_number, format_quantity
+from statemachine import answers, checkout, clarify, details, prompts
+from statemachine.cart import priced_lines, quantity_of, set_quantity, summary
+from statemachine.effects import Count, CreatePaymentLink, PlaceOrder
+from statemachine.money import format_money, format_number, format_quantity
 
 
 def show_cart(conv, turn, lead: list[str] | None = None) -> None:

@@ -6,9 +6,9 @@ between is refused at 'yes' and the customer is offered the next ones (shopping.
 """
 from __future__ import annotations
 
-from . import prompts
-from .checkout import go, proceed, say
-from .rules import Slot, upcoming_slots
+from statemachine import prompts
+from statemachine.checkout import go, proceed, say
+from statemachine.rules import Slot, upcoming_slots
 
 LATER = ("later", "more", "other", "others", "another", "next")
 

@@ -44,7 +44,7 @@ def _part(name: str, make) -> Any:
 
 def step() -> Any:
     """The process's ConversationStep (it caches settings-derived limits)."""
-    from .step import ConversationStep
+    from workers.step import ConversationStep
 
     return _part("step", ConversationStep)
 
@@ -56,7 +56,7 @@ def heartbeat() -> Any:
 
 
 def pool() -> Any:
-    from .pool import LanePool
+    from workers.pool import LanePool
 
     return _part("pool", lambda rt: LanePool(lanes(rt.settings)))
 
@@ -68,15 +68,15 @@ def lanes(settings) -> int:
 
 
 def delivery() -> Any:
-    from .delivery import Delivery
+    from workers.delivery import Delivery
 
     hb, lanes = heartbeat(), pool()
     return _part("delivery", lambda rt: Delivery(rt, hb, lanes))
 
 
 def drainer() -> Any:
-    from .drain import Drainer
-    from .flush import GroupCommit
+    from workers.drain import Drainer
+    from workers.flush import GroupCommit
 
     s, hb, lanes, out = step(), heartbeat(), pool(), delivery()
     return _part("drainer", lambda rt: Drainer(rt, s, lanes, hb, GroupCommit(rt), out))

@@ -21,9 +21,8 @@ from bot.errors import PermanentSendError, TransientSendError
 from bot.phones import mask
 from bot.pipeline import Claimed, OutboundMessage, deadletters, encode, keys
 from bot.pipeline.messages import message_id_of
-
-from . import context
-from .lane import new_token
+from workers import context
+from workers.lane import new_token
 
 log = logging.getLogger("orderline.outbound")
 

@@ -18,10 +18,9 @@ from typing import Any
 from bot import logs
 from bot.errors import TransientError
 from bot.pipeline import Claimed, InboundMessage, deadletters, keys, queues
-
-from . import context
-from .lane import BUSY_RETRY_MS, Lane, Member, new_token
-from .step import conversation_key
+from workers import context
+from workers.lane import BUSY_RETRY_MS, Lane, Member, new_token
+from workers.step import conversation_key
 
 log = logging.getLogger("orderline.drain")
 

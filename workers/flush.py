@@ -15,8 +15,7 @@ from typing import Any
 from bot import activity
 from bot.outreach import carts
 from bot.pipeline import Commit, Parked, keys, queues
-
-from .step import Processed
+from workers.step import Processed
 
 
 @dataclass(eq=False)

@@ -27,10 +27,9 @@ from bot import logs
 from bot.errors import TransientError
 from bot.phones import mask
 from bot.pipeline import Commit, InboundMessage, Opened, deadletters, keys
-
-from .apology import apology_for
-from .flush import Flush
-from .step import Processed, conversation_key, parse_conversation
+from workers.apology import apology_for
+from workers.flush import Flush
+from workers.step import Processed, conversation_key, parse_conversation
 
 log = logging.getLogger("orderline.drain")
 

@@ -20,8 +20,7 @@ from bot import keys as bot_keys
 from bot import outreach, stats
 from bot.payments import expiry as payment_expiry
 from bot.pipeline import keys, queues
-
-from . import retention
+from workers import retention
 
 log = logging.getLogger("orderline.maintenance")
 

@@ -14,8 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 from bot import keys
 from bot.pipeline import queues
-
-from . import context
+from workers import context
 
 log = logging.getLogger("orderline.retention")
 

@@ -11,14 +11,13 @@ import logging
 import threading
 import time
 
-from redis.exceptions import ConnectionError as RedisConnectionError, TimeoutError as RedisTimeoutError
-
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import SimpleWorker
 from rq.timeouts import TimerDeathPenalty
 
 from bot.pipeline import queues
-
-from . import context, maintenance
+from workers import context, maintenance
 
 log = logging.getLogger("orderline.worker")
 

@@ -21,12 +21,11 @@ from dataclasses import dataclass
 import statemachine as sm
 from bot import activity, keys, otp, phones
 from bot.nlu import intents
+from bot.nlu.types import NluContext, NluResult
 from bot.outreach import carts as outreach_carts
 from bot.pipeline import InboundMessage, Routed, route
 from bot.pipeline import keys as pkeys
-from bot.nlu.types import NluContext, NluResult
-
-from .effects import CALL_LINK_TTL, Applied, EffectRunner, ephemeral, lock_seconds
+from workers.effects import CALL_LINK_TTL, Applied, EffectRunner, ephemeral, lock_seconds
 
 log = logging.getLogger("orderline.worker")
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"

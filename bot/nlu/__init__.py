@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from .types import NluContext, NluResult, Understander
+from bot.nlu.types import NluContext, NluResult, Understander
 
 
 class Understanding:
@@ -24,7 +24,7 @@ class Understanding:
         self.translator = translator  # bot.nlu.translate.Translator, or None: replies stay English
 
     def use_catalog(self, catalog) -> None:
-        from .offline import OfflineParser
+        from bot.nlu.offline import OfflineParser
 
         self.offline = OfflineParser(catalog, self.max_quantity, faq_source=self.faq_source,
                                      address_check=self.address_check)
@@ -67,7 +67,7 @@ def faq_for(settings, runtime=None):
     """The FAQ both readers answer from: the shop's file, with the entries its rules generate (fees,
     minimum, areas, hours, payment) in place of the file's, so the bot never says one thing and does
     another."""
-    from .faq_source import FaqSource
+    from bot.nlu.faq_source import FaqSource
 
     return FaqSource(shop=getattr(runtime, "shop", None), currency=settings.CURRENCY)
 
@@ -77,13 +77,13 @@ def build_understander(settings, runtime=None) -> Understanding:
     if not settings.GEMINI_API_KEY or runtime is None:
         return Understanding(settings.MAX_ITEM_QUANTITY, address_check=settings.ADDRESS_CHECK,
                              faq_source=faq_for(settings, runtime))
-    from .breaker import Breaker
-    from .calls import CallGate
-    from .gemini import GeminiCaller
-    from .limits import CallCap, LanguageMemory, ReadingCache
-    from .reader import ModelReader
-    from .stats import ModelStats
-    from .translate import Phrasebook, Translator
+    from bot.nlu.breaker import Breaker
+    from bot.nlu.calls import CallGate
+    from bot.nlu.gemini import GeminiCaller
+    from bot.nlu.limits import CallCap, LanguageMemory, ReadingCache
+    from bot.nlu.reader import ModelReader
+    from bot.nlu.stats import ModelStats
+    from bot.nlu.translate import Phrasebook, Translator
 
     redis = runtime.redis
     stats = ModelStats(redis)

@@ -15,11 +15,10 @@ import threading
 import time
 
 from bot.errors import ModelConfigError, ModelUnavailable
-
-from .breaker import Breaker
-from .gemini import GeminiCaller, ModelCall
-from .limits import CallCap
-from .stats import ModelStats
+from bot.nlu.breaker import Breaker
+from bot.nlu.gemini import GeminiCaller, ModelCall
+from bot.nlu.limits import CallCap
+from bot.nlu.stats import ModelStats
 
 log = logging.getLogger("orderline.nlu")
 LOG_AGAIN_SECONDS = 60  # the same configuration error is logged at most this often per process

@@ -18,8 +18,8 @@ reading answers exactly from the catalog (a price, stock, an aisle).
 """
 from __future__ import annotations
 
-from .language import foreign_language
-from .types import NluContext, NluResult
+from bot.nlu.language import foreign_language
+from bot.nlu.types import NluContext, NluResult
 
 PRIVATE_STATES = frozenset({"verify", "register", "address"})  # phone numbers, codes, names and addresses
 PRIVATE_STEPS = frozenset({"name", "address"})  # a new name or address typed from the menu or at confirm

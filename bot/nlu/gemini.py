@@ -30,8 +30,7 @@ from google.genai import types
 from pydantic import BaseModel
 
 from bot.errors import ModelConfigError, ModelRateLimited, ModelTimeout, ModelUnavailable
-
-from .models import API_VERSION, family_of
+from bot.nlu.models import API_VERSION, family_of
 
 try:  # the SDK uses httpx2 unless GOOGLE_GENAI_HTTP_CLIENT=httpx
     import httpx

@@ -14,9 +14,8 @@ from pydantic import BaseModel
 
 from bot import keys
 from bot.errors import ModelConfigError, ModelRateLimited, ModelTimeout, ModelUnavailable
-
-from .gemini import GeminiCaller
-from .models import API_VERSION, DEFAULT_MODEL, RETIRING, family_of
+from bot.nlu.gemini import GeminiCaller
+from bot.nlu.models import API_VERSION, DEFAULT_MODEL, RETIRING, family_of
 
 CHECK_TTL = 600  # /readyz re-checks at most this often (a call costs quota)
 PING = "Answer with the JSON {\"ok\": true}."

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from .numbers import read_number
-from .phrases import Phrases
+from bot.nlu.numbers import read_number
+from bot.nlu.phrases import Phrases
 
 _POLITE = re.compile(r"\b(please|pls|plz|thanks|thank you|thank u|thx|ty|cheers|kindly)\b")
 _EDGES = " ,.!;:"

@@ -14,8 +14,7 @@ import json
 import time
 
 from bot import keys
-
-from .types import NluResult
+from bot.nlu.types import NluResult
 
 
 def who(customer_key: str) -> str:

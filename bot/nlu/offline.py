@@ -9,16 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.catalog import Catalog
-
-from . import details, intents
-from .faq_source import FaqSource
-from .intents import ADD_WORDS, FILLERS, REMOVE_MARKERS, SEPARATORS, SET_MARKERS
-from .language import foreign_language
-from .matching import CatalogIndex, Resolution, Token, show, singular, tokenize
-from .numbers import NUMBER_WORDS, UNIT_WORDS, Amount, read_amount
-from .quantities import in_unit, measure
-from .questions import QuestionReader, asks_about_the_shop
-from .types import Ambiguous, Invalid, ItemRequest, NluContext, NluResult, Unknown
+from bot.nlu import details, intents
+from bot.nlu.faq_source import FaqSource
+from bot.nlu.intents import ADD_WORDS, FILLERS, REMOVE_MARKERS, SEPARATORS, SET_MARKERS
+from bot.nlu.language import foreign_language
+from bot.nlu.matching import CatalogIndex, Resolution, Token, show, singular, tokenize
+from bot.nlu.numbers import NUMBER_WORDS, UNIT_WORDS, Amount, read_amount
+from bot.nlu.quantities import in_unit, measure
+from bot.nlu.questions import QuestionReader, asks_about_the_shop
+from bot.nlu.types import Ambiguous, Invalid, ItemRequest, NluContext, NluResult, Unknown
 
 NO_ITEM_STATES = frozenset({"verify", "register", "address"})  # lines there are names, addresses and codes
 # what a line may still mean where a name or an address is asked for (anything else is the answer)

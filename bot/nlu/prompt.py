@@ -11,11 +11,10 @@ import json
 import re
 from dataclasses import dataclass
 
+from bot.nlu.matching import CatalogIndex
+from bot.nlu.schema import MODEL_INTENTS
+from bot.nlu.types import NluContext
 from statemachine.money import format_money
-
-from .matching import CatalogIndex
-from .schema import MODEL_INTENTS
-from .types import NluContext
 
 MAX_CANDIDATES = 12
 MAX_TURNS = 4

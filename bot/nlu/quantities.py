@@ -11,9 +11,8 @@ import re
 from dataclasses import dataclass
 
 from bot.catalog import Product
-
-from .matching import CatalogIndex, keys_of, singular
-from .numbers import Amount
+from bot.nlu.matching import CatalogIndex, keys_of, singular
+from bot.nlu.numbers import Amount
 
 # unit -> (dimension, size in the dimension's base); units outside this table only meet themselves
 _MEASURES = {

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from .faq_search import FaqIndex, content_words
-from .matching import CatalogIndex, keys_of, singular
-from .types import NluResult
+from bot.nlu.faq_search import FaqIndex, content_words
+from bot.nlu.matching import CatalogIndex, keys_of, singular
+from bot.nlu.types import NluResult
 
 PRICE = re.compile(r"\b(?:how much|price|prices|pricing|priced|cost|costs|costing|how expensive|what(?:'s| is) .{0,60}"
                    r"going for)\b")

@@ -17,18 +17,17 @@ from __future__ import annotations
 import logging
 
 from bot.errors import ModelUnavailable
-
-from . import cascade
-from . import prompt as prompts
-from .calls import CallGate
-from .gemini import why_unparsed
-from .language import foreign_language
-from .limits import LanguageMemory, ReadingCache, digest, who
-from .matching import CatalogIndex
-from .schema import ModelReading, ModelReadingWithReply
-from .translate import Phrasebook, checked, protected_lines
-from .types import NluContext, NluResult
-from .validate import ReadingCheck
+from bot.nlu import cascade
+from bot.nlu import prompt as prompts
+from bot.nlu.calls import CallGate
+from bot.nlu.gemini import why_unparsed
+from bot.nlu.language import foreign_language
+from bot.nlu.limits import LanguageMemory, ReadingCache, digest, who
+from bot.nlu.matching import CatalogIndex
+from bot.nlu.schema import ModelReading, ModelReadingWithReply
+from bot.nlu.translate import Phrasebook, checked, protected_lines
+from bot.nlu.types import NluContext, NluResult
+from bot.nlu.validate import ReadingCheck
 
 log = logging.getLogger("orderline.nlu")
 

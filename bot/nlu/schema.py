@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from .types import INTENTS
+from bot.nlu.types import INTENTS
 
 # phone numbers, codes and changes of name or address are read offline: the model never sees them
 OFFLINE_ONLY = ("phone", "code", "other_language", "change_name", "change_address", "name", "address")

@@ -25,11 +25,10 @@ from dataclasses import dataclass
 
 from bot import keys
 from bot.errors import ModelUnavailable
-
-from . import prompt as prompts
-from .calls import CallGate
-from .limits import digest, who
-from .schema import ModelTranslation
+from bot.nlu import prompt as prompts
+from bot.nlu.calls import CallGate
+from bot.nlu.limits import digest, who
+from bot.nlu.schema import ModelTranslation
 
 log = logging.getLogger("orderline.nlu")
 

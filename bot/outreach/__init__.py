@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import time
 
+from bot.outreach import carts, jobs
+from bot.outreach.jobs import Job
+from bot.outreach.quiet import QuietHours, in_quiet_hours
 from bot.pipeline.keys import digest
 from statemachine.outreach import BACK_IN_STOCK, FEEDBACK_REQUEST
-
-from . import carts, jobs
-from .jobs import Job
-from .quiet import QuietHours, in_quiet_hours
 
 
 def ask_feedback(rt, order: dict, now: float | None = None) -> str | None:

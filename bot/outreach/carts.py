@@ -9,12 +9,11 @@ import json
 import time
 
 from bot import keys
+from bot.outreach import jobs
+from bot.outreach.quiet import QuietHours
 from bot.pipeline.keys import digest
 from statemachine.outreach import CART_REMINDER, FLOW_STATES
 from statemachine.prompts import items_count
-
-from . import jobs
-from .quiet import QuietHours
 
 
 def track(conv_key: str, conv, identity: str, now: float) -> dict:

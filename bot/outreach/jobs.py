@@ -14,10 +14,9 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from bot import keys
+from bot.outreach.quiet import QuietHours
 from bot.phones import mask
 from bot.pipeline import InboundMessage
-
-from .quiet import QuietHours
 
 log = logging.getLogger("orderline.outreach")
 

@@ -15,9 +15,9 @@ import logging
 import threading
 import time
 
-from .. import keys, notify
-from .gateway import PaymentRefused, PaymentUnavailable
-from .webhook import apply_paid
+from bot import keys, notify
+from bot.payments.gateway import PaymentRefused, PaymentUnavailable
+from bot.payments.webhook import apply_paid
 
 log = logging.getLogger("orderline.payments")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 
-from .gateway import PaymentRefused, PaymentUnavailable
+from bot.payments.gateway import PaymentRefused, PaymentUnavailable
 
 log = logging.getLogger("orderline.payments")
 

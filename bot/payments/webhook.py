@@ -17,8 +17,8 @@ import logging
 import stripe
 from flask import Blueprint, jsonify, request
 
-from .. import keys, notify
-from ..app import runtime
+from bot import keys, notify
+from bot.app import runtime
 
 log = logging.getLogger("orderline.payments")
 

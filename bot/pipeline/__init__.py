@@ -15,16 +15,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from . import keys, notices, queues, seen
-from .deadletters import DeadLetters, Kind, NotRetryable, Parked, QueueBusy
-from .heartbeat import Heartbeat, Hold
-from .ingress import Ingress
-from .leases import Claimed, now_ms
-from .mailbox import Commit, Mailboxes, Opened
-from .messages import SYNC_CHANNELS, InboundMessage, OutboundMessage, encode
-from .outbox import Outbox, Routed, route
-from .replication import Replicas
-from .scripts import Scripts
+from bot.pipeline import keys, notices, queues, seen
+from bot.pipeline.deadletters import DeadLetters, Kind, NotRetryable, Parked, QueueBusy
+from bot.pipeline.heartbeat import Heartbeat, Hold
+from bot.pipeline.ingress import Ingress
+from bot.pipeline.leases import Claimed, now_ms
+from bot.pipeline.mailbox import Commit, Mailboxes, Opened
+from bot.pipeline.messages import SYNC_CHANNELS, InboundMessage, OutboundMessage, encode
+from bot.pipeline.outbox import Outbox, Routed, route
+from bot.pipeline.replication import Replicas
+from bot.pipeline.scripts import Scripts
 
 
 @dataclass

@@ -22,11 +22,10 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from bot.phones import mask
-
-from . import keys
-from .leases import now_ms
-from .messages import InboundMessage, OutboundMessage, encode
-from .scripts import Scripts
+from bot.pipeline import keys
+from bot.pipeline.leases import now_ms
+from bot.pipeline.messages import InboundMessage, OutboundMessage, encode
+from bot.pipeline.scripts import Scripts
 
 REDACTED = "[one-time code: not kept]"
 LOOKS_LIKE_A_CODE = re.compile(r"\D{0,12}\d(?:[ -]?\d){3,9}\D{0,12}")  # what a customer types back: "123456", "code 123 456"

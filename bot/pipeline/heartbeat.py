@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from .leases import now_ms
-from .scripts import Scripts
+from bot.pipeline.leases import now_ms
+from bot.pipeline.scripts import Scripts
 
 log = logging.getLogger("orderline.heartbeat")
 

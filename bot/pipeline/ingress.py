@@ -14,15 +14,14 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from bot import logs
 from bot.errors import QueueUnavailable
 from bot.phones import mask
+from bot.pipeline import keys, queues, seen
+from bot.pipeline.leases import now_ms
+from bot.pipeline.messages import InboundMessage, encode
+from bot.pipeline.outbox import Outbox
+from bot.pipeline.replication import Replicas
+from bot.pipeline.scripts import Scripts
 from bot.text import clean
 from statemachine.handoff import CONTROL_KINDS
-
-from . import keys, queues, seen
-from .leases import now_ms
-from .messages import InboundMessage, encode
-from .outbox import Outbox
-from .replication import Replicas
-from .scripts import Scripts
 
 log = logging.getLogger("orderline.ingress")
 OPERATOR = "operator"  # the counters' name for control messages from the shop's side

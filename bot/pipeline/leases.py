@@ -12,8 +12,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from . import keys
-from .scripts import Scripts
+from bot.pipeline import keys
+from bot.pipeline.scripts import Scripts
 
 
 def now_ms() -> int:

@@ -14,11 +14,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import keys, notices
-from .deadletters import Parked
-from .leases import Claimed, LeasedQueues, identity_keys, now_ms
-from .outbox import REPLY_TTL, Routed
-from .scripts import Scripts
+from bot.pipeline import keys, notices
+from bot.pipeline.deadletters import Parked
+from bot.pipeline.leases import Claimed, LeasedQueues, identity_keys, now_ms
+from bot.pipeline.outbox import REPLY_TTL, Routed
+from bot.pipeline.scripts import Scripts
 
 RATE_TTL = 120  # seconds a per-minute rate counter is kept
 

@@ -10,7 +10,7 @@ import json
 import time
 from typing import Any, Iterable
 
-from . import keys
+from bot.pipeline import keys
 
 KEEP_SECONDS = 30 * 86400
 

@@ -12,10 +12,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from . import keys, notices, queues
-from .leases import LeasedQueues, now_ms, outbox_keys
-from .messages import SYNC_CHANNELS, InboundMessage, OutboundMessage, encode
-from .scripts import Scripts
+from bot.pipeline import keys, notices, queues
+from bot.pipeline.leases import LeasedQueues, now_ms, outbox_keys
+from bot.pipeline.messages import SYNC_CHANNELS, InboundMessage, OutboundMessage, encode
+from bot.pipeline.scripts import Scripts
 
 REPLY_TTL = 3600  # a reply slot waits this long for its caller (or a poll)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from rq import Queue
 
-from . import keys
+from bot.pipeline import keys
 
 MESSAGES = "messages"
 OUTBOUND = "outbound"

@@ -32,7 +32,7 @@ import logging
 import threading
 import time
 
-from .keys import STATS
+from bot.pipeline.keys import STATS
 
 log = logging.getLogger("orderline.replication")
 

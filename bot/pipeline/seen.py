@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import keys
+from bot.pipeline import keys
 
 KEEP_SECONDS = 8 * 86400  # longer than any channel's window; the key then expires on its own
 

@@ -15,9 +15,8 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from bot.shop.schema import ShopFile
 from statemachine.rules import ONLINE, ShopRules
-
-from .schema import ShopFile
 
 log = logging.getLogger("orderline.shop")
 

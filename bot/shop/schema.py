@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from statemachine.rules import DAYS, METHODS, ALWAYS, Area, ShopRules, SlotRules, Week
+from statemachine.rules import ALWAYS, DAYS, METHODS, Area, ShopRules, SlotRules, Week
 
 WINDOW = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
 

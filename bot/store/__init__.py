@@ -5,17 +5,17 @@ default). Only this package imports pymongo.
 """
 from __future__ import annotations
 
-from .audit import Audit
-from .conversations import Conversations
-from .customers import Customers
-from .feedback import Feedback
-from .figures import Figures
-from .messages import Messages
-from .orders import CANCELLABLE, FLOW, Orders, Placement, Terms
-from .outreach import Outreach
-from .payments import Payments
-from .products import Products
-from .slots import Slots
+from bot.store.audit import Audit
+from bot.store.conversations import Conversations
+from bot.store.customers import Customers
+from bot.store.feedback import Feedback
+from bot.store.figures import Figures
+from bot.store.messages import Messages
+from bot.store.orders import CANCELLABLE, FLOW, Orders, Placement, Terms
+from bot.store.outreach import Outreach
+from bot.store.payments import Payments
+from bot.store.products import Products
+from bot.store.slots import Slots
 
 
 class Store:

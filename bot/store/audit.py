@@ -10,7 +10,7 @@ import uuid
 
 from pymongo import DESCENDING
 
-from .base import translate_errors
+from bot.store.base import translate_errors
 
 
 @translate_errors

@@ -5,7 +5,7 @@ import functools
 
 from pymongo.errors import AutoReconnect, ConnectionFailure, ExecutionTimeout, NetworkTimeout
 
-from ..errors import StoreUnavailable
+from bot.errors import StoreUnavailable
 
 _UNAVAILABLE = (ConnectionFailure, AutoReconnect, NetworkTimeout, ExecutionTimeout)
 

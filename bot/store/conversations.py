@@ -7,7 +7,7 @@ The conversation key is the document's `_id`: every write is by primary key, no 
 """
 from __future__ import annotations
 
-from .base import translate_errors
+from bot.store.base import translate_errors
 
 
 @translate_errors

@@ -6,7 +6,7 @@ import uuid
 
 from pymongo import ReturnDocument
 
-from .base import translate_errors
+from bot.store.base import translate_errors
 
 
 @translate_errors

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pymongo import DESCENDING
 
-from .base import translate_errors
+from bot.store.base import translate_errors
 
 
 @translate_errors

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pymongo import DESCENDING
 from pymongo.errors import BulkWriteError
 
-from .base import translate_errors
+from bot.store.base import translate_errors
 
 
 @translate_errors

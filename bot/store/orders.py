@@ -37,11 +37,10 @@ from dataclasses import dataclass, field
 from pymongo import DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from bot.store import moves as mv
+from bot.store.base import translate_errors
 from statemachine.money import line_total_cents
 from statemachine.rules import fee_for
-
-from . import moves as mv
-from .base import translate_errors
 
 CANCELLABLE = ("awaiting_payment", "confirmed", "preparing")
 FLOW = ("confirmed", "preparing", "out_for_delivery", "delivered")  # forward moves an operator may make

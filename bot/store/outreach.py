@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pymongo import ReturnDocument
 
-from .base import translate_errors
+from bot.store.base import translate_errors
 
 MAX_WAITING = 20  # products one customer may wait for at once (the oldest request goes)
 

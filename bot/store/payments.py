@@ -12,7 +12,7 @@ import time
 
 from pymongo import ReturnDocument
 
-from .base import translate_errors
+from bot.store.base import translate_errors
 
 
 @translate_errors

@@ -5,9 +5,9 @@ product's own document, so a retried or racing placement or cancellation never a
 """
 from __future__ import annotations
 
-from ..catalog import Product
-from .base import translate_errors
-from .moves import Moves
+from bot.catalog import Product
+from bot.store.base import translate_errors
+from bot.store.moves import Moves
 
 EPSILON = 1e-6  # weighed stock is a float (kg, l); compare with a little slack
 # bookkeeping, never part of a Product ("holds": what stock markers were before moves existed)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pymongo.errors import DuplicateKeyError
 
-from .base import translate_errors
-from .moves import Moves
+from bot.store.base import translate_errors
+from bot.store.moves import Moves
 
 
 @translate_errors

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template
 
-from .. import activity, stats
-from ..app import runtime
-from ..auth import require_token
-from ..phones import mask
-from .operator_inbox import waiting_list
-from .orders_query import next_statuses
+from bot import activity, stats
+from bot.app import runtime
+from bot.auth import require_token
+from bot.phones import mask
+from bot.web.operator_inbox import waiting_list
+from bot.web.orders_query import next_statuses
 
 bp = Blueprint("dashboard", __name__, template_folder="templates", static_folder="static",
                static_url_path="/dashboard/static")

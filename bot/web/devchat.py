@@ -13,10 +13,10 @@ import json
 
 from flask import Blueprint, abort, jsonify, render_template, request
 
-from .. import keys
-from ..app import runtime
-from ..auth import require_token
-from .dashboard import CSP
+from bot import keys
+from bot.app import runtime
+from bot.auth import require_token
+from bot.web.dashboard import CSP
 
 bp = Blueprint("devchat", __name__, template_folder="templates", static_folder="static",
                static_url_path="/dev/static")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from ..app import runtime
+from bot.app import runtime
 
 bp = Blueprint("health", __name__)
 
@@ -38,7 +38,7 @@ def _model(rt) -> dict:
     reason for 503, since Orderline reads every message offline when the model cannot."""
     from flask import current_app
 
-    from ..nlu.health import ReadinessCheck
+    from bot.nlu.health import ReadinessCheck
 
     check = current_app.extensions.get("orderline_model_check")
     if check is None:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, SummaryMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
-from .. import activity, stats
-from ..auth import bearer_token, token_matches
+from bot import activity, stats
+from bot.auth import bearer_token, token_matches
 
 bp = Blueprint("metrics", __name__)
 P = "orderline_"

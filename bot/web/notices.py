@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request
 
+from bot.app import runtime
+from bot.auth import require_token
+from bot.pipeline import notices
 from channels.api import CHANNEL, ChatRequest, address_for
-
-from ..pipeline import notices
-from ..app import runtime
-from ..auth import require_token
 
 bp = Blueprint("notices", __name__, url_prefix="/api")
 

@@ -12,14 +12,13 @@ from typing import Literal
 from flask import Blueprint, abort, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from bot import keys, notify, outreach, privacy
+from bot.app import runtime
+from bot.auth import require_token
+from bot.store import FLOW
+from bot.web.operators import audit, body, int_arg, mask, phone_arg, who
+from bot.web.orders_query import find_order, next_statuses, order_filters
 from statemachine.rules import slot_when, upcoming_slots
-
-from .. import keys, notify, outreach, privacy
-from ..app import runtime
-from ..auth import require_token
-from ..store import FLOW
-from .operators import audit, body, int_arg, mask, phone_arg, who
-from .orders_query import find_order, next_statuses, order_filters
 
 bp = Blueprint("operator_api", __name__, url_prefix="/api")
 STATUSES = (*FLOW, "awaiting_payment", "cancelled", "expired", "failed", "pending")

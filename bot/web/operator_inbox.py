@@ -11,13 +11,13 @@ import time
 from flask import Blueprint, abort, jsonify
 from pydantic import BaseModel, ConfigDict, Field
 
-from .. import handoff
-from ..app import runtime
-from ..pipeline import NotRetryable, QueueBusy
-from ..pipeline.queues import kick_messages, kick_outbound
-from ..auth import require_token
-from ..phones import mask
-from .operators import audit, body, int_arg, who
+from bot import handoff
+from bot.app import runtime
+from bot.auth import require_token
+from bot.phones import mask
+from bot.pipeline import NotRetryable, QueueBusy
+from bot.pipeline.queues import kick_messages, kick_outbound
+from bot.web.operators import audit, body, int_arg, who
 
 bp = Blueprint("operator_inbox", __name__, url_prefix="/api")
 RETRY_WAIT_SECONDS = 3.0

@@ -6,10 +6,10 @@ import re
 from flask import abort, request
 from pydantic import BaseModel
 
-from ..app import runtime
-from ..auth import principal
-from ..phones import mask
-from .json_body import json_body
+from bot.app import runtime
+from bot.auth import principal
+from bot.phones import mask
+from bot.web.json_body import json_body
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 

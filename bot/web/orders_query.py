@@ -6,8 +6,8 @@ import re
 
 from flask import abort, request
 
-from ..app import runtime
-from ..store import CANCELLABLE, FLOW
+from bot.app import runtime
+from bot.store import CANCELLABLE, FLOW
 
 NUMBER = re.compile(r"^#?(\d{1,12})$")
 DIGITS = re.compile(r"^\d{4,15}$")

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request
 
-from ..app import runtime
-from ..auth import require_token
+from bot.app import runtime
+from bot.auth import require_token
 
 bp = Blueprint("products", __name__, url_prefix="/api")
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from .. import stats
-from ..app import runtime
-from ..auth import require_token
+from bot import stats
+from bot.app import runtime
+from bot.auth import require_token
 
 bp = Blueprint("stats", __name__)
 

@@ -12,11 +12,11 @@ import uuid
 import pytest
 
 from bot import keys
-from bot.pipeline import keys as pkeys
 from bot.app import create_app
 from bot.config import load_settings
-from bot.runtime import build
 from bot.pipeline import InboundMessage
+from bot.pipeline import keys as pkeys
+from bot.runtime import build
 from tests.conftest import ARTIFACTS, ROOT, live_env
 from tests.support.processes import stop, wait_until
 

@@ -13,9 +13,9 @@ import uuid
 import pytest
 
 from bot import keys
-from bot.pipeline import keys as pkeys
 from bot.errors import QueueUnavailable
 from bot.pipeline import InboundMessage
+from bot.pipeline import keys as pkeys
 from tests.faults.conftest import register
 
 pytestmark = pytest.mark.integration

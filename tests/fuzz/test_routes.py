@@ -9,7 +9,9 @@ import json
 import re
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from bot import keys
 from bot.pipeline import keys as pkeys

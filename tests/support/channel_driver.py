@@ -16,8 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from bot import keys
 from bot.pipeline import keys as pkeys
-
-from . import webhooks as wh
+from tests.support import webhooks as wh
 
 VOICE_PATH = "/webhooks/twilio/voice"
 

@@ -23,7 +23,7 @@ import time
 import uuid
 from urllib.parse import parse_qsl
 
-from .fake_http import FakeServer, Recorded
+from tests.support.fake_http import FakeServer, Recorded
 
 SESSIONS = re.compile(r"^/v1/checkout/sessions(?:/(?P<id>cs_test_\w+)(?P<expire>/expire)?)?$")
 TOP_LEVEL = {"mode", "line_items", "success_url", "cancel_url", "client_reference_id", "metadata", "expires_at",

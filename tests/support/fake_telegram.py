@@ -12,7 +12,7 @@ import json
 import threading
 import time
 
-from .fake_http import FakeServer, Recorded
+from tests.support.fake_http import FakeServer, Recorded
 
 BOT_ID = 7000001
 

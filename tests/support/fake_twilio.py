@@ -26,7 +26,7 @@ import threading
 import time
 import uuid
 
-from .fake_http import FakeServer, Recorded
+from tests.support.fake_http import FakeServer, Recorded
 
 MESSAGES = re.compile(r"^/2010-04-01/Accounts/(?P<sid>AC\w+)/Messages\.json$")
 CONTENT_SID = re.compile(r"^HX[0-9a-fA-F]{32}$")
@@ -43,7 +43,7 @@ class FakeTwilio(FakeServer):
         self._templates: dict[str, tuple[str, dict]] = {}  # Content SID -> (body, default variables)
         self._lock2 = threading.Lock()
         super().__init__(self._answer)
-        from . import webhooks
+        from tests.support import webhooks
 
         for sid, body in webhooks.TEMPLATES.items():  # the templates the test stacks' settings name
             self.add_template(sid, body)

@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 
 import phonenumbers
 
-from .fake_http import FakeServer, Recorded
+from tests.support.fake_http import FakeServer, Recorded
 
 PATH = re.compile(r"^/v2/Services/(?P<service>[^/]+)/(?P<what>Verifications|VerificationCheck)(?:/(?P<sid>[^/]+))?$")
 SERVICE_SID = re.compile(r"^VA[0-9a-fA-F]{32}$")

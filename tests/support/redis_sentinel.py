@@ -18,7 +18,7 @@ import time
 
 import redis
 
-from .redis_server import RedisServer, free_port
+from tests.support.redis_server import RedisServer, free_port
 
 MASTER = "orderline"
 PASSWORD = "node-secret-0123456789"

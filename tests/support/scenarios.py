@@ -72,8 +72,7 @@ import yaml
 
 from bot import keys
 from bot.pipeline import keys as pkeys
-
-from . import outreach_steps
+from tests.support import outreach_steps
 
 SAMPLE_SHOP = Path(__file__).resolve().parent.parent.parent / "bot" / "data" / "shop.yaml"
 
@@ -176,7 +175,7 @@ def _steps(live, scenario: dict) -> None:
         if channel == "api":
             reply = live.chat(who.user, text, who.phone if who.vouched else None)
         else:
-            from . import channel_driver
+            from tests.support import channel_driver
 
             reply = channel_driver.turn(live, who, channel, step, lambda t: _fill(live, t, who, customers))
         phone_typed = re.fullmatch(r"\+\d{8,15}", text.replace(" ", ""))
@@ -346,9 +345,8 @@ def _check(live, who: Customer, reply: dict, expect: dict, where: str) -> None:
 
 def _operator(live, who: Customer, action, expect: dict, where: str) -> None:
     """An operator acts on the speaker's waiting conversation; wait until it reached their notices."""
-    from tests.conftest import API_TOKEN, OPERATOR_TOKEN
-
     from bot.handoff import handoff_id
+    from tests.conftest import API_TOKEN, OPERATOR_TOKEN
 
     key = handoff_id(f"phone:{who.phone}" if who.vouched else f"id:api:{who.user}")  # the opaque id operators use
     op = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}

@@ -19,6 +19,7 @@ from workers import context
 from workers.run import run_worker
 from workers.step import ConversationStep
 
+
 class SlowStep:
     """Wraps the real step with a delay a test can set (ol:test:step_delay), to observe parallelism."""
 

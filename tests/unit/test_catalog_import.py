@@ -7,8 +7,14 @@ import re
 import pytest
 
 from bot.catalog import UNITS, Product
-from bot.catalog_import import (CatalogImportError, RowError, load_sample_catalog, parse_catalog,
-                                read_catalog, sample_catalog_path)
+from bot.catalog_import import (
+    CatalogImportError,
+    RowError,
+    load_sample_catalog,
+    parse_catalog,
+    read_catalog,
+    sample_catalog_path,
+)
 from bot.faq import FaqError, load_faq, parse_faq
 
 HEADER = "sku,name,unit,price,stock,aliases,category,description\n"

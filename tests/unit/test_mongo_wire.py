@@ -19,8 +19,17 @@ from pathlib import Path
 
 import bson
 import pytest
-from pymongo import (ASCENDING, DESCENDING, DeleteOne, InsertOne, MongoClient, ReplaceOne,
-                     ReturnDocument, UpdateOne, monitoring)
+from pymongo import (
+    ASCENDING,
+    DESCENDING,
+    DeleteOne,
+    InsertOne,
+    MongoClient,
+    ReplaceOne,
+    ReturnDocument,
+    UpdateOne,
+    monitoring,
+)
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, WriteError
 from pymongo.write_concern import WriteConcern
 

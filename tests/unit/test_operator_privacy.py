@@ -9,8 +9,8 @@ from rq import Queue
 from rq.registry import ScheduledJobRegistry
 
 from bot import keys
-from workers import retention
 from tests.support.operators import OP
+from workers import retention
 
 WA, NAME, STREET = "+14155550401", "Edna Krabappel", "742 Evergreen Terrace, Springfield"
 

@@ -94,7 +94,8 @@ def test_a_restock_by_catalog_import_tells_them_too(pipeline, rt, monkeypatch, t
     import json
     import types
 
-    from bot import cli, runtime, store as store_module
+    from bot import cli, runtime
+    from bot import store as store_module
 
     out_of_stock_and_asked(pipeline)
     monkeypatch.setattr(store_module, "connect", lambda settings: rt.store)

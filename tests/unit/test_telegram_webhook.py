@@ -7,8 +7,8 @@ import json
 import pytest
 
 from bot import keys
-from bot.pipeline import keys as pkeys
 from bot.pipeline import InboundMessage
+from bot.pipeline import keys as pkeys
 from tests.support import webhooks as wh
 
 CHAT = 5550001

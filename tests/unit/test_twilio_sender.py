@@ -11,9 +11,9 @@ import pytest
 from bot import keys
 from bot.config import load_settings
 from bot.errors import PermanentSendError, RecipientUnreachable, TransientSendError
-from channels import sms_text
 from bot.pipeline import OutboundMessage
 from bot.pipeline import keys as pkeys
+from channels import sms_text
 from channels.twilio_messaging import build_senders
 from tests.support import webhooks as wh
 from tests.support.fake_twilio import FakeTwilio
