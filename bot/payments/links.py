@@ -25,7 +25,7 @@ def create(rt, order_id: str, on_delivery_allowed: bool = True) -> dict:
         return {**base, "ok": True, "url": pay["url"], "expires_at": pay["expires_at"]}
     if order["status"] != "awaiting_payment":  # gone ahead on delivery earlier
         return {**base, "ok": False, "fallback": True}
-    expires_at = int(max(pay["expires_at"], time.time() + MIN_LIFETIME))
+    expires_at = rt.store.payments.session_expiry(order_id, int(max(pay["expires_at"], time.time() + MIN_LIFETIME)))
     try:
         if rt.payments is None:
             raise PaymentUnavailable("Stripe is not configured")

@@ -23,6 +23,14 @@ class Payments:
     def ensure_indexes(self) -> None:  # the orders collection's indexes are Orders'
         return None
 
+    def session_expiry(self, order_id: str, proposed: int) -> int:
+        """The expiry to ask Stripe for, fixed by the first ask: a retried create must send the same
+        parameters with its idempotency key, or Stripe refuses it (IdempotencyError)."""
+        self.col.update_one({"_id": order_id, "payment.method": "online", "payment.asked_expires_at": None},
+                            {"$set": {"payment.asked_expires_at": int(proposed)}})
+        doc = self.col.find_one({"_id": order_id}, {"payment.asked_expires_at": 1}) or {}
+        return int((doc.get("payment") or {}).get("asked_expires_at") or proposed)
+
     def set_link(self, order_id: str, session_id: str, url: str, expires_at: float) -> dict | None:
         """Record the Checkout Session made for a waiting order (the same one on a retried job)."""
         return self.col.find_one_and_update(
@@ -37,6 +45,7 @@ class Payments:
             {"_id": order_id, "status": "awaiting_payment", "payment.status": "pending"},
             {"$set": {"status": "confirmed", "payment.method": "on_delivery", "payment.status": "on_delivery",
                       "payment.fallback": True, "updated_at": now},
+             "$unset": {"payment.asked_expires_at": ""},
              "$push": {"history": {"status": "confirmed", "at": now, "by": "payment fallback"}}},
             return_document=ReturnDocument.AFTER)
 
