@@ -11,10 +11,10 @@ import random
 import statistics
 import time
 
-from bot.catalog import Catalog
-from bot.catalog_import import load_sample_catalog
 from bot.nlu.offline import OfflineParser
 from bot.nlu.types import NluContext
+from bot.shop.catalog import Catalog
+from bot.shop.catalog_import import load_sample_catalog
 
 LIMIT = 4096  # Telegram's longest message; SMS and WhatsApp are shorter
 # (state, step) a line can arrive in; register/verify read names, addresses, phones and codes

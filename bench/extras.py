@@ -6,11 +6,11 @@ import random
 import statistics
 import time
 
-from bot import keys
-from bot.catalog import Catalog, Product
-from bot.catalog_import import load_sample_catalog
+from bot.common import redis_keys
 from bot.nlu.offline import OfflineParser
 from bot.nlu.types import NluContext
+from bot.shop.catalog import Catalog, Product
+from bot.shop.catalog_import import load_sample_catalog
 
 ADJECTIVES = ("organic", "smoked", "sweet", "spicy", "fresh", "frozen", "wild", "roasted", "sliced", "mini",
               "large", "red", "green", "golden", "dark", "light", "whole", "crunchy", "creamy", "classic")
@@ -55,9 +55,9 @@ def parse_times(size: int = 10_000, rounds: int = 30) -> dict:
 
 def redis_bytes(r) -> dict:
     """Bytes Redis holds per conversation (its state) and per message (its dedupe key, kept 48 h)."""
-    conv_keys = list(r.scan_iter(match=keys.P + "{c.*}:state", count=1000))
+    conv_keys = list(r.scan_iter(match=redis_keys.P + "{c.*}:state", count=1000))
     conv_bytes = [r.memory_usage(k) or 0 for k in conv_keys[:2000]]
-    dedupe = list(r.scan_iter(match=keys.P + "dedupe:*", count=1000))[:2000]
+    dedupe = list(r.scan_iter(match=redis_keys.P + "dedupe:*", count=1000))[:2000]
     dedupe_bytes = [r.memory_usage(k) or 0 for k in dedupe]
     return {"conversations": len(conv_keys),
             "bytes_per_conversation": round(statistics.mean(conv_bytes)) if conv_bytes else 0,

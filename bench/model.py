@@ -65,8 +65,8 @@ class ModelOrderline(Orderline):
         return gunicorn(port, "bot.wsgi:app", self.bench.args.web, threads=8)
 
     def prepare(self):
-        from bot.catalog_import import load_sample_catalog
         from bot.config import load_settings
+        from bot.shop.catalog_import import load_sample_catalog
         from bot.store import connect
 
         self.db = f"bench_model_{int(time.time() * 1000)}"

@@ -109,8 +109,8 @@ class Orderline(System):
 
     def prepare(self):
         """A fresh database with the sample catalog (plenty of stock) and the customers registered."""
-        from bot.catalog_import import load_sample_catalog
         from bot.config import load_settings
+        from bot.shop.catalog_import import load_sample_catalog
         from bot.store import connect
 
         self.db = f"bench_{int(time.time() * 1000)}"

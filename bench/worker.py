@@ -7,8 +7,8 @@ import os
 import sys
 import time
 
+from bot.common.logs import configure
 from bot.config import load_settings
-from bot.logs import configure
 from bot.runtime import build
 from workers.run import run_worker
 
@@ -30,7 +30,7 @@ def local_store(settings):
     import mongomock
 
     from bench import generate
-    from bot.catalog_import import load_sample_catalog
+    from bot.shop.catalog_import import load_sample_catalog
     from bot.store import Store
 
     store = Store(mongomock.MongoClient()[settings.MONGO_DB])

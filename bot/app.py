@@ -1,51 +1,44 @@
-"""The Flask app factory: one blueprint per area, JSON errors everywhere, the runtime in extensions."""
+"""The Flask app factory: one blueprint per area, JSON errors everywhere, the runtime in extensions.
+
+Blueprints reach the runtime through `bot.web.current.runtime()`, never through this module, so
+the factory imports the blueprints and nothing imports the factory but start-up (wsgi, cli).
+"""
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, abort, current_app, jsonify, request
+from flask import Flask, abort, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from bot.config import Settings, load_settings
-from bot.errors import TransientError
+from bot.common.errors import TransientError
+from bot.operations import figures
+from bot.runtime import Runtime
+from bot.web import (
+    current,
+    dashboard,
+    devchat,
+    health,
+    metrics,
+    operator_api,
+    operator_inbox,
+    products,
+    stats,
+    stripe_webhook,
+)
+from channels import api, telegram, twilio_messaging, voice
 
 log = logging.getLogger("orderline.web")
 
 
-def create_app(settings: Settings | None = None, runtime=None) -> Flask:
-    settings = settings or (runtime.settings if runtime else load_settings())
-    if runtime is None:
-        from bot.runtime import build
-
-        runtime = build(settings)
+def create_app(runtime: Runtime) -> Flask:
+    """The web app of one process, serving `runtime` (built once by start-up or a test)."""
+    settings = runtime.settings
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=settings.MAX_BODY_BYTES, JSON_SORT_KEYS=False)
-    app.extensions["orderline"] = runtime
-
-    from bot.web import health, products
-    from channels import api
-
-    app.register_blueprint(health.bp)
-    app.register_blueprint(products.bp)
-    app.register_blueprint(api.bp)
-    if settings.TELEGRAM_BOT_TOKEN:
-        from channels import telegram
-
-        app.register_blueprint(telegram.bp)
-    if settings.TWILIO_ACCOUNT_SID:
-        from channels import twilio_messaging, voice
-
-        app.register_blueprint(twilio_messaging.bp)
-        app.register_blueprint(voice.bp)
-    if settings.STRIPE_SECRET_KEY:
-        from bot.payments import webhook
-
-        app.register_blueprint(webhook.bp)
-    _register_operator_side(app, runtime)
-    if settings.embedded:
-        from bot.web import devchat
-
-        app.register_blueprint(devchat.bp)
+    app.extensions[current.EXTENSION] = runtime
+    for blueprint in _blueprints(runtime):
+        app.register_blueprint(blueprint)
+    figures.mark_started(runtime.redis)
 
     @app.before_request
     def refuse_oversized_bodies():
@@ -74,17 +67,19 @@ def create_app(settings: Settings | None = None, runtime=None) -> Flask:
     return app
 
 
-def _register_operator_side(app: Flask, runtime) -> None:
-    """/stats, /metrics, /dashboard and the operators' /api routes (issue 5), and /api/notices."""
-    from bot import stats
-    from bot.web import dashboard, metrics, notices, operator_api, operator_inbox
-    from bot.web import stats as stats_view
-
-    stats.mark_started(runtime.redis)
-    for module in (stats_view, metrics, dashboard, operator_api, operator_inbox, notices):
-        app.register_blueprint(module.bp)
-
-
-def runtime():
-    """The Runtime of the app handling the current request."""
-    return current_app.extensions["orderline"]
+def _blueprints(runtime: Runtime) -> list:
+    """The areas this process serves: a channel's webhook only when the channel is configured, the
+    dev chat page only on the embedded default; the operators' side (/stats, /metrics, /dashboard,
+    the /api routes) always."""
+    settings = runtime.settings
+    wanted = [health.bp, products.bp, api.bp]
+    if settings.TELEGRAM_BOT_TOKEN:
+        wanted.append(telegram.bp)
+    if settings.TWILIO_ACCOUNT_SID:
+        wanted += [twilio_messaging.bp, voice.bp]
+    if settings.STRIPE_SECRET_KEY:
+        wanted.append(stripe_webhook.bp)
+    wanted += [stats.bp, metrics.bp, dashboard.bp, operator_api.bp, operator_inbox.bp]
+    if settings.embedded:
+        wanted.append(devchat.bp)
+    return wanted

@@ -14,10 +14,10 @@ import threading
 import time
 import uuid
 
+from bot.common.logs import configure
 from bot.config import SettingsError, load_settings
 from bot.connections import ServiceUnreachable, check_mongo, check_services
-from bot.logs import configure
-from bot.shop import ShopFileError, load_rules
+from bot.shop.rules_source import ShopFileError, load_rules
 
 LOOPBACK = ("127.", "localhost", "::1")
 
@@ -106,7 +106,7 @@ def cmd_dev(settings, args) -> int:
     host = args.host or settings.HOST or "127.0.0.1"
     rt = build(settings)
     worker = InProcessWorker(rt).start()
-    app = create_app(settings, runtime=rt)
+    app = create_app(rt)
     server = make_server(host, port, app, threaded=True)
     base = f"http://{_bracket(_reachable_name(host))}:{server.server_port}"
     mode = "embedded default (fakeredis + mongomock, sample catalog)" if settings.embedded else "your Redis and MongoDB"
@@ -162,36 +162,34 @@ def _reachable_name(host: str) -> str:
         return socket.gethostname()
 
 
-def _outbox_since(rt, seen: int) -> tuple[list[dict], int]:
-    """SMS the embedded default 'sent' since `seen` entries (oldest first), and the new count."""
-    from bot import keys
-
-    total = rt.redis.llen(keys.DEV_OUTBOX)
-    fresh = rt.redis.lrange(keys.DEV_OUTBOX, 0, total - seen - 1) if total > seen else []
-    return [json.loads(raw) for raw in reversed(fresh)], total
+def _dev_sms(rt):
+    """The embedded default's SMS box (channels/dev_sms.py), or None with a real SMS sender."""
+    sms = rt.sender("sms")
+    return sms if hasattr(sms, "since") else None
 
 
 def _print_outbox(rt) -> None:
     """Show the embedded default's SMS (one-time codes) on the console as they are 'sent'."""
-    from bot import keys
-
-    seen = rt.redis.llen(keys.DEV_OUTBOX)
+    box = _dev_sms(rt)
+    if box is None:
+        return
+    seen = box.count()
     while True:
-        entries, seen = _outbox_since(rt, seen)
+        entries, seen = box.since(seen)
         for entry in entries:
             print(f"[SMS to {entry['to']}] {entry['text']}", flush=True)
         time.sleep(0.3)
 
 
 def cmd_chat(settings, args) -> int:
-    from bot import keys
     from bot.pipeline import InboundMessage
     from bot.runtime import build
     from workers.run import InProcessWorker
 
     rt = build(settings)
     worker = InProcessWorker(rt).start() if settings.embedded else None
-    seen = rt.redis.llen(keys.DEV_OUTBOX)
+    box = _dev_sms(rt)
+    seen = box.count() if box else 0
     user = args.user or "console-" + uuid.uuid4().hex[:8]
     print("Orderline chat. Type your messages; Ctrl-D or /quit to leave.\n")
     try:
@@ -213,11 +211,11 @@ def cmd_chat(settings, args) -> int:
                 continue
             for r in reply["replies"]:
                 print("bot> " + r["text"].replace("\n", "\n     "))
-            if settings.embedded:  # show a code 'texted' by this turn, once it has been handed over
+            if box is not None:  # show a code 'texted' by this turn, once it has been handed over
                 deadline = time.monotonic() + 2
                 while rt.outbox.pending() and time.monotonic() < deadline:
                     time.sleep(0.05)
-                entries, seen = _outbox_since(rt, seen)
+                entries, seen = box.since(seen)
                 for entry in entries:
                     print(f"     (SMS to {entry['to']}: {entry['text']})")
     finally:
@@ -227,10 +225,10 @@ def cmd_chat(settings, args) -> int:
 
 
 def cmd_parse(settings, args) -> int:
-    from bot.catalog import Catalog
-    from bot.catalog_import import load_sample_catalog
     from bot.nlu import Understanding
     from bot.nlu.types import NluContext
+    from bot.shop.catalog import Catalog
+    from bot.shop.catalog_import import load_sample_catalog
 
     if settings.embedded:
         catalog = Catalog(load_sample_catalog())
@@ -249,9 +247,10 @@ def cmd_parse(settings, args) -> int:
 
 
 def cmd_load_catalog(settings, args) -> int:
-    from bot import keys, outreach
-    from bot.catalog_import import CatalogImportError, read_catalog
+    from bot import outreach
+    from bot.common import redis_keys
     from bot.runtime import build, connect_redis
+    from bot.shop.catalog_import import CatalogImportError, read_catalog
     from bot.store import connect
 
     try:
@@ -269,7 +268,7 @@ def cmd_load_catalog(settings, args) -> int:
     before = store.products.by_skus(skus)
     inserted, updated = store.products.upsert_many(products)
     removed = store.products.delete_except(skus) if args.replace else 0
-    redis.incr(keys.CATALOG_VERSION)
+    redis.incr(redis_keys.CATALOG_VERSION)
     print(f"imported {len(products)} products from {args.file}: {inserted} new, {updated} updated"
           + (f", {removed} removed" if args.replace else ""))
     back = outreach.restocked(before, store.products.by_skus(skus))

@@ -14,7 +14,8 @@ from urllib.parse import urlparse
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.tokens import NamedToken, parse_tokens
+from bot.common.phones import NUMBER_TYPES
+from bot.common.tokens import NamedToken, parse_tokens
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _URL_SCHEMES = {"http", "https"}
@@ -53,7 +54,7 @@ class Settings(BaseModel):
     REDIS_WAIT_TIMEOUT_MS: int = Field(default=500, ge=1, le=10_000)
 
     # Tokens for integrators (/api/chat) and operators (/stats, /api/...): one shared token each
-    # (named "default"), and/or named ones, "name=token" pairs (bot/tokens.py).
+    # (named "default"), and/or named ones, "name=token" pairs (bot/common/tokens.py).
     API_TOKEN: str | None = None
     OPERATOR_TOKEN: str | None = None
     API_TOKENS: tuple[NamedToken, ...] = ()  # "app=tok1, callcentre:code=tok2, partner:vouch=tok3"
@@ -121,7 +122,7 @@ class Settings(BaseModel):
     OTP_TTL_SECONDS: int = Field(default=300, ge=30)
     OTP_MAX_ATTEMPTS: int = Field(default=5, ge=1)
     OTP_LOCK_MINUTES: int = Field(default=30, ge=1)
-    # Who may be sent a one-time code (bot/otp.py): each refusal is counted for operators.
+    # Who may be sent a one-time code (bot/customers/codes.py): each refusal is counted for operators.
     OTP_MAX_SENDS_PER_IDENTITY: int = Field(default=3, ge=1, le=100)  # per hour, one sender, whatever the numbers
     OTP_MAX_SENDS_PER_NUMBER: int = Field(default=5, ge=1, le=100)  # per hour, one number, whoever asks
     OTP_HOURLY_BUDGET: int = Field(default=200, ge=1, le=1_000_000)  # per clock hour, the whole shop
@@ -274,8 +275,6 @@ class Settings(BaseModel):
     @field_validator("OTP_REFUSED_NUMBER_TYPES")
     @classmethod
     def _number_types(cls, v):
-        from bot.otp import NUMBER_TYPES
-
         if v == ("none",):
             return ()
         unknown = [t for t in v if t not in NUMBER_TYPES]

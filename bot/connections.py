@@ -12,13 +12,18 @@ import threading
 import time
 from urllib.parse import urlparse
 
+import redis
+from pymongo.errors import OperationFailure, PyMongoError
 from redis.backoff import EqualJitterBackoff, NoBackoff
-from redis.connection import SSLConnection
+from redis.connection import SSLConnection, parse_url
+from redis.exceptions import AuthenticationError, RedisError
 from redis.retry import Retry
-from redis.sentinel import SentinelManagedConnection
+from redis.sentinel import Sentinel, SentinelManagedConnection
 from redis.utils import SENTINEL
 
+from bot.common.errors import StoreUnavailable
 from bot.config import Settings
+from bot.store import connect
 
 # A dead server must not hold a request for long; a blocking read (RQ's BLMOVE) may wait 30 s.
 CLIENT_OPTIONS = dict(socket_timeout=30, socket_connect_timeout=5, health_check_interval=30)
@@ -86,14 +91,11 @@ class ServiceUnreachable(Exception):
 
 def redis_client(settings: Settings):
     """A redis-py client for REDIS_URL, or for the primary named by REDIS_SENTINELS."""
-    import redis
-
     options = dict(CLIENT_OPTIONS)
     if settings.REDIS_FAILOVER_SECONDS:
         options["retry"] = FailoverRetry(settings.REDIS_FAILOVER_SECONDS)
     if not settings.REDIS_SENTINELS:
         return redis.Redis.from_url(settings.REDIS_URL, **options)
-    from redis.sentinel import Sentinel
 
     sentinel_kwargs = dict(SENTINEL_OPTIONS)
     if settings.REDIS_SENTINEL_PASSWORD:
@@ -109,7 +111,6 @@ def node_options(url: str | None) -> dict:
     Its host and port are not used: the sentinels name the primary."""
     if not url:
         return {}
-    from redis.connection import parse_url
 
     options = parse_url(url)
     for key in ("host", "port", "path"):
@@ -143,8 +144,6 @@ def _reason(exc: BaseException) -> str:
 
 
 def check_redis(settings: Settings, client=None) -> None:
-    from redis.exceptions import AuthenticationError, RedisError
-
     try:
         (client if client is not None else redis_client(settings)).ping()
     except AuthenticationError as exc:
@@ -156,11 +155,6 @@ def check_redis(settings: Settings, client=None) -> None:
 
 
 def check_mongo(settings: Settings, store=None) -> None:
-    from pymongo.errors import OperationFailure, PyMongoError
-
-    from bot.errors import StoreUnavailable
-    from bot.store import connect
-
     try:
         (store if store is not None else connect(settings)).ping()
     except OperationFailure as exc:

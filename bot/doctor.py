@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import socket
 
+import redis
+from rq import Worker
+
 from bot.config import Settings
 from bot.connections import ServiceUnreachable, check_mongo, check_redis, describe_mongo, describe_redis, redis_client
 from bot.nlu.health import check_model
+from bot.store import connect
 
 
 class Report:
@@ -78,8 +82,6 @@ def _redis(settings: Settings, report: Report) -> None:
 
 
 def _sentinels(settings: Settings, report: Report) -> None:
-    import redis
-
     answers, masters = 0, set()
     for host, port in settings.sentinel_addresses:
         try:
@@ -97,8 +99,6 @@ def _sentinels(settings: Settings, report: Report) -> None:
 
 
 def _mongo(settings: Settings, report: Report) -> None:
-    from bot.store import connect
-
     store = connect(settings)
     try:
         check_mongo(settings, store)
@@ -131,8 +131,6 @@ def _web(settings: Settings, report: Report) -> None:
 
 def worker_health(settings: Settings) -> int:
     """0 if an RQ worker on this host is registered (its heartbeat key is alive) on the current primary."""
-    from rq import Worker
-
     if settings.embedded:
         print("orderline: healthcheck needs REDIS_URL or REDIS_SENTINELS")
         return 2

@@ -6,14 +6,15 @@ A bad setting or an unreachable Redis / MongoDB prints one line naming it and st
 import sys
 
 from bot.app import create_app
+from bot.common.logs import configure
 from bot.config import SettingsError, load_settings
 from bot.connections import ServiceUnreachable
-from bot.logs import configure
+from bot.runtime import build
 
 try:
     settings = load_settings()
     configure(settings.LOG_LEVEL, settings.LOG_FORMAT)
-    app = create_app(settings)
+    app = create_app(build(settings))
 except (SettingsError, ServiceUnreachable) as exc:
     print(f"orderline: {exc}", file=sys.stderr, flush=True)
     sys.exit(4)

@@ -9,6 +9,11 @@ codes (`name:code`): then `phone` is refused and its customers prove a typed num
 A token restricted to vouching (`name:vouch`) must send `phone` every time, so it can never make
 the shop send a code. A named integrator's user ids are its own: "u1" of one integrator is never
 "u1" of another (their identities, links, replies and notices are apart).
+
+GET /api/notices: what the shop said to an integrator's user outside a reply (an order moved on,
+an operator's words while a person has the conversation). /api/chat is synchronous, so nothing can
+be pushed; the integrator polls this and shows what it gets. Each notice is handed out once
+(fetching removes it) unless `peek=1`.
 """
 from __future__ import annotations
 
@@ -19,11 +24,11 @@ from urllib.parse import quote
 from flask import Blueprint, abort, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.app import runtime
-from bot.auth import principal, require_token
-from bot.pipeline import InboundMessage
+from bot.common.tokens import DEFAULT
+from bot.pipeline import InboundMessage, notices
 from bot.pipeline.outbox import REPLY_TTL, recipient_tag
-from bot.tokens import DEFAULT
+from bot.web.bearer import principal, require_token
+from bot.web.current import runtime
 from bot.web.json_body import json_body
 
 bp = Blueprint("api_chat", __name__, url_prefix="/api")
@@ -113,3 +118,17 @@ def chat_reply(message_id: str):
         return jsonify(message_id=message_id, status="processing"), 202
     return jsonify(message_id=message_id, status="expired",
                    error=f"the reply is no longer kept (replies wait {REPLY_TTL // 60} minutes to be fetched)"), 410
+
+
+@bp.get("/notices")
+@require_token("API_TOKEN")
+def fetch():
+    user_id = request.args.get("user_id", "")
+    try:
+        ChatRequest.model_validate({"user_id": user_id, "message": "-"})
+    except ValueError:
+        abort(400, description="user_id: required, as in /api/chat")
+    identity = f"{CHANNEL}:{address_for(user_id)}"
+    redis = runtime().redis
+    got = notices.peek(redis, identity) if request.args.get("peek") == "1" else notices.take(redis, identity)
+    return jsonify(notices=[{k: n[k] for k in ("id", "kind", "text", "at")} for n in got])

@@ -17,7 +17,7 @@ PartSent = Callable[[int], None]  # called with n after the n-th part of a split
 class Sender(Protocol):
     """Hands a reply to a channel's API, starting at `message.parts_sent` when the channel splits
     long texts, and calling `part_sent(n)` after each part but the last. Raises
-    bot.errors.TransientSendError / PermanentSendError."""
+    bot.common.errors.TransientSendError / PermanentSendError."""
 
     channel: str
 

@@ -29,12 +29,12 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
-from bot import keys, phones
-from bot.app import runtime
-from bot.auth import token_matches
-from bot.errors import PermanentSendError, RecipientUnreachable, TransientSendError
-from bot.phones import mask
+from bot.common import phones, redis_keys
+from bot.common.errors import PermanentSendError, RecipientUnreachable, TransientSendError
+from bot.common.phones import mask
 from bot.pipeline import InboundMessage, OutboundMessage
+from bot.web.bearer import token_matches
+from bot.web.current import runtime
 from channels.base import PartSent
 
 log = logging.getLogger("orderline.telegram")
@@ -75,7 +75,7 @@ def webhook():
         abort(400, description=f"not a Telegram Update: {type(exc).__name__}")
     _track_block(rt.redis, update)
     if message is not None:
-        rt.redis.srem(keys.TELEGRAM_BLOCKED, message.address)  # writing again: they unblocked us
+        rt.redis.srem(redis_keys.TELEGRAM_BLOCKED, message.address)  # writing again: they unblocked us
         rt.ingress.accept(message)
     return jsonify(ok=True)
 
@@ -137,10 +137,10 @@ def _track_block(redis, update: Update) -> None:
         return
     chat = str(change.chat.id)
     if change.new_chat_member.status == "kicked":
-        redis.sadd(keys.TELEGRAM_BLOCKED, chat)
+        redis.sadd(redis_keys.TELEGRAM_BLOCKED, chat)
         log.info("telegram chat blocked the bot chat=%s", mask(chat))
     elif change.new_chat_member.status == "member":
-        redis.srem(keys.TELEGRAM_BLOCKED, chat)
+        redis.srem(redis_keys.TELEGRAM_BLOCKED, chat)
 
 
 # -- out --------------------------------------------------------------------------------------
@@ -199,7 +199,7 @@ class TelegramSender:
 
     def send(self, message: OutboundMessage, part_sent: PartSent | None = None) -> None:
         """Each part of a long text in turn, from the first one not sent yet (`parts_sent`)."""
-        if self.redis.sismember(keys.TELEGRAM_BLOCKED, message.address):
+        if self.redis.sismember(redis_keys.TELEGRAM_BLOCKED, message.address):
             raise RecipientUnreachable("the chat blocked the bot")
         try:
             chat_id = int(message.address)
@@ -224,8 +224,8 @@ class TelegramSender:
             raise TransientSendError(f"Telegram flood control: {self._reason(exc)}", retry_after=seconds) from exc
         except Forbidden as exc:
             with self.redis.pipeline() as pipe:
-                pipe.sadd(keys.TELEGRAM_BLOCKED, message.address)
-                pipe.hincrby(keys.STATS, "telegram_blocked", 1)
+                pipe.sadd(redis_keys.TELEGRAM_BLOCKED, message.address)
+                pipe.hincrby(redis_keys.STATS, "telegram_blocked", 1)
                 pipe.execute()
             raise RecipientUnreachable(f"Telegram refused: {self._reason(exc)}") from exc
         except BadRequest as exc:  # a NetworkError subclass, but retrying the same request cannot help

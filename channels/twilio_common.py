@@ -12,7 +12,7 @@ import hmac
 import logging
 from urllib.parse import parse_qs, urlparse, urlsplit, urlunsplit
 
-from flask import abort, current_app, request
+from flask import abort, request
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import (
     HMAC_SHA1,
@@ -24,6 +24,9 @@ from twilio.request_validator import (
     get_signature_algorithm,
     remove_port,
 )
+from twilio.rest import Client
+
+from bot.web.current import runtime
 
 log = logging.getLogger("orderline.twilio")
 
@@ -75,7 +78,7 @@ def require_twilio_signature(view):
     """Decorator: 403 with a JSON reason, before anything is parsed or queued, unless Twilio signed it."""
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
-        settings = current_app.extensions["orderline"].settings
+        settings = runtime().settings
         if not request.headers.get(SIGNATURE_HEADER):
             abort(403, description="missing X-Twilio-Signature")
         if not signature_ok(settings):
@@ -105,8 +108,6 @@ class BaseUrlHttpClient(TwilioHttpClient):
 
 def rest_client(settings):
     """The real twilio.rest.Client for this account, through TWILIO_API_URL when set."""
-    from twilio.rest import Client
-
     http = BaseUrlHttpClient(settings.TWILIO_API_URL, timeout=HTTP_TIMEOUT_SECONDS) if settings.TWILIO_API_URL \
         else TwilioHttpClient(timeout=HTTP_TIMEOUT_SECONDS)
     return Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http)

@@ -26,11 +26,11 @@ from flask import Blueprint, Response, abort, request
 from twilio.base.exceptions import TwilioException
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot import keys
-from bot.app import runtime
-from bot.errors import PermanentSendError, RecipientUnreachable, TransientSendError
-from bot.phones import mask
+from bot.common import redis_keys
+from bot.common.errors import PermanentSendError, RecipientUnreachable, TransientSendError
+from bot.common.phones import mask
 from bot.pipeline import InboundMessage, OutboundMessage, deadletters, seen
+from bot.web.current import runtime
 from channels import sms_text
 from channels.base import PartSent
 from channels.twilio_common import form_value, require_twilio_signature, rest_client
@@ -69,15 +69,15 @@ class OptOuts:
 
     def add(self, number: str) -> None:
         with self.redis.pipeline() as pipe:
-            pipe.sadd(keys.SMS_OPTED_OUT, number)
-            pipe.hincrby(keys.STATS, "sms_opt_outs", 1)
+            pipe.sadd(redis_keys.SMS_OPTED_OUT, number)
+            pipe.hincrby(redis_keys.STATS, "sms_opt_outs", 1)
             pipe.execute()
 
     def remove(self, number: str) -> bool:
-        return bool(self.redis.srem(keys.SMS_OPTED_OUT, number))
+        return bool(self.redis.srem(redis_keys.SMS_OPTED_OUT, number))
 
     def __contains__(self, number: str) -> bool:
-        return bool(self.redis.sismember(keys.SMS_OPTED_OUT, number))
+        return bool(self.redis.sismember(redis_keys.SMS_OPTED_OUT, number))
 
 
 EMPTY_TWIML = str(MessagingResponse())  # rendered once: every webhook answers the same
@@ -108,7 +108,7 @@ def _sms_keyword(rt, number: str, body: str, opt_out_type: str = "") -> Response
         log.info("sms opt-in from=%s (answered by Twilio)", mask(number))
         return _twiml()
     if opt_out_type == "HELP":
-        rt.redis.hincrby(keys.STATS, "sms_help_answered_by_twilio", 1)
+        rt.redis.hincrby(redis_keys.STATS, "sms_help_answered_by_twilio", 1)
         return _twiml()
     if (word in START_WORDS or word == "YES") and opt_outs.remove(number):
         log.info("sms opt-in from=%s", mask(number))
@@ -147,7 +147,7 @@ def messaging():
     kind, text = _kind_and_text(body)
     rt.ingress.accept(InboundMessage(channel=channel, message_id=message_sid, address=number, text=text,
                                      contact=number, kind=kind),
-                      refused_set=keys.SMS_OPTED_OUT if channel == "sms" else None)
+                      refused_set=redis_keys.SMS_OPTED_OUT if channel == "sms" else None)
     return _twiml()
 
 
@@ -182,7 +182,7 @@ def record_delivery_failure(rt, message_sid: str, recipient: str, status: str, c
                               f"delivery_failed:{channel}"):
         return  # Twilio reported this one before
     if window_closed:
-        rt.redis.hincrby(keys.STATS, "whatsapp_window_closed", 1)
+        rt.redis.hincrby(redis_keys.STATS, "whatsapp_window_closed", 1)
     if code.isdigit() and int(code) in OPTED_OUT_CODES and channel == "sms":
         OptOuts(rt.redis).add(number)
     log.error("delivery failed channel=%s to=%s: %s", channel, mask(number), reason)
@@ -213,7 +213,7 @@ class TwilioMessagingSender:
             if part_sent is not None and i < len(bodies) - 1:
                 part_sent(i + 1)
         if self.channel == "sms":
-            self.redis.hincrby(keys.STATS, "sms_segments",
+            self.redis.hincrby(redis_keys.STATS, "sms_segments",
                                sum(sms_text.segments(b)[1] for b in bodies[message.parts_sent:]))
 
     def in_window(self, message: OutboundMessage, now: float | None = None) -> bool:
@@ -228,7 +228,7 @@ class TwilioMessagingSender:
         since = "never wrote" if last is None else f"last wrote {(time.time() - last) / 3600:.0f} h ago"
         sid = self.templates.get(message.template)
         if not sid:
-            self.redis.hincrby(keys.STATS, "whatsapp_window_closed", 1)
+            self.redis.hincrby(redis_keys.STATS, "whatsapp_window_closed", 1)
             setting = TEMPLATE_SETTINGS.get(message.template)
             raise RecipientUnreachable(
                 f"outside WhatsApp's 24-hour window (the customer {since}) and no approved template for this "
@@ -236,7 +236,7 @@ class TwilioMessagingSender:
         variables = {str(k): str(v) for k, v in message.variables.items()}
         self._create(WHATSAPP + message.address, None, message, content_sid=sid,
                      content_variables=json.dumps(variables, ensure_ascii=False) if variables else None)
-        self.redis.hincrby(keys.STATS, f"whatsapp_templates:{message.template}", 1)
+        self.redis.hincrby(redis_keys.STATS, f"whatsapp_templates:{message.template}", 1)
         log.info("sent as template %s (outside the 24-hour window) to=%s", message.template, mask(message.address))
 
     def _create(self, to: str, body: str | None, message: OutboundMessage, **content) -> None:
@@ -261,7 +261,7 @@ class TwilioMessagingSender:
             OptOuts(self.redis).add(message.address)
             return RecipientUnreachable(f"{text} (the number opted out)")
         if code in WINDOW_CLOSED_CODES:
-            self.redis.hincrby(keys.STATS, "whatsapp_window_closed", 1)
+            self.redis.hincrby(redis_keys.STATS, "whatsapp_window_closed", 1)
             return RecipientUnreachable(f"{text} (outside WhatsApp's 24-hour window; a template message is needed)")
         if code in UNREACHABLE_CODES:
             return RecipientUnreachable(text)

@@ -1,7 +1,7 @@
 """One-time codes through Twilio Verify (TWILIO_VERIFY_SERVICE_SID), with the twilio SDK.
 
 Verify makes the code, texts it and checks it: the code is never seen here, so it cannot leak
-into a log, the history or a dead letter. bot/otp.py still applies the shop's policy (countries,
+into a log, the history or a dead letter. bot/customers/codes.py still applies the shop's policy (countries,
 number types, caps, budget) before every send. Verify's own rules (as documented): a pending
 verification lives 10 minutes and re-sending reuses it; 5 sends (60203) and 5 checks (60202) per
 verification; a check after approval, expiry or cancellation is 404 (20404); a wrong code is a 200
@@ -17,7 +17,7 @@ import re
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
-from bot.phones import mask
+from bot.common.phones import mask
 from channels.twilio_common import rest_client
 
 log = logging.getLogger("orderline.twilio.verify")

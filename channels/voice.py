@@ -28,11 +28,11 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, abort, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from bot import keys, phones
-from bot.app import runtime
-from bot.phones import mask
+from bot.common import phones, redis_keys
+from bot.common.phones import mask
 from bot.pipeline import InboundMessage
 from bot.pipeline import keys as pkeys
+from bot.web.current import runtime
 from channels.speech import for_the_ear
 from channels.twilio_common import form_value, require_twilio_signature
 
@@ -73,11 +73,11 @@ def incoming():
     rt, call = runtime(), _call_sid()
     caller = _caller()
     vouched = caller if caller and _attested(rt.settings) else None
-    if rt.redis.hsetnx(keys.call(call), "started", time.time()):
+    if rt.redis.hsetnx(redis_keys.call(call), "started", time.time()):
         with rt.redis.pipeline() as pipe:  # the first request decides; a retried one reads what it decided
-            pipe.hset(keys.call(call), "vouched", vouched or "")
-            pipe.expire(keys.call(call), CALL_STATE_TTL)
-            pipe.hincrby(keys.STATS, "calls_started" if vouched else "calls_started_unverified", 1)
+            pipe.hset(redis_keys.call(call), "vouched", vouched or "")
+            pipe.expire(redis_keys.call(call), CALL_STATE_TTL)
+            pipe.hincrby(redis_keys.STATS, "calls_started" if vouched else "calls_started_unverified", 1)
             pipe.execute()
         log.info("call started call=%s from=%s caller_id=%s", call, mask(caller),
                  "vouched" if vouched else ("unverified" if caller else "withheld"))
@@ -123,11 +123,11 @@ def status():
     call_status = form_value("CallStatus").lower()
     if call_status in ENDED:  # a number proven by code during the call is not the call's any longer
         rt.redis.delete(pkeys.identity(f"{CHANNEL}:{call_identity(call)}").link)
-    if call_status in ENDED and rt.redis.delete(keys.call(call)):
+    if call_status in ENDED and rt.redis.delete(redis_keys.call(call)):
         duration = form_value("CallDuration")
         with rt.redis.pipeline() as pipe:
-            pipe.hincrby(keys.STATS, f"calls_ended:{call_status}", 1)
-            pipe.hincrby(keys.STATS, "call_seconds", int(duration) if duration.isdigit() else 0)
+            pipe.hincrby(redis_keys.STATS, f"calls_ended:{call_status}", 1)
+            pipe.hincrby(redis_keys.STATS, "call_seconds", int(duration) if duration.isdigit() else 0)
             pipe.execute()
         log.info("call ended call=%s status=%s", call, call_status)
     return "", 204
@@ -137,7 +137,7 @@ def status():
 
 def _turn(rt, message: InboundMessage, call: str, n: int) -> Response:
     if rt.ingress.accept(message):
-        rt.redis.hincrby(keys.call(call), "turns", 1)
+        rt.redis.hincrby(redis_keys.call(call), "turns", 1)
     reply = _await(rt, message.message_id)
     if reply is None:
         return _hold(rt, n, 1)
@@ -153,8 +153,8 @@ def _speak(rt, call: str, n: int, reply: dict) -> Response:
     """The reply, phrased for the ear, inside the next turn's <Gather>."""
     said = " ".join(for_the_ear(r["text"]) for r in reply.get("replies", []))
     with rt.redis.pipeline() as pipe:
-        pipe.hset(keys.call(call), "last", said)
-        pipe.expire(keys.call(call), CALL_STATE_TTL)
+        pipe.hset(redis_keys.call(call), "last", said)
+        pipe.expire(redis_keys.call(call), CALL_STATE_TTL)
         pipe.execute()
     return _listen(rt, said, _url("/turn", n=n + 1))
 
@@ -171,7 +171,7 @@ def _listen(rt, said: str, action: str) -> Response:
 def _silence(rt, call: str, n: int, silences: int) -> Response:
     if silences >= MAX_SILENCES:
         return _goodbye(GOODBYE)
-    last = rt.redis.hget(keys.call(call), "last")
+    last = rt.redis.hget(redis_keys.call(call), "last")
     last = last.decode() if isinstance(last, bytes) else (last or "")
     return _listen(rt, f"{SILENCE} {last}".strip(), _url("/turn", n=n, s=silences + 1))
 
@@ -251,7 +251,7 @@ def call_identity(call: str) -> str:
 
 def _who(rt, call: str) -> tuple[str, str | None]:
     """(the call's address, the number it vouches for or None), as decided when the call came in."""
-    raw = rt.redis.hget(keys.call(call), "vouched")
+    raw = rt.redis.hget(redis_keys.call(call), "vouched")
     vouched = (raw.decode() if isinstance(raw, bytes) else raw) or None
     return vouched or call_identity(call), vouched
 

@@ -16,27 +16,13 @@ live in `conv.chosen` ("slot", "payment"), which survives the moves between stat
 """
 from __future__ import annotations
 
-from statemachine import prompts
+from statemachine import payment, prompts, slots
 from statemachine.cart import priced_lines, set_quantity
 from statemachine.effects import SaveAddress
+from statemachine.flow import go, say
 from statemachine.money import format_money, format_quantity, format_round
 from statemachine.rules import area_of, charges, is_open, local, next_opening, slot_when, when
 from statemachine.shopinfo import areas_text
-
-FLOW_STATES = ("order", "address", "substitute", "slot", "payment", "confirm")
-TRIGGERS = {"order": "shop", "address": "ask_address", "substitute": "ask_substitute", "slot": "ask_slot",
-            "payment": "ask_payment", "confirm": "checkout"}
-YES, NO = ("yes",), ("no",)
-
-
-def go(conv, state: str) -> None:
-    """Move to `state` (quietly: the caller says what to say), unless already there."""
-    if conv.state != state:
-        getattr(conv, TRIGGERS[state])(prompt=False)
-
-
-def say(conv, parts: list[str], **hints) -> None:
-    conv.say("\n".join(p for p in parts if p), **hints)
 
 
 def proceed(conv, turn, notes: list[str] | None = None) -> None:
@@ -48,6 +34,18 @@ def proceed(conv, turn, notes: list[str] | None = None) -> None:
     if not _first_missing(conv, turn, notes):
         go(conv, "confirm")
         say_confirmation(conv, turn, notes)
+
+
+def choose_slot(conv, turn) -> None:
+    """The `slot` state's answer: once a slot is chosen, on to what checkout needs next."""
+    if slots.choose(conv, turn):
+        proceed(conv, turn)
+
+
+def choose_payment(conv, turn) -> None:
+    """The `payment` state's answer: once a method is chosen, on to what checkout needs next."""
+    if payment.choose(conv, turn):
+        proceed(conv, turn)
 
 
 def ready(conv, turn) -> bool:
@@ -62,8 +60,6 @@ def ready(conv, turn) -> bool:
 
 
 def _first_missing(conv, turn, notes: list[str]) -> bool:
-    from statemachine import payment, slots
-
     for check in (_closed, _stock, _minimum, _area, slots.check, payment.check):
         if check(conv, turn, notes):
             return True

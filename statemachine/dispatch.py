@@ -17,9 +17,9 @@ from statemachine import (
     reorder,
     shopinfo,
     shopping,
-    slots,
 )
 from statemachine.effects import Count
+from statemachine.flow import FLOW_STATES
 from statemachine.machine import attached
 from statemachine.model import HISTORY_TURNS, Conversation, Outcome, Turn
 
@@ -31,8 +31,8 @@ HANDLERS = {
     "order": shopping.order,
     "address": checkout.address,
     "substitute": checkout.substitute,
-    "slot": slots.choose,
-    "payment": payment.choose,
+    "slot": checkout.choose_slot,
+    "payment": checkout.choose_payment,
     "confirm": shopping.confirm,
     "cancel": account.cancel,
     "delete": account.delete,
@@ -108,7 +108,7 @@ def idle_reset(conv: Conversation, now: float, keep_cart: bool) -> list:
     if conv.state == "handoff":  # still waiting for a person: going quiet is not abandoning
         conv.updated_at = now
         return []
-    effects = [Count("conversations_abandoned")] if conv.state in checkout.FLOW_STATES and conv.cart else []
+    effects = [Count("conversations_abandoned")] if conv.state in FLOW_STATES and conv.cart else []
     conv.state, conv.step, conv.pending = "greeting", None, {}
     if not keep_cart:
         conv.cart.clear()
@@ -171,7 +171,7 @@ def _global_word(conv: Conversation, turn: Turn) -> bool:
     if intent == "cancel" and details.editing(conv):  # "cancel" a change of address: the cart stays
         return False
     if intent == "cancel":
-        if state in checkout.FLOW_STATES:
+        if state in FLOW_STATES:
             conv.cart.clear()
             conv.chosen.clear()
             conv.say(prompts.CART_CLEARED)
@@ -195,7 +195,7 @@ def _shop_words(conv: Conversation, turn: Turn) -> bool:
     if conv.state in ("menu", "order") and reorder.asked(turn.text):
         reorder.fill(conv, turn)
         return True
-    if turn.nlu.intent == "question" and not turn.nlu.answer and conv.state in ("menu", *checkout.FLOW_STATES):
+    if turn.nlu.intent == "question" and not turn.nlu.answer and conv.state in ("menu", *FLOW_STATES):
         topic = shopinfo.topic_of(turn.text)
         said = shopinfo.answer(turn.limits.shop, topic, turn.limits.currency) if topic else None
         if said:

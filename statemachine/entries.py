@@ -4,6 +4,8 @@ transitions does not roll back after on_enter, so nothing here may touch the wor
 from __future__ import annotations
 
 from statemachine import prompts
+from statemachine.checkout import say_confirmation
+from statemachine.identify import ask_phone
 
 
 def clear_step(event) -> None:
@@ -17,8 +19,6 @@ def enter_verify(event) -> None:
     conv = event.model
     conv.step = "phone"
     if event.kwargs.get("prompt", True):
-        from statemachine.identify import ask_phone
-
         ask_phone(conv, conv.turn)
 
 
@@ -41,8 +41,6 @@ def enter_order(event) -> None:
 
 def enter_confirm(event) -> None:
     if event.kwargs.get("prompt", True):
-        from statemachine.checkout import say_confirmation
-
         say_confirmation(event.model, event.model.turn)
 
 

@@ -13,12 +13,12 @@ import re
 
 from statemachine import prompts
 from statemachine.effects import Later, RecordFeedback, SetReminders, WaitForRestock
+from statemachine.flow import FLOW_STATES
 from statemachine.money import format_money
 
 BACK_IN_STOCK, CART_REMINDER, FEEDBACK_REQUEST = "back_in_stock", "cart_reminder", "feedback_request"
 KINDS = (BACK_IN_STOCK, CART_REMINDER, FEEDBACK_REQUEST)
 CONSENT_CHANNELS = ("sms", "whatsapp")  # a cart reminder goes there only to a customer who opted in
-FLOW_STATES = ("order", "address", "substitute", "slot", "payment", "confirm")
 QUIET_STATES = ("menu", "greeting")  # a feedback request interrupts nothing only here
 FEEDBACK_RETRY_SECONDS = 1800  # the customer is busy ordering: ask again later
 FEEDBACK_TRIES = 6

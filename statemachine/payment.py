@@ -8,7 +8,7 @@ for the stored order's total; it becomes paid only by Stripe's signed webhook (b
 from __future__ import annotations
 
 from statemachine import prompts
-from statemachine.checkout import go, proceed, say
+from statemachine.flow import go, say
 from statemachine.money import format_money
 from statemachine.rules import ON_DELIVERY, ONLINE, local, methods_for, when
 
@@ -30,7 +30,8 @@ def check(conv, turn, notes: list[str]) -> bool:
     return True
 
 
-def choose(conv, turn) -> None:
+def choose(conv, turn) -> bool:
+    """True once the customer chose (checkout goes on); otherwise it has asked again."""
     methods, nlu = conv.pending.get("methods", [ON_DELIVERY]), turn.nlu
     text = " ".join(turn.text.lower().split())
     pick = next((m for m in methods if prompts.PAYMENT_LABELS[m].lower() == text), None)
@@ -43,9 +44,9 @@ def choose(conv, turn) -> None:
         labels = tuple(prompts.PAYMENT_LABELS[m] for m in methods)
         conv.say(nlu.answer if nlu.intent == "question" and nlu.answer else prompts.PAYMENT_WHICH,
                  buttons=labels, options=labels)
-        return
+        return False
     conv.chosen["payment"] = pick
-    proceed(conv, turn)
+    return True
 
 
 def link_ready(conv, turn, result: dict) -> None:

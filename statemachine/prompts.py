@@ -304,7 +304,7 @@ def help_text(state: str) -> str:
             "or to go back, or 'restart' to start over. Say 'start reminders' to be reminded of a cart you leave "
             "behind, or 'stop reminders' to get no messages you didn't ask for." + (f"\n{where}" if where else ""))
 
-# Texted by SMS outside the conversation (bot/otp.py): the one-time code itself.
+# Texted by SMS outside the conversation (bot/customers/codes.py): the one-time code itself.
 SMS = {
     "code": "{shop}: your code is {code}. It expires in {minutes} minutes. Never share it.",
 }

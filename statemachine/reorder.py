@@ -7,6 +7,7 @@ import re
 from statemachine import prompts
 from statemachine.cart import quantity_of, set_quantity
 from statemachine.money import format_money, format_quantity
+from statemachine.shopping import show_cart
 
 ASKED = re.compile(r"\b(same (as|thing as|order as) (last time|before|last|usual)|same again|the usual|my usual"
                    r"|repeat (my |the )?(last|previous) order|re-?order|order (the same )?again"
@@ -18,8 +19,6 @@ def asked(text: str) -> bool:
 
 
 def fill(conv, turn) -> None:
-    from statemachine.shopping import show_cart
-
     last = turn.deps.last_order(conv.phone) if conv.phone else None
     if conv.state != "order":
         conv.shop(prompt=False)

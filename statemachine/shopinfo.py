@@ -66,7 +66,7 @@ def governed(rules: ShopRules) -> tuple[str, ...]:
 
 
 def faq_entries(rules: ShopRules, currency: str) -> list[dict]:
-    """The FAQ's entries about the rules, in bot/faq.py's shape."""
+    """The FAQ's entries about the rules, in bot/shop/faq.py's shape."""
     return [{"topic": t, "question": QUESTIONS[t], "answer": answer(rules, t, currency), "keywords": KEYWORDS[t]}
             for t in governed(rules)]
 

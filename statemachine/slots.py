@@ -7,7 +7,7 @@ between is refused at 'yes' and the customer is offered the next ones (shopping.
 from __future__ import annotations
 
 from statemachine import prompts
-from statemachine.checkout import go, proceed, say
+from statemachine.flow import go, say
 from statemachine.rules import Slot, upcoming_slots
 
 LATER = ("later", "more", "other", "others", "another", "next")
@@ -52,7 +52,8 @@ def offer(conv, turn, notes: list[str], slots: list[Slot], start: int) -> bool:
     return True
 
 
-def choose(conv, turn) -> None:
+def choose(conv, turn) -> bool:
+    """True once the customer chose (checkout goes on); otherwise it has asked again."""
     pending, nlu = conv.pending, turn.nlu
     offered = pending.get("offered", [])
     text = " ".join(turn.text.lower().split())
@@ -61,11 +62,11 @@ def choose(conv, turn) -> None:
         pick = offered[nlu.choice - 1]
     if pick is None and any(word in text.split() for word in LATER):
         offer(conv, turn, [], available(turn), pending.get("start", 0) + len(offered))
-        return
+        return False
     if pick is None:
         labels = tuple(o["label"] for o in offered)
         conv.say(nlu.answer if nlu.intent == "question" and nlu.answer else prompts.SLOT_WHICH,
                  buttons=labels, options=labels)
-        return
+        return False
     conv.chosen["slot"] = pick
-    proceed(conv, turn)
+    return True

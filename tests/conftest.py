@@ -16,7 +16,7 @@ from bot.config import load_settings
 from bot.runtime import build
 from bot.store import Store
 from channels.base import CollectingSender
-from channels.outbox import DevOutboxSender
+from channels.dev_sms import DevOutboxSender
 
 ROOT = Path(__file__).resolve().parent.parent
 API_TOKEN = "test-api-token-0123456789"
@@ -59,7 +59,7 @@ def rt(settings, fake_redis, store, senders):
 def app(rt):
     from bot.app import create_app
 
-    return create_app(rt.settings, runtime=rt)
+    return create_app(rt)
 
 
 @pytest.fixture
@@ -179,7 +179,7 @@ def live(redis_server, mongo_server, fake_channels, fake_stripe_api, tmp_path_fa
     settings = load_settings(env)
     rt = build(settings, load_sample=True)
     workers = WorkerProcesses(env, count=2).start()
-    app = create_app(settings, runtime=rt)
+    app = create_app(rt)
     yield Live(rt=rt, client=app.test_client(), workers=workers, env=env, telegram=telegram, twilio=twilio,
                stripe=fake_stripe_api)
     workers.stop()
@@ -245,6 +245,6 @@ def live_gemini(redis_server, mongo_server, gemini_server, tmp_path_factory):
     settings = load_settings(env)
     rt = build(settings, load_sample=True)
     workers = WorkerProcesses(env, count=2, label="gemini-worker").start()
-    app = create_app(settings, runtime=rt)
+    app = create_app(rt)
     yield Live(rt=rt, client=app.test_client(), workers=workers, env=env, gemini=gemini_server)
     workers.stop()

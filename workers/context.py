@@ -1,18 +1,34 @@
-"""The worker process's runtime and long-lived workers, bound once at start so RQ job functions
-(which RQ calls with JSON arguments only) can reach them. A job run under plain `rq worker` builds
-them from the environment on first use; importing this module connects nothing.
+"""The worker process's runtime and long-lived workers, bound once at start (`bind`, by
+`python -m bot worker` or an in-process worker) so RQ job functions (workers/jobs.py, which RQ calls
+with JSON arguments only) can reach them. Importing this module connects nothing.
 """
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from bot.config import Settings
+from bot.pipeline import Heartbeat
+from workers.delivery import Delivery
+from workers.drain import Drainer
+from workers.flush import GroupCommit
+from workers.pool import LanePool
+from workers.step import ConversationStep
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 _lock = threading.Lock()
-_runtime: Any = None
+_runtime: Runtime | None = None
 _parts: dict[str, Any] = {}
 
 
-def bind(runtime: Any, step: Any = None) -> None:
+class NotBound(RuntimeError):
+    """A job ran in a process that `python -m bot worker` did not start (plain `rq worker`)."""
+
+
+def bind(runtime: Runtime, step: ConversationStep | None = None) -> None:
     """Make `runtime` (and optionally a prepared step) the process's; a no-op if already bound."""
     global _runtime
     with _lock:
@@ -23,18 +39,14 @@ def bind(runtime: Any, step: Any = None) -> None:
                 _parts["step"] = step
 
 
-def runtime() -> Any:
-    global _runtime
+def runtime() -> Runtime:
     with _lock:
         if _runtime is None:
-            from bot.config import load_settings
-            from bot.runtime import build
-
-            _runtime = build(load_settings())
+            raise NotBound("no runtime bound: run workers with `python -m bot worker`")
         return _runtime
 
 
-def _part(name: str, make) -> Any:
+def _part(name: str, make: Callable[[Runtime], Any]) -> Any:
     rt = runtime()
     with _lock:
         if name not in _parts:
@@ -42,44 +54,33 @@ def _part(name: str, make) -> Any:
         return _parts[name]
 
 
-def step() -> Any:
+def step() -> ConversationStep:
     """The process's ConversationStep (it caches settings-derived limits)."""
-    from workers.step import ConversationStep
-
     return _part("step", ConversationStep)
 
 
-def heartbeat() -> Any:
-    from bot.pipeline import Heartbeat
-
+def heartbeat() -> Heartbeat:
     return _part("heartbeat", lambda rt: Heartbeat(rt.redis, rt.scripts, rt.mailboxes.lease_ms).start())
 
 
-def pool() -> Any:
-    from workers.pool import LanePool
-
+def pool() -> LanePool:
     return _part("pool", lambda rt: LanePool(lanes(rt.settings)))
 
 
-def lanes(settings) -> int:
+def lanes(settings: Settings) -> int:
     """Conversations a worker process works on at once: WORKER_CONCURRENCY, and with a language model
     at least GEMINI_CONCURRENCY, so that many customers' model calls can be in flight together."""
     return max(settings.WORKER_CONCURRENCY, settings.GEMINI_CONCURRENCY if settings.GEMINI_API_KEY else 0)
 
 
-def delivery() -> Any:
-    from workers.delivery import Delivery
-
-    hb, lanes = heartbeat(), pool()
-    return _part("delivery", lambda rt: Delivery(rt, hb, lanes))
+def delivery() -> Delivery:
+    hb, lane_pool = heartbeat(), pool()
+    return _part("delivery", lambda rt: Delivery(rt, hb, lane_pool))
 
 
-def drainer() -> Any:
-    from workers.drain import Drainer
-    from workers.flush import GroupCommit
-
-    s, hb, lanes, out = step(), heartbeat(), pool(), delivery()
-    return _part("drainer", lambda rt: Drainer(rt, s, lanes, hb, GroupCommit(rt), out))
+def drainer() -> Drainer:
+    s, hb, lane_pool, out = step(), heartbeat(), pool(), delivery()
+    return _part("drainer", lambda rt: Drainer(rt, s, lane_pool, hb, GroupCommit(rt), out))
 
 
 def stop() -> None:

@@ -16,12 +16,11 @@ import time
 from concurrent.futures import Future, wait
 from typing import Any
 
-from bot import logs
-from bot.errors import PermanentSendError, TransientSendError
-from bot.phones import mask
+from bot.common import logs
+from bot.common.errors import PermanentSendError, TransientSendError
+from bot.common.phones import mask
 from bot.pipeline import Claimed, OutboundMessage, deadletters, encode, keys
 from bot.pipeline.messages import message_id_of
-from workers import context
 from workers.lane import new_token
 
 log = logging.getLogger("orderline.outbound")
@@ -33,11 +32,6 @@ MAX_CLAIM = 16
 
 class LeaseLost(Exception):
     """Another worker holds this outbox now: stop sending from it."""
-
-
-def deliver(budget_seconds: float = 10.0) -> int:
-    """RQ job: send what is due for up to `budget_seconds`; returns how many replies were sent."""
-    return context.delivery().run(budget_seconds)
 
 
 class Delivery:

@@ -15,10 +15,9 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any
 
-from bot import logs
-from bot.errors import TransientError
+from bot.common import logs
+from bot.common.errors import TransientError
 from bot.pipeline import Claimed, InboundMessage, deadletters, keys, queues
-from workers import context
 from workers.lane import BUSY_RETRY_MS, Lane, Member, new_token
 from workers.step import conversation_key
 
@@ -29,11 +28,6 @@ PER_IDENTITY = 10  # messages read per mailbox per lane
 FAILURES_TTL = 86400
 IDLE_CLAIM_SECONDS = 0.05  # while lanes run and nothing was due, look again this often
 MAX_BUG_ATTEMPTS = 3  # an exception that is a bug will not fix itself: park soon
-
-
-def drain_messages(budget_seconds: float = 10.0) -> int:
-    """RQ job: process due mailboxes for up to `budget_seconds`; returns messages processed."""
-    return context.drainer().run(budget_seconds)
 
 
 class Drainer:
@@ -181,4 +175,4 @@ def _collect(running: dict[Future, Lane], timeout: float) -> int:
     return processed
 
 
-__all__ = ["Drainer", "drain_messages", "TransientError"]
+__all__ = ["Drainer", "TransientError"]

@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot import activity
+from bot.operations import activity
 from bot.outreach import carts
 from bot.pipeline import Commit, Parked, keys, queues
 from workers.step import Processed

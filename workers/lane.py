@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from bot import logs
-from bot.errors import TransientError
-from bot.phones import mask
+from bot.common import logs
+from bot.common.errors import TransientError
+from bot.common.phones import mask
 from bot.pipeline import Commit, InboundMessage, Opened, deadletters, keys
 from workers.apology import apology_for
 from workers.flush import Flush

@@ -16,10 +16,11 @@ import time
 import uuid
 from typing import Any
 
-from bot import keys as bot_keys
-from bot import outreach, stats
+from bot import outreach
+from bot.common import redis_keys
+from bot.operations import figures
 from bot.payments import expiry as payment_expiry
-from bot.pipeline import keys, queues
+from bot.pipeline import queues
 from workers import retention
 
 log = logging.getLogger("orderline.maintenance")
@@ -55,7 +56,7 @@ def sweep_once(rt: Any) -> dict:
 
 def sweep_if_due(rt: Any) -> dict | None:
     """Sweep unless another process swept in the last interval."""
-    if not rt.redis.set(bot_keys.SWEEP_LOCK, "1", nx=True, px=int(SWEEP_EVERY * 1000)):
+    if not rt.redis.set(redis_keys.SWEEP_LOCK, "1", nx=True, px=int(SWEEP_EVERY * 1000)):
         return None
     return sweep_once(rt)
 
@@ -86,15 +87,15 @@ class Maintainer:
     def _beat(self) -> None:
         """This worker process is alive (stats' workers_alive), every WORKER_BEAT_SECONDS."""
         now = time.time()
-        if now - self._beat_at >= stats.WORKER_BEAT_SECONDS:
-            stats.worker_beat(self.rt.redis, self.worker_id, now)
+        if now - self._beat_at >= figures.WORKER_BEAT_SECONDS:
+            figures.worker_beat(self.rt.redis, self.worker_id, now)
             self._beat_at = now
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         self._thread.join(timeout)
         try:
-            stats.worker_gone(self.rt.redis, self.worker_id)
+            figures.worker_gone(self.rt.redis, self.worker_id)
         except Exception:  # Redis away at shutdown: the beat expires on its own
             log.warning("could not withdraw the worker's beat")
 

@@ -12,22 +12,12 @@ import logging
 import time
 from datetime import datetime, timedelta, timezone
 
-from bot import keys
+from bot.common import redis_keys
 from bot.pipeline import queues
-from workers import context
 
 log = logging.getLogger("orderline.retention")
 
 RUN_AT_UTC_HOUR = 3  # a quiet hour for most shops
-
-
-def retention() -> dict:
-    """RQ job: purge, then schedule tomorrow's run."""
-    rt = context.runtime()
-    try:
-        return purge(rt)
-    finally:
-        schedule(rt.redis, after=time.time() + 60)
 
 
 def purge(rt, now: float | None = None) -> dict:
@@ -35,7 +25,7 @@ def purge(rt, now: float | None = None) -> dict:
     cutoff = now - rt.settings.RETENTION_DAYS * 86400
     deleted = rt.store.messages.delete_older_than(cutoff)
     if deleted:
-        rt.redis.hincrby(keys.STATS, "messages_expired", deleted)
+        rt.redis.hincrby(redis_keys.STATS, "messages_expired", deleted)
     log.info("retention: deleted %d messages older than %d days", deleted, rt.settings.RETENTION_DAYS)
     return {"deleted": deleted, "cutoff": cutoff}
 
@@ -50,8 +40,8 @@ def schedule(redis, after: float | None = None) -> str | None:
     """Make sure the next daily run is scheduled; returns its job id if this call scheduled it."""
     run_at = next_run(time.time() if after is None else after)
     job_id = "retention-" + run_at.strftime("%Y%m%d")
-    if not redis.set(f"{keys.RETENTION_SCHEDULED}:{job_id}", "1", nx=True, ex=3 * 86400):
+    if not redis.set(f"{redis_keys.RETENTION_SCHEDULED}:{job_id}", "1", nx=True, ex=3 * 86400):
         return None
-    queues.queue(redis, queues.MAINTENANCE).enqueue_at(run_at, "workers.retention.retention", job_id=job_id,
+    queues.queue(redis, queues.MAINTENANCE).enqueue_at(run_at, "workers.jobs.purge_history", job_id=job_id,
                                                        result_ttl=0, failure_ttl=7 * 86400)
     return job_id

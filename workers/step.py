@@ -19,13 +19,15 @@ from copy import deepcopy
 from dataclasses import dataclass
 
 import statemachine as sm
-from bot import activity, keys, otp, phones
+from bot.common import phones, redis_keys
+from bot.customers import codes
 from bot.nlu import intents
 from bot.nlu.types import NluContext, NluResult
+from bot.operations import activity
 from bot.outreach import carts as outreach_carts
 from bot.pipeline import InboundMessage, Routed, route
 from bot.pipeline import keys as pkeys
-from workers.effects import CALL_LINK_TTL, Applied, EffectRunner, ephemeral, lock_seconds
+from workers.perform import CALL_LINK_TTL, Applied, EffectRunner, ephemeral, lock_seconds
 
 log = logging.getLogger("orderline.worker")
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
@@ -98,7 +100,7 @@ class ConversationStep:
         self.limits = sm.Limits(
             shop_name=s.SHOP_NAME, currency=s.CURRENCY, otp_ttl_seconds=s.OTP_TTL_SECONDS,
             otp_max_attempts=s.OTP_MAX_ATTEMPTS, otp_lock_seconds=s.OTP_LOCK_MINUTES * 60,
-            codes=rt.codes.mode if rt.codes is not None else "", verify_ways=tuple(otp.vouching_channels(s)),
+            codes=rt.codes.mode if rt.codes is not None else "", verify_ways=tuple(codes.vouching_channels(s)),
             code_countries=(s.DEFAULT_REGION, *s.OTP_ALLOWED_COUNTRIES), max_quantity=s.MAX_ITEM_QUANTITY)
         self.idle_seconds = s.IDLE_TIMEOUT_MINUTES * 60
         self.cart_keep_seconds = s.CART_KEEP_MINUTES * 60
@@ -212,7 +214,7 @@ class ConversationStep:
         over = count - self.rt.settings.RATE_LIMIT_PER_MINUTE
         if over <= 0:
             return msg.kind
-        self.rt.redis.hincrby(keys.STATS, f"rate_limited:{msg.channel}", 1)
+        self.rt.redis.hincrby(redis_keys.STATS, f"rate_limited:{msg.channel}", 1)
         return "throttled" if over == 1 else "throttled_quiet"
 
     def _understand(self, msg, conv, conv_key, control: bool, draft=None):

@@ -7,7 +7,7 @@ parser at once instead of waiting for timeouts). Then it is half-open: one proce
 """
 from __future__ import annotations
 
-from bot import keys
+from bot.common import redis_keys
 
 
 class Breaker:
@@ -20,35 +20,35 @@ class Breaker:
 
     def allow(self) -> bool:
         """May this process call the model now?"""
-        if self.redis.exists(keys.NLU_BREAKER_OPEN):
+        if self.redis.exists(redis_keys.NLU_BREAKER_OPEN):
             return False
-        if self.redis.exists(keys.NLU_BREAKER_TRIPPED):  # half-open: exactly one probe at a time
-            return bool(self.redis.set(keys.NLU_BREAKER_PROBE, 1, nx=True, px=self.probe_ms))
+        if self.redis.exists(redis_keys.NLU_BREAKER_TRIPPED):  # half-open: exactly one probe at a time
+            return bool(self.redis.set(redis_keys.NLU_BREAKER_PROBE, 1, nx=True, px=self.probe_ms))
         return True
 
     def success(self) -> None:
-        self.redis.delete(keys.NLU_BREAKER_FAILURES, keys.NLU_BREAKER_TRIPPED, keys.NLU_BREAKER_PROBE)
+        self.redis.delete(redis_keys.NLU_BREAKER_FAILURES, redis_keys.NLU_BREAKER_TRIPPED, redis_keys.NLU_BREAKER_PROBE)
 
     def failure(self) -> None:
         pipe = self.redis.pipeline(transaction=False)
-        pipe.incr(keys.NLU_BREAKER_FAILURES)
-        pipe.expire(keys.NLU_BREAKER_FAILURES, max(60, self.cooldown * 10))
-        pipe.exists(keys.NLU_BREAKER_TRIPPED)
+        pipe.incr(redis_keys.NLU_BREAKER_FAILURES)
+        pipe.expire(redis_keys.NLU_BREAKER_FAILURES, max(60, self.cooldown * 10))
+        pipe.exists(redis_keys.NLU_BREAKER_TRIPPED)
         count, _, probing = pipe.execute()
         if probing or count >= self.threshold:
             self.open()
 
     def open(self) -> None:
         pipe = self.redis.pipeline(transaction=False)
-        pipe.set(keys.NLU_BREAKER_OPEN, 1, nx=True, ex=self.cooldown)
-        pipe.set(keys.NLU_BREAKER_TRIPPED, 1, ex=max(86400, self.cooldown * 10))
-        pipe.delete(keys.NLU_BREAKER_PROBE, keys.NLU_BREAKER_FAILURES)
+        pipe.set(redis_keys.NLU_BREAKER_OPEN, 1, nx=True, ex=self.cooldown)
+        pipe.set(redis_keys.NLU_BREAKER_TRIPPED, 1, ex=max(86400, self.cooldown * 10))
+        pipe.delete(redis_keys.NLU_BREAKER_PROBE, redis_keys.NLU_BREAKER_FAILURES)
         opened = pipe.execute()[0]
         if opened and self.on_open:
             self.on_open()
 
     def state(self) -> str:
         """closed | open | half_open, for operators and tests."""
-        if self.redis.exists(keys.NLU_BREAKER_OPEN):
+        if self.redis.exists(redis_keys.NLU_BREAKER_OPEN):
             return "open"
-        return "half_open" if self.redis.exists(keys.NLU_BREAKER_TRIPPED) else "closed"
+        return "half_open" if self.redis.exists(redis_keys.NLU_BREAKER_TRIPPED) else "closed"

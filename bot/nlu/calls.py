@@ -4,7 +4,7 @@ cap, the counters, and what a failure means.
 An outage (timeout, 5xx, transport) and the quota running out (429) count towards the breaker.
 A refused request (any other 4xx: a bad key, a retired model, a field the API version does not
 take) is a configuration error: logged at ERROR with the API's own message, counted as
-`model_config_error`, kept for the operators' page (bot.nlu.stats.last_config_error), and it does
+`model_config_error`, kept for the operators' page (bot.nlu.model_counters.last_config_error), and it does
 not open the breaker: it is not an outage, and the shop should be told what is wrong rather than
 silently run offline.
 """
@@ -14,11 +14,11 @@ import logging
 import threading
 import time
 
-from bot.errors import ModelConfigError, ModelUnavailable
+from bot.common.errors import ModelConfigError, ModelUnavailable
 from bot.nlu.breaker import Breaker
 from bot.nlu.gemini import GeminiCaller, ModelCall
-from bot.nlu.limits import CallCap
-from bot.nlu.stats import ModelStats
+from bot.nlu.model_counters import ModelStats
+from bot.nlu.per_customer import CallCap
 
 log = logging.getLogger("orderline.nlu")
 LOG_AGAIN_SECONDS = 60  # the same configuration error is logged at most this often per process

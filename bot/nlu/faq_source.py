@@ -8,8 +8,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from bot.faq import FaqError, faq_path, load_faq
-from bot.shop.faq import with_rules
+from bot.shop.faq import FaqError, faq_path, load_faq, with_rules
 from statemachine.rules import ShopRules
 
 log = logging.getLogger("orderline.nlu")
@@ -18,7 +17,7 @@ log = logging.getLogger("orderline.nlu")
 class FaqSource:
     def __init__(self, path: str | Path | None = None, shop=None, currency: str = "USD"):
         self.path = Path(path or faq_path())
-        self.shop, self.currency = shop, currency  # bot.shop.ShopSource: the rules' entries replace the file's
+        self.shop, self.currency = shop, currency  # bot.shop.rules_source.ShopSource: the rules' entries replace the file's
         self._mtime: float | None = None
         self._entries: list[dict] = []
 

@@ -9,7 +9,7 @@ Calls run in a pool of `concurrency` threads (GEMINI_CONCURRENCY): that many cus
 in flight at once in one process, each lane waiting only for its own. The API version is pinned
 (models.API_VERSION) and each model family is asked the way Google recommends (models.family_of).
 
-SDK and transport errors are translated here into bot.errors: ModelTimeout, ModelRateLimited,
+SDK and transport errors are translated here into bot.common.errors: ModelTimeout, ModelRateLimited,
 ModelUnavailable (5xx, transport) and ModelConfigError (any other 4xx: the request itself was
 refused, with the API's own message).
 """
@@ -29,7 +29,7 @@ from google.genai import errors as genai_errors
 from google.genai import types
 from pydantic import BaseModel
 
-from bot.errors import ModelConfigError, ModelRateLimited, ModelTimeout, ModelUnavailable
+from bot.common.errors import ModelConfigError, ModelRateLimited, ModelTimeout, ModelUnavailable
 from bot.nlu.models import API_VERSION, family_of
 
 try:  # the SDK uses httpx2 unless GOOGLE_GENAI_HTTP_CLIENT=httpx

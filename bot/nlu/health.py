@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass
 
 from pydantic import BaseModel
 
-from bot import keys
-from bot.errors import ModelConfigError, ModelRateLimited, ModelTimeout, ModelUnavailable
+from bot.common import redis_keys
+from bot.common.errors import ModelConfigError, ModelRateLimited, ModelTimeout, ModelUnavailable
 from bot.nlu.gemini import GeminiCaller
 from bot.nlu.models import API_VERSION, DEFAULT_MODEL, RETIRING, family_of
 
@@ -95,7 +95,7 @@ class ReadinessCheck:
         self._running = threading.Lock()
 
     def current(self) -> dict | None:
-        raw = self.redis.get(keys.NLU_MODEL_CHECK)
+        raw = self.redis.get(redis_keys.NLU_MODEL_CHECK)
         if raw is None:
             self._refresh()
             return None
@@ -104,7 +104,7 @@ class ReadinessCheck:
     def _refresh(self) -> None:
         if not self._running.acquire(blocking=False):
             return
-        if not self.redis.set(keys.NLU_MODEL_CHECK + ":running", 1, nx=True, ex=60):  # another process checks
+        if not self.redis.set(redis_keys.NLU_MODEL_CHECK + ":running", 1, nx=True, ex=60):  # another process checks
             self._running.release()
             return
         threading.Thread(target=self._run, name="model-check", daemon=True).start()
@@ -112,7 +112,7 @@ class ReadinessCheck:
     def _run(self) -> None:
         try:
             result = check_model(self.settings)
-            self.redis.set(keys.NLU_MODEL_CHECK, json.dumps(result.to_dict()), ex=CHECK_TTL)
+            self.redis.set(redis_keys.NLU_MODEL_CHECK, json.dumps(result.to_dict()), ex=CHECK_TTL)
         finally:
-            self.redis.delete(keys.NLU_MODEL_CHECK + ":running")
+            self.redis.delete(redis_keys.NLU_MODEL_CHECK + ":running")
             self._running.release()

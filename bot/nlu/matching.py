@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from bot.catalog import Catalog
+from bot.shop.catalog import Catalog
 
 _FRACTIONS = {"½": " 1/2 ", "¼": " 1/4 ", "¾": " 3/4 ", "’": "'", "‘": "'", "×": " x ", "&": " and "}
 _TOKEN_RE = re.compile(

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.catalog import Catalog
-from bot.nlu import details, intents
+from bot.nlu import intents, name_address
 from bot.nlu.faq_source import FaqSource
 from bot.nlu.intents import ADD_WORDS, FILLERS, REMOVE_MARKERS, SEPARATORS, SET_MARKERS
 from bot.nlu.language import foreign_language
@@ -18,6 +17,7 @@ from bot.nlu.numbers import NUMBER_WORDS, UNIT_WORDS, Amount, read_amount
 from bot.nlu.quantities import in_unit, measure
 from bot.nlu.questions import QuestionReader, asks_about_the_shop
 from bot.nlu.types import Ambiguous, Invalid, ItemRequest, NluContext, NluResult, Unknown
+from bot.shop.catalog import Catalog
 
 NO_ITEM_STATES = frozenset({"verify", "register", "address"})  # lines there are names, addresses and codes
 # what a line may still mean where a name or an address is asked for (anything else is the answer)
@@ -86,7 +86,7 @@ class OfflineParser:
     def understand(self, text: str, ctx: NluContext) -> NluResult:
         result = self._read(text, ctx)
         if result.intent in ("unknown", "question") and not (result.items or result.ambiguous or result.invalid) \
-                and not result.asked and ctx.state not in NO_ITEM_STATES and ctx.step not in details.DETAIL_STEPS \
+                and not result.asked and ctx.state not in NO_ITEM_STATES and ctx.step not in name_address.DETAIL_STEPS \
                 and (language := foreign_language(text)):
             return NluResult(intent="other_language", language=language)  # said so, politely, in English
         return result
@@ -95,7 +95,7 @@ class OfflineParser:
         line = intents.clean(text)
         if not line:
             return NluResult(intent="unknown")
-        if ctx.step in details.DETAIL_STEPS:
+        if ctx.step in name_address.DETAIL_STEPS:
             return self._details(text, line, ctx.step)
         quick = self._quick(text, line, ctx)
         if quick is not None:
@@ -122,11 +122,11 @@ class OfflineParser:
 
     def _command(self, name: str, text: str) -> NluResult:
         """A command; "change my address to 5 Oak Road" carries the new address along."""
-        value = details.value_after(text) if name in ("change_name", "change_address") else None
+        value = name_address.value_after(text) if name in ("change_name", "change_address") else None
         if value and name == "change_name":
-            return NluResult(intent=name, name=details.read_name(value))
+            return NluResult(intent=name, name=name_address.read_name(value))
         if value:
-            return NluResult(intent=name, address=details.read_address(value, self.address_check))
+            return NluResult(intent=name, address=name_address.read_address(value, self.address_check))
         return NluResult(intent=name)
 
     def _details(self, text: str, line: str, step: str) -> NluResult:
@@ -135,9 +135,9 @@ class OfflineParser:
         if command in DETAIL_COMMANDS:
             return NluResult(intent=command)
         if step == "name":
-            name = details.read_name(text)
+            name = name_address.read_name(text)
             return NluResult(intent="name" if name else "unknown", name=name)
-        address = details.read_address(text, self.address_check)
+        address = name_address.read_address(text, self.address_check)
         return NluResult(intent="address" if address else "unknown", address=address)
 
     def _free_text(self, text: str, line: str, ctx: NluContext) -> NluResult:

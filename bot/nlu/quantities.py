@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.catalog import Product
 from bot.nlu.matching import CatalogIndex, keys_of, singular
 from bot.nlu.numbers import Amount
+from bot.shop.catalog import Product
 
 # unit -> (dimension, size in the dimension's base); units outside this table only meet themselves
 _MEASURES = {

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import logging
 
-from bot.errors import ModelUnavailable
+from bot.common.errors import ModelUnavailable
 from bot.nlu import cascade
 from bot.nlu import prompt as prompts
 from bot.nlu.calls import CallGate
 from bot.nlu.gemini import why_unparsed
 from bot.nlu.language import foreign_language
-from bot.nlu.limits import LanguageMemory, ReadingCache, digest, who
 from bot.nlu.matching import CatalogIndex
+from bot.nlu.per_customer import LanguageMemory, ReadingCache, digest, who
 from bot.nlu.schema import ModelReading, ModelReadingWithReply
 from bot.nlu.translate import Phrasebook, checked, protected_lines
 from bot.nlu.types import NluContext, NluResult

@@ -23,11 +23,11 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
-from bot import keys
-from bot.errors import ModelUnavailable
+from bot.common import redis_keys
+from bot.common.errors import ModelUnavailable
 from bot.nlu import prompt as prompts
 from bot.nlu.calls import CallGate
-from bot.nlu.limits import digest, who
+from bot.nlu.per_customer import digest, who
 from bot.nlu.schema import ModelTranslation
 
 log = logging.getLogger("orderline.nlu")
@@ -90,7 +90,7 @@ class Phrasebook:
     def lookup(self, language: str, lines: list[str]) -> dict[str, str]:
         if not self.seconds or not lines:
             return {}
-        found = self.redis.mget([keys.nlu_translation(digest(language, line)) for line in lines])
+        found = self.redis.mget([redis_keys.nlu_translation(digest(language, line)) for line in lines])
         return {line: json.loads(raw) for line, raw in zip(lines, found) if raw}
 
     def store(self, language: str, pairs: dict[str, str]) -> None:
@@ -98,7 +98,7 @@ class Phrasebook:
             return
         pipe = self.redis.pipeline(transaction=False)
         for line, translated in pairs.items():
-            pipe.set(keys.nlu_translation(digest(language, line)), json.dumps(translated, ensure_ascii=False),
+            pipe.set(redis_keys.nlu_translation(digest(language, line)), json.dumps(translated, ensure_ascii=False),
                      ex=self.seconds)
         pipe.execute()
 

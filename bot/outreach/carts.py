@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import time
 
-from bot import keys
+from bot.common import redis_keys
 from bot.outreach import jobs
 from bot.outreach.quiet import QuietHours
 from bot.pipeline.keys import digest
@@ -27,18 +27,18 @@ def track_into(pipe, tracked: dict | None) -> None:
     if not tracked:
         return
     if "at" not in tracked:
-        pipe.zrem(keys.CARTS, tracked["key"])
-        pipe.hdel(keys.CARTS_INFO, tracked["key"])
+        pipe.zrem(redis_keys.CARTS, tracked["key"])
+        pipe.hdel(redis_keys.CARTS_INFO, tracked["key"])
         return
-    pipe.zadd(keys.CARTS, {tracked["key"]: tracked["at"]})
-    pipe.hset(keys.CARTS_INFO, tracked["key"], json.dumps(tracked))
+    pipe.zadd(redis_keys.CARTS, {tracked["key"]: tracked["at"]})
+    pipe.hset(redis_keys.CARTS_INFO, tracked["key"], json.dumps(tracked))
 
 
 def forget(redis, conv_keys) -> None:
     conv_keys = [k for k in conv_keys if k]
     if conv_keys:
-        redis.zrem(keys.CARTS, *conv_keys)
-        redis.hdel(keys.CARTS_INFO, *conv_keys)
+        redis.zrem(redis_keys.CARTS, *conv_keys)
+        redis.hdel(redis_keys.CARTS_INFO, *conv_keys)
 
 
 def sweep(rt, now: float | None = None, limit: int = 200) -> int:
@@ -50,11 +50,11 @@ def sweep(rt, now: float | None = None, limit: int = 200) -> int:
     if not minutes or (quiet and quiet.active(now)):
         return 0
     sent = 0
-    for raw_key in rt.redis.zrangebyscore(keys.CARTS, "-inf", now - minutes * 60, start=0, num=limit):
-        if not rt.redis.zrem(keys.CARTS, raw_key):
+    for raw_key in rt.redis.zrangebyscore(redis_keys.CARTS, "-inf", now - minutes * 60, start=0, num=limit):
+        if not rt.redis.zrem(redis_keys.CARTS, raw_key):
             continue  # another sweeper took it
-        raw = rt.redis.hget(keys.CARTS_INFO, raw_key)
-        rt.redis.hdel(keys.CARTS_INFO, raw_key)
+        raw = rt.redis.hget(redis_keys.CARTS_INFO, raw_key)
+        rt.redis.hdel(redis_keys.CARTS_INFO, raw_key)
         if not raw:
             continue
         info = json.loads(raw)
@@ -67,4 +67,4 @@ def sweep(rt, now: float | None = None, limit: int = 200) -> int:
 
 
 def waiting(rt) -> int:
-    return int(rt.redis.zcard(keys.CARTS))
+    return int(rt.redis.zcard(redis_keys.CARTS))

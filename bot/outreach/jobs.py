@@ -13,9 +13,9 @@ import logging
 import time
 from dataclasses import asdict, dataclass, field
 
-from bot import keys
+from bot.common import redis_keys
+from bot.common.phones import mask
 from bot.outreach.quiet import QuietHours
-from bot.phones import mask
 from bot.pipeline import InboundMessage
 
 log = logging.getLogger("orderline.outreach")
@@ -38,7 +38,7 @@ def send(rt, job: Job, now: float | None = None) -> str:
     now = time.time() if now is None else now
     channel = job.identity.partition(":")[0]
     if channel in UNREACHABLE:
-        rt.redis.hincrby(keys.STATS, f"outreach_skipped:{job.kind}:no_channel", 1)
+        rt.redis.hincrby(redis_keys.STATS, f"outreach_skipped:{job.kind}:no_channel", 1)
         return UNREACHED
     quiet = QuietHours.of(rt)
     if quiet and quiet.active(now):
@@ -53,7 +53,7 @@ def dispatch(rt, job: Job) -> str:
     accepted = rt.ingress.accept(
         InboundMessage(channel=channel, message_id=job.id, address=address, text="", contact=job.phone,
                        kind=job.kind, meta=job.meta),
-        refused_set=keys.SMS_OPTED_OUT if channel == "sms" else None)
+        refused_set=redis_keys.SMS_OPTED_OUT if channel == "sms" else None)
     log.info("outreach %s %s to=%s", job.kind, "queued" if accepted else "not queued (sent before, or opted out)",
              mask(job.identity))
     return SENT if accepted else DUPLICATE
@@ -61,9 +61,9 @@ def dispatch(rt, job: Job) -> str:
 
 def defer(rt, job: Job, at: float) -> None:
     with rt.redis.pipeline() as pipe:
-        pipe.hsetnx(keys.OUTREACH_JOBS, job.id, json.dumps(asdict(job)))
-        pipe.zadd(keys.OUTREACH_DUE, {job.id: at}, nx=True)
-        pipe.hincrby(keys.STATS, f"outreach_deferred:{job.kind}", 1)
+        pipe.hsetnx(redis_keys.OUTREACH_JOBS, job.id, json.dumps(asdict(job)))
+        pipe.zadd(redis_keys.OUTREACH_DUE, {job.id: at}, nx=True)
+        pipe.hincrby(redis_keys.STATS, f"outreach_deferred:{job.kind}", 1)
         pipe.execute()
 
 
@@ -80,15 +80,15 @@ def run_due(rt, now: float | None = None, limit: int = 100) -> int:
     if quiet and quiet.active(now):
         return 0
     sent = 0
-    for raw_id in rt.redis.zrangebyscore(keys.OUTREACH_DUE, "-inf", now, start=0, num=limit):
-        if not rt.redis.zrem(keys.OUTREACH_DUE, raw_id):
+    for raw_id in rt.redis.zrangebyscore(redis_keys.OUTREACH_DUE, "-inf", now, start=0, num=limit):
+        if not rt.redis.zrem(redis_keys.OUTREACH_DUE, raw_id):
             continue  # another sweeper took it
-        raw = rt.redis.hget(keys.OUTREACH_JOBS, raw_id)
-        rt.redis.hdel(keys.OUTREACH_JOBS, raw_id)
+        raw = rt.redis.hget(redis_keys.OUTREACH_JOBS, raw_id)
+        rt.redis.hdel(redis_keys.OUTREACH_JOBS, raw_id)
         if raw:
             sent += dispatch(rt, Job(**json.loads(raw))) == SENT
     return sent
 
 
 def waiting(rt) -> int:
-    return int(rt.redis.zcard(keys.OUTREACH_DUE))
+    return int(rt.redis.zcard(redis_keys.OUTREACH_DUE))

@@ -15,9 +15,10 @@ import logging
 import threading
 import time
 
-from bot import keys, notify
+from bot.common import redis_keys
+from bot.customers import notify
 from bot.payments.gateway import PaymentRefused, PaymentUnavailable
-from bot.payments.webhook import apply_paid
+from bot.payments.settlement import apply_paid
 
 log = logging.getLogger("orderline.payments")
 
@@ -79,7 +80,7 @@ def _settle(rt, order: dict, now: float) -> int:
     expired, moved = rt.store.orders.expire(order["_id"], by="payment expiry")
     if not moved:
         return 0
-    rt.redis.hincrby(keys.STATS, "orders_expired", 1)
+    rt.redis.hincrby(redis_keys.STATS, "orders_expired", 1)
     notify.order_update(rt, expired, "expired", by="payment expiry")
     return 1
 

@@ -12,7 +12,7 @@ import logging
 
 import stripe
 
-from bot.errors import PermanentError, TransientError
+from bot.common.errors import PermanentError, TransientError
 
 log = logging.getLogger("orderline.payments")
 

@@ -1,6 +1,6 @@
 """The Stripe Checkout link for an order waiting for payment.
 
-Called by the worker (workers/effects.py). A retried job finds the link already made (or the
+Called by the worker (workers/perform.py). A retried job finds the link already made (or the
 order already gone ahead) and answers the same. If Stripe cannot make a link, an order in a shop
 that also takes payment on delivery goes ahead that way and the customer is told so; in a shop
 that only takes online payment the error propagates (TransientError: the message is retried).

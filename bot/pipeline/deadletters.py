@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from bot.phones import mask
+from bot.common.phones import mask
 from bot.pipeline import keys
 from bot.pipeline.leases import now_ms
 from bot.pipeline.messages import InboundMessage, OutboundMessage, encode

@@ -11,16 +11,16 @@ from typing import Any
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from bot import logs
-from bot.errors import QueueUnavailable
-from bot.phones import mask
+from bot.common import logs
+from bot.common.errors import QueueUnavailable
+from bot.common.phones import mask
+from bot.common.text import clean
 from bot.pipeline import keys, queues, seen
 from bot.pipeline.leases import now_ms
 from bot.pipeline.messages import InboundMessage, encode
 from bot.pipeline.outbox import Outbox
 from bot.pipeline.replication import Replicas
 from bot.pipeline.scripts import Scripts
-from bot.text import clean
 from statemachine.handoff import CONTROL_KINDS
 
 log = logging.getLogger("orderline.ingress")

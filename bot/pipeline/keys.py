@@ -7,23 +7,17 @@ sets, dead letters, counters) have plain names.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
-P = "ol:"
+from bot.common.redis_keys import STATS as STATS  # re-exported: every commit counts in it
+from bot.common.redis_keys import P, digest
 
 READY = P + "ready"  # zset: identity tag -> when its mailbox may next be drained (ms)
 OUT_READY = P + "outready"  # zset: recipient tag -> when its outbox may next be sent (ms)
 DEAD = P + "dead"  # hash: dead-letter id -> entry JSON
 DEAD_INDEX = P + "dead:index"  # zset: dead-letter id -> when it was parked (s)
-STATS = P + "stats"  # hash of counters shared by every process
 KICK_MESSAGES = P + "kick:messages"  # set while a drain job waits in the queue
 KICK_OUTBOUND = P + "kick:outbound"  # set while a delivery job waits in the queue
-
-
-def digest(name: str) -> str:
-    """A short stable digest: names keys without naming the person."""
-    return hashlib.sha256(("orderline:" + name).encode()).hexdigest()[:20]
 
 
 @dataclass(frozen=True, slots=True)

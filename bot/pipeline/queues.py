@@ -26,12 +26,12 @@ def queue(redis: Any, name: str) -> Queue:
 def kick_messages(redis: Any, already_claimed: bool = False) -> None:
     """Make sure a drain job is queued. `already_claimed`: the caller set the kick key itself."""
     if already_claimed or redis.set(keys.KICK_MESSAGES, "1", nx=True, ex=KICK_TTL):
-        queue(redis, MESSAGES).enqueue("workers.drain.drain_messages", job_timeout=JOB_TIMEOUT, result_ttl=0,
+        queue(redis, MESSAGES).enqueue("workers.jobs.drain_messages", job_timeout=JOB_TIMEOUT, result_ttl=0,
                                        failure_ttl=7 * 86400)
 
 
 def kick_outbound(redis: Any, force: bool = False) -> None:
     """Make sure a delivery job is queued."""
     if redis.set(keys.KICK_OUTBOUND, "1", nx=True, ex=KICK_TTL) or force:
-        queue(redis, OUTBOUND).enqueue("workers.delivery.deliver", job_timeout=JOB_TIMEOUT, result_ttl=0,
+        queue(redis, OUTBOUND).enqueue("workers.jobs.deliver", job_timeout=JOB_TIMEOUT, result_ttl=0,
                                        failure_ttl=7 * 86400)

@@ -5,12 +5,15 @@ default). Only this package imports pymongo.
 """
 from __future__ import annotations
 
+import mongomock
+from pymongo import MongoClient
+
 from bot.store.audit import Audit
 from bot.store.conversations import Conversations
 from bot.store.customers import Customers
 from bot.store.feedback import Feedback
 from bot.store.figures import Figures
-from bot.store.messages import Messages
+from bot.store.history import Messages
 from bot.store.orders import CANCELLABLE, FLOW, Orders, Placement, Terms
 from bot.store.outreach import Outreach
 from bot.store.payments import Payments
@@ -46,13 +49,9 @@ class Store:
 
 def connect(settings) -> Store:
     if settings.MONGO_URI:
-        from pymongo import MongoClient
-
         client = MongoClient(settings.MONGO_URI, serverSelectionTimeoutMS=3000, connectTimeoutMS=3000,
                              socketTimeoutMS=10000, tz_aware=True, appname="orderline")
     else:
-        import mongomock
-
         client = mongomock.MongoClient()
     return Store(client[settings.MONGO_DB])
 

@@ -5,7 +5,7 @@ import functools
 
 from pymongo.errors import AutoReconnect, ConnectionFailure, ExecutionTimeout, NetworkTimeout
 
-from bot.errors import StoreUnavailable
+from bot.common.errors import StoreUnavailable
 
 _UNAVAILABLE = (ConnectionFailure, AutoReconnect, NetworkTimeout, ExecutionTimeout)
 

@@ -5,7 +5,7 @@ product's own document, so a retried or racing placement or cancellation never a
 """
 from __future__ import annotations
 
-from bot.catalog import Product
+from bot.shop.catalog import Product
 from bot.store.base import translate_errors
 from bot.store.moves import Moves
 

@@ -1,1 +1,17 @@
-"""The bot's own HTTP areas (health, products, the dev chat page). Channels live in `channels/`."""
+"""The operators' HTTP side and the web's plumbing; the channels' webhooks live in `channels/`.
+
+    current        the runtime of the app handling a request (the accessor every blueprint uses)
+    bearer         Bearer tokens: who is calling (named tokens, compared in constant time)
+    json_body      a JSON body read strictly, with a 400 that names what is wrong
+    access_log     gunicorn's access log with phone numbers masked
+    health         /healthz, /readyz
+    products       /api/products (the catalog, for integrators)
+    stats, metrics /stats and Prometheus /metrics
+    dashboard      /dashboard, the operators' console
+    operator_api   /api/orders, /api/slots, /api/products edits, /api/customers (history, export, erase), /api/audit
+    operator_inbox /api/handoffs and /api/deadletters
+    operators      what those two share: arguments, masking, the audit trail
+    orders_query   finding and filtering orders for them
+    stripe_webhook /webhooks/stripe
+    devchat        / and /dev/*, the dev chat page (embedded default only)
+"""

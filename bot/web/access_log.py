@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from gunicorn.glogging import Logger
 
-from bot.phones import mask_numbers
+from bot.common.phones import mask_numbers
 
 SECRET_ATOMS = ("{authorization}i", "{http_authorization}e", "{x-twilio-signature}i",
                 "{x-telegram-bot-api-secret-token}i", "{stripe-signature}i")

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template
 
-from bot import activity, stats
-from bot.app import runtime
-from bot.auth import require_token
-from bot.phones import mask
+from bot.common.phones import mask
+from bot.operations import activity, figures
+from bot.web.bearer import require_token
+from bot.web.current import runtime
 from bot.web.operator_inbox import waiting_list
 from bot.web.orders_query import next_statuses
 
@@ -51,7 +51,7 @@ def payment_words(pay: dict) -> str:
 @require_token("OPERATOR_TOKEN")
 def data():
     rt = runtime()
-    snapshot = stats.snapshot(rt)
+    snapshot = figures.snapshot(rt)
     snapshot.pop("counters")
     response = jsonify(
         stats=snapshot, shop=rt.settings.SHOP_NAME,

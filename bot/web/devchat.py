@@ -9,13 +9,10 @@ The page carries the dev API token; that is why it exists only when no real serv
 """
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, abort, jsonify, render_template, request
 
-from bot import keys
-from bot.app import runtime
-from bot.auth import require_token
+from bot.web.bearer import require_token
+from bot.web.current import runtime
 from bot.web.dashboard import CSP
 
 bp = Blueprint("devchat", __name__, template_folder="templates", static_folder="static",
@@ -33,9 +30,10 @@ def page():
 @bp.get("/dev/outbox")
 def outbox():
     """The last one-time codes 'sent' by SMS, for the phone number the page is using."""
-    to = request.args.get("to")
-    entries = [json.loads(e) for e in runtime().redis.lrange(keys.DEV_OUTBOX, 0, 49)]
-    return jsonify(messages=[e for e in entries if not to or e["to"] == to][:10])
+    box = runtime().sender("sms")
+    if not hasattr(box, "recent"):  # a real SMS sender: nothing to show here
+        abort(404, description="no dev SMS box")
+    return jsonify(messages=box.recent(request.args.get("to") or None, limit=10))
 
 
 @bp.get("/dev/reading/<message_id>")

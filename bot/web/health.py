@@ -1,9 +1,10 @@
 """Liveness and readiness for orchestrators: /healthz never touches a dependency, /readyz does."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 
-from bot.app import runtime
+from bot.nlu.health import ReadinessCheck
+from bot.web.current import runtime
 
 bp = Blueprint("health", __name__)
 
@@ -36,9 +37,6 @@ def readyz():
 def _model(rt) -> dict:
     """The last check of key and model (bot.nlu.health), refreshed in the background: reported, never a
     reason for 503, since Orderline reads every message offline when the model cannot."""
-    from flask import current_app
-
-    from bot.nlu.health import ReadinessCheck
 
     check = current_app.extensions.get("orderline_model_check")
     if check is None:

@@ -1,6 +1,6 @@
 """GET /metrics: the /stats figures in Prometheus' text format, labelled by channel and outcome.
 
-A custom prometheus-client Collector reads the shared figures (bot/stats.py) at scrape time, so
+A custom prometheus-client Collector reads the shared figures (bot/operations/figures.py) at scrape time, so
 any web process answers for the whole deployment: every worker and web process on every machine
 writes the same Redis counters. Open by default like most exporters; with METRICS_TOKEN set,
 a scrape must send `Authorization: Bearer $METRICS_TOKEN` (Prometheus: `authorization`).
@@ -12,8 +12,10 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, SummaryMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
-from bot import activity, stats
-from bot.auth import bearer_token, token_matches
+from bot.operations import activity, figures
+from bot.web import current
+from bot.web.bearer import bearer_token, token_matches
+from bot.web.current import runtime
 
 bp = Blueprint("metrics", __name__)
 P = "orderline_"
@@ -26,7 +28,7 @@ class OrderlineCollector:
         self.runtime = runtime
 
     def collect(self):
-        s = stats.snapshot(self.runtime)
+        s = figures.snapshot(self.runtime)
         m, conv, orders = s["messages"], s["conversations"], s["orders"]
         yield _by_label(CounterMetricFamily, "messages_in", "Customer messages accepted", "channel", m["in"])
         yield _by_label(CounterMetricFamily, "messages_out", "Messages said to customers", "channel", m["out"])
@@ -43,7 +45,7 @@ class OrderlineCollector:
                         {"completed": conv["completed"], "abandoned": conv["abandoned"]})
         yield _gauge("conversations_active", "Conversations with a message within the idle timeout", conv["active"])
         yield _by_label(CounterMetricFamily, "orders", "Orders by outcome", "outcome",
-                        {"placed": orders["total"], **{k: orders[k] for k in stats.ORDER_OUTCOMES if k != "placed"}})
+                        {"placed": orders["total"], **{k: orders[k] for k in figures.ORDER_OUTCOMES if k != "placed"}})
         revenue = orders["revenue_cents"]
         yield _by_label(GaugeMetricFamily, "revenue_cents", "Value of orders placed and not cancelled or expired, "
                         "in minor units", "channel", revenue["by_channel"])
@@ -124,14 +126,14 @@ def registry_for(app) -> CollectorRegistry:
     registry = app.extensions.get("orderline_metrics")
     if registry is None:
         registry = CollectorRegistry(auto_describe=False)
-        registry.register(OrderlineCollector(app.extensions["orderline"]))
+        registry.register(OrderlineCollector(app.extensions[current.EXTENSION]))
         app.extensions["orderline_metrics"] = registry
     return registry
 
 
 @bp.get("/metrics")
 def metrics():
-    settings = current_app.extensions["orderline"].settings
+    settings = runtime().settings
     if settings.METRICS_TOKEN and not token_matches(bearer_token(), settings.METRICS_TOKEN):
         abort(401, description="missing or wrong bearer token")
     return Response(generate_latest(registry_for(current_app)), mimetype=None,

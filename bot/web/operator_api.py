@@ -12,17 +12,19 @@ from typing import Literal
 from flask import Blueprint, abort, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from bot import keys, notify, outreach, privacy
-from bot.app import runtime
-from bot.auth import require_token
+from bot import outreach
+from bot.common import redis_keys
+from bot.customers import notify, privacy
 from bot.store import FLOW
+from bot.web.bearer import require_token
+from bot.web.current import runtime
 from bot.web.operators import audit, body, int_arg, mask, phone_arg, who
 from bot.web.orders_query import find_order, next_statuses, order_filters
 from statemachine.rules import slot_when, upcoming_slots
 
 bp = Blueprint("operator_api", __name__, url_prefix="/api")
 STATUSES = (*FLOW, "awaiting_payment", "cancelled", "expired", "failed", "pending")
-SKU = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,39}$")  # as bot/catalog_import.py accepts them
+SKU = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,39}$")  # as bot/shop/catalog_import.py accepts them
 
 
 @bp.before_request
@@ -131,7 +133,7 @@ def change_status(order_id: str):
     if change.status == "cancelled":
         if not rt.store.orders.cancel(order_id, by=who()):
             abort(409, description=f"order #{order['number']} is {order['status']}: it can no longer be cancelled")
-        rt.redis.hincrby(keys.STATS, "orders_cancelled", 1)
+        rt.redis.hincrby(redis_keys.STATS, "orders_cancelled", 1)
         moved = rt.store.orders.get(order_id)
     else:
         moved = rt.store.orders.move(order_id, change.status, by=who())

@@ -11,12 +11,12 @@ import time
 from flask import Blueprint, abort, jsonify
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot import handoff
-from bot.app import runtime
-from bot.auth import require_token
-from bot.phones import mask
+from bot.common.phones import mask
+from bot.customers import handoff
 from bot.pipeline import NotRetryable, QueueBusy
 from bot.pipeline.queues import kick_messages, kick_outbound
+from bot.web.bearer import require_token
+from bot.web.current import runtime
 from bot.web.operators import audit, body, int_arg, who
 
 bp = Blueprint("operator_inbox", __name__, url_prefix="/api")

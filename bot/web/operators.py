@@ -6,9 +6,9 @@ import re
 from flask import abort, request
 from pydantic import BaseModel
 
-from bot.app import runtime
-from bot.auth import principal
-from bot.phones import mask
+from bot.common.phones import mask
+from bot.web.bearer import principal
+from bot.web.current import runtime
 from bot.web.json_body import json_body
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")

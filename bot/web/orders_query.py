@@ -6,8 +6,8 @@ import re
 
 from flask import abort, request
 
-from bot.app import runtime
 from bot.store import CANCELLABLE, FLOW
+from bot.web.current import runtime
 
 NUMBER = re.compile(r"^#?(\d{1,12})$")
 DIGITS = re.compile(r"^\d{4,15}$")

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request
 
-from bot.app import runtime
-from bot.auth import require_token
+from bot.web.bearer import require_token
+from bot.web.current import runtime
 
 bp = Blueprint("products", __name__, url_prefix="/api")
 

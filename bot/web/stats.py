@@ -1,11 +1,11 @@
-"""GET /stats: every figure an operator watches, as JSON (OPERATOR_TOKEN). See bot/stats.py."""
+"""GET /stats: every figure an operator watches, as JSON (OPERATOR_TOKEN). See bot/operations/figures.py."""
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from bot import stats
-from bot.app import runtime
-from bot.auth import require_token
+from bot.operations import figures
+from bot.web.bearer import require_token
+from bot.web.current import runtime
 
 bp = Blueprint("stats", __name__)
 
@@ -13,6 +13,6 @@ bp = Blueprint("stats", __name__)
 @bp.get("/stats")
 @require_token("OPERATOR_TOKEN")
 def get_stats():
-    response = jsonify(stats.snapshot(runtime()))
+    response = jsonify(figures.snapshot(runtime()))
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -11,7 +11,6 @@ import pytest
 from statemachine import prompts
 from tests.browser.conftest import DESKTOP, PHONES, no_horizontal_scroll
 from tests.conftest import ARTIFACTS, OPERATOR_TOKEN
-from tests.support.operators import OP
 
 WA = "+14155550501"
 API_PHONE = "+14155550502"

@@ -2,18 +2,16 @@
 model), with what the API said, and what the model costs per order."""
 from __future__ import annotations
 
-import time
-
-from bot import keys
-from bot.errors import ModelConfigError
-from bot.nlu.stats import ModelStats
+from bot.common import redis_keys
+from bot.common.errors import ModelConfigError
+from bot.nlu.model_counters import ModelStats
 from tests.browser.test_dashboard import tile
 from tests.conftest import OPERATOR_TOKEN
 
 
 def test_the_dashboard_shows_refused_model_requests_with_the_apis_message(server, page, rt):
     for name, n in (("nlu_calls", 5), ("translate_calls", 1), ("orders_placed", 2)):
-        rt.redis.hincrby(keys.STATS, name, n)
+        rt.redis.hincrby(redis_keys.STATS, name, n)
     said = "models/gemini-2.0-flash is not found for API version v1beta, or is not supported for generateContent."
     ModelStats(rt.redis).config_error(ModelConfigError(404, said, "NOT_FOUND"), "gemini-2.0-flash")
     page.goto(f"{server}/dashboard")
@@ -28,7 +26,7 @@ def test_the_dashboard_shows_refused_model_requests_with_the_apis_message(server
 
 
 def test_no_refusal_no_tile(server, page, rt):
-    rt.redis.hincrby(keys.STATS, "nlu_calls", 1)
+    rt.redis.hincrby(redis_keys.STATS, "nlu_calls", 1)
     page.goto(f"{server}/dashboard")
     page.fill("#token", OPERATOR_TOKEN)
     page.click("#login-form button")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import handoff
+from bot.customers import handoff
 from statemachine import prompts
 from statemachine.prompts import ORDER_UPDATES
 from tests.conftest import ARTIFACTS

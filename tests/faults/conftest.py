@@ -11,7 +11,6 @@ import uuid
 
 import pytest
 
-from bot import keys
 from bot.app import create_app
 from bot.config import load_settings
 from bot.pipeline import InboundMessage
@@ -107,7 +106,7 @@ def fault_stack(mongo_server, tmp_path_factory):
     rt = build(settings, load_sample=True)
     workers = Workers(env)
     workers.start(2)
-    stack = Stack(rt, create_app(settings, runtime=rt).test_client(), workers, redis_server)
+    stack = Stack(rt, create_app(rt).test_client(), workers, redis_server)
     yield stack
     workers.stop()
     redis_server.stop()

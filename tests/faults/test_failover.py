@@ -15,7 +15,6 @@ without a failover; see the issue 15 report.)
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading

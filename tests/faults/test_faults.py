@@ -12,8 +12,7 @@ import uuid
 
 import pytest
 
-from bot import keys
-from bot.errors import QueueUnavailable
+from bot.common.errors import QueueUnavailable
 from bot.pipeline import InboundMessage
 from bot.pipeline import keys as pkeys
 from tests.faults.conftest import register

@@ -38,7 +38,7 @@ def model_stack(mongo_server, tmp_path_factory):
     rt = build(settings, load_sample=True)
     workers = Workers(env)
     workers.start(2)
-    stack = Stack(rt, create_app(settings, runtime=rt).test_client(), workers, redis_server)
+    stack = Stack(rt, create_app(rt).test_client(), workers, redis_server)
     stack.gemini = gemini
     yield stack
     workers.stop()

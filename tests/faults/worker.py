@@ -17,11 +17,11 @@ import random
 import sys
 import time
 
+from bot.common.errors import PermanentSendError, StoreUnavailable
+from bot.common.logs import configure
 from bot.config import load_settings
-from bot.errors import PermanentSendError, StoreUnavailable
-from bot.logs import configure
 from bot.runtime import build
-from channels.outbox import DevOutboxSender
+from channels.dev_sms import DevOutboxSender
 from workers import context
 from workers.run import run_worker
 from workers.step import ConversationStep

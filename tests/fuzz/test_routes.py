@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from bot import keys
 from bot.pipeline import keys as pkeys
 from tests.conftest import API_TOKEN, OPERATOR_TOKEN
 

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from bot import keys
+from bot.common import redis_keys
 from bot.pipeline import keys as pkeys
 from tests.support import scenarios
 from tests.support import webhooks as wh
@@ -36,7 +36,7 @@ def wait_idle(live, timeout: float = 30) -> None:
 
 def test_forged_webhooks_on_every_channel_queue_and_send_nothing(live):
     chat, phone, caller = random.randrange(10 ** 8, 10 ** 9), "+14155557001", "+14155557002"
-    stats_before = live.rt.redis.hgetall(keys.STATS)
+    stats_before = live.rt.redis.hgetall(redis_keys.STATS)
     forged = [
         live.client.post("/webhooks/telegram", json=wh.tg_text(chat, "hi"), headers=wh.tg_headers(None)),
         live.client.post("/webhooks/telegram", json=wh.tg_text(chat, "hi"), headers=wh.tg_headers("not-the-secret")),
@@ -56,7 +56,7 @@ def test_forged_webhooks_on_every_channel_queue_and_send_nothing(live):
     assert not live.twilio.messages(caller)
     for identity in (f"telegram:{chat}", f"whatsapp:{phone}", f"sms:{phone}", f"voice:{caller}"):
         assert not live.rt.redis.exists(pkeys.identity(identity).mailbox) and not live.rt.redis.exists(pkeys.identity(identity).link)
-    stats = live.rt.redis.hgetall(keys.STATS)
+    stats = live.rt.redis.hgetall(redis_keys.STATS)
     for counter in (b"messages_in:telegram", b"messages_in:sms", b"messages_in:voice"):
         assert stats.get(counter) == stats_before.get(counter)
 
@@ -116,7 +116,7 @@ def test_a_telegram_send_refused_for_good_lands_in_the_dead_letters_and_is_not_r
     [entry] = mine()
     assert entry["kind"] == "outbound" and "blocked" in entry["reason"]
     assert json.loads(entry["payload"])["address"] == str(chat)
-    assert live.rt.redis.sismember(keys.TELEGRAM_BLOCKED, str(chat))
+    assert live.rt.redis.sismember(redis_keys.TELEGRAM_BLOCKED, str(chat))
     wait_idle(live)
     attempts = [r for r in live.telegram.calls("sendMessage") if r.form.get("chat_id") == str(chat)]
     assert len(attempts) == 1  # refused once, recorded, never retried

@@ -11,7 +11,7 @@ import pytest
 from rq import Queue
 from rq.registry import ScheduledJobRegistry
 
-from bot.handoff import handoff_id
+from bot.customers.handoff import handoff_id
 from bot.pipeline import InboundMessage
 from statemachine import prompts
 from statemachine.prompts import ORDER_UPDATES

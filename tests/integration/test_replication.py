@@ -12,7 +12,7 @@ import uuid
 import pytest
 import redis
 
-from bot.errors import QueueUnavailable
+from bot.common.errors import QueueUnavailable
 from bot.pipeline import InboundMessage
 from bot.pipeline import keys as pkeys
 from bot.pipeline.replication import SHORT, STATS, WAITS, wait_for_replicas

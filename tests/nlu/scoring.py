@@ -18,10 +18,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.catalog import Catalog
-from bot.catalog_import import load_sample_catalog
 from bot.nlu.offline import OfflineParser
 from bot.nlu.types import NluContext
+from bot.shop.catalog import Catalog
+from bot.shop.catalog_import import load_sample_catalog
 from statemachine import clarify
 
 HERE = Path(__file__).resolve().parent

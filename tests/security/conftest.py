@@ -41,7 +41,7 @@ def shop(fake_redis, store, senders, shop_env):
 def client(shop):
     from bot.app import create_app
 
-    return create_app(shop.settings, runtime=shop).test_client()
+    return create_app(shop).test_client()
 
 
 @pytest.fixture

@@ -89,7 +89,7 @@ def test_with_twilio_verify_the_same_caps_hold(verify_api, fake_redis, store, se
 
     shop = wh.channel_runtime(fake_redis, store, senders, TWILIO_VERIFY_SERVICE_SID="VA" + "ab" * 16,
                               TWILIO_API_URL=verify_api.url)
-    client, worker = create_app(shop.settings, runtime=shop).test_client(), InProcessWorker(shop, poll=0.02).start()
+    client, worker = create_app(shop).test_client(), InProcessWorker(shop, poll=0.02).start()
     try:
         said(client, "pumper", "hi")
         answers = [said(client, "pumper", number) for number in NUMBERS]

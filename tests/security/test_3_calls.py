@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from bot import keys
+from bot.common import redis_keys
 from bot.pipeline import keys as pkeys
 from tests.security.conftest import codes_to, register_and_order
 from tests.support import webhooks as wh
@@ -104,5 +104,5 @@ def test_withheld_caller_ids_are_no_number_and_never_one_customer(client, worker
     second = Call(client, withheld, wh.ATTESTED)  # someone else, withholding their number too
     heard = second.start() + second.say("order status") + second.say("menu")
     assert "Walt" not in heard and "Hidden Road" not in heard
-    assert shop.redis.keys(keys.call("*"))  # each call its own identity, none naming the placeholder
+    assert shop.redis.keys(redis_keys.call("*"))  # each call its own identity, none naming the placeholder
     assert not [k for k in shop.redis.keys("*") if withheld.encode() in k]

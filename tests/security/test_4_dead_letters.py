@@ -10,7 +10,7 @@ import time
 import pytest
 
 import workers.drain
-from bot.errors import PermanentSendError
+from bot.common.errors import PermanentSendError
 from bot.pipeline import deadletters
 from bot.pipeline import keys as pkeys
 from channels.base import CollectingSender
@@ -129,7 +129,7 @@ def test_without_an_sms_sender_typed_numbers_are_refused_at_the_start(fake_redis
     assert any("cannot verify a typed phone number" in r.getMessage() for r in caplog.records)
     from bot.app import create_app
 
-    client, run = create_app(shop.settings, runtime=shop).test_client(), Pipeline(shop)
+    client, run = create_app(shop).test_client(), Pipeline(shop)
     telegram(client, "hi")
     run.drain()
     [greeting] = senders["telegram"].sent

@@ -70,7 +70,7 @@ def test_no_log_line_holds_a_number(client, worker, shop, caplog):
 
 
 def test_the_log_format_masks_a_number_even_if_a_caller_forgot(capsys):
-    from bot.logs import configure
+    from bot.common.logs import configure
 
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level

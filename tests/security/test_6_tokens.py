@@ -88,7 +88,7 @@ def test_a_revoked_token_no_longer_opens_anything(fake_redis, store, senders):
 
     env = dict(ENV, OPERATOR_TOKENS=f"ben={TOKENS['ben']}")  # ana's pair removed from the setting
     shop = wh.channel_runtime(fake_redis, store, senders, **env)
-    client = create_app(shop.settings, runtime=shop).test_client()
+    client = create_app(shop).test_client()
     assert client.get("/api/audit", headers=bearer("ana")).status_code == 401
     assert client.get("/api/audit", headers=bearer("ben")).status_code == 200
 

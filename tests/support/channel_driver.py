@@ -14,7 +14,6 @@ import time
 import xml.etree.ElementTree as ET
 from urllib.parse import parse_qsl, urlsplit
 
-from bot import keys
 from bot.pipeline import keys as pkeys
 from tests.support import webhooks as wh
 

@@ -9,11 +9,11 @@ import itertools
 import json
 
 import statemachine as sm
-from bot.catalog import Catalog, Product
-from bot.catalog_import import load_sample_catalog
 from bot.nlu.faq_source import FaqSource
 from bot.nlu.offline import OfflineParser
 from bot.nlu.types import NluContext, NluResult
+from bot.shop.catalog import Catalog, Product
+from bot.shop.catalog_import import load_sample_catalog
 
 SEEN_REPLIES: list[str] = []  # every reply any harness produced, for the reachability test
 
@@ -139,7 +139,7 @@ class World:
         return None
 
     def _send_code(self, e) -> dict:
-        """As bot/otp.py would: refused numbers, at most 3 codes, a provider that may be down."""
+        """As bot/customers/codes.py would: refused numbers, at most 3 codes, a provider that may be down."""
         reason = self.code_refusals.get(e.phone) or ("unavailable" if self.provider_down else None)
         if reason is None and self.code_sends.get(e.phone, 0) >= 3:
             reason = "identity_cap"
@@ -204,7 +204,7 @@ def _with_stock(p: Product, stock, price: int | None = None) -> Product:
 
 
 class _Rules:
-    """A chat's shop rules, handed out as bot.shop.ShopSource does."""
+    """A chat's shop rules, handed out as bot.shop.rules_source.ShopSource does."""
 
     def __init__(self, rules):
         self.rules = rules

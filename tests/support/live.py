@@ -7,7 +7,7 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from bot import keys
+from bot.common import redis_keys
 from tests.conftest import API_TOKEN
 
 AUTH = {"Authorization": f"Bearer {API_TOKEN}", "Content-Type": "application/json"}
@@ -61,7 +61,7 @@ class Live:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             texts = [m["Body"] for m in reversed(self.twilio.messages(phone))] if self.twilio else []
-            texts += [json.loads(raw)["text"] for raw in self.rt.redis.lrange(keys.DEV_OUTBOX, 0, 100)
+            texts += [json.loads(raw)["text"] for raw in self.rt.redis.lrange(redis_keys.DEV_OUTBOX, 0, 100)
                       if json.loads(raw)["to"] == phone]
             for text in texts:
                 if "code is " in text:
@@ -83,7 +83,7 @@ class Live:
         self.gemini.reset()
         for key in self.rt.redis.scan_iter("ol:nlu:*"):
             self.rt.redis.delete(key)
-        self.rt.redis.delete(keys.STATS)
+        self.rt.redis.delete(redis_keys.STATS)
         if mode == "down":
             self.gemini.stop()
         try:
@@ -94,7 +94,7 @@ class Live:
             self.gemini.reset()
 
     def stats(self) -> dict:
-        return {k.decode(): int(v) for k, v in self.rt.redis.hgetall(keys.STATS).items()}
+        return {k.decode(): int(v) for k, v in self.rt.redis.hgetall(redis_keys.STATS).items()}
 
 
 def write_shop(path: str, doc: dict | None) -> None:

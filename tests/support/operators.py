@@ -6,7 +6,7 @@ from collections import Counter
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.errors import RecipientUnreachable
+from bot.common.errors import RecipientUnreachable
 from tests.conftest import OPERATOR_TOKEN
 
 OP = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
@@ -33,7 +33,7 @@ class RefusingOnce:
 def burst_senders(redis) -> dict:
     """The senders `burst` expects: Telegram refuses the chat 'blocked-chat' once."""
     from channels.base import CollectingSender
-    from channels.outbox import DevOutboxSender
+    from channels.dev_sms import DevOutboxSender
 
     return {"sms": DevOutboxSender(redis), "telegram": RefusingOnce("telegram", "blocked-chat"),
             "whatsapp": CollectingSender("whatsapp")}

@@ -11,7 +11,7 @@ import json
 import time
 import uuid
 
-from bot import keys
+from bot.common import redis_keys
 from bot.pipeline import Heartbeat, InboundMessage
 from bot.pipeline import keys as pkeys
 from workers.delivery import Delivery
@@ -58,7 +58,7 @@ class Pipeline:
         """The newest code texted to `phone` (waiting up to `timeout` for a worker thread to send it)."""
         deadline = time.monotonic() + timeout
         while True:
-            for raw in self.rt.redis.lrange(keys.DEV_OUTBOX, 0, 50):
+            for raw in self.rt.redis.lrange(redis_keys.DEV_OUTBOX, 0, 50):
                 entry = json.loads(raw)
                 if entry["to"] == phone:
                     return entry["text"].split("code is ")[1][:6]

@@ -70,7 +70,6 @@ from pathlib import Path
 
 import yaml
 
-from bot import keys
 from bot.pipeline import keys as pkeys
 from tests.support import outreach_steps
 
@@ -345,7 +344,7 @@ def _check(live, who: Customer, reply: dict, expect: dict, where: str) -> None:
 
 def _operator(live, who: Customer, action, expect: dict, where: str) -> None:
     """An operator acts on the speaker's waiting conversation; wait until it reached their notices."""
-    from bot.handoff import handoff_id
+    from bot.customers.handoff import handoff_id
     from tests.conftest import API_TOKEN, OPERATOR_TOKEN
 
     key = handoff_id(f"phone:{who.phone}" if who.vouched else f"id:api:{who.user}")  # the opaque id operators use

@@ -216,7 +216,6 @@ def channel_runtime(fake_redis, store, senders, **extra):
 
 def nothing_queued(rt) -> bool:
     """No message reached a mailbox, nothing waits to be sent, no drain job was kicked."""
-    from bot import keys
     from bot.pipeline import keys as pkeys
 
     return (rt.mailboxes.pending_count() == 0 and not rt.redis.keys("ol:{i.*}:mbox")

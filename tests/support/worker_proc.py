@@ -11,10 +11,10 @@ import os
 import sys
 import time
 
+from bot.common.logs import configure
 from bot.config import load_settings
-from bot.logs import configure
 from bot.runtime import build
-from channels.outbox import DevOutboxSender
+from channels.dev_sms import DevOutboxSender
 from workers import context
 from workers.run import run_worker
 from workers.step import ConversationStep

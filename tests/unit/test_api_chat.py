@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from bot import keys
+from bot.common import redis_keys
 from bot.pipeline import keys as pkeys
 from tests.conftest import API_TOKEN, OPERATOR_TOKEN
 
@@ -106,7 +106,7 @@ def test_same_message_id_twice_is_processed_once(client, worker, rt):
     second = chat(client, body).get_json()
     assert second["duplicate"] is True and second["replies"] == first["replies"]
     assert rt.store.messages.count({"direction": "in"}) == 1
-    assert int(rt.redis.hget(keys.STATS, "duplicates:api")) == 1
+    assert int(rt.redis.hget(redis_keys.STATS, "duplicates:api")) == 1
 
 
 def test_message_ids_are_per_user(client, worker, rt):
@@ -161,10 +161,12 @@ def test_health_and_readiness(client, rt, monkeypatch):
 def test_dev_page_only_in_the_embedded_default(client, rt):
     page = client.get("/")
     assert page.status_code == 200 and b"chat with Orderline" in page.data
+    import dataclasses
+
     from bot.app import create_app
     from bot.config import load_settings
 
     prod = load_settings({}, REDIS_URL="redis://127.0.0.1:1/0", MONGO_URI="mongodb://127.0.0.1:1",
                          API_TOKEN=API_TOKEN, OPERATOR_TOKEN=OPERATOR_TOKEN)
-    app = create_app(prod, runtime=rt)
+    app = create_app(dataclasses.replace(rt, settings=prod))
     assert app.test_client().get("/").status_code == 404

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from bot.catalog import UNITS, Product
-from bot.catalog_import import (
+from bot.shop.catalog import UNITS, Product
+from bot.shop.catalog_import import (
     CatalogImportError,
     RowError,
     load_sample_catalog,
@@ -15,7 +15,7 @@ from bot.catalog_import import (
     read_catalog,
     sample_catalog_path,
 )
-from bot.faq import FaqError, load_faq, parse_faq
+from bot.shop.faq import FaqError, load_faq, parse_faq
 
 HEADER = "sku,name,unit,price,stock,aliases,category,description\n"
 GOOD_ROW = "APPLE,Apples (Gala),kg,4.39,120,apple|apples,Fruit,Crisp apples.\n"
@@ -294,8 +294,8 @@ def test_unknown_format_is_a_programming_error():
 
 def test_faq_loads_with_the_topics_customers_ask_about():
     """faq.json holds the shop's words; fees, minimum, areas and payment come from the shop file."""
-    from bot.shop import parse_rules
     from bot.shop.faq import with_rules
+    from bot.shop.rules_source import parse_rules
     from tests.conftest import SAMPLE_SHOP
 
     faq = with_rules(load_faq(), parse_rules(open(SAMPLE_SHOP).read()), "USD")

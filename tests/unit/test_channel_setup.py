@@ -32,11 +32,11 @@ def test_routes_and_senders_exist_only_for_configured_channels(fake_redis, store
     from bot.runtime import build
 
     bare = build(load_settings({}), redis=fake_redis, store=store)
-    rules = {r.rule for r in create_app(bare.settings, runtime=bare).url_map.iter_rules()}
+    rules = {r.rule for r in create_app(bare).url_map.iter_rules()}
     assert not any(r.startswith("/webhooks") for r in rules)
     assert set(bare.senders) == {"sms"}  # the embedded default's dev outbox
     full = build(load_settings(wh.channel_env()), redis=fake_redis, store=store)
-    rules = {r.rule for r in create_app(full.settings, runtime=full).url_map.iter_rules()}
+    rules = {r.rule for r in create_app(full).url_map.iter_rules()}
     assert {"/webhooks/telegram", "/webhooks/twilio/messaging", "/webhooks/twilio/status", "/webhooks/twilio/voice",
             "/webhooks/twilio/voice/turn", "/webhooks/twilio/voice/wait", "/webhooks/twilio/voice/status"} <= rules
     assert {name: type(s).__name__ for name, s in full.senders.items()} == {

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import statemachine as sm
-from bot.shop import parse_rules
+from bot.shop.rules_source import parse_rules
 from statemachine import prompts
 from statemachine.rules import ALWAYS, Week
 from tests.conftest import SAMPLE_SHOP

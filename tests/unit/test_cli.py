@@ -68,7 +68,7 @@ def test_console_chat_goes_through_the_queue_and_shows_the_texted_code():
 
 
 def test_replace_removes_products_missing_from_the_file(store):
-    from bot.catalog import Product
+    from bot.shop.catalog import Product
 
     store.products.upsert_many([Product("A", "Apple", "each", 10, 1), Product("B", "Bean", "each", 10, 1)])
     assert store.products.delete_except(["A"]) == 1 and [p.sku for p in store.products.all()] == ["A"]

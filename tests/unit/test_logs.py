@@ -4,7 +4,7 @@ import json
 import logging
 import re
 
-from bot import logs
+from bot.common import logs
 from tests.conftest import API_TOKEN, OPERATOR_TOKEN
 
 PHONE = "+14155552671"

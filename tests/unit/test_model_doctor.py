@@ -64,7 +64,7 @@ def test_readiness_reports_the_model_without_waiting_for_it_and_without_failing(
     settings = load_settings({}, API_TOKEN=API_TOKEN, OPERATOR_TOKEN=OPERATOR_TOKEN, GEMINI_API_KEY=GEMINI_KEY,
                              GEMINI_API_URL=fake_gemini.url, GEMINI_MODEL="gemini-2.0-flash", SHOP_FILE=PLAIN_SHOP)
     rt = build(settings, redis=fake_redis, store=store, senders=senders, load_sample=True)
-    client = create_app(settings, runtime=rt).test_client()
+    client = create_app(rt).test_client()
     first = client.get("/readyz")
     assert first.status_code == 200 and first.get_json()["checks"]["gemini"] is None  # checking, in the background
     deadline = time.monotonic() + 10

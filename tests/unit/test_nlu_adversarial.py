@@ -15,12 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.adversarial import CONTEXTS, LIMIT, corpus
-from bot.catalog import Catalog
-from bot.catalog_import import load_sample_catalog
 from bot.nlu import intents
 from bot.nlu.numbers import NUMBER_WORDS, UNIT_WORDS
 from bot.nlu.offline import MAX_REQUESTS, MAX_SHOWN, MAX_UNKNOWN, OfflineParser
 from bot.nlu.types import INTENTS, NluContext, NluResult
+from bot.shop.catalog import Catalog
+from bot.shop.catalog_import import load_sample_catalog
 
 GUARD_SECONDS = 2.0
 CATALOG = Catalog(load_sample_catalog())

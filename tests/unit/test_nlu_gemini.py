@@ -7,14 +7,14 @@ import time
 
 import pytest
 
-from bot import keys
-from bot.catalog import Catalog, Product
+from bot.common import redis_keys
 from bot.config import SettingsError, load_settings
 from bot.nlu.matching import CatalogIndex
 from bot.nlu.prompt import READING_INSTRUCTION, build_reading
 from bot.nlu.schema import MODEL_INTENTS
 from bot.nlu.types import NluContext
 from bot.runtime import build
+from bot.shop.catalog import Catalog, Product
 from tests.conftest import API_TOKEN, GEMINI_KEY, OPERATOR_TOKEN
 
 ANA = "phone:+14155550101"
@@ -27,7 +27,7 @@ APPLES_LINE = "2 kg of apples, the crunchy ones"  # offline: 2 kg of apples, "cr
 
 
 def stats(rt) -> dict:
-    return {k.decode(): int(v) for k, v in rt.redis.hgetall(keys.STATS).items()}
+    return {k.decode(): int(v) for k, v in rt.redis.hgetall(redis_keys.STATS).items()}
 
 
 def understand(rt, text, state="order", who=ANA, **kw):
@@ -242,13 +242,13 @@ def test_the_breaker_opens_after_failures_for_every_process_and_probes_again(gem
     assert understand(other, EGGS_LINE).source == "offline"  # another process
     assert len(fake_gemini.requests) == asked and stats(gemini_rt)["nlu_fallback:breaker_open"] == 1
 
-    fake_redis.delete(keys.NLU_BREAKER_OPEN)  # the cool-down is over: half-open, one probe
+    fake_redis.delete(redis_keys.NLU_BREAKER_OPEN)  # the cool-down is over: half-open, one probe
     fake_gemini.mode = 500
     assert understand(gemini_rt, EGGS_LINE).source == "offline"
     assert gemini_rt.nlu.reader.gate.breaker.state() == "open"  # the probe failed: open again at once
     assert stats(gemini_rt)["nlu_breaker_opened"] == 2
 
-    fake_redis.delete(keys.NLU_BREAKER_OPEN)
+    fake_redis.delete(redis_keys.NLU_BREAKER_OPEN)
     fake_gemini.mode = None
     assert understand(other, EGGS_LINE).source == "gemini"
     assert gemini_rt.nlu.reader.gate.breaker.state() == "closed"
@@ -257,7 +257,7 @@ def test_the_breaker_opens_after_failures_for_every_process_and_probes_again(gem
 def test_only_one_process_probes_a_half_open_breaker(gemini_rt):
     breaker = gemini_rt.nlu.reader.gate.breaker
     breaker.open()
-    gemini_rt.redis.delete(keys.NLU_BREAKER_OPEN)
+    gemini_rt.redis.delete(redis_keys.NLU_BREAKER_OPEN)
     assert breaker.state() == "half_open"
     assert [breaker.allow(), breaker.allow()] == [True, False]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import keys
+from bot.common import redis_keys
 from bot.nlu.prompt import READING_INSTRUCTION
 from statemachine import prompts
 
@@ -12,7 +12,7 @@ ANA, BOB = "+14155550101", "+14155552671"
 
 
 def stats(rt) -> dict:
-    return {k.decode(): int(v) for k, v in rt.redis.hgetall(keys.STATS).items()}
+    return {k.decode(): int(v) for k, v in rt.redis.hgetall(redis_keys.STATS).items()}
 
 
 def shopping(pipe, phone=ANA, name="Ana Lima", lines=("1",)):

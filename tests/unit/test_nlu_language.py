@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from bot.catalog import Catalog
-from bot.catalog_import import load_sample_catalog
 from bot.nlu.language import foreign_language
+from bot.nlu.model_counters import ModelStats, latency_percentile
 from bot.nlu.offline import OfflineParser
-from bot.nlu.stats import ModelStats, latency_percentile
 from bot.nlu.types import NluContext
+from bot.shop.catalog import Catalog
+from bot.shop.catalog_import import load_sample_catalog
 
 
 @pytest.mark.parametrize("text, language", [

@@ -5,10 +5,10 @@ import random
 
 import pytest
 
-from bot.catalog import Catalog, Product
 from bot.nlu.matching import CatalogIndex, singular
 from bot.nlu.offline import OfflineParser
 from bot.nlu.types import NluContext
+from bot.shop.catalog import Catalog, Product
 
 
 def _p(sku, name, unit="each", aliases=()):

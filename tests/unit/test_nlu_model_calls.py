@@ -11,12 +11,12 @@ import time
 
 import pytest
 
-from bot import keys
+from bot.common import redis_keys
 from bot.config import load_settings
 from bot.nlu.gemini import GeminiCaller
+from bot.nlu.model_counters import last_config_error
 from bot.nlu.models import family_of
 from bot.nlu.schema import ModelReading
-from bot.nlu.stats import last_config_error
 from bot.nlu.types import NluContext
 from bot.runtime import build
 from tests.conftest import API_TOKEN, GEMINI_KEY, OPERATOR_TOKEN, PLAIN_SHOP
@@ -27,7 +27,7 @@ TWO_MORE = "add two more of those"
 
 
 def stats(rt) -> dict:
-    return {k.decode(): int(v) for k, v in rt.redis.hgetall(keys.STATS).items()}
+    return {k.decode(): int(v) for k, v in rt.redis.hgetall(redis_keys.STATS).items()}
 
 
 def runtime(fake_gemini, fake_redis, store, senders, **overrides):
@@ -70,7 +70,7 @@ def test_the_operators_see_the_configuration_error(fake_gemini, fake_redis, stor
 
     rt = runtime(fake_gemini, fake_redis, store, senders, GEMINI_MODEL="gemini-2.0-flash")
     understand(rt, "2 kg of apples, the crunchy ones")
-    client = create_app(rt.settings, runtime=rt).test_client()
+    client = create_app(rt).test_client()
     nlu = client.get("/stats", headers=OP).get_json()["nlu"]
     assert nlu["config_errors"] == 1 and "is not found for API version" in nlu["last_config_error"]["message"]
     metrics = client.get("/metrics").get_data(as_text=True)

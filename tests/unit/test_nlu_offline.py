@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalog import Catalog, Product
 from bot.nlu.offline import OfflineParser
 from bot.nlu.types import NluContext, NluResult
+from bot.shop.catalog import Catalog, Product
 
 
 def _p(sku, name, unit, aliases=(), **more):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.catalog import Catalog, Product
 from bot.nlu.numbers import read_number
 from bot.nlu.offline import OfflineParser
 from bot.nlu.types import NluContext
+from bot.shop.catalog import Catalog, Product
 
 CATALOG = Catalog([
     Product("BANANA", "Bananas", "kg", 145, 150, ("banana",), each_grams=200),

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bot import keys
+from bot.common import redis_keys
 from bot.nlu.translate import protect
 from statemachine import prompts
 
@@ -15,7 +15,7 @@ ANA = "+14155550101"
 
 
 def stats(rt) -> dict:
-    return {k.decode(): int(v) for k, v in rt.redis.hgetall(keys.STATS).items()}
+    return {k.decode(): int(v) for k, v in rt.redis.hgetall(redis_keys.STATS).items()}
 
 
 def at_order(pipe):

@@ -10,7 +10,7 @@ import pytest
 import workers.drain
 from bot.pipeline import deadletters, keys
 from channels.base import CollectingSender
-from channels.outbox import DevOutboxSender
+from channels.dev_sms import DevOutboxSender
 from tests.support.operators import OP, RefusingOnce
 
 
@@ -95,6 +95,6 @@ def test_a_one_time_code_is_never_kept_in_a_dead_letter_and_cannot_be_retried(cl
 
 
 def deadletters_error(text):
-    from bot.errors import PermanentSendError
+    from bot.common.errors import PermanentSendError
 
     return PermanentSendError(text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from bot.handoff import handoff_id
+from bot.customers.handoff import handoff_id
 from statemachine import prompts
 from tests.conftest import API_TOKEN
 from tests.support.operators import OP

@@ -8,7 +8,7 @@ import time
 from rq import Queue
 from rq.registry import ScheduledJobRegistry
 
-from bot import keys
+from bot.common import redis_keys
 from tests.support.operators import OP
 from workers import retention
 
@@ -110,7 +110,7 @@ def test_erasure_waits_for_a_turn_in_progress(client, pipeline, rt):
     for line in ("hi", NAME, STREET):
         pipeline.say(line, user="edna-app", phone=WA)
     assert rt.mailboxes.lock(f"phone:{WA}", "a-worker-mid-turn")
-    from bot import privacy
+    from bot.customers import privacy
 
     try:
         privacy.erase(rt, WA, wait_seconds=0.2)
@@ -130,7 +130,7 @@ def test_retention_deletes_only_messages_older_than_retention_days(pipeline, rt)
     assert retention.purge(rt)["deleted"] == 2
     assert sorted(m["text"][:6] for m in rt.store.messages.for_customer(WA, limit=0)) == [
         "742 Ev", "Hi! We", "Thanks", "You're"]
-    assert int(rt.redis.hget(keys.STATS, "messages_expired")) == 2
+    assert int(rt.redis.hget(redis_keys.STATS, "messages_expired")) == 2
 
 
 def test_retention_is_scheduled_once_however_many_ask(rt):
@@ -140,7 +140,7 @@ def test_retention_is_scheduled_once_however_many_ask(rt):
     registry = ScheduledJobRegistry(queue=Queue("maintenance", connection=rt.redis))
     assert registry.get_job_ids() == [scheduled[0]]
     # even if the guard is lost (Redis restarted without it), asking again reuses that day's one entry
-    rt.redis.delete(f"{keys.RETENTION_SCHEDULED}:{scheduled[0]}")
+    rt.redis.delete(f"{redis_keys.RETENTION_SCHEDULED}:{scheduled[0]}")
     assert retention.schedule(rt.redis, after=now) == scheduled[0]
     assert registry.get_job_ids() == [scheduled[0]]
     # the run schedules the next day's, and only that

@@ -8,7 +8,7 @@ import fakeredis
 import pytest
 from rq import Queue
 
-from bot import stats
+from bot.operations import figures
 from bot.runtime import build
 from tests.conftest import API_TOKEN
 from tests.support.operators import OP, burst, burst_senders, metric_values
@@ -61,7 +61,7 @@ def test_figures_are_shared_by_every_process(pipeline, rt, fake_redis, store, se
     burst(pipeline)
     other = build(settings, redis=fakeredis.FakeRedis(server=fake_redis.connection_pool.connection_kwargs["server"]),
                   store=store, senders={}, load_sample=False)
-    mine, theirs = stats.snapshot(rt), stats.snapshot(other)
+    mine, theirs = figures.snapshot(rt), figures.snapshot(other)
     for part in ("messages", "orders", "conversations", "dead_letters", "latency_ms", "handoffs_waiting"):
         assert mine[part] == theirs[part], part
 
@@ -174,7 +174,7 @@ def test_metrics_token_when_set(client, rt):
 
 def test_quantiles_interpolate_inside_the_bucket():
     buckets = [(25.0, 0), (50.0, 10), (100.0, 8), (250.0, 2), (float("inf"), 0)]
-    assert stats.quantile(buckets, 0.5) == 50.0
-    assert stats.quantile(buckets, 0.95) == 175.0
-    assert stats.quantile([(25.0, 0), (float("inf"), 3)], 0.5) == 25.0  # slower than every bound: the last bound
-    assert stats.quantile([(25.0, 0), (float("inf"), 0)], 0.5) is None
+    assert figures.quantile(buckets, 0.5) == 50.0
+    assert figures.quantile(buckets, 0.95) == 175.0
+    assert figures.quantile([(25.0, 0), (float("inf"), 3)], 0.5) == 25.0  # slower than every bound: the last bound
+    assert figures.quantile([(25.0, 0), (float("inf"), 0)], 0.5) is None

@@ -1,11 +1,12 @@
-"""One-time codes through the whole pipeline: the shop's policy (bot/otp.py) and the Twilio Verify
+"""One-time codes through the whole pipeline: the shop's policy (bot/customers/codes.py) and the Twilio Verify
 backend, with the real SDK against a strict fake of the Verify API (tests/support/fake_verify.py)."""
 from __future__ import annotations
 
 import pytest
 
-from bot import keys, otp
+from bot.common import redis_keys
 from bot.config import load_settings
+from bot.customers import codes as otp
 from bot.pipeline import keys as pkeys
 from statemachine import prompts
 from tests.support import webhooks as wh
@@ -44,7 +45,7 @@ def test_caps_are_never_exceeded_and_refusals_give_the_count_back(rt):
     got = [codes.send(f"+1415555{2600 + i}", "123456", "telegram:1", f"r{i}", now=1000.0) for i in range(5)]
     assert [g.sent for g in got] == [True, True, True, False, False]
     assert {g.reason for g in got[3:]} == {"identity_cap"}
-    assert int(rt.redis.get(keys.otp_asks("telegram:1"))) == 3  # the refused asks were given back
+    assert int(rt.redis.get(redis_keys.otp_asks("telegram:1"))) == 3  # the refused asks were given back
     many = [codes.send("+14155552699", "123456", f"telegram:{i}", f"s{i}", now=1000.0) for i in range(7)]
     assert sum(m.sent for m in many) == 5 and many[-1].reason == "number_cap"
 
@@ -122,7 +123,7 @@ def test_verify_refusals_are_polite_and_cost_nothing(verify, arrange, said):
     pipeline.say("hi", user="cy")
     assert pipeline.texts("+14155552673", user="cy") == said
     assert pipeline.conversation("id:api:cy")["step"] == "phone"
-    assert int(pipeline.rt.redis.get(keys.otp_asks("api:cy")) or 0) == 0
+    assert int(pipeline.rt.redis.get(redis_keys.otp_asks("api:cy")) or 0) == 0
     assert pipeline.rt.redis.hget(pkeys.STATS, "codes_refused:" + ("rejected" if said == prompts.CODE_NOT_SENT
                                                                   else "unavailable")) == b"1"
 
@@ -218,5 +219,5 @@ def test_requests_at_the_same_moment_never_exceed_a_cap(redis_server):
     for t in threads:
         t.join()
     assert 1 <= sum(r.sent for r in results) <= 3
-    assert int(client.get(keys.otp_asks("telegram:racer"))) == sum(r.sent for r in results)
+    assert int(client.get(redis_keys.otp_asks("telegram:racer"))) == sum(r.sent for r in results)
     client.flushdb()

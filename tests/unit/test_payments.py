@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.common.errors import TransientError
 from bot.config import load_settings
-from bot.errors import TransientError
 from bot.payments import expiry, links
 from bot.payments.gateway import PaymentUnavailable
 from bot.runtime import build
@@ -59,7 +59,7 @@ def prt(stripe_api, tmp_path, fake_redis, store, senders):
 def web(prt):
     from bot.app import create_app
 
-    return create_app(prt.settings, runtime=prt).test_client()
+    return create_app(prt).test_client()
 
 
 @pytest.fixture
@@ -310,7 +310,7 @@ def test_a_shop_that_only_takes_online_payment_retries_the_message_instead(shop,
 # -- settings and the shop file ------------------------------------------------------------------------
 
 def test_online_payment_needs_the_stripe_settings(tmp_path):
-    from bot.shop import ShopFileError, ShopSource
+    from bot.shop.rules_source import ShopFileError, ShopSource
 
     settings = load_settings({}, SHOP_FILE=shop_file(tmp_path))
     with pytest.raises(ShopFileError, match="payment method 'online' needs the STRIPE_SECRET_KEY"):

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from bot import keys
-from bot.errors import PermanentSendError, StoreUnavailable, TransientSendError
+from bot.common import redis_keys
+from bot.common.errors import PermanentSendError, StoreUnavailable, TransientSendError
 from bot.pipeline import keys as pkeys
 from statemachine import prompts
 
@@ -26,8 +26,8 @@ def test_duplicate_delivery_is_processed_once(pipeline, rt):
     pipeline.send("hi", user="ana", phone=PHONE, message_id="dup-1")
     pipeline.drain()
     assert rt.store.messages.count({"direction": "in"}) == 1
-    assert int(rt.redis.hget(keys.STATS, "duplicates:api")) == 1
-    assert int(rt.redis.hget(keys.STATS, "messages_in:api")) == 1
+    assert int(rt.redis.hget(redis_keys.STATS, "duplicates:api")) == 1
+    assert int(rt.redis.hget(redis_keys.STATS, "messages_in:api")) == 1
 
 
 def test_a_burst_from_one_customer_is_processed_in_arrival_order(pipeline, rt):
@@ -155,7 +155,7 @@ def test_a_failed_send_is_retried_and_a_refused_one_parked(pipeline, rt, senders
     pipeline.drain()
     [parked] = [rt.deadletters.get(d["id"]) for d in rt.deadletters.recent()]
     assert parked["kind"] == "outbound" and "24-hour window" in parked["reason"]
-    assert int(rt.redis.hget(keys.STATS, "dead_letters:outbound")) == 1
+    assert int(rt.redis.hget(redis_keys.STATS, "dead_letters:outbound")) == 1
 
 
 def test_a_reply_for_a_channel_without_sender_is_parked_not_lost(pipeline, rt):
@@ -196,7 +196,7 @@ def test_idle_conversation_starts_again_at_greeting_with_the_cart(pipeline, rt):
     rt.redis.set(key, json.dumps(conv))
     reply = pipeline.say("hello", user="ana", phone=PHONE)
     assert reply["replies"][0]["text"].startswith("Welcome back, Ana Lima!") and reply["state"] == "order"
-    assert int(rt.redis.hget(keys.STATS, "conversations_abandoned")) == 1
+    assert int(rt.redis.hget(redis_keys.STATS, "conversations_abandoned")) == 1
 
 
 def test_delete_my_data_erases_the_customer_and_history_but_keeps_orders(pipeline, rt):
@@ -238,7 +238,7 @@ def test_one_time_codes_never_reach_history_or_logs(pipeline, rt, caplog):
 def test_past_the_rate_limit_one_polite_answer_and_no_model_calls(gemini_pipeline, gemini_rt, fake_gemini):
     gemini_rt.settings.RATE_LIMIT_PER_MINUTE = 3
     register(gemini_pipeline)  # three messages: the limit for this minute is reached
-    calls_before = int(gemini_rt.redis.hget(keys.STATS, "nlu_calls") or 0)
+    calls_before = int(gemini_rt.redis.hget(redis_keys.STATS, "nlu_calls") or 0)
     requests_before = len(fake_gemini.requests)
     # questions: lines the model would be asked about
     lines = [f"is the {cheese} lactose free?" for cheese in ("cheddar", "gouda", "brie")]
@@ -246,9 +246,9 @@ def test_past_the_rate_limit_one_polite_answer_and_no_model_calls(gemini_pipelin
     gemini_pipeline.drain()
     replies = [gemini_rt.ingress.reply(m)["replies"] for m in ids]
     assert [r["text"] for r in replies[0]] == [prompts.SLOW_DOWN] and replies[1] == [] and replies[2] == []
-    assert int(gemini_rt.redis.hget(keys.STATS, "nlu_calls") or 0) == calls_before
+    assert int(gemini_rt.redis.hget(redis_keys.STATS, "nlu_calls") or 0) == calls_before
     assert len(fake_gemini.requests) == requests_before
-    assert int(gemini_rt.redis.hget(keys.STATS, "rate_limited:api")) == 3
+    assert int(gemini_rt.redis.hget(redis_keys.STATS, "rate_limited:api")) == 3
     assert gemini_pipeline.conversation(f"phone:{PHONE}")["cart"] == []  # not acted on
     assert gemini_rt.store.messages.count({"direction": "in", "text": lines[2]}) == 1  # but kept
     # the same line from a customer under the limit does reach the model: the check above can fail

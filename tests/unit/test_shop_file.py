@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_settings
-from bot.shop import ShopFileError, ShopSource, parse_rules
 from bot.shop.faq import with_rules
+from bot.shop.rules_source import ShopFileError, ShopSource, parse_rules
 from tests.conftest import SAMPLE_SHOP
 
 SAMPLE = Path(SAMPLE_SHOP).read_text()

@@ -15,7 +15,7 @@ import threading
 import mongomock
 import pytest
 
-from bot.catalog import Product
+from bot.shop.catalog import Product
 from bot.store import Store, Terms
 from bot.store.moves import PUT_RETAIN, TAKE_RETAIN
 

@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
-from bot import keys
-from bot.errors import PermanentSendError, RecipientUnreachable, TransientSendError
+from bot.common import redis_keys
+from bot.common.errors import PermanentSendError, RecipientUnreachable, TransientSendError
 from bot.pipeline import OutboundMessage
 from channels.telegram import SHARE_PHONE, TelegramSender, split_text
 from tests.support.fake_telegram import FakeTelegram
@@ -93,8 +93,8 @@ def test_a_chat_that_blocked_the_bot_is_recorded_and_never_tried_again(sender, f
     fake.block(CHAT + "9")
     with pytest.raises(RecipientUnreachable):
         sender.send(out(address=CHAT + "9"))
-    assert fake_redis.sismember(keys.TELEGRAM_BLOCKED, CHAT + "9")
-    assert int(fake_redis.hget(keys.STATS, "telegram_blocked")) == 1
+    assert fake_redis.sismember(redis_keys.TELEGRAM_BLOCKED, CHAT + "9")
+    assert int(fake_redis.hget(redis_keys.STATS, "telegram_blocked")) == 1
     calls = len(fake.calls("sendMessage"))
     with pytest.raises(RecipientUnreachable):
         sender.send(out(address=CHAT + "9"))

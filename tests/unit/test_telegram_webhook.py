@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot import keys
+from bot.common import redis_keys
 from bot.pipeline import InboundMessage
 from bot.pipeline import keys as pkeys
 from tests.support import webhooks as wh
@@ -24,7 +24,7 @@ def rt(fake_redis, store, senders):
 def client(rt):
     from bot.app import create_app
 
-    return create_app(rt.settings, runtime=rt).test_client()
+    return create_app(rt).test_client()
 
 
 def post(client, update: dict, secret=wh.TG_SECRET):
@@ -48,7 +48,7 @@ def test_without_a_telegram_token_the_route_does_not_exist(settings, fake_redis,
     from bot.app import create_app
     from bot.runtime import build
 
-    app = create_app(settings, runtime=build(settings, redis=fake_redis, store=store, senders=senders))
+    app = create_app(build(settings, redis=fake_redis, store=store, senders=senders))
     res = app.test_client().post("/webhooks/telegram", json=wh.tg_text(CHAT, "hi"), headers=wh.tg_headers())
     assert res.status_code == 404
 
@@ -60,7 +60,7 @@ def test_a_text_message_is_accepted_once_per_update_id(client, rt):
     [message] = queued(rt)
     assert (message.channel, message.message_id, message.address, message.text, message.contact, message.kind) == \
         ("telegram", "90001", str(CHAT), "2 kg of apples", None, "text")
-    assert int(rt.redis.hget(keys.STATS, "duplicates:telegram")) == 1
+    assert int(rt.redis.hget(redis_keys.STATS, "duplicates:telegram")) == 1
 
 
 @pytest.mark.parametrize("text, becomes", [("/start", "/start"), ("/start@orderline_test_bot", "/start"),
@@ -126,12 +126,12 @@ def test_malformed_bodies_get_a_4xx_with_a_reason(client, rt, body, status):
 
 def test_blocking_and_unblocking_the_bot_is_recorded(client, rt):
     post(client, wh.tg_chat_member(CHAT, "kicked"))
-    assert rt.redis.sismember(keys.TELEGRAM_BLOCKED, str(CHAT))
+    assert rt.redis.sismember(redis_keys.TELEGRAM_BLOCKED, str(CHAT))
     post(client, wh.tg_chat_member(CHAT, "member"))
-    assert not rt.redis.sismember(keys.TELEGRAM_BLOCKED, str(CHAT))
-    rt.redis.sadd(keys.TELEGRAM_BLOCKED, str(CHAT))
+    assert not rt.redis.sismember(redis_keys.TELEGRAM_BLOCKED, str(CHAT))
+    rt.redis.sadd(redis_keys.TELEGRAM_BLOCKED, str(CHAT))
     post(client, wh.tg_text(CHAT, "hi again"))  # writing to the bot means they unblocked it
-    assert not rt.redis.sismember(keys.TELEGRAM_BLOCKED, str(CHAT))
+    assert not rt.redis.sismember(redis_keys.TELEGRAM_BLOCKED, str(CHAT))
     assert wh.nothing_queued(rt) is False
 
 

@@ -1,7 +1,7 @@
 """What customers type reaches the conversation intact, minus what nobody types on purpose."""
 import pytest
 
-from bot.text import MAX_CHARS, clean
+from bot.common.text import MAX_CHARS, clean
 
 
 @pytest.mark.parametrize("raw, expected", [

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot import keys
+from bot.common import redis_keys
 from bot.pipeline import InboundMessage
 from bot.pipeline import keys as pkeys
 from tests.support import webhooks as wh
@@ -24,7 +24,7 @@ def rt(fake_redis, store, senders):
 def client(rt):
     from bot.app import create_app
 
-    return create_app(rt.settings, runtime=rt).test_client()
+    return create_app(rt).test_client()
 
 
 def queued(rt, identity: str) -> list[InboundMessage]:
@@ -65,7 +65,7 @@ def test_a_redelivered_message_sid_is_processed_once(client, rt):
     for _ in range(3):
         assert wh.twilio_post(client, PATH, params).status_code == 200
     assert len(queued(rt, f"whatsapp:{PHONE}")) == 1
-    assert int(rt.redis.hget(keys.STATS, "duplicates:whatsapp")) == 2
+    assert int(rt.redis.hget(redis_keys.STATS, "duplicates:whatsapp")) == 2
 
 
 @pytest.mark.parametrize("params, kind", [(wh.whatsapp_media(PHONE), "media"), (wh.whatsapp_location(PHONE), "location"),
@@ -93,12 +93,12 @@ def test_malformed_but_signed_requests_get_a_400_naming_the_field(client, rt, pa
 
 def test_stop_opts_the_number_out_and_nothing_is_queued_until_start(client, rt):
     assert wh.twilio_post(client, PATH, wh.sms(PHONE, " Stop ")).status_code == 200
-    assert rt.redis.sismember(keys.SMS_OPTED_OUT, PHONE) and wh.nothing_queued(rt)
+    assert rt.redis.sismember(redis_keys.SMS_OPTED_OUT, PHONE) and wh.nothing_queued(rt)
     wh.twilio_post(client, PATH, wh.sms(PHONE, "2 kg of apples"))  # they asked not to be texted: no reply
     assert wh.nothing_queued(rt)
-    assert int(rt.redis.hget(keys.STATS, "ignored:sms_opted_out")) == 1
+    assert int(rt.redis.hget(redis_keys.STATS, "ignored:sms_opted_out")) == 1
     wh.twilio_post(client, PATH, wh.sms(PHONE, "START"))
-    assert not rt.redis.sismember(keys.SMS_OPTED_OUT, PHONE) and wh.nothing_queued(rt)
+    assert not rt.redis.sismember(redis_keys.SMS_OPTED_OUT, PHONE) and wh.nothing_queued(rt)
     wh.twilio_post(client, PATH, wh.sms(PHONE, "hi"))
     assert [m.text for m in queued(rt, f"sms:{PHONE}")] == ["hi"]
 
@@ -106,7 +106,7 @@ def test_stop_opts_the_number_out_and_nothing_is_queued_until_start(client, rt):
 @pytest.mark.parametrize("word", ["STOPALL", "unsubscribe", "Cancel", "END", "quit", "stop."])
 def test_every_twilio_opt_out_keyword_opts_out(client, rt, word):
     wh.twilio_post(client, PATH, wh.sms(PHONE, word))
-    assert rt.redis.sismember(keys.SMS_OPTED_OUT, PHONE) and wh.nothing_queued(rt)
+    assert rt.redis.sismember(redis_keys.SMS_OPTED_OUT, PHONE) and wh.nothing_queued(rt)
 
 
 def test_yes_opts_back_in_only_a_number_that_opted_out(client, rt):
@@ -115,12 +115,12 @@ def test_yes_opts_back_in_only_a_number_that_opted_out(client, rt):
     other = "+14155552672"
     wh.twilio_post(client, PATH, wh.sms(other, "STOP"))
     wh.twilio_post(client, PATH, wh.sms(other, "YES"))
-    assert not rt.redis.sismember(keys.SMS_OPTED_OUT, other) and not queued(rt, f"sms:{other}")
+    assert not rt.redis.sismember(redis_keys.SMS_OPTED_OUT, other) and not queued(rt, f"sms:{other}")
 
 
 def test_stop_on_whatsapp_is_just_words_for_the_conversation(client, rt):
     wh.twilio_post(client, PATH, wh.whatsapp(PHONE, "stop"))
-    assert not rt.redis.sismember(keys.SMS_OPTED_OUT, PHONE)
+    assert not rt.redis.sismember(redis_keys.SMS_OPTED_OUT, PHONE)
     assert [m.text for m in queued(rt, f"whatsapp:{PHONE}")] == ["stop"]
 
 
@@ -155,11 +155,11 @@ def test_delivered_is_quiet_and_failures_are_parked_once_with_their_reason(clien
     assert entry["kind"] == "delivery" and "63016" in entry["reason"] and "24-hour window" in entry["reason"]
     assert json.loads(entry["payload"]) == {"channel": "whatsapp", "address": PHONE,
                                             "provider_id": window["MessageSid"], "reply_id": None}
-    assert int(rt.redis.hget(keys.STATS, "delivery_failed:whatsapp")) == 1
-    assert int(rt.redis.hget(keys.STATS, "whatsapp_window_closed")) == 1
+    assert int(rt.redis.hget(redis_keys.STATS, "delivery_failed:whatsapp")) == 1
+    assert int(rt.redis.hget(redis_keys.STATS, "whatsapp_window_closed")) == 1
 
 
 def test_an_undelivered_sms_to_an_unsubscribed_number_records_the_opt_out(client, rt):
     wh.twilio_post(client, STATUS, wh.message_status(wh.sid("SM"), PHONE, "undelivered", "21610"))
-    assert rt.redis.sismember(keys.SMS_OPTED_OUT, PHONE)
-    assert int(rt.redis.hget(keys.STATS, "delivery_failed:sms")) == 1
+    assert rt.redis.sismember(redis_keys.SMS_OPTED_OUT, PHONE)
+    assert int(rt.redis.hget(redis_keys.STATS, "delivery_failed:sms")) == 1

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from bot import keys
+from bot.common import redis_keys
+from bot.common.errors import PermanentSendError, RecipientUnreachable, TransientSendError
 from bot.config import load_settings
-from bot.errors import PermanentSendError, RecipientUnreachable, TransientSendError
 from bot.pipeline import OutboundMessage
 from bot.pipeline import keys as pkeys
 from channels import sms_text
@@ -79,7 +79,7 @@ def test_outside_the_window_a_message_the_shop_sends_first_goes_as_its_approved_
     assert sent["ContentSid"] == wh.TEMPLATE_ORDER_UPDATE and "Body" not in sent
     assert json.loads(sent["ContentVariables"]) == {"1": "1002", "2": "is on its way to you"}
     assert sent["status"] == "delivered" and sent["rendered"] == "Update: order #1002 is on its way to you."
-    assert int(fake_redis.hget(keys.STATS, "whatsapp_templates:order_update")) == 1
+    assert int(fake_redis.hget(redis_keys.STATS, "whatsapp_templates:order_update")) == 1
     customer_wrote(fake_redis, fake, hours_ago=1)  # inside the window: the same message goes as text
     sender.send(update())
     assert fake.messages()[-1]["Body"] == "Update: order #1002 is on its way to you."
@@ -96,7 +96,7 @@ def test_outside_the_window_without_a_template_nothing_is_sent_and_the_reason_is
     assert "last wrote 30 h ago" in str(err.value)
     with pytest.raises(RecipientUnreachable, match="only be sent as a reply"):
         sender.send(out("whatsapp"))  # an ordinary reply: it has no template
-    assert fake.snapshot() == [] and int(fake_redis.hget(keys.STATS, "whatsapp_window_closed")) == 2
+    assert fake.snapshot() == [] and int(fake_redis.hget(redis_keys.STATS, "whatsapp_window_closed")) == 2
 
 
 def test_the_fake_twilio_is_as_strict_as_the_real_api_about_templates(fake):
@@ -131,7 +131,7 @@ def test_sms_bodies_avoid_characters_that_force_ucs2(senders, fake):
 
 
 def test_an_opted_out_number_is_never_messaged(senders, fake, fake_redis):
-    fake_redis.sadd(keys.SMS_OPTED_OUT, PHONE)
+    fake_redis.sadd(redis_keys.SMS_OPTED_OUT, PHONE)
     with pytest.raises(RecipientUnreachable, match="opted out"):
         senders["sms"].send(out("sms"))
     assert fake.snapshot() == []
@@ -142,7 +142,7 @@ def test_twilio_saying_unsubscribed_records_the_opt_out(senders, fake, fake_redi
     try:
         with pytest.raises(RecipientUnreachable):
             senders["sms"].send(out("sms"))
-        assert fake_redis.sismember(keys.SMS_OPTED_OUT, PHONE)
+        assert fake_redis.sismember(redis_keys.SMS_OPTED_OUT, PHONE)
     finally:
         fake.allow(PHONE)
 
@@ -154,7 +154,7 @@ def test_whatsapps_24_hour_window_is_a_permanent_refusal_with_its_reason(senders
     with pytest.raises(RecipientUnreachable, match="24-hour window") as err:
         senders["whatsapp"].send(out("whatsapp", to=to))
     assert "63016" in str(err.value)
-    assert int(fake_redis.hget(keys.STATS, "whatsapp_window_closed")) == 1
+    assert int(fake_redis.hget(redis_keys.STATS, "whatsapp_window_closed")) == 1
 
 
 @pytest.mark.parametrize("status, code, error", [(429, 20429, TransientSendError), (500, 20500, TransientSendError),

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from bot import keys
+from bot.common import redis_keys
 from channels import voice
 from tests.support import webhooks as wh
 from tests.support.pipeline import Pipeline
@@ -26,7 +26,7 @@ def rt(fake_redis, store, senders):
 def client(rt):
     from bot.app import create_app
 
-    return create_app(rt.settings, runtime=rt).test_client()
+    return create_app(rt).test_client()
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ def test_requests_twilio_did_not_sign_are_refused_and_nothing_is_queued(client, 
     res = wh.twilio_post(client, p, params, query=dict(x.split("=") for x in q.split("&")) if q else None,
                          token=None if how == "unsigned" else "wrong-token")
     assert res.status_code == 403 and res.get_json()["error"]
-    assert wh.nothing_queued(rt) and not rt.redis.keys(keys.call("*"))
+    assert wh.nothing_queued(rt) and not rt.redis.keys(redis_keys.call("*"))
 
 
 def test_a_call_is_greeted_with_a_gather_for_speech_and_keys(client, worker):
@@ -130,7 +130,7 @@ def test_a_retried_turn_is_one_message_and_gets_the_same_answer(client, worker, 
     first = spoken(call.say("Ana Lima"))
     again = spoken(call.post(turn, wh.speech(call.sid, CALLER, "Ana Lima")))
     assert first == again
-    assert int(rt.redis.hget(keys.STATS, "duplicates:voice")) == 1
+    assert int(rt.redis.hget(redis_keys.STATS, "duplicates:voice")) == 1
     assert rt.store.messages.count({"channel": "voice", "direction": "in", "text": "Ana Lima"}) == 1
 
 
@@ -159,7 +159,7 @@ def test_past_the_bound_it_holds_and_redirects_then_picks_the_reply_up(fake_redi
     from bot.app import create_app
 
     rt = wh.channel_runtime(fake_redis, store, senders, VOICE_WAIT_SECONDS="0.2")
-    client = create_app(rt.settings, runtime=rt).test_client()
+    client = create_app(rt).test_client()
     call = Call(client)
     started = time.monotonic()
     twiml = call.start()  # no worker is running: the reply cannot come in time
@@ -177,7 +177,7 @@ def test_holding_too_long_apologises_and_hangs_up(fake_redis, store, senders):
     from bot.app import create_app
 
     rt = wh.channel_runtime(fake_redis, store, senders, VOICE_WAIT_SECONDS="0.05")
-    call = Call(create_app(rt.settings, runtime=rt).test_client())
+    call = Call(create_app(rt).test_client())
     twiml = call.post(f"{BASE}/wait?n=0&h={voice.MAX_HOLDS}", wh.call_params(call.sid, CALLER, CallStatus="in-progress"))
     assert spoken(twiml) == voice.TROUBLE and twiml.find("Hangup") is not None
 
@@ -195,12 +195,12 @@ def test_the_end_of_the_call_closes_its_state(client, worker, rt):
     call = Call(client)
     call.start()
     call.say("Ana Lima")
-    assert int(rt.redis.hget(keys.call(call.sid), "turns")) == 2
+    assert int(rt.redis.hget(redis_keys.call(call.sid), "turns")) == 2
     res = wh.twilio_post(client, f"{BASE}/status", wh.call_ended(call.sid, CALLER, duration=42))
     assert res.status_code == 204
-    assert not rt.redis.exists(keys.call(call.sid))
-    assert int(rt.redis.hget(keys.STATS, "calls_ended:completed")) == 1
-    assert int(rt.redis.hget(keys.STATS, "call_seconds")) == 42
+    assert not rt.redis.exists(redis_keys.call(call.sid))
+    assert int(rt.redis.hget(redis_keys.STATS, "calls_ended:completed")) == 1
+    assert int(rt.redis.hget(redis_keys.STATS, "call_seconds")) == 42
 
 
 @pytest.mark.parametrize("path, field", [(f"{BASE}/turn", "n"), (f"{BASE}/wait", "n")])

@@ -13,7 +13,7 @@ import json
 import time
 import uuid
 
-from bot import keys
+from bot.common import redis_keys
 from bot.pipeline import InboundMessage
 from bot.pipeline import keys as pkeys
 from statemachine.handoff import HANDBACK, OPERATOR_REPLY
@@ -38,8 +38,8 @@ def wait(redis, *, identity: str, phone: str | None, name: str | None, text: str
     info = {"id": hid, "key": key, "identity": identity, "channel": channel, "address": address, "phone": phone,
             "name": name, "text": text, "since": now}
     with redis.pipeline() as pipe:
-        pipe.zadd(keys.HANDOFF, {hid: now}, nx=True)
-        pipe.hsetnx(keys.HANDOFF_INFO, hid, json.dumps(info))
+        pipe.zadd(redis_keys.HANDOFF, {hid: now}, nx=True)
+        pipe.hsetnx(redis_keys.HANDOFF_INFO, hid, json.dumps(info))
         pipe.execute()
     return hid
 
@@ -48,8 +48,8 @@ def done(redis, *conv_keys: str) -> None:
     ids = [handoff_id(k) for k in conv_keys if k]
     if ids:
         with redis.pipeline() as pipe:
-            pipe.zrem(keys.HANDOFF, *ids)
-            pipe.hdel(keys.HANDOFF_INFO, *ids)
+            pipe.zrem(redis_keys.HANDOFF, *ids)
+            pipe.hdel(redis_keys.HANDOFF_INFO, *ids)
             pipe.execute()
 
 
@@ -60,21 +60,21 @@ def get(redis, conv_key: str) -> dict | None:
 
 def by_id(redis, hid: str) -> dict | None:
     """The waiting entry with this opaque id, or None."""
-    raw = redis.hget(keys.HANDOFF_INFO, hid)
-    return json.loads(raw) if raw and redis.zscore(keys.HANDOFF, hid) is not None else None
+    raw = redis.hget(redis_keys.HANDOFF_INFO, hid)
+    return json.loads(raw) if raw and redis.zscore(redis_keys.HANDOFF, hid) is not None else None
 
 
 def waiting(redis, limit: int = 100) -> list[dict]:
     """Waiting conversations, oldest first."""
-    entries = redis.zrange(keys.HANDOFF, 0, limit - 1)
+    entries = redis.zrange(redis_keys.HANDOFF, 0, limit - 1)
     if not entries:
         return []
-    infos = redis.hmget(keys.HANDOFF_INFO, entries)
+    infos = redis.hmget(redis_keys.HANDOFF_INFO, entries)
     return [json.loads(raw) for raw in infos if raw]
 
 
 def count(redis) -> int:
-    return int(redis.zcard(keys.HANDOFF))
+    return int(redis.zcard(redis_keys.HANDOFF))
 
 
 def send(ingress, info: dict, kind: str, text: str = "", by: str = "operator") -> str:

@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from bot.catalog import UNITS, WEIGHED_UNITS, Product, number
+from bot.shop.catalog import UNITS, WEIGHED_UNITS, Product, number
 
 SKU_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,39}$")
 MAX_PRICE_CENTS = 100_000_000  # $1,000,000 a unit: anything above is a typo, not a price
@@ -334,7 +334,7 @@ def read_catalog(path: str | Path) -> list[Product]:
 
 
 def sample_catalog_path() -> Path:
-    return Path(__file__).resolve().parent / "data" / "catalog.json"
+    return Path(__file__).resolve().parent.parent / "data" / "catalog.json"
 
 
 def load_sample_catalog() -> list[Product]:

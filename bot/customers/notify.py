@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from bot import activity
+from bot.operations import activity
 from bot.pipeline import SYNC_CHANNELS, OutboundMessage
 from statemachine.prompts import ORDER_UPDATE_WORDS, ORDER_UPDATES
 

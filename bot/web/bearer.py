@@ -2,7 +2,7 @@
 
 A route names the role it admits by its setting ("API_TOKEN" for integrators, "OPERATOR_TOKEN"
 for operators); every token of that role (the single one, named "default", and the named ones in
-API_TOKENS / OPERATOR_TOKENS, see bot/tokens.py) is compared, each in constant time and all of
+API_TOKENS / OPERATOR_TOKENS, see bot/common/tokens.py) is compared, each in constant time and all of
 them every time. The token that matched is `principal()` for the rest of the request: the audit
 log records its name, /api/chat applies its restriction.
 """
@@ -13,9 +13,10 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from flask import abort, current_app, g, request
+from flask import abort, g, request
 
-from bot.tokens import NamedToken, of_role
+from bot.common.tokens import NamedToken, of_role
+from bot.web.current import runtime
 
 ROLES = {"API_TOKEN": "integrator", "OPERATOR_TOKEN": "operator"}
 
@@ -71,7 +72,7 @@ def require_token(*setting_names: str):
     def decorate(view):
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
-            settings = current_app.extensions["orderline"].settings
+            settings = runtime().settings
             who = identify(settings, *setting_names)
             if who is None:
                 abort(401, description="missing or wrong bearer token")

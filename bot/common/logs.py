@@ -2,7 +2,7 @@
 
 The id travels in a context variable (set by ingress for a request, by the worker for a message,
 by delivery for a send) and a filter stamps it on every record. LOG_FORMAT=json prints one JSON
-object per line for log shippers. Callers mask phones (bot.phones.mask) and never log secrets;
+object per line for log shippers. Callers mask phones (bot.common.phones.mask) and never log secrets;
 a test greps captured logs for both. As a last net, both formats mask any phone number left in
 a line (tracebacks included), and gunicorn's access log masks its paths and query strings
 (bot/web/access_log.py).
@@ -16,7 +16,7 @@ import logging
 import sys
 import time
 
-from bot.phones import mask_numbers
+from bot.common.phones import mask_numbers
 
 message_id: contextvars.ContextVar[str] = contextvars.ContextVar("message_id", default="-")
 

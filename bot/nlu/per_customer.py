@@ -13,7 +13,7 @@ import hashlib
 import json
 import time
 
-from bot import keys
+from bot.common import redis_keys
 from bot.nlu.types import NluResult
 
 
@@ -32,7 +32,7 @@ class CallCap:
         self.redis, self.per_minute = redis, per_minute
 
     def take(self, customer: str) -> bool:
-        key = keys.nlu_cap(customer, int(time.time() // 60))
+        key = redis_keys.nlu_cap(customer, int(time.time() // 60))
         pipe = self.redis.pipeline(transaction=False)
         pipe.incr(key)
         pipe.expire(key, 120)
@@ -50,7 +50,7 @@ class ReadingCache:
     def get(self, key: str, customer: str) -> NluResult | None:
         if not self.seconds:
             return None
-        raw = self.redis.get(keys.nlu_cache(key))
+        raw = self.redis.get(redis_keys.nlu_cache(key))
         if not raw:
             return None
         entry = json.loads(raw)
@@ -61,7 +61,7 @@ class ReadingCache:
     def put(self, key: str, customer: str, result: NluResult) -> None:
         if self.seconds:
             entry = {"result": result.to_dict(), "who": customer if result.answer else ""}
-            self.redis.set(keys.nlu_cache(key), json.dumps(entry), ex=self.seconds)
+            self.redis.set(redis_keys.nlu_cache(key), json.dumps(entry), ex=self.seconds)
 
 
 class LanguageMemory:
@@ -73,11 +73,11 @@ class LanguageMemory:
         self.redis = redis
 
     def get(self, customer: str) -> str:
-        raw = self.redis.get(keys.nlu_language(customer))
+        raw = self.redis.get(redis_keys.nlu_language(customer))
         return (raw.decode() if isinstance(raw, bytes) else raw) if raw else "en"
 
     def set(self, customer: str, language: str) -> None:
-        self.redis.set(keys.nlu_language(customer), language, ex=self.TTL)
+        self.redis.set(redis_keys.nlu_language(customer), language, ex=self.TTL)
 
     def forget(self, customer: str) -> None:
-        self.redis.delete(keys.nlu_language(customer))
+        self.redis.delete(redis_keys.nlu_language(customer))

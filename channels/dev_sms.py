@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 
-from bot import keys
+from bot.common import redis_keys
 from bot.pipeline import OutboundMessage
 from channels.base import PartSent
 
@@ -21,10 +21,20 @@ class DevOutboxSender:
     def send(self, message: OutboundMessage, part_sent: PartSent | None = None) -> None:
         entry = json.dumps({"to": message.address, "text": message.text, "at": time.time()})
         with self.redis.pipeline() as pipe:
-            pipe.lpush(keys.DEV_OUTBOX, entry)
-            pipe.ltrim(keys.DEV_OUTBOX, 0, self.KEEP - 1)
+            pipe.lpush(redis_keys.DEV_OUTBOX, entry)
+            pipe.ltrim(redis_keys.DEV_OUTBOX, 0, self.KEEP - 1)
             pipe.execute()
 
     def recent(self, to: str | None = None, limit: int = 20) -> list[dict]:
-        entries = [json.loads(e) for e in self.redis.lrange(keys.DEV_OUTBOX, 0, self.KEEP - 1)]
+        """The last texts 'sent' (newest first), to one number or to any."""
+        entries = [json.loads(e) for e in self.redis.lrange(redis_keys.DEV_OUTBOX, 0, self.KEEP - 1)]
         return [e for e in entries if to is None or e["to"] == to][:limit]
+
+    def count(self) -> int:
+        return int(self.redis.llen(redis_keys.DEV_OUTBOX))
+
+    def since(self, seen: int) -> tuple[list[dict], int]:
+        """Texts 'sent' since the box held `seen` (oldest first), and how many it holds now."""
+        total = self.count()
+        fresh = self.redis.lrange(redis_keys.DEV_OUTBOX, 0, total - seen - 1) if total > seen else []
+        return [json.loads(raw) for raw in reversed(fresh)], total

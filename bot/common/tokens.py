@@ -12,7 +12,7 @@ integrator's name may carry a restriction after a colon:
 - `code`  it may not vouch: every customer proves their number with a code.
 
 The single `API_TOKEN` / `OPERATOR_TOKEN` settings still work: they are the token named "default".
-`python -m bot.tokens NAME` prints a fresh "name=token" pair to paste into a setting; revoking a
+`python -m bot.common.tokens NAME` prints a fresh "name=token" pair to paste into a setting; revoking a
 token is removing its pair (and restarting).
 """
 from __future__ import annotations
@@ -89,9 +89,9 @@ def new_pair(name: str) -> str:
     return f"{name}={secrets.token_urlsafe(24)}"
 
 
-if __name__ == "__main__":  # python -m bot.tokens NAME
+if __name__ == "__main__":  # python -m bot.common.tokens NAME
     if len(sys.argv) != 2:
-        print("usage: python -m bot.tokens NAME   (prints name=token to add to API_TOKENS or OPERATOR_TOKENS)",
+        print("usage: python -m bot.common.tokens NAME   (prints name=token to add to API_TOKENS or OPERATOR_TOKENS)",
               file=sys.stderr)
         sys.exit(2)
     try:

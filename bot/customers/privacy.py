@@ -22,10 +22,12 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from bot import activity, handoff, keys
-from bot.errors import TransientError
+from bot.common import redis_keys as keys
+from bot.common.errors import TransientError
+from bot.common.phones import mask
+from bot.customers import handoff
+from bot.operations import activity
 from bot.outreach import carts
-from bot.phones import mask
 from bot.pipeline import SYNC_CHANNELS, notices
 from bot.pipeline import keys as pkeys
 

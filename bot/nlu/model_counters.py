@@ -13,7 +13,7 @@ Names (prefix "nlu" for understanding, "translate" for replies put into the cust
   nlu_asked:<reason>              lines the offline parser was unsure of, by why (see cascade.py)
   translate_in_reading            replies translated inside the reading's own call (no second call)
   model_config_error              requests the API refused (4xx other than 429); the last one is kept
-                                  in keys.NLU_CONFIG_ERROR with the API's message
+                                  in redis_keys.NLU_CONFIG_ERROR with the API's message
   <prefix>_fallback:config        ... and the turns read offline (or replies sent in English) because of it
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import time
 
-from bot import keys
+from bot.common import redis_keys
 
 LATENCY_BUCKETS_MS = (100, 250, 500, 1000, 2000, 4000, 8000)
 
@@ -40,17 +40,17 @@ class ModelStats:
         self.redis = redis
 
     def count(self, name: str, n: int = 1) -> None:
-        self.redis.hincrby(keys.STATS, name, n)
+        self.redis.hincrby(redis_keys.STATS, name, n)
 
     def call(self, prefix: str, latency_ms: float, tokens_in: int = 0, tokens_out: int = 0) -> None:
         """One model call: its cost and how long the customer waited for it."""
         pipe = self.redis.pipeline(transaction=False)
-        pipe.hincrby(keys.STATS, f"{prefix}_calls", 1)
-        pipe.hincrby(keys.STATS, f"{prefix}_tokens_in", int(tokens_in))
-        pipe.hincrby(keys.STATS, f"{prefix}_tokens_out", int(tokens_out))
-        pipe.hincrby(keys.STATS, f"{prefix}_latency_ms_sum", int(round(latency_ms)))
-        pipe.hincrby(keys.STATS, f"{prefix}_latency_ms_count", 1)
-        pipe.hincrby(keys.STATS, f"{prefix}_latency_ms_le:{bucket_of(latency_ms)}", 1)
+        pipe.hincrby(redis_keys.STATS, f"{prefix}_calls", 1)
+        pipe.hincrby(redis_keys.STATS, f"{prefix}_tokens_in", int(tokens_in))
+        pipe.hincrby(redis_keys.STATS, f"{prefix}_tokens_out", int(tokens_out))
+        pipe.hincrby(redis_keys.STATS, f"{prefix}_latency_ms_sum", int(round(latency_ms)))
+        pipe.hincrby(redis_keys.STATS, f"{prefix}_latency_ms_count", 1)
+        pipe.hincrby(redis_keys.STATS, f"{prefix}_latency_ms_le:{bucket_of(latency_ms)}", 1)
         pipe.execute()
 
     def config_error(self, exc, model: str) -> None:
@@ -58,14 +58,14 @@ class ModelStats:
         entry = {"status": exc.status, "api_status": exc.api_status, "message": exc.api_message, "model": model,
                  "at": time.time()}
         pipe = self.redis.pipeline(transaction=False)
-        pipe.hincrby(keys.STATS, "model_config_error", 1)
-        pipe.set(keys.NLU_CONFIG_ERROR, json.dumps(entry), ex=7 * 86400)
+        pipe.hincrby(redis_keys.STATS, "model_config_error", 1)
+        pipe.set(redis_keys.NLU_CONFIG_ERROR, json.dumps(entry), ex=7 * 86400)
         pipe.execute()
 
 
 def last_config_error(redis) -> dict | None:
     """The last request the model API refused ({status, api_status, message, model, at}), or None."""
-    raw = redis.get(keys.NLU_CONFIG_ERROR)
+    raw = redis.get(redis_keys.NLU_CONFIG_ERROR)
     return json.loads(raw) if raw else None
 
 

@@ -27,10 +27,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import phonenumbers
-from phonenumbers import PhoneNumberType as T
 
-from bot import keys
-from bot.phones import mask
+from bot.common import redis_keys
+from bot.common.phones import NUMBER_TYPES, mask
 from bot.pipeline import OutboundMessage
 from statemachine.prompts import SMS
 
@@ -38,11 +37,6 @@ log = logging.getLogger("orderline.otp")
 
 WINDOW = 3600  # the per-identity and per-number caps count over this many seconds
 NON_GEOGRAPHIC_REGION = "001"  # libphonenumber's region for +800, +808, +870, +878, +881-883, +888, +979
-NUMBER_TYPES = {  # names for OTP_REFUSED_NUMBER_TYPES -> libphonenumber's types
-    "premium_rate": (T.PREMIUM_RATE,), "shared_cost": (T.SHARED_COST,), "non_geographic": (T.UAN,),
-    "toll_free": (T.TOLL_FREE,), "voip": (T.VOIP,), "personal": (T.PERSONAL_NUMBER,), "pager": (T.PAGER,),
-    "voicemail": (T.VOICEMAIL,), "fixed_line": (T.FIXED_LINE,), "unknown": (T.UNKNOWN,),
-}
 REASONS = ("country", "number_type", "identity_cap", "number_cap", "budget", "rejected", "unavailable")
 
 
@@ -131,9 +125,9 @@ class Codes:
     def _counters(self, phone: str, identity: str, now: float | None) -> list[tuple[str, int, int]]:
         hour = int((time.time() if now is None else now) // 3600)
         s = self.settings
-        return [(keys.otp_asks(identity), s.OTP_MAX_SENDS_PER_IDENTITY, WINDOW),
-                (keys.otp_sends(phone), s.OTP_MAX_SENDS_PER_NUMBER, WINDOW),
-                (keys.otp_budget(hour), s.OTP_HOURLY_BUDGET, 2 * 3600)]
+        return [(redis_keys.otp_asks(identity), s.OTP_MAX_SENDS_PER_IDENTITY, WINDOW),
+                (redis_keys.otp_sends(phone), s.OTP_MAX_SENDS_PER_NUMBER, WINDOW),
+                (redis_keys.otp_budget(hour), s.OTP_HOURLY_BUDGET, 2 * 3600)]
 
     def _reserve(self, phone: str, identity: str, now: float | None) -> str | None:
         counters = self._counters(phone, identity, now)
@@ -160,21 +154,19 @@ class Codes:
 
 def lock_seconds(redis: Any, phone: str) -> int:
     """How long verification of `phone` stays refused after too many wrong codes (0: not locked)."""
-    ttl = redis.ttl(keys.otp_lock(phone))
+    ttl = redis.ttl(redis_keys.otp_lock(phone))
     return int(ttl) if ttl and ttl > 0 else 0
 
 
 def lock(redis: Any, phone: str, seconds: int) -> None:
-    redis.set(keys.otp_lock(phone), "1", ex=seconds)
+    redis.set(redis_keys.otp_lock(phone), "1", ex=seconds)
 
 
-def build(settings, redis: Any, senders: dict) -> Codes | None:
-    """The shop's codes: Twilio Verify when configured, else local codes over its SMS sender, else
-    None (typed numbers cannot be verified; start-up warns)."""
-    if settings.TWILIO_VERIFY_SERVICE_SID:
-        from channels.twilio_verify import VerifyCodes
-
-        return Codes(settings, redis, VerifyCodes(settings))
+def build(settings, redis: Any, senders: dict, verify: Backend | None = None) -> Codes | None:
+    """The shop's codes: Twilio Verify (`verify`, built by the runtime when configured), else local
+    codes over its SMS sender, else None (typed numbers cannot be verified; start-up warns)."""
+    if verify is not None:
+        return Codes(settings, redis, verify)
     if "sms" in senders:
         return Codes(settings, redis, LocalCodes(settings))
     log.warning("no SMS sender (TWILIO_SMS_FROM) and no TWILIO_VERIFY_SERVICE_SID: customers cannot verify a "

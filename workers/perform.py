@@ -10,10 +10,13 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
-from bot import handoff, otp
-from bot.phones import mask
+from bot.common.phones import mask
+from bot.customers import codes as otp
+from bot.customers import handoff
+from bot.customers.privacy import erase_customer
+from bot.outreach import jobs
+from bot.payments import links
 from bot.pipeline import OutboundMessage
-from bot.privacy import erase_customer
 from bot.store import Terms
 from statemachine import effects as fx
 
@@ -55,7 +58,7 @@ class EffectRunner:
         return applied
 
     def _SendCode(self, e: fx.SendCode, turn, applied: Applied) -> dict:
-        """The shop's code policy (bot/otp.py) decides; a refusal is counted by its reason."""
+        """The shop's code policy (bot/customers/codes.py) decides; a refusal is counted by its reason."""
         codes = self.rt.codes
         if codes is None:  # the conversation never asks then; a stale turn might
             sent = otp.Sent(False, "unavailable")
@@ -115,8 +118,6 @@ class EffectRunner:
     def _CreatePaymentLink(self, e: fx.CreatePaymentLink, turn, applied: Applied) -> dict:
         """A Stripe Checkout link for the stored order's total; if Stripe cannot be reached and the
         shop also takes payment on delivery, the order goes ahead that way (never lost)."""
-        from bot.payments import links
-
         on_delivery = "on_delivery" in turn.limits.shop.payment_methods
         result = links.create(self.rt, e.order_id, on_delivery_allowed=on_delivery)
         applied.counters["payment_links" if result.get("url") else "payment_link_fallbacks"] += 1
@@ -164,7 +165,5 @@ class EffectRunner:
             applied.counters[f"feedback_rating:{e.rating}"] += 1
 
     def _Later(self, e: fx.Later, turn, applied: Applied):
-        from bot.outreach import jobs
-
         jobs.later(self.rt, turn, e.message, e.meta, e.seconds)
 

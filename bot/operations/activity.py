@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from bot import keys
+from bot.common import redis_keys
 
 MINUTE_TTL = 3 * 3600  # the dashboard draws the last hour by minute
 HOUR_TTL = 8 * 86400  # ... and the last day (or week) by hour
@@ -46,29 +46,29 @@ def record_turn_into(pipe, *, channel: str, active_key: str | None, stale_keys=(
     now = time.time() if now is None else now
     fields = {f"in:{channel}": inbound, f"out:{channel}": outbound, "orders": orders, "revenue_cents": revenue_cents}
     for granularity, size, ttl in (("m", 60, MINUTE_TTL), ("h", 3600, HOUR_TTL)):
-        key = keys.series(granularity, int(now // size))
+        key = redis_keys.series(granularity, int(now // size))
         for name, amount in fields.items():
             if amount:
                 pipe.hincrby(key, name, amount)
         pipe.expire(key, ttl)
     stale = [k for k in stale_keys if k and k != active_key]
     if stale:
-        pipe.zrem(keys.ACTIVE, *stale)
+        pipe.zrem(redis_keys.ACTIVE, *stale)
     if active_key:
-        pipe.zadd(keys.ACTIVE, {active_key: now})
+        pipe.zadd(redis_keys.ACTIVE, {active_key: now})
 
 
 def active_conversations(redis, idle_seconds: float, now: float | None = None) -> int:
     """Conversations with a turn within the idle timeout; older entries are dropped on the way."""
     now = time.time() if now is None else now
-    redis.zremrangebyscore(keys.ACTIVE, "-inf", now - idle_seconds)
-    return int(redis.zcard(keys.ACTIVE))
+    redis.zremrangebyscore(redis_keys.ACTIVE, "-inf", now - idle_seconds)
+    return int(redis.zcard(redis_keys.ACTIVE))
 
 
 def forget_conversations(redis, conv_keys) -> None:
     conv_keys = list(conv_keys)
     if conv_keys:
-        redis.zrem(keys.ACTIVE, *conv_keys)
+        redis.zrem(redis_keys.ACTIVE, *conv_keys)
 
 
 def series(redis, granularity: str = "m", count: int = 60, now: float | None = None) -> list[dict]:
@@ -79,7 +79,7 @@ def series(redis, granularity: str = "m", count: int = 60, now: float | None = N
     buckets = list(range(last - count + 1, last + 1))
     with redis.pipeline(transaction=False) as pipe:
         for b in buckets:
-            pipe.hgetall(keys.series(granularity, b))
+            pipe.hgetall(redis_keys.series(granularity, b))
         raw = pipe.execute()
     out = []
     for b, fields in zip(buckets, raw):

@@ -17,8 +17,9 @@ import logging
 import stripe
 from flask import Blueprint, jsonify, request
 
-from bot import keys, notify
-from bot.app import runtime
+from bot.common import redis_keys
+from bot.payments import settlement
+from bot.web.current import runtime
 
 log = logging.getLogger("orderline.payments")
 
@@ -29,7 +30,7 @@ EXPIRED = ("checkout.session.expired", "checkout.session.async_payment_failed")
 
 
 def _refuse(status: int, reason: str, counter: str):
-    runtime().redis.hincrby(keys.STATS, counter, 1)
+    runtime().redis.hincrby(redis_keys.STATS, counter, 1)
     return jsonify(error=reason), status
 
 
@@ -65,7 +66,7 @@ def _paid(rt, order_id: str, session: dict, event_id: str):
     amount, currency = session.get("amount_total"), session.get("currency")
     if not isinstance(amount, int) or not isinstance(currency, str):
         return _refuse(400, "malformed event", "stripe_webhooks_malformed")
-    outcome, order = apply_paid(rt, order_id, session["id"], amount, currency, event_id)
+    outcome, order = settlement.apply_paid(rt, order_id, session["id"], amount, currency, event_id)
     if outcome == "mismatch":
         return _refuse(400, "the session or amount does not match the order", "stripe_webhooks_mismatch")
     if outcome == "unknown":
@@ -73,28 +74,7 @@ def _paid(rt, order_id: str, session: dict, event_id: str):
     return jsonify(ok=True, **({outcome: True} if outcome != "paid" else {}))
 
 
-def apply_paid(rt, order_id: str, session_id: str, amount: int, currency: str, event_id: str):
-    """The one way an order becomes paid (the webhook, or the expiry sweep asking Stripe)."""
-    outcome, order = rt.store.payments.mark_paid(order_id, session_id, amount, currency, event_id)
-    if outcome == "paid":
-        rt.redis.hincrby(keys.STATS, "payments_paid", 1)
-        rt.store.audit.record("stripe", "payment.paid", f"order:{order['number']}",
-                              {"amount_cents": amount, "event": event_id})
-        notify.order_update(rt, order, "paid", by="stripe")
-    elif outcome == "late":  # the order had expired or was cancelled: its money must go back
-        rt.redis.hincrby(keys.STATS, "payments_after_release", 1)
-        rt.store.audit.record("stripe", "payment.after_release", f"order:{order['number']}",
-                              {"amount_cents": amount, "event": event_id, "status": order["status"]})
-        log.warning("payment for order #%s arrived after it was %s: refund it", order["number"], order["status"])
-    return outcome, order
-
-
 def _expired(rt, order_id: str, session_id: str):
-    order = rt.store.orders.get(order_id)
-    if order is None or (order.get("payment") or {}).get("session_id") != session_id:
+    if settlement.apply_expired(rt, order_id, session_id) == "unknown":
         return jsonify(ok=True, ignored="unknown order")
-    expired, moved = rt.store.orders.expire(order_id, by="stripe")
-    if moved:
-        rt.redis.hincrby(keys.STATS, "orders_expired", 1)
-        notify.order_update(rt, expired, "expired", by="stripe")
     return jsonify(ok=True)

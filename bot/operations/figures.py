@@ -13,7 +13,10 @@ from datetime import datetime, timezone
 from rq import Queue, Worker
 from rq.registry import FailedJobRegistry
 
-from bot import activity, handoff, keys
+from bot.common import redis_keys
+from bot.customers import handoff
+from bot.nlu.model_counters import last_config_error
+from bot.operations import activity
 from bot.pipeline import queues
 from bot.pipeline.ingress import OPERATOR
 
@@ -26,29 +29,29 @@ ORDER_OUTCOMES = {"placed": "orders_placed", "refused_stock": "orders_refused_st
 
 def mark_started(redis) -> None:
     """Remember when the first process started against this Redis (kept until Redis is emptied)."""
-    redis.set(keys.STARTED_AT, repr(time.time()), nx=True)
+    redis.set(redis_keys.STARTED_AT, repr(time.time()), nx=True)
 
 
 def worker_beat(redis, worker_id: str, now: float | None = None) -> None:
     """A worker process is alive (its maintenance thread calls this every WORKER_BEAT_SECONDS). Counts
     the embedded default's in-process worker too, which RQ sees only while it holds a job."""
     now = time.time() if now is None else now
-    redis.zadd(keys.WORKERS_ALIVE, {worker_id: now + 3 * WORKER_BEAT_SECONDS})
+    redis.zadd(redis_keys.WORKERS_ALIVE, {worker_id: now + 3 * WORKER_BEAT_SECONDS})
 
 
 def worker_gone(redis, worker_id: str) -> None:
-    redis.zrem(keys.WORKERS_ALIVE, worker_id)
+    redis.zrem(redis_keys.WORKERS_ALIVE, worker_id)
 
 
 def workers_alive(redis, now: float | None = None) -> int:
     """Worker processes alive: those beating, or RQ's registered workers if more (a plain `rq worker`)."""
     now = time.time() if now is None else now
-    redis.zremrangebyscore(keys.WORKERS_ALIVE, "-inf", now)
-    return max(int(redis.zcard(keys.WORKERS_ALIVE)), Worker.count(connection=redis))
+    redis.zremrangebyscore(redis_keys.WORKERS_ALIVE, "-inf", now)
+    return max(int(redis.zcard(redis_keys.WORKERS_ALIVE)), Worker.count(connection=redis))
 
 
 def counters(redis) -> dict[str, int]:
-    return {_text(k): int(v) for k, v in redis.hgetall(keys.STATS).items()}
+    return {_text(k): int(v) for k, v in redis.hgetall(redis_keys.STATS).items()}
 
 
 def by_channel(c: dict[str, int], prefix: str) -> dict[str, int]:
@@ -122,7 +125,7 @@ def snapshot(rt, now: float | None = None) -> dict:
     """Every figure an operator watches, as one JSON-safe dict."""
     now = time.time() if now is None else now
     redis, c = rt.redis, counters(rt.redis)
-    started = redis.get(keys.STARTED_AT)
+    started = redis.get(redis_keys.STARTED_AT)
     depths, failed = queue_depths(rt)
     revenue, revenue_today = rt.store.figures.revenue(), rt.store.figures.revenue(start_of_today(now))
     fallbacks = {name.split(":", 1)[1]: n for name, n in c.items() if name.startswith("nlu_fallback:")}
@@ -200,8 +203,6 @@ def outreach_figures(c: dict[str, int]) -> dict:
 
 def model_calls(c: dict[str, int], redis) -> dict:
     """What the language model cost: calls of each kind, per placed order, and what it refused."""
-    from bot.nlu.stats import last_config_error
-
     calls = c.get("nlu_calls", 0) + c.get("translate_calls", 0)
     orders = c.get("orders_placed", 0)
     return {"model_calls": calls, "translate_calls": c.get("translate_calls", 0),

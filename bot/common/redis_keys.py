@@ -1,30 +1,36 @@
 """Redis keys outside the message path (whose keys are bot/pipeline/keys.py), named in one place so
-no two modules invent the same one."""
+no two modules invent the same one; and `digest`, which names a person's keys without naming them."""
 from __future__ import annotations
 
-from bot.pipeline import keys as pipeline_keys
+import hashlib
 
 P = "ol:"
 
-STATS = pipeline_keys.STATS  # hash of counters shared by every process (written by the pipeline's commits too)
+STATS = P + "stats"  # hash of counters shared by every process (written by the pipeline's commits too)
+
+
+def digest(name: str) -> str:
+    """A short stable digest: names keys without naming the person."""
+    return hashlib.sha256(("orderline:" + name).encode()).hexdigest()[:20]
+
 CATALOG_VERSION = P + "catalog:version"
 DEV_OUTBOX = P + "dev:outbox"  # the embedded default's SMS: codes land here for the console
 
 
-# One-time codes (bot/otp.py). Named by a digest, never by the phone number or the sender.
+# One-time codes (bot/customers/codes.py). Named by a digest, never by the phone number or the sender.
 def otp_lock(phone: str) -> str:
     """Set (with the lock-out as TTL) after too many wrong codes for this number."""
-    return f"{P}otp:lock:{pipeline_keys.digest(phone)}"
+    return f"{P}otp:lock:{digest(phone)}"
 
 
 def otp_sends(phone: str) -> str:
     """Codes sent to this number in the current window (TTL: the window)."""
-    return f"{P}otp:sends:{pipeline_keys.digest(phone)}"
+    return f"{P}otp:sends:{digest(phone)}"
 
 
 def otp_asks(identity: str) -> str:
     """Codes this sender identity asked for in the current window, whatever the numbers."""
-    return f"{P}otp:asks:{pipeline_keys.digest(identity)}"
+    return f"{P}otp:asks:{digest(identity)}"
 
 
 def otp_budget(hour: int) -> str:

@@ -4,6 +4,13 @@ from __future__ import annotations
 import re
 
 import phonenumbers
+from phonenumbers import PhoneNumberType as T
+
+NUMBER_TYPES = {  # the names OTP_REFUSED_NUMBER_TYPES takes -> libphonenumber's types
+    "premium_rate": (T.PREMIUM_RATE,), "shared_cost": (T.SHARED_COST,), "non_geographic": (T.UAN,),
+    "toll_free": (T.TOLL_FREE,), "voip": (T.VOIP,), "personal": (T.PERSONAL_NUMBER,), "pager": (T.PAGER,),
+    "voicemail": (T.VOICEMAIL,), "fixed_line": (T.FIXED_LINE,), "unknown": (T.UNKNOWN,),
+}
 
 # A number as it shows in text, a path or a query string: +1..., %2B1... (URL-encoded), whatsapp:+1...
 IN_TEXT = re.compile(r"(\+|%2[bB])(\d{3,11})(\d{4})(?!\d)")
