@@ -86,7 +86,7 @@ class Stack:
     def __init__(self, bench, system: ModelOrderline):
         self.bench, self.system, self.procs, self.port = bench, system, Procs(bench.log_dir), free_port()
 
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Stack:
         self.bench.r.flushall()
         self.system.prepare()
         env = self.system.env()

@@ -7,7 +7,8 @@ rules live elsewhere.
 from __future__ import annotations
 
 import threading
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 from bot.pipeline import OutboundMessage
 

@@ -5,7 +5,7 @@ so one customer can never see or cancel another's.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from statemachine import answers, details, prompts
 from statemachine.effects import CancelOrder, EraseCustomer
@@ -22,7 +22,7 @@ STATUS_WORDS = {
 
 
 def _describe(order: dict, currency: str) -> str:
-    day = datetime.fromtimestamp(order["created_at"], tz=timezone.utc).strftime("%b %d")
+    day = datetime.fromtimestamp(order["created_at"], tz=UTC).strftime("%b %d")
     return f"#{order['number']} ({day}, {format_money(order['total_cents'], currency)})"
 
 

@@ -5,8 +5,9 @@ Only its dataclass fields are persisted; the per-turn outbox lives beside them a
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from statemachine.effects import Effect
 from statemachine.replies import Reply
@@ -49,7 +50,7 @@ class Conversation:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Conversation":
+    def from_dict(cls, d: dict) -> Conversation:
         if d.get("version") != SCHEMA_VERSION:
             raise ValueError(f"conversation schema {d.get('version')!r}, expected {SCHEMA_VERSION}")
         known = {f.name for f in fields(cls)}

@@ -17,7 +17,7 @@ class Reply:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Reply":
+    def from_dict(cls, d: dict) -> Reply:
         return cls(text=d["text"], buttons=tuple(d.get("buttons", ())), request_phone=d.get("request_phone", False),
                    options=tuple(d.get("options", ())))
 

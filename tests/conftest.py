@@ -119,7 +119,7 @@ class WorkerProcesses:
                                 stdout=log, stderr=subprocess.STDOUT)
         return proc
 
-    def start(self) -> "WorkerProcesses":
+    def start(self) -> WorkerProcesses:
         self.procs = [self.start_one(i) for i in range(self.count)]
         return self
 

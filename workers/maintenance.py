@@ -72,7 +72,7 @@ class Maintainer:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="orderline-maintenance", daemon=True)
 
-    def start(self) -> "Maintainer":
+    def start(self) -> Maintainer:
         self._thread.start()
         return self
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from bot.common import redis_keys
 from bot.pipeline import queues
@@ -31,7 +31,7 @@ def purge(rt, now: float | None = None) -> dict:
 
 
 def next_run(after: float) -> datetime:
-    at = datetime.fromtimestamp(after, tz=timezone.utc).replace(hour=RUN_AT_UTC_HOUR, minute=0, second=0,
+    at = datetime.fromtimestamp(after, tz=UTC).replace(hour=RUN_AT_UTC_HOUR, minute=0, second=0,
                                                                 microsecond=0)
     return at if at.timestamp() > after else at + timedelta(days=1)
 

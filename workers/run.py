@@ -81,7 +81,7 @@ class InProcessWorker:
         self.rt, self.poll = rt, poll
         self._stop = threading.Event()
 
-    def start(self) -> "InProcessWorker":
+    def start(self) -> InProcessWorker:
         context.bind(self.rt)
         context.heartbeat()
         catch_up(self.rt)

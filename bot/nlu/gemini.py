@@ -88,7 +88,7 @@ class GeminiCaller:
                          else types.ThinkingConfig(thinking_level=f.thinking_level) if f.thinking_level else None)
 
     @classmethod
-    def from_settings(cls, settings) -> "GeminiCaller":
+    def from_settings(cls, settings) -> GeminiCaller:
         return cls(settings.GEMINI_API_KEY, settings.GEMINI_MODEL, settings.GEMINI_TIMEOUT_SECONDS,
                    settings.GEMINI_API_URL, settings.GEMINI_RETRY_ATTEMPTS, settings.GEMINI_CONCURRENCY)
 

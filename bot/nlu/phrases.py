@@ -28,7 +28,7 @@ class Phrases:
     `lead` optionally allows one phrase of another set first ("no, that's all").
     """
 
-    def __init__(self, pattern: str, lead: "Phrases | None" = None):
+    def __init__(self, pattern: str, lead: Phrases | None = None):
         self.pattern = pattern
         self.one = re.compile(rf"(?:{pattern})")
         self.lead = lead

@@ -9,7 +9,7 @@ offering a person. Every pattern here is a plain search (no nested repetition): 
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from bot.nlu.faq_search import FaqIndex, content_words
 from bot.nlu.matching import CatalogIndex, keys_of, singular

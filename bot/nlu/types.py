@@ -121,7 +121,7 @@ class NluResult:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "NluResult":
+    def from_dict(cls, d: dict) -> NluResult:
         return cls(
             intent=d.get("intent", "unknown"),
             items=[ItemRequest(**i) for i in d.get("items", [])],

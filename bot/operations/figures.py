@@ -8,7 +8,7 @@ one process's memory except that process's own start time.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from rq import Queue, Worker
 from rq.registry import FailedJobRegistry
@@ -117,7 +117,7 @@ def queue_depths(rt) -> tuple[dict[str, int], dict[str, int]]:
 
 
 def start_of_today(now: float) -> float:
-    day = datetime.fromtimestamp(now, tz=timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    day = datetime.fromtimestamp(now, tz=UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     return day.timestamp()
 
 

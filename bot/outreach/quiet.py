@@ -14,7 +14,7 @@ class QuietHours:
     zone: ZoneInfo
 
     @classmethod
-    def parse(cls, setting: str, zone: ZoneInfo) -> "QuietHours | None":
+    def parse(cls, setting: str, zone: ZoneInfo) -> QuietHours | None:
         """'21:00-08:00' (may cross midnight) or 'off' (None). The setting was validated at start."""
         if not setting or setting == "off":
             return None
@@ -22,7 +22,7 @@ class QuietHours:
         return cls(_minutes(a), _minutes(b), zone)
 
     @classmethod
-    def of(cls, rt) -> "QuietHours | None":
+    def of(cls, rt) -> QuietHours | None:
         return cls.parse(rt.settings.QUIET_HOURS, rt.shop.current().zone)
 
     def active(self, now: float) -> bool:

@@ -18,8 +18,9 @@ import enum
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from bot.common.phones import mask
 from bot.pipeline import keys

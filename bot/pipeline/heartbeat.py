@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from bot.pipeline.leases import now_ms
 from bot.pipeline.scripts import Scripts
@@ -28,7 +29,7 @@ class Hold:
     claims: list[tuple[str, str]]  # (claim key, token)
     locks: list[tuple[str, str]]  # (lock key, token)
     budget: float  # seconds one step may take
-    on_overrun: Callable[["Hold"], None] | None = None
+    on_overrun: Callable[[Hold], None] | None = None
     step_started: float | None = None  # monotonic; None between steps
     step_of: Any = None  # what the step works on (for on_overrun)
     abandoned: threading.Event = field(default_factory=threading.Event)
@@ -66,7 +67,7 @@ class Heartbeat:
         with self._lock:
             self._holds.discard(held)
 
-    def start(self) -> "Heartbeat":
+    def start(self) -> Heartbeat:
         if self._thread is None or not self._thread.is_alive():
             self._stop.clear()
             self._thread = threading.Thread(target=self._run, name="orderline-heartbeat", daemon=True)

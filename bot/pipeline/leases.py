@@ -9,8 +9,9 @@ parked after a second try instead of taking every worker down with it.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from bot.pipeline import keys
 from bot.pipeline.scripts import Scripts

@@ -30,7 +30,7 @@ class InboundMessage:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "InboundMessage":
+    def from_dict(cls, d: dict) -> InboundMessage:
         return cls(**d)
 
 
@@ -63,7 +63,7 @@ class OutboundMessage:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "OutboundMessage":
+    def from_dict(cls, d: dict) -> OutboundMessage:
         known = {f.name for f in fields(cls)}
         return cls(**{**{k: v for k, v in d.items() if k in known}, "buttons": tuple(d.get("buttons", ()))})
 

@@ -9,8 +9,9 @@ commit order whatever the number of workers, and a slow provider never causes a 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from bot.pipeline import keys, notices, queues
 from bot.pipeline.leases import LeasedQueues, now_ms, outbox_keys

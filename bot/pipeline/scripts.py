@@ -5,7 +5,7 @@ keys passed in KEYS; key names are built in Python (bot/pipeline/keys.py), never
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ HERE = Path(__file__).resolve().parent / "scripts"
 NAMES = ("accept", "claim", "release", "renew", "unlock", "open", "commit", "park", "advance", "requeue")
 
 
-@lru_cache(maxsize=None)
+@cache
 def source(name: str) -> str:
     return (HERE / f"{name}.lua").read_text(encoding="utf-8")
 

@@ -50,7 +50,7 @@ class Product:
         return doc
 
     @classmethod
-    def from_doc(cls, doc: dict) -> "Product":
+    def from_doc(cls, doc: dict) -> Product:
         return cls(
             sku=doc["sku"], name=doc["name"], unit=doc["unit"], price_cents=int(doc["price_cents"]),
             stock=number(doc.get("stock", 0)), aliases=tuple(doc.get("aliases") or ()),

@@ -149,7 +149,7 @@ class ProductRow(BaseModel):
     min_quantity: Amount | None = Field(default=None, gt=0, le=1_000_000)
 
     @model_validator(mode="after")
-    def _amounts_fit_the_unit(self) -> "ProductRow":
+    def _amounts_fit_the_unit(self) -> ProductRow:
         """Counted units are whole (no 2.5 cans in stock); a piece weight only means something by weight."""
         counted = self.unit not in WEIGHED_UNITS
         if counted and self.stock != self.stock.to_integral_value():
@@ -161,7 +161,7 @@ class ProductRow(BaseModel):
         return self
 
     @model_validator(mode="after")
-    def _one_price(self) -> "ProductRow":
+    def _one_price(self) -> ProductRow:
         from_price = None if self.price is None else int(self.price * 100)
         if self.price_cents is None and from_price is None:
             raise ValueError(PRICE_MISSING)

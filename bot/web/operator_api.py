@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from flask import Blueprint, abort, jsonify, request
@@ -64,7 +64,7 @@ def _time_arg(name: str) -> float | None:
         moment = datetime.fromisoformat(raw)
     except ValueError:
         abort(400, description=f"{name} must be epoch seconds or an ISO date like 2025-01-31")
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def _order_json(order: dict, full_phone: bool = False) -> dict:
@@ -89,7 +89,7 @@ def list_orders():
     since, until = _time_arg("since"), _time_arg("until")
     if day := request.args.get("date"):
         try:
-            start = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+            start = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC)
         except ValueError:
             abort(400, description="date must be YYYY-MM-DD (a UTC day)")
         since, until = start.timestamp(), (start + timedelta(days=1)).timestamp()

@@ -26,7 +26,7 @@ from statemachine import clarify
 
 HERE = Path(__file__).resolve().parent
 DETAILS = ("ambiguous", "invalid", "unknown", "asked", "name", "address", "choice")
-LAST: "Score | None" = None  # the latest score, for the terminal summary (tests/nlu/conftest.py)
+LAST: Score | None = None  # the latest score, for the terminal summary (tests/nlu/conftest.py)
 
 
 @dataclass

@@ -163,7 +163,7 @@ class FakeGemini:
         self.port = 0
 
     # -- control --------------------------------------------------------------------------------
-    def start(self) -> "FakeGemini":
+    def start(self) -> FakeGemini:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):  # HTTP/1.0: a stopped fake refuses every connection at once

@@ -23,7 +23,7 @@ import re
 import threading
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import phonenumbers
 
@@ -159,7 +159,7 @@ class FakeVerify(FakeServer):
         return 200, self._resource(v)
 
     def _resource(self, v: dict, attempts: bool = False) -> dict:
-        stamp = datetime.fromtimestamp(v["created"], tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = datetime.fromtimestamp(v["created"], tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         body = {"sid": v["sid"], "service_sid": self.service_sid, "account_sid": self.account_sid, "to": v["to"],
                 "channel": v["channel"], "status": v["status"], "valid": v["status"] == "approved", "amount": None,
                 "payee": None, "date_created": stamp, "date_updated": stamp}

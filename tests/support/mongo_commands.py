@@ -30,7 +30,8 @@ import random
 import threading
 import time
 from collections import deque
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import bson
 import mongomock
@@ -287,7 +288,7 @@ class CommandExecutor:
             "helloOk": True, "isWritablePrimary": True,
             "maxBsonObjectSize": MAX_BSON_SIZE, "maxMessageSizeBytes": MAX_MESSAGE_SIZE,
             "maxWriteBatchSize": MAX_WRITE_BATCH,
-            "localTime": datetime.datetime.now(datetime.timezone.utc),
+            "localTime": datetime.datetime.now(datetime.UTC),
             "logicalSessionTimeoutMinutes": 30, "connectionId": connection_id,
             "minWireVersion": 0, "maxWireVersion": MAX_WIRE_VERSION, "readOnly": False,
         }
@@ -308,7 +309,7 @@ class CommandExecutor:
         return {"host": "mongo_wire", "version": SERVER_VERSION, "process": "mongo_wire",
                 "pid": Int64(os.getpid()), "uptime": uptime,
                 "uptimeMillis": Int64(int(uptime * 1000)),
-                "localTime": datetime.datetime.now(datetime.timezone.utc),
+                "localTime": datetime.datetime.now(datetime.UTC),
                 "metrics": {"cursor": {"open": {"total": len(self._cursors)}}}}
 
     def _list_databases(self, db: str, cmd: dict, connection_id: int) -> dict:

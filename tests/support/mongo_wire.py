@@ -150,7 +150,7 @@ def _recv_exact(sock: socket.socket, size: int) -> bytes | None:
 class _ConnectionHandler(socketserver.BaseRequestHandler):
     """Serves one client connection: read a message, run it, answer, repeat."""
 
-    server: "_ThreadingServer"
+    server: _ThreadingServer
 
     def handle(self) -> None:
         sock: socket.socket = self.request
@@ -239,7 +239,7 @@ class MongoWireServer:
         self._server: _ThreadingServer | None = None
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "MongoWireServer":
+    def start(self) -> MongoWireServer:
         if self._server is not None:
             raise RuntimeError("MongoWireServer already started")
         self._server = _ThreadingServer((self.host, self.port), self.executor)
@@ -264,7 +264,7 @@ class MongoWireServer:
     def uri(self) -> str:
         return f"mongodb://{self.host}:{self.port}/?directConnection=true"
 
-    def __enter__(self) -> "MongoWireServer":
+    def __enter__(self) -> MongoWireServer:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:

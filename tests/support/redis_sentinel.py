@@ -61,7 +61,7 @@ class SentinelCluster:
         return redis.Redis(port=self.sentinel_ports[i], password=SENTINEL_PASSWORD, socket_timeout=2)
 
     # -- life cycle ----------------------------------------------------------------------------
-    def start(self, timeout: float = 30) -> "SentinelCluster":
+    def start(self, timeout: float = 30) -> SentinelCluster:
         binary = require_sentinel()
         self.primary.start()
         self.replica.start()

@@ -3,7 +3,7 @@ on their own channel), cancel with stock back, illegal moves refused, prices and
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -52,7 +52,7 @@ def test_orders_are_listed_newest_first_and_filtered(client, pipeline):
     assert client.get("/api/orders?customer=12", headers=OP).status_code == 400
     move(client, first["_id"], "preparing")
     assert [o["id"] for o in client.get("/api/orders?status=preparing", headers=OP).get_json()["orders"]] == [first["_id"]]
-    today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
     assert client.get(f"/api/orders?date={today}", headers=OP).get_json()["count"] == 2
     assert client.get("/api/orders?date=2001-01-01", headers=OP).get_json()["count"] == 0
     assert client.get(f"/api/orders?since={time.time() + 60}", headers=OP).get_json()["count"] == 0
