@@ -13,11 +13,15 @@ import sys
 import threading
 import time
 import uuid
+from typing import TYPE_CHECKING
 
 from bot.common.logs import configure
-from bot.config import SettingsError, load_settings
+from bot.config import Settings, SettingsError, load_settings
 from bot.connections import ServiceUnreachable, check_mongo, check_services
 from bot.shop.rules_source import ShopFileError, load_rules
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 LOOPBACK = ("127.", "localhost", "::1")
 
@@ -46,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     tg = sub.add_parser("telegram", help="Telegram bot set-up")
     tg_sub = tg.add_subparsers(dest="telegram_command", required=True)
     tg_sub.add_parser("set-webhook", help="register PUBLIC_BASE_URL/webhooks/telegram with its secret")
-    sub.add_parser("doctor", help="check settings, Redis (replicas, Sentinel), MongoDB (replica set), channels, the Gemini key and model")
+    sub.add_parser("doctor", help="check settings, Redis (replicas, Sentinel), MongoDB (replica set), channels, "
+                                  "the Gemini key and model")
     hc = sub.add_parser("healthcheck", help="exit 0 if this host's worker is registered with RQ (container health)")
     hc.add_argument("what", choices=["worker"])
     args = parser.parse_args(argv)
@@ -67,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         return 3
 
 
-def _needs_services(settings, command: str) -> bool:
+def _needs_services(settings: Settings, command: str) -> bool:
     if settings.embedded:
         print(f"orderline: '{command}' needs REDIS_URL and MONGO_URI (several processes must share them); "
               "use 'python -m bot dev' for the embedded default", file=sys.stderr)
@@ -75,7 +80,7 @@ def _needs_services(settings, command: str) -> bool:
     return True
 
 
-def cmd_serve(settings, args) -> int:
+def cmd_serve(settings: Settings, args) -> int:
     if not _needs_services(settings, "serve"):
         return 2
     check_services(settings)  # one line now, rather than a traceback from every gunicorn worker
@@ -86,7 +91,7 @@ def cmd_serve(settings, args) -> int:
                            "--logger-class", "bot.web.access_log.MaskedAccessLogger", "bot.wsgi:app"])
 
 
-def cmd_worker(settings, args) -> int:
+def cmd_worker(settings: Settings, args) -> int:
     if not _needs_services(settings, "worker"):
         return 2
     from bot.runtime import build
@@ -95,7 +100,7 @@ def cmd_worker(settings, args) -> int:
     return 0 if run_worker(build(settings), burst=args.burst, with_scheduler=not args.no_scheduler) else 1
 
 
-def cmd_dev(settings, args) -> int:
+def cmd_dev(settings: Settings, args) -> int:
     from werkzeug.serving import make_server
 
     from bot.app import create_app
@@ -110,6 +115,8 @@ def cmd_dev(settings, args) -> int:
     server = make_server(host, port, app, threaded=True)
     base = f"http://{_bracket(_reachable_name(host))}:{server.server_port}"
     mode = "embedded default (fakeredis + mongomock, sample catalog)" if settings.embedded else "your Redis and MongoDB"
+    token = _shown(settings, "API_TOKEN", "$API_TOKEN")
+    body = '{"user_id": "me", "message": "hi", "phone": "+14155552671"}'
     print(f"""
 Orderline is running on {mode}.
 
@@ -117,8 +124,8 @@ Orderline is running on {mode}.
   Operators' dashboard:  {base}/dashboard  (sign in with the operator token)
   API token:             {_shown(settings, "API_TOKEN")}
   Operator token:        {_shown(settings, "OPERATOR_TOKEN")}
-  Try the API:           curl -s {base}/api/chat -H "Authorization: Bearer {_shown(settings, "API_TOKEN", "$API_TOKEN")}" \\
-                           -H 'Content-Type: application/json' -d '{{"user_id": "me", "message": "hi", "phone": "+14155552671"}}'
+  Try the API:           curl -s {base}/api/chat -H "Authorization: Bearer {token}" \\
+                           -H 'Content-Type: application/json' -d '{body}'
   One-time codes (SMS) are printed here as they are sent.  Ctrl-C stops.
 """, flush=True)
     if not host.startswith(LOOPBACK):
@@ -137,7 +144,7 @@ Orderline is running on {mode}.
     return 0
 
 
-def _shown(settings, name: str, otherwise: str = "") -> str:
+def _shown(settings: Settings, name: str, otherwise: str = "") -> str:
     """A token `dev` invented is printed (the newcomer needs it); one the environment set never is."""
     if name in settings.generated_tokens:
         return getattr(settings, name)
@@ -162,13 +169,13 @@ def _reachable_name(host: str) -> str:
         return socket.gethostname()
 
 
-def _dev_sms(rt):
+def _dev_sms(rt: Runtime):
     """The embedded default's SMS box (channels/dev_sms.py), or None with a real SMS sender."""
     sms = rt.sender("sms")
     return sms if hasattr(sms, "since") else None
 
 
-def _print_outbox(rt) -> None:
+def _print_outbox(rt: Runtime) -> None:
     """Show the embedded default's SMS (one-time codes) on the console as they are 'sent'."""
     box = _dev_sms(rt)
     if box is None:
@@ -181,7 +188,7 @@ def _print_outbox(rt) -> None:
         time.sleep(0.3)
 
 
-def cmd_chat(settings, args) -> int:
+def cmd_chat(settings: Settings, args) -> int:
     from bot.pipeline import InboundMessage
     from bot.runtime import build
     from workers.run import InProcessWorker
@@ -224,7 +231,7 @@ def cmd_chat(settings, args) -> int:
     return 0
 
 
-def cmd_parse(settings, args) -> int:
+def cmd_parse(settings: Settings, args) -> int:
     from bot.nlu import Understanding
     from bot.nlu.types import NluContext
     from bot.shop.catalog import Catalog
@@ -246,7 +253,7 @@ def cmd_parse(settings, args) -> int:
     return 0
 
 
-def cmd_load_catalog(settings, args) -> int:
+def cmd_load_catalog(settings: Settings, args) -> int:
     from bot import outreach
     from bot.common import redis_keys
     from bot.runtime import build, connect_redis
@@ -280,7 +287,7 @@ def cmd_load_catalog(settings, args) -> int:
     return 0
 
 
-def cmd_telegram(settings, args) -> int:
+def cmd_telegram(settings: Settings, args) -> int:
     """`telegram set-webhook`: tell Telegram where to deliver updates, and the secret to send."""
     from telegram.error import TelegramError
 
@@ -299,13 +306,13 @@ def cmd_telegram(settings, args) -> int:
     return 0
 
 
-def cmd_doctor(settings, args) -> int:
+def cmd_doctor(settings: Settings, args) -> int:
     from bot.doctor import doctor
 
     return doctor(settings)
 
 
-def cmd_healthcheck(settings, args) -> int:
+def cmd_healthcheck(settings: Settings, args) -> int:
     from bot.doctor import worker_health
 
     return worker_health(settings)

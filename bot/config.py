@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlparse
 
 import phonenumbers
@@ -392,7 +392,8 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
     Empty values count as unset, so `FOO=` in a .env file does not switch a feature on.
     """
     source = os.environ if env is None else env
-    values = {k: v for k, v in source.items() if k in Settings.model_fields and v != "" and k != "generated_tokens"}
+    values: dict[str, Any] = {k: v for k, v in source.items()
+                              if k in Settings.model_fields and v != "" and k != "generated_tokens"}
     values.update(overrides)
     try:
         settings = Settings(**values)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 from urllib.parse import urlparse
 
 import redis
 from pymongo.errors import OperationFailure, PyMongoError
+from redis import Redis
 from redis.backoff import EqualJitterBackoff, NoBackoff
 from redis.connection import SSLConnection, parse_url
 from redis.exceptions import AuthenticationError, RedisError
@@ -23,7 +25,7 @@ from redis.utils import SENTINEL
 
 from bot.common.errors import StoreUnavailable
 from bot.config import Settings
-from bot.store import connect
+from bot.store import Store, connect
 
 # A dead server must not hold a request for long; a blocking read (RQ's BLMOVE) may wait 30 s.
 CLIENT_OPTIONS = dict(socket_timeout=30, socket_connect_timeout=5, health_check_interval=30)
@@ -89,13 +91,13 @@ class ServiceUnreachable(Exception):
     """Redis or MongoDB did not answer at start; the message is one line naming setting and host."""
 
 
-def redis_client(settings: Settings):
+def redis_client(settings: Settings) -> redis.Redis:
     """A redis-py client for REDIS_URL, or for the primary named by REDIS_SENTINELS."""
-    options = dict(CLIENT_OPTIONS)
+    options: dict[str, Any] = dict(CLIENT_OPTIONS)
     if settings.REDIS_FAILOVER_SECONDS:
         options["retry"] = FailoverRetry(settings.REDIS_FAILOVER_SECONDS)
     if not settings.REDIS_SENTINELS:
-        return redis.Redis.from_url(settings.REDIS_URL, **options)
+        return redis.Redis.from_url(settings.REDIS_URL or "redis://localhost:6379/0", **options)
 
     sentinel_kwargs = dict(SENTINEL_OPTIONS)
     if settings.REDIS_SENTINEL_PASSWORD:
@@ -154,7 +156,7 @@ def check_redis(settings: Settings, client=None) -> None:
         raise ServiceUnreachable(f"cannot reach {describe_redis(settings)}: {_reason(exc)}") from None
 
 
-def check_mongo(settings: Settings, store=None) -> None:
+def check_mongo(settings: Settings, store: Store | None = None) -> None:
     try:
         (store if store is not None else connect(settings)).ping()
     except OperationFailure as exc:
@@ -164,7 +166,7 @@ def check_mongo(settings: Settings, store=None) -> None:
         raise ServiceUnreachable(f"cannot reach {describe_mongo(settings)}: {_reason(cause)}") from None
 
 
-def check_services(settings: Settings, redis=None, store=None) -> None:
+def check_services(settings: Settings, redis: Redis | None = None, store: Store | None = None) -> None:
     """Raise ServiceUnreachable for the first of Redis, MongoDB that does not answer (production only)."""
     if settings.embedded:
         return

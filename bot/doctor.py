@@ -8,6 +8,8 @@ from __future__ import annotations
 import socket
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from rq import Worker
 
 from bot.config import Settings
@@ -60,7 +62,7 @@ def _redis(settings: Settings, report: Report) -> None:
     report.line("OK", f"{describe_redis(settings)}: role {info.get('role')}, {replicas} replica(s) connected")
     if settings.REDIS_SENTINELS:
         _sentinels(settings, report)
-    want = settings.REDIS_WAIT_REPLICAS
+    want = settings.REDIS_WAIT_REPLICAS or 0
     if want > replicas:
         report.line("WARN", f"REDIS_WAIT_REPLICAS={want} but {replicas} replica(s) are connected: every accepted "
                             f"message waits REDIS_WAIT_TIMEOUT_MS={settings.REDIS_WAIT_TIMEOUT_MS} and may not survive "
@@ -69,7 +71,8 @@ def _redis(settings: Settings, report: Report) -> None:
         report.line("WARN", "REDIS_WAIT_REPLICAS=0: a message answered 200 can be lost with the Redis primary "
                             "(see README, 'What Redis persistence buys')")
     else:
-        report.line("OK", f"accepting a message waits for {want} replica(s), at most {settings.REDIS_WAIT_TIMEOUT_MS} ms")
+        report.line("OK", f"accepting a message waits for {want} replica(s), "
+                          f"at most {settings.REDIS_WAIT_TIMEOUT_MS} ms")
     try:
         aof = client.config_get("append*")
     except Exception:  # CONFIG may be renamed or refused on a managed Redis
@@ -86,8 +89,9 @@ def _sentinels(settings: Settings, report: Report) -> None:
     for host, port in settings.sentinel_addresses:
         try:
             sentinel = redis.Redis(host=host, port=port, password=settings.REDIS_SENTINEL_PASSWORD,
-                                   socket_timeout=1, socket_connect_timeout=1, retry=None)
-            masters.add(tuple(sentinel.sentinel_get_master_addr_by_name(settings.REDIS_SENTINEL_MASTER) or ()))
+                                   socket_timeout=1, socket_connect_timeout=1, retry=Retry(NoBackoff(), 0))
+            master = sentinel.sentinel_get_master_addr_by_name(settings.REDIS_SENTINEL_MASTER)
+            masters.add(tuple(master) if isinstance(master, (tuple, list)) else ())
             answers += 1
         except redis.RedisError as exc:
             report.line("WARN", f"sentinel {host}:{port} did not answer ({type(exc).__name__})")

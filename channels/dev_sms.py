@@ -30,6 +30,12 @@ class DevOutboxSender:
         entries = [json.loads(e) for e in self.redis.lrange(redis_keys.DEV_OUTBOX, 0, self.KEEP - 1)]
         return [e for e in entries if to is None or e["to"] == to][:limit]
 
+    def forget(self, phone: str) -> None:
+        """Erase the texts to `phone` ("delete my data")."""
+        for raw in self.redis.lrange(redis_keys.DEV_OUTBOX, 0, -1):
+            if json.loads(raw).get("to") == phone:
+                self.redis.lrem(redis_keys.DEV_OUTBOX, 0, raw)
+
     def count(self) -> int:
         return int(self.redis.llen(redis_keys.DEV_OUTBOX))
 

@@ -14,7 +14,7 @@ import json
 import logging
 import time
 from concurrent.futures import Future, wait
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.common import logs
 from bot.common.errors import PermanentSendError, TransientSendError
@@ -22,6 +22,9 @@ from bot.common.phones import mask
 from bot.pipeline import Claimed, OutboundMessage, deadletters, encode, keys
 from bot.pipeline.messages import message_id_of
 from workers.lane import new_token
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 log = logging.getLogger("orderline.outbound")
 
@@ -35,7 +38,7 @@ class LeaseLost(Exception):
 
 
 class Delivery:
-    def __init__(self, rt: Any, heartbeat: Any, pool: Any = None):
+    def __init__(self, rt: Runtime, heartbeat: Any, pool: Any = None):
         self.rt, self.heartbeat, self.pool = rt, heartbeat, pool
         self.outbox = rt.outbox
         self.retry_window = rt.settings.RETRY_WINDOW_SECONDS
@@ -53,7 +56,7 @@ class Delivery:
             if self.pool is None:
                 sent += sum(self.send_outbox(c, token) for c in claimed)
                 continue
-            futures: list[Future] = [self.pool.submit(lambda c=c: self.send_outbox(c, token)) for c in claimed]
+            futures: list[Future] = [self.pool.submit(lambda c=c, t=token: self.send_outbox(c, t)) for c in claimed]
             done, _ = wait(futures)
             sent += sum(f.result() for f in done if f.exception() is None)
         return sent
@@ -65,7 +68,8 @@ class Delivery:
 
     def send_outbox(self, claimed: Claimed, token: str) -> int:
         """Send from one claimed outbox until it is empty, waiting, or lost. Returns replies sent."""
-        tag, head, sent, held = claimed.tag, claimed.head, 0, True
+        tag, sent, held = claimed.tag, 0, True
+        head: str | None = claimed.head
         k = keys.tagged(tag)
         hold = self.heartbeat.hold([(k.outclaim, token)], [], SEND_BUDGET, on_overrun=lambda h: None)
         try:
@@ -109,7 +113,8 @@ class Delivery:
             with hold.step(message):
                 sender.send(message, part_sent)
         except TransientSendError as exc:
-            return self._retry(tag, token, current["head"], exc), 0, False
+            self._retry(tag, token, current["head"], exc)
+            return None, 0, False
         except PermanentSendError as exc:
             reason = f"{type(exc).__name__}: {exc}"
             return self._park(tag, token, current["head"], deadletters.outbound(message, reason),
@@ -149,5 +154,5 @@ class Delivery:
         return self.outbox.head(tag)
 
 
-def pending(rt: Any) -> int:
+def pending(rt: Runtime) -> int:
     return rt.outbox.pending()

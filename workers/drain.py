@@ -13,13 +13,16 @@ import json
 import logging
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.common import logs
 from bot.common.errors import TransientError
 from bot.pipeline import Claimed, InboundMessage, deadletters, keys, queues
 from workers.lane import BUSY_RETRY_MS, Lane, Member, new_token
 from workers.step import conversation_key
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 log = logging.getLogger("orderline.drain")
 
@@ -33,7 +36,7 @@ MAX_BUG_ATTEMPTS = 3  # an exception that is a bug will not fix itself: park soo
 class Drainer:
     """Built once per worker process: the step, the lane pool, the heartbeat and the group commit."""
 
-    def __init__(self, rt: Any, step: Any, pool: Any, heartbeat: Any, flusher: Any, delivery: Any = None):
+    def __init__(self, rt: Runtime, step: Any, pool: Any, heartbeat: Any, flusher: Any, delivery: Any = None):
         self.rt, self.step, self.pool, self.heartbeat, self.flusher = rt, step, pool, heartbeat, flusher
         self.delivery = delivery
         s = rt.settings
@@ -102,9 +105,10 @@ class Drainer:
         self._set_aside(token, undecodable, empty)
         order = list(groups)
         tokens = [new_token() for _ in order]
-        opened = mailboxes.open([(k, t, sum(len(m.queued) for m in groups[k])) for k, t in zip(order, tokens)])
+        opened = mailboxes.open([(k, t, sum(len(m.queued) for m in groups[k]))
+                                 for k, t in zip(order, tokens, strict=True)])
         lanes, busy = [], []
-        for key, lock_token, o in zip(order, tokens, opened):
+        for key, lock_token, o in zip(order, tokens, opened, strict=True):  # one answer per conversation
             if o.locked:
                 lanes.append(Lane(self, key, groups[key], token, o, lock_token))
             else:
@@ -124,8 +128,8 @@ class Drainer:
         with self.rt.redis.pipeline(transaction=False) as pipe:
             for tag, raw in undecodable:
                 log.error("parking an unreadable mailbox entry")
-                mailboxes.park_into(pipe, tag, token, raw, deadletters.undecodable(raw, "inbound", tag, "not a message"),
-                                    counter="dead_letters:undecodable")
+                parked = deadletters.undecodable(raw, "inbound", tag, "not a message")
+                mailboxes.park_into(pipe, tag, token, raw, parked, counter="dead_letters:undecodable")
             for tag in [t for t, _ in undecodable] + empty:
                 mailboxes.release_into(pipe, tag, token, 0)
             pipe.execute()

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.operations import activity
 from bot.outreach import carts
 from bot.pipeline import Commit, Parked, keys, queues
 from workers.step import Processed
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 
 @dataclass(eq=False)
@@ -38,7 +41,7 @@ class Flush:
 
 
 class GroupCommit:
-    def __init__(self, rt: Any):
+    def __init__(self, rt: Runtime):
         self.rt = rt
         self._lock = threading.Lock()
         self._queue: list[Flush] = []
@@ -126,5 +129,5 @@ class GroupCommit:
             answers = pipe.execute()
         if outbound and answers[-1]:
             queues.kick_outbound(self.rt.redis, force=True)
-        for f, mine in zip(batch, positions):
+        for f, mine in zip(batch, positions, strict=True):
             f.statuses = [answers[i] for i in mine]

@@ -26,7 +26,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from bot.common import logs
 from bot.common.errors import TransientError
 from bot.common.phones import mask
-from bot.pipeline import Commit, InboundMessage, Opened, deadletters, keys
+from bot.pipeline import Commit, Hold, InboundMessage, Opened, deadletters, keys
 from workers.apology import apology_for
 from workers.flush import Flush
 from workers.step import Processed, conversation_key, parse_conversation
@@ -70,12 +70,18 @@ class Lane:
         self.opened, self.lock_token = opened, lock_token
         self.result = LaneResult()
         self.extra_locks: list[str] = []
-        self.hold = None
+        self.hold: Hold | None = None
 
     @property
     def abandoned(self) -> bool:
         """The heartbeat parked this lane's step (it overran its budget): nobody waits for it now."""
         return self.hold is not None and self.hold.abandoned.is_set()
+
+    @property
+    def held(self) -> Hold:
+        """The heartbeat's hold on this lane's leases and lock (taken when the lane runs)."""
+        assert self.hold is not None, "the lane is not running"
+        return self.hold
 
     # -- the lane's life ---------------------------------------------------------------------------
     def run(self) -> LaneResult:
@@ -87,7 +93,7 @@ class Lane:
             self._work()
         finally:
             d.heartbeat.drop(self.hold)
-        if self.result.to_send and d.delivery is not None and not self.hold.abandoned.is_set():
+        if self.result.to_send and d.delivery is not None and not self.held.abandoned.is_set():
             try:  # straight to the channel: no queue hop between a committed reply and its send
                 d.delivery.send_claimed(self.result.to_send, self.lock_token)
             except Exception:  # Redis away, a sender bug: the delivery job and its retries take over
@@ -118,7 +124,7 @@ class Lane:
             rate += 1
             started = time.monotonic()
             done = self._step(m, raw, msg, conv, rate, parks)
-            if self.hold.abandoned.is_set():
+            if self.held.abandoned.is_set():
                 return  # the heartbeat parked this step and let go of everything
             if done is None:
                 continue
@@ -147,7 +153,7 @@ class Lane:
 
     def _step(self, m: Member, raw: str, msg: InboundMessage, conv, rate: int, parks) -> Processed | None:
         try:
-            with logs.about(msg.message_id), self.hold.step((m, raw)):
+            with logs.about(msg.message_id), self.held.step((m, raw)):
                 return self.step.turn(raw, msg, conv, self.conv_key, rate)
         except Exception as exc:  # noqa: BLE001 - the lane decides: retry (transient) or park (a bug)
             m.stopped = True
@@ -165,7 +171,7 @@ class Lane:
             return True
         if self.rt.mailboxes.lock(done.target_key, self.lock_token):
             self.extra_locks.append(done.target_key)
-            self.hold.locks.append((keys.conversation(done.target_key).lock, self.lock_token))
+            self.held.locks.append((keys.conversation(done.target_key).lock, self.lock_token))
             return True
         return False
 
@@ -194,10 +200,10 @@ class Lane:
             log.warning("could not commit (%s); the messages will be processed again", exc)
             return False
         codes = [int(s[0]) for s in statuses[:len(pending)]]
-        for p, code, answer in zip(pending, codes, statuses):
+        for p, code, answer in zip(pending, codes, statuses, strict=False):  # statuses: parks' follow
             if code == 1:
                 self.result.processed += 1
-                first = {}
+                first: dict[str, str] = {}
                 for tag, raw in p.routed.outbound:
                     first.setdefault(tag, raw)
                 for tag in answer[1:]:  # outboxes the commit claimed for this lane: their heads are ours

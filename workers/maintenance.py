@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bot import outreach
 from bot.common import redis_keys
@@ -23,13 +23,16 @@ from bot.payments import expiry as payment_expiry
 from bot.pipeline import queues
 from workers import retention
 
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
 log = logging.getLogger("orderline.maintenance")
 
 SWEEP_EVERY = 5  # seconds between full sweeps (one process per interval)
 TICK = 0.5  # seconds between checks for due work (every process; two cheap reads)
 
 
-def kick_due(rt: Any) -> bool:
+def kick_due(rt: Runtime) -> bool:
     """Mailboxes or outboxes due (a retry's delay ran out, a dead worker's lease expired) and no job
     waiting for them: queue one. This is what wakes delayed retries, so it runs every TICK."""
     kicked = False
@@ -42,7 +45,7 @@ def kick_due(rt: Any) -> bool:
     return kicked
 
 
-def sweep_once(rt: Any) -> dict:
+def sweep_once(rt: Runtime) -> dict:
     """Cheap when there is nothing to do."""
     s = rt.settings
     done = {"kicked": kick_due(rt),
@@ -54,7 +57,7 @@ def sweep_once(rt: Any) -> dict:
     return done
 
 
-def sweep_if_due(rt: Any) -> dict | None:
+def sweep_if_due(rt: Runtime) -> dict | None:
     """Sweep unless another process swept in the last interval."""
     if not rt.redis.set(redis_keys.SWEEP_LOCK, "1", nx=True, px=int(SWEEP_EVERY * 1000)):
         return None
@@ -65,7 +68,7 @@ class Maintainer:
     """A daemon thread: kick_due every TICK, a full sweep every SWEEP_EVERY (by one process), and
     it outlives Redis or MongoDB outages."""
 
-    def __init__(self, rt: Any, tick: float = TICK):
+    def __init__(self, rt: Runtime, tick: float = TICK):
         self.rt, self.tick = rt, tick
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._beat_at = 0.0
@@ -100,7 +103,7 @@ class Maintainer:
             log.warning("could not withdraw the worker's beat")
 
 
-def finish_cancellations(rt: Any, older_than: float = 60) -> int:
+def finish_cancellations(rt: Runtime, older_than: float = 60) -> int:
     """Orders cancelled by a job that died before putting the stock back: put it back now."""
     stuck = rt.store.orders.find({"status": "cancelled", "restocked": False,
                                   "updated_at": {"$lt": time.time() - older_than}})

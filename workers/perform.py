@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.common.phones import mask
 from bot.customers import codes as otp
@@ -19,6 +20,9 @@ from bot.payments import links
 from bot.pipeline import OutboundMessage
 from bot.store import Terms
 from statemachine import effects as fx
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 log = logging.getLogger("orderline.effects")
 
@@ -46,7 +50,7 @@ lock_seconds = otp.lock_seconds  # how long verification of a phone stays refuse
 
 
 class EffectRunner:
-    def __init__(self, rt):
+    def __init__(self, rt: Runtime):
         self.rt = rt
 
     def apply(self, effects, turn, applied: Applied) -> Applied:

@@ -11,16 +11,22 @@ from __future__ import annotations
 import logging
 import time
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from redis import Redis
 
 from bot.common import redis_keys
 from bot.pipeline import queues
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 log = logging.getLogger("orderline.retention")
 
 RUN_AT_UTC_HOUR = 3  # a quiet hour for most shops
 
 
-def purge(rt, now: float | None = None) -> dict:
+def purge(rt: Runtime, now: float | None = None) -> dict:
     now = time.time() if now is None else now
     cutoff = now - rt.settings.RETENTION_DAYS * 86400
     deleted = rt.store.messages.delete_older_than(cutoff)
@@ -36,7 +42,7 @@ def next_run(after: float) -> datetime:
     return at if at.timestamp() > after else at + timedelta(days=1)
 
 
-def schedule(redis, after: float | None = None) -> str | None:
+def schedule(redis: Redis, after: float | None = None) -> str | None:
     """Make sure the next daily run is scheduled; returns its job id if this call scheduled it."""
     run_at = next_run(time.time() if after is None else after)
     job_id = "retention-" + run_at.strftime("%Y%m%d")

@@ -6,11 +6,12 @@ fakeredis; our drain jobs are long-lived and batched, so forking buys nothing (L
 """
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
 import time
+from typing import TYPE_CHECKING
 
+from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import SimpleWorker
@@ -19,16 +20,19 @@ from rq.timeouts import TimerDeathPenalty
 from bot.pipeline import queues
 from workers import context, maintenance
 
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
 log = logging.getLogger("orderline.worker")
 
 QUEUES = (queues.MESSAGES, queues.OUTBOUND, queues.MAINTENANCE)
 
 
-def _queues(redis):
+def _queues(redis: Redis):
     return [queues.queue(redis, name) for name in QUEUES]
 
 
-def catch_up(rt) -> None:
+def catch_up(rt: Runtime) -> None:
     """At start: kick drains and deliveries for whatever waited while no worker ran (a crash, a deploy)."""
     if rt.mailboxes.pending_count():
         queues.kick_messages(rt.redis)
@@ -36,14 +40,15 @@ def catch_up(rt) -> None:
         queues.kick_outbound(rt.redis)
 
 
-def run_worker(rt, *, burst: bool = False, with_scheduler: bool = True, name: str | None = None) -> bool:
+def run_worker(rt: Runtime, *, burst: bool = False, with_scheduler: bool = True, name: str | None = None) -> bool:
     """The production worker: blocks, handles SIGTERM by finishing the current job."""
     context.bind(rt)
     context.heartbeat()
     maintainer = maintenance.Maintainer(rt).start()
     wait = 1.0
     try:
-        for attempt in itertools.count():
+        attempt = 0
+        while True:
             started = time.monotonic()
             try:
                 catch_up(rt)
@@ -59,6 +64,7 @@ def run_worker(rt, *, burst: bool = False, with_scheduler: bool = True, name: st
                 log.error("lost Redis (%s); restarting the worker in %.0f s", type(exc).__name__, wait)
                 time.sleep(wait)
                 wait = min(wait * 2, 30.0)
+                attempt += 1
     finally:
         maintainer.stop()
         context.stop()
@@ -77,7 +83,7 @@ class ThreadWorker(SimpleWorker):
 class InProcessWorker:
     """Worker + maintenance in background threads of this process (embedded default, chat, tests)."""
 
-    def __init__(self, rt, poll: float = 0.2):
+    def __init__(self, rt: Runtime, poll: float = 0.2):
         self.rt, self.poll = rt, poll
         self._stop = threading.Event()
 
@@ -106,7 +112,7 @@ class InProcessWorker:
         context.stop()
 
 
-def wait_idle(rt, timeout: float = 10.0) -> bool:
+def wait_idle(rt: Runtime, timeout: float = 10.0) -> bool:
     """Until no mailbox holds a message (tests, the console chat)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -22,6 +22,11 @@ import re
 import secrets
 import sys
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.config import Settings  # which reads its tokens with parse_tokens
+
 
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 SECRET = re.compile(r"[A-Za-z0-9._~+/=-]{16,256}")
@@ -76,7 +81,7 @@ def parse_tokens(setting: str, raw: str) -> tuple[NamedToken, ...]:
     return tuple(out)
 
 
-def of_role(settings, setting_name: str) -> tuple[NamedToken, ...]:
+def of_role(settings: Settings, setting_name: str) -> tuple[NamedToken, ...]:
     """Every token of a role ("API_TOKEN" for integrators, "OPERATOR_TOKEN" for operators)."""
     single = getattr(settings, setting_name)
     named = getattr(settings, setting_name + "S", ())

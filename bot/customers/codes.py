@@ -24,12 +24,14 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import phonenumbers
+from redis import Redis
 
 from bot.common import redis_keys
 from bot.common.phones import NUMBER_TYPES, mask
+from bot.config import Settings
 from bot.pipeline import OutboundMessage
 from statemachine.prompts import SMS
 
@@ -65,7 +67,7 @@ class LocalCodes:
 
     mode = "local"
 
-    def __init__(self, settings):
+    def __init__(self, settings: Settings):
         self.shop, self.minutes = settings.SHOP_NAME, max(1, settings.OTP_TTL_SECONDS // 60)
 
     def send(self, phone: str, code: str, reply_id: str) -> tuple[str | None, OutboundMessage | None]:
@@ -76,7 +78,7 @@ class LocalCodes:
         raise NotImplementedError
 
 
-def number_refusal(settings, phone: str) -> str | None:
+def number_refusal(settings: Settings, phone: str) -> str | None:
     """'country' or 'number_type' when codes may not go to this number, else None."""
     try:
         number = phonenumbers.parse(phone, None)
@@ -97,7 +99,7 @@ def number_refusal(settings, phone: str) -> str | None:
 class Codes:
     """The shop's one-time codes: the policy above in front of a backend."""
 
-    def __init__(self, settings, redis: Any, backend: Backend):
+    def __init__(self, settings: Settings, redis: Redis, backend: Backend):
         self.settings, self.redis, self.backend = settings, redis, backend
 
     @property
@@ -136,8 +138,8 @@ class Codes:
                 pipe.incr(key)
                 pipe.expire(key, ttl, nx=True)
             got = pipe.execute()[::2]
-        over = [reason for (_, cap, _), n, reason in zip(counters, got, ("identity_cap", "number_cap", "budget"))
-                if int(n) > cap]
+        reasons = ("identity_cap", "number_cap", "budget")
+        over = [reason for (_, cap, _), n, reason in zip(counters, got, reasons, strict=True) if int(n) > cap]
         if over:
             self._give_back(phone, identity, now)
             return over[0]
@@ -152,17 +154,17 @@ class Codes:
 
 # -- lock-out after too many wrong codes (any backend, across every conversation) ------------------
 
-def lock_seconds(redis: Any, phone: str) -> int:
+def lock_seconds(redis: Redis, phone: str) -> int:
     """How long verification of `phone` stays refused after too many wrong codes (0: not locked)."""
     ttl = redis.ttl(redis_keys.otp_lock(phone))
     return int(ttl) if ttl and ttl > 0 else 0
 
 
-def lock(redis: Any, phone: str, seconds: int) -> None:
+def lock(redis: Redis, phone: str, seconds: int) -> None:
     redis.set(redis_keys.otp_lock(phone), "1", ex=seconds)
 
 
-def build(settings, redis: Any, senders: dict, verify: Backend | None = None) -> Codes | None:
+def build(settings: Settings, redis: Redis, senders: dict, verify: Backend | None = None) -> Codes | None:
     """The shop's codes: Twilio Verify (`verify`, built by the runtime when configured), else local
     codes over its SMS sender, else None (typed numbers cannot be verified; start-up warns)."""
     if verify is not None:
@@ -175,7 +177,7 @@ def build(settings, redis: Any, senders: dict, verify: Backend | None = None) ->
     return None
 
 
-def vouching_channels(settings) -> list[str]:
+def vouching_channels(settings: Settings) -> list[str]:
     """The channels that can tell the shop a customer's number without a code."""
     out = []
     if settings.TELEGRAM_BOT_TOKEN:

@@ -3,15 +3,19 @@ messages an operator sends through the customer's mailbox.
 
 The list is a sorted set (handoff id -> when it asked) beside a hash of who it is and where they
 wrote from. A handoff's id is an opaque digest of its conversation key: it is what operators'
-URLs carry (`/api/handoffs/<id>/reply`), so no phone number is in a URL, an access log or a key. The operator's reply and hand-back are not sent from here: they join the
-customer's mailbox like any message, so the worker handles them in order, under the
-conversation's lock, and the customer hears them on their own channel.
+URLs carry (`/api/handoffs/<id>/reply`), so no phone number is in a URL, an access log or a key.
+The operator's reply and hand-back are not sent from here: they join the customer's mailbox like
+any message, so the worker handles them in order, under the conversation's lock, and the customer
+hears them on their own channel.
 """
 from __future__ import annotations
 
 import json
 import time
 import uuid
+from typing import cast
+
+from redis import Redis
 
 from bot.common import redis_keys
 from bot.pipeline import InboundMessage
@@ -29,7 +33,7 @@ def handoff_id(conv_key: str) -> str:
     return "h" + pkeys.digest("handoff:" + conv_key)
 
 
-def wait(redis, *, identity: str, phone: str | None, name: str | None, text: str, now: float | None = None) -> str:
+def wait(redis: Redis, *, identity: str, phone: str | None, name: str | None, text: str, now: float | None = None) -> str:
     """Put the conversation on the list; asking again keeps its place (idempotent). Returns its id."""
     now = time.time() if now is None else now
     key = key_for(phone, identity)
@@ -44,7 +48,7 @@ def wait(redis, *, identity: str, phone: str | None, name: str | None, text: str
     return hid
 
 
-def done(redis, *conv_keys: str) -> None:
+def done(redis: Redis, *conv_keys: str) -> None:
     ids = [handoff_id(k) for k in conv_keys if k]
     if ids:
         with redis.pipeline() as pipe:
@@ -53,27 +57,27 @@ def done(redis, *conv_keys: str) -> None:
             pipe.execute()
 
 
-def get(redis, conv_key: str) -> dict | None:
+def get(redis: Redis, conv_key: str) -> dict | None:
     """The waiting entry of a conversation (by its key), or None."""
     return by_id(redis, handoff_id(conv_key))
 
 
-def by_id(redis, hid: str) -> dict | None:
+def by_id(redis: Redis, hid: str) -> dict | None:
     """The waiting entry with this opaque id, or None."""
     raw = redis.hget(redis_keys.HANDOFF_INFO, hid)
     return json.loads(raw) if raw and redis.zscore(redis_keys.HANDOFF, hid) is not None else None
 
 
-def waiting(redis, limit: int = 100) -> list[dict]:
+def waiting(redis: Redis, limit: int = 100) -> list[dict]:
     """Waiting conversations, oldest first."""
-    entries = redis.zrange(redis_keys.HANDOFF, 0, limit - 1)
+    entries = cast("list[bytes]", redis.zrange(redis_keys.HANDOFF, 0, limit - 1))
     if not entries:
         return []
     infos = redis.hmget(redis_keys.HANDOFF_INFO, entries)
     return [json.loads(raw) for raw in infos if raw]
 
 
-def count(redis) -> int:
+def count(redis: Redis) -> int:
     return int(redis.zcard(redis_keys.HANDOFF))
 
 

@@ -7,13 +7,17 @@ pushed to, so it waits in the identity's notices. Either way it joins the custom
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from bot.operations import activity
 from bot.pipeline import SYNC_CHANNELS, OutboundMessage
 from statemachine.prompts import ORDER_UPDATE_WORDS, ORDER_UPDATES
 
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
-def order_update(rt, order: dict, status: str, by: str) -> str | None:
+
+def order_update(rt: Runtime, order: dict, status: str, by: str) -> str | None:
     """Notify the order's customer; returns how ('outbound' or 'notices'), or None if nobody to tell."""
     identity = order.get("identity")
     if not identity or order.get("anonymised") or status not in ORDER_UPDATES:

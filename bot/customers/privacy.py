@@ -21,6 +21,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.common import redis_keys as keys
 from bot.common.errors import TransientError
@@ -30,6 +31,9 @@ from bot.operations import activity
 from bot.outreach import carts
 from bot.pipeline import SYNC_CHANNELS, notices
 from bot.pipeline import keys as pkeys
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 log = logging.getLogger("orderline.privacy")
 
@@ -56,18 +60,17 @@ class Scope:
         return [f"phone:{self.phone}"] + [f"id:{i}" for i in sorted(self.linked)]
 
 
-def scope(rt, phone: str, also=()) -> Scope:
+def scope(rt: Runtime, phone: str, also=()) -> Scope:
     """`also`: identities to consider besides those the store knows (the one asking to be forgotten)."""
     customer = rt.store.customers.find_by_phone(phone) or {}
-    seen = set(customer.get("identities", [])) | set(rt.store.messages.identities_of(phone)) | set(also)
-    seen = sorted(seen)
+    seen = sorted(set(customer.get("identities", [])) | set(rt.store.messages.identities_of(phone)) | set(also))
     links = rt.redis.mget([pkeys.identity(i).link for i in seen]) if seen else []
-    linked = {i for i, link in zip(seen, links) if link is not None and _text(link) == phone}
+    linked = {i for i, link in zip(seen, links, strict=True) if link is not None and _text(link) == phone}
     own = linked | {i for i in seen if i.partition(":")[2] == phone}
     return Scope(phone, frozenset(seen), frozenset(linked), frozenset(own))
 
 
-def export(rt, phone: str) -> dict | None:
+def export(rt: Runtime, phone: str) -> dict | None:
     """Everything held about the customer with this phone, as JSON-safe data; None if nothing is."""
     store, redis = rt.store, rt.redis
     customer = store.customers.find_by_phone(phone)
@@ -96,7 +99,7 @@ def export(rt, phone: str) -> dict | None:
     return data if held else None
 
 
-def erase(rt, phone: str, wait_seconds: float = 5.0) -> dict | None:
+def erase(rt: Runtime, phone: str, wait_seconds: float = 5.0) -> dict | None:
     """The customer's own 'delete my data', done by an operator. None if nothing was held."""
     token, key = "erase-" + uuid.uuid4().hex, f"phone:{phone}"
     deadline = time.monotonic() + wait_seconds
@@ -119,7 +122,7 @@ def _plain(doc: dict) -> dict:
     return {k: v for k, v in doc.items() if k != "holds"}
 
 
-def erase_customer(rt, phone: str | None, identities=()) -> dict:
+def erase_customer(rt: Runtime, phone: str | None, identities=()) -> dict:
     """'Delete my data': the customer, their history and links go; orders stay without their details.
     `identities`: the one asking (it may not be known to the store yet). Returns counts, and in
     `unlinked` the identities whose link to this phone was removed."""
@@ -148,16 +151,17 @@ def erase_customer(rt, phone: str | None, identities=()) -> dict:
     notices.forget_about(redis, s.shared, phone)
     activity.forget_conversations(redis, s.conversation_keys)
     counts["dead_letters"] = rt.deadletters.erase(phone, s.own)
-    _forget_dev_texts(redis, phone)
+    _forget_dev_texts(rt, phone)
     log.info("customer erased phone=%s identities=%d", mask(phone), len(s.own))
     return {**counts, "unlinked": sorted(s.linked)}
 
 
-def _forget_dev_texts(redis, phone: str) -> None:
-    """The embedded default's stand-in for SMS (a list the dev page shows) forgets this number too."""
-    for raw in redis.lrange(keys.DEV_OUTBOX, 0, -1):
-        if json.loads(raw).get("to") == phone:
-            redis.lrem(keys.DEV_OUTBOX, 0, raw)
+def _forget_dev_texts(rt: Runtime, phone: str) -> None:
+    """The embedded default's stand-in for SMS (channels/dev_sms.py, the list the dev page shows)
+    forgets this number too; a real SMS sender keeps nothing to forget."""
+    forget = getattr(rt.sender("sms"), "forget", None)
+    if forget is not None:
+        forget(phone)
 
 
 def _text(value) -> str:

@@ -8,6 +8,9 @@ the `ol:stats` hash, written inside the commit itself.
 from __future__ import annotations
 
 import time
+from typing import Any
+
+from redis import Redis
 
 from bot.common import redis_keys
 
@@ -30,7 +33,7 @@ def latency_counters(channel: str, ms: float) -> dict[str, int]:
     return {f"latency_ms:{channel}:{latency_bucket(ms)}": 1, f"latency_ms_sum:{channel}": int(round(ms))}
 
 
-def record_turn(redis, *, channel: str, active_key: str | None, stale_keys=(), inbound: int, outbound: int,
+def record_turn(redis: Redis, *, channel: str, active_key: str | None, stale_keys=(), inbound: int, outbound: int,
                 orders: int = 0, revenue_cents: int = 0, now: float | None = None) -> None:
     """After a committed turn: bump this minute's and hour's buckets; mark the conversation active
     (`active_key`, None after an erasure) and drop keys it no longer lives under (`stale_keys`)."""
@@ -58,20 +61,20 @@ def record_turn_into(pipe, *, channel: str, active_key: str | None, stale_keys=(
         pipe.zadd(redis_keys.ACTIVE, {active_key: now})
 
 
-def active_conversations(redis, idle_seconds: float, now: float | None = None) -> int:
+def active_conversations(redis: Redis, idle_seconds: float, now: float | None = None) -> int:
     """Conversations with a turn within the idle timeout; older entries are dropped on the way."""
     now = time.time() if now is None else now
     redis.zremrangebyscore(redis_keys.ACTIVE, "-inf", now - idle_seconds)
     return int(redis.zcard(redis_keys.ACTIVE))
 
 
-def forget_conversations(redis, conv_keys) -> None:
+def forget_conversations(redis: Redis, conv_keys) -> None:
     conv_keys = list(conv_keys)
     if conv_keys:
         redis.zrem(redis_keys.ACTIVE, *conv_keys)
 
 
-def series(redis, granularity: str = "m", count: int = 60, now: float | None = None) -> list[dict]:
+def series(redis: Redis, granularity: str = "m", count: int = 60, now: float | None = None) -> list[dict]:
     """The last `count` buckets, oldest first: [{"t": bucket start (s), "in": {ch: n}, "out": ..., "orders", ...}]."""
     now = time.time() if now is None else now
     size = 60 if granularity == "m" else 3600
@@ -82,8 +85,8 @@ def series(redis, granularity: str = "m", count: int = 60, now: float | None = N
             pipe.hgetall(redis_keys.series(granularity, b))
         raw = pipe.execute()
     out = []
-    for b, fields in zip(buckets, raw):
-        point = {"t": b * size, "in": {}, "out": {}, "orders": 0, "revenue_cents": 0}
+    for b, fields in zip(buckets, raw, strict=True):
+        point: dict[str, Any] = {"t": b * size, "in": {}, "out": {}, "orders": 0, "revenue_cents": 0}
         for name, value in fields.items():
             name = name.decode() if isinstance(name, bytes) else name
             kind, _, channel = name.partition(":")

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
+from redis import Redis
 from rq import Queue, Worker
 from rq.registry import FailedJobRegistry
 
@@ -20,6 +22,9 @@ from bot.operations import activity
 from bot.pipeline import queues
 from bot.pipeline.ingress import OPERATOR
 
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
 PROCESS_STARTED = time.time()
 WORKER_BEAT_SECONDS = 5  # every worker process (production or in-process) says it is alive this often
 QUEUE_NAMES = (queues.MESSAGES, queues.OUTBOUND, queues.MAINTENANCE)
@@ -27,30 +32,30 @@ ORDER_OUTCOMES = {"placed": "orders_placed", "refused_stock": "orders_refused_st
                   "cancelled": "orders_cancelled", "abandoned": "orders_abandoned"}
 
 
-def mark_started(redis) -> None:
+def mark_started(redis: Redis) -> None:
     """Remember when the first process started against this Redis (kept until Redis is emptied)."""
     redis.set(redis_keys.STARTED_AT, repr(time.time()), nx=True)
 
 
-def worker_beat(redis, worker_id: str, now: float | None = None) -> None:
+def worker_beat(redis: Redis, worker_id: str, now: float | None = None) -> None:
     """A worker process is alive (its maintenance thread calls this every WORKER_BEAT_SECONDS). Counts
     the embedded default's in-process worker too, which RQ sees only while it holds a job."""
     now = time.time() if now is None else now
     redis.zadd(redis_keys.WORKERS_ALIVE, {worker_id: now + 3 * WORKER_BEAT_SECONDS})
 
 
-def worker_gone(redis, worker_id: str) -> None:
+def worker_gone(redis: Redis, worker_id: str) -> None:
     redis.zrem(redis_keys.WORKERS_ALIVE, worker_id)
 
 
-def workers_alive(redis, now: float | None = None) -> int:
+def workers_alive(redis: Redis, now: float | None = None) -> int:
     """Worker processes alive: those beating, or RQ's registered workers if more (a plain `rq worker`)."""
     now = time.time() if now is None else now
     redis.zremrangebyscore(redis_keys.WORKERS_ALIVE, "-inf", now)
     return max(int(redis.zcard(redis_keys.WORKERS_ALIVE)), Worker.count(connection=redis))
 
 
-def counters(redis) -> dict[str, int]:
+def counters(redis: Redis) -> dict[str, int]:
     return {_text(k): int(v) for k, v in redis.hgetall(redis_keys.STATS).items()}
 
 
@@ -104,7 +109,7 @@ def latency(c: dict[str, int]) -> dict[str, dict]:
     return dict(sorted(out.items()))
 
 
-def queue_depths(rt) -> tuple[dict[str, int], dict[str, int]]:
+def queue_depths(rt: Runtime) -> tuple[dict[str, int], dict[str, int]]:
     """(jobs waiting per RQ queue plus the mailboxes and replies waiting, failed jobs per queue)."""
     depths, failed = {}, {}
     for name in QUEUE_NAMES:
@@ -121,7 +126,7 @@ def start_of_today(now: float) -> float:
     return day.timestamp()
 
 
-def snapshot(rt, now: float | None = None) -> dict:
+def snapshot(rt: Runtime, now: float | None = None) -> dict:
     """Every figure an operator watches, as one JSON-safe dict."""
     now = time.time() if now is None else now
     redis, c = rt.redis, counters(rt.redis)
@@ -201,7 +206,7 @@ def outreach_figures(c: dict[str, int]) -> dict:
             "reminders_off": c.get("reminders_off", 0), "reminders_on": c.get("reminders_on", 0)}
 
 
-def model_calls(c: dict[str, int], redis) -> dict:
+def model_calls(c: dict[str, int], redis: Redis) -> dict:
     """What the language model cost: calls of each kind, per placed order, and what it refused."""
     calls = c.get("nlu_calls", 0) + c.get("translate_calls", 0)
     orders = c.get("orders_placed", 0)

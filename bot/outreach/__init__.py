@@ -16,15 +16,20 @@ Here: whom to tell, on which identity, and when.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING, TypeGuard
 
 from bot.outreach import carts, jobs
 from bot.outreach.jobs import Job
 from bot.outreach.quiet import QuietHours, in_quiet_hours
 from bot.pipeline.keys import digest
+from bot.shop.catalog import Product
 from statemachine.outreach import BACK_IN_STOCK, FEEDBACK_REQUEST
 
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
-def ask_feedback(rt, order: dict, now: float | None = None) -> str | None:
+
+def ask_feedback(rt: Runtime, order: dict, now: float | None = None) -> str | None:
     """The order was delivered: ask its customer, where they ordered from, for a rating."""
     identity = order.get("identity")
     if not identity or not order.get("phone") or order.get("anonymised"):
@@ -35,11 +40,11 @@ def ask_feedback(rt, order: dict, now: float | None = None) -> str | None:
     return jobs.send(rt, job, now)
 
 
-def sellable(product) -> bool:
+def sellable(product: Product | None) -> TypeGuard[Product]:
     return product is not None and product.available and product.stock > 0
 
 
-def announce_restock(rt, skus, now: float | None = None) -> int:
+def announce_restock(rt: Runtime, skus, now: float | None = None) -> int:
     """These products are back: each customer waiting for one hears it once (taken off the list
     by exactly one caller, however many announce it). Returns how many were told or scheduled."""
     now = time.time() if now is None else now
@@ -61,7 +66,7 @@ def restocked(before: dict, after: dict) -> list[str]:
     return [sku for sku, product in after.items() if sellable(product) and not sellable(before.get(sku))]
 
 
-def sweep(rt, now: float | None = None) -> dict:
+def sweep(rt: Runtime, now: float | None = None) -> dict:
     """The maintenance sweep's part: deferred messages whose time came, and carts left behind."""
     now = time.time() if now is None else now
     return {"outreach_sent": jobs.run_due(rt, now), "cart_reminders": carts.sweep(rt, now)}

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import json
 import time
+from typing import TYPE_CHECKING, cast
+
+from redis import Redis
 
 from bot.common import redis_keys
 from bot.outreach import jobs
@@ -14,6 +17,9 @@ from bot.outreach.quiet import QuietHours
 from bot.pipeline.keys import digest
 from statemachine.outreach import CART_REMINDER, FLOW_STATES
 from statemachine.prompts import items_count
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 
 def track(conv_key: str, conv, identity: str, now: float) -> dict:
@@ -34,14 +40,14 @@ def track_into(pipe, tracked: dict | None) -> None:
     pipe.hset(redis_keys.CARTS_INFO, tracked["key"], json.dumps(tracked))
 
 
-def forget(redis, conv_keys) -> None:
+def forget(redis: Redis, conv_keys) -> None:
     conv_keys = [k for k in conv_keys if k]
     if conv_keys:
         redis.zrem(redis_keys.CARTS, *conv_keys)
         redis.hdel(redis_keys.CARTS_INFO, *conv_keys)
 
 
-def sweep(rt, now: float | None = None, limit: int = 200) -> int:
+def sweep(rt: Runtime, now: float | None = None, limit: int = 200) -> int:
     """Remind of the carts left for CART_REMINDER_MINUTES (not in quiet hours: they wait); each cart
     is taken by one sweeper (ZREM), and its reminder's id names the cart and its time."""
     now = time.time() if now is None else now
@@ -50,7 +56,8 @@ def sweep(rt, now: float | None = None, limit: int = 200) -> int:
     if not minutes or (quiet and quiet.active(now)):
         return 0
     sent = 0
-    for raw_key in rt.redis.zrangebyscore(redis_keys.CARTS, "-inf", now - minutes * 60, start=0, num=limit):
+    due = rt.redis.zrangebyscore(redis_keys.CARTS, "-inf", now - minutes * 60, start=0, num=limit)
+    for raw_key in cast("list[bytes]", due):
         if not rt.redis.zrem(redis_keys.CARTS, raw_key):
             continue  # another sweeper took it
         raw = rt.redis.hget(redis_keys.CARTS_INFO, raw_key)
@@ -66,5 +73,5 @@ def sweep(rt, now: float | None = None, limit: int = 200) -> int:
     return sent
 
 
-def waiting(rt) -> int:
+def waiting(rt: Runtime) -> int:
     return int(rt.redis.zcard(redis_keys.CARTS))

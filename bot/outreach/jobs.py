@@ -12,11 +12,15 @@ import json
 import logging
 import time
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, cast
 
 from bot.common import redis_keys
 from bot.common.phones import mask
 from bot.outreach.quiet import QuietHours
 from bot.pipeline import InboundMessage
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 log = logging.getLogger("orderline.outreach")
 
@@ -33,7 +37,7 @@ class Job:
     meta: dict = field(default_factory=dict)  # what the conversation needs; "template"/"variables" for WhatsApp
 
 
-def send(rt, job: Job, now: float | None = None) -> str:
+def send(rt: Runtime, job: Job, now: float | None = None) -> str:
     """Now, or at the end of quiet hours; 'sent', 'deferred', 'duplicate' or 'unreachable'."""
     now = time.time() if now is None else now
     channel = job.identity.partition(":")[0]
@@ -47,7 +51,7 @@ def send(rt, job: Job, now: float | None = None) -> str:
     return dispatch(rt, job)
 
 
-def dispatch(rt, job: Job) -> str:
+def dispatch(rt: Runtime, job: Job) -> str:
     """Into the customer's mailbox (an opted-out SMS number refuses it, as it refuses anything)."""
     channel, _, address = job.identity.partition(":")
     accepted = rt.ingress.accept(
@@ -59,7 +63,7 @@ def dispatch(rt, job: Job) -> str:
     return SENT if accepted else DUPLICATE
 
 
-def defer(rt, job: Job, at: float) -> None:
+def defer(rt: Runtime, job: Job, at: float) -> None:
     with rt.redis.pipeline() as pipe:
         pipe.hsetnx(redis_keys.OUTREACH_JOBS, job.id, json.dumps(asdict(job)))
         pipe.zadd(redis_keys.OUTREACH_DUE, {job.id: at}, nx=True)
@@ -67,20 +71,20 @@ def defer(rt, job: Job, at: float) -> None:
         pipe.execute()
 
 
-def later(rt, turn, kind: str, meta: dict, seconds: float) -> None:
+def later(rt: Runtime, turn, kind: str, meta: dict, seconds: float) -> None:
     """The conversation asked to send this again later (the customer was busy): the same identity."""
     job = Job(id=f"{turn.message_id}-later", kind=kind, identity=turn.identity, phone=turn.contact or "", meta=meta)
     defer(rt, job, turn.now + seconds)
 
 
-def run_due(rt, now: float | None = None, limit: int = 100) -> int:
+def run_due(rt: Runtime, now: float | None = None, limit: int = 100) -> int:
     """Send the deferred jobs whose time came (none in quiet hours); each by one caller only."""
     now = time.time() if now is None else now
     quiet = QuietHours.of(rt)
     if quiet and quiet.active(now):
         return 0
     sent = 0
-    for raw_id in rt.redis.zrangebyscore(redis_keys.OUTREACH_DUE, "-inf", now, start=0, num=limit):
+    for raw_id in cast("list[bytes]", rt.redis.zrangebyscore(redis_keys.OUTREACH_DUE, "-inf", now, start=0, num=limit)):
         if not rt.redis.zrem(redis_keys.OUTREACH_DUE, raw_id):
             continue  # another sweeper took it
         raw = rt.redis.hget(redis_keys.OUTREACH_JOBS, raw_id)
@@ -90,5 +94,5 @@ def run_due(rt, now: float | None = None, limit: int = 100) -> int:
     return sent
 
 
-def waiting(rt) -> int:
+def waiting(rt: Runtime) -> int:
     return int(rt.redis.zcard(redis_keys.OUTREACH_DUE))

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 
 @dataclass(frozen=True)
@@ -22,7 +26,7 @@ class QuietHours:
         return cls(_minutes(a), _minutes(b), zone)
 
     @classmethod
-    def of(cls, rt) -> QuietHours | None:
+    def of(cls, rt: Runtime) -> QuietHours | None:
         return cls.parse(rt.settings.QUIET_HOURS, rt.shop.current().zone)
 
     def active(self, now: float) -> bool:
@@ -46,6 +50,6 @@ def _minutes(hhmm: str) -> int:
     return int(h) * 60 + int(m)
 
 
-def in_quiet_hours(rt, now: float) -> bool:
+def in_quiet_hours(rt: Runtime, now: float) -> bool:
     quiet = QuietHours.of(rt)
     return bool(quiet and quiet.active(now))

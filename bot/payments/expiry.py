@@ -14,11 +14,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from bot.common import redis_keys
 from bot.customers import notify
 from bot.payments.gateway import PaymentRefused, PaymentUnavailable
 from bot.payments.settlement import apply_paid
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 log = logging.getLogger("orderline.payments")
 
@@ -30,7 +34,7 @@ PER_SWEEP = 20  # orders looked at per sweep (the rest wait for the next one)
 _running = threading.Lock()
 
 
-def sweep_in_background(rt) -> bool:
+def sweep_in_background(rt: Runtime) -> bool:
     """Start a sweep in its own thread unless this process is running one; True if started."""
     if not _running.acquire(blocking=False):
         return False
@@ -47,7 +51,7 @@ def sweep_in_background(rt) -> bool:
     return True
 
 
-def sweep(rt, now: float | None = None) -> int:
+def sweep(rt: Runtime, now: float | None = None) -> int:
     now = time.time() if now is None else now
     released = 0
     for order in rt.store.payments.due(now - GRACE, limit=PER_SWEEP):
@@ -59,7 +63,7 @@ def sweep(rt, now: float | None = None) -> int:
     return released
 
 
-def _settle(rt, order: dict, now: float) -> int:
+def _settle(rt: Runtime, order: dict, now: float) -> int:
     pay = order["payment"]
     session_id = pay.get("session_id")
     if session_id and rt.payments is not None:
@@ -78,14 +82,14 @@ def _settle(rt, order: dict, now: float) -> int:
                 log.warning("order #%s: Stripe not reachable (%s); asking again later", order["number"], exc)
                 return 0
     expired, moved = rt.store.orders.expire(order["_id"], by="payment expiry")
-    if not moved:
+    if not moved or expired is None:
         return 0
     rt.redis.hincrby(redis_keys.STATS, "orders_expired", 1)
     notify.order_update(rt, expired, "expired", by="payment expiry")
     return 1
 
 
-def _close(rt, order: dict) -> None:
+def _close(rt: Runtime, order: dict) -> None:
     """A cancelled order's Stripe session stops accepting payment (a payment that slipped through is
     recorded as paid after release, for a refund)."""
     if rt.payments is not None:

@@ -13,6 +13,7 @@ import logging
 import stripe
 
 from bot.common.errors import PermanentError, TransientError
+from bot.config import Settings
 
 log = logging.getLogger("orderline.payments")
 
@@ -37,7 +38,9 @@ def _translate(exc: stripe.StripeError) -> Exception:
 
 
 class StripeGateway:
-    def __init__(self, settings):
+    def __init__(self, settings: Settings):
+        if not settings.STRIPE_SECRET_KEY:
+            raise ValueError("StripeGateway needs STRIPE_SECRET_KEY")
         http = stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT_SECONDS)
         self.client = stripe.StripeClient(settings.STRIPE_SECRET_KEY, http_client=http,
                                           base_addresses={"api": settings.STRIPE_API_URL},

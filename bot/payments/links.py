@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING
 
 from bot.payments.gateway import PaymentRefused, PaymentUnavailable
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 log = logging.getLogger("orderline.payments")
 
 MIN_LIFETIME = 30 * 60 + 60  # Stripe refuses an expires_at less than 30 minutes away
 
 
-def create(rt, order_id: str, on_delivery_allowed: bool = True) -> dict:
+def create(rt: Runtime, order_id: str, on_delivery_allowed: bool = True) -> dict:
     order = rt.store.orders.get(order_id)
+    if order is None:  # orders are never deleted (erasure anonymises them)
+        raise LookupError(f"no order {order_id} to make a payment link for")
     pay = order["payment"]
     base = {"number": str(order["number"]), "total_cents": order["total_cents"]}
     if pay.get("url"):  # made already (this is a retried job)

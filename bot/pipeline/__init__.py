@@ -13,7 +13,8 @@ reply, owned here and nowhere else.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+
+from redis import Redis
 
 from bot.pipeline import keys, notices, queues, seen
 from bot.pipeline.deadletters import DeadLetters, Kind, NotRetryable, Parked, QueueBusy
@@ -39,7 +40,7 @@ class Pipeline:
     replicas: Replicas
 
 
-def build(redis: Any, lease_ms: int, dedupe_ttl: int, replicas: int = 0, replica_timeout_ms: int = 0) -> Pipeline:
+def build(redis: Redis, lease_ms: int, dedupe_ttl: int, replicas: int = 0, replica_timeout_ms: int = 0) -> Pipeline:
     scripts = Scripts(redis)
     outbox = Outbox(redis, scripts, lease_ms)
     waits = Replicas(redis, replicas, replica_timeout_ms)
@@ -49,7 +50,8 @@ def build(redis: Any, lease_ms: int, dedupe_ttl: int, replicas: int = 0, replica
 
 
 __all__ = [
-    "Pipeline", "build", "keys", "notices", "queues", "seen", "DeadLetters", "Kind", "NotRetryable", "Parked", "QueueBusy",
+    "Pipeline", "build", "keys", "notices", "queues", "seen",
+    "DeadLetters", "Kind", "NotRetryable", "Parked", "QueueBusy",
     "Heartbeat", "Hold", "Ingress", "Claimed", "now_ms", "Commit", "Mailboxes", "Opened", "SYNC_CHANNELS",
     "InboundMessage", "OutboundMessage", "encode", "Outbox", "Routed", "route", "Scripts", "Replicas",
 ]

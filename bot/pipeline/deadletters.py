@@ -18,9 +18,11 @@ import enum
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
+
+from redis import Redis
 
 from bot.common.phones import mask
 from bot.pipeline import keys
@@ -29,7 +31,8 @@ from bot.pipeline.messages import InboundMessage, OutboundMessage, encode
 from bot.pipeline.scripts import Scripts
 
 REDACTED = "[one-time code: not kept]"
-LOOKS_LIKE_A_CODE = re.compile(r"\D{0,12}\d(?:[ -]?\d){3,9}\D{0,12}")  # what a customer types back: "123456", "code 123 456"
+# what a customer types back: "123456", "code 123 456"
+LOOKS_LIKE_A_CODE = re.compile(r"\D{0,12}\d(?:[ -]?\d){3,9}\D{0,12}")
 
 
 class Kind(str, enum.Enum):
@@ -82,7 +85,7 @@ def delivery(channel: str, address: str, provider_id: str, reason: str, reply_id
              now: float | None = None) -> Parked:
     """A reply the provider took, then reported it could not deliver (Twilio's status callback)."""
     payload = encode({"channel": channel, "address": address, "provider_id": provider_id, "reply_id": reply_id})
-    secret = bool(reply_id) and reply_id.endswith(":code")  # a one-time code's text is never kept to resend
+    secret = bool(reply_id and reply_id.endswith(":code"))  # a one-time code's text is never kept to resend
     return _parked(f"delivery:{provider_id}", Kind.DELIVERY, reason, payload, now, channel=channel, address=address,
                    message_id=reply_id or provider_id, identity=f"{channel}:{address}",
                    retryable=bool(reply_id) and not secret)
@@ -96,8 +99,9 @@ def undecodable(raw: str, origin: str, tag: str, reason: str, now: float | None 
                    address=None, message_id=None, identity=None, retryable=False, origin=origin, tag=tag)
 
 
-def _parked(natural: str, kind: Kind, reason: str, payload: str, now: float | None, *, channel, address,
-            message_id, identity, retryable: bool = True, **extra) -> Parked:
+def _parked(natural: str, kind: Kind, reason: str, payload: str, now: float | None, *, channel: str | None,
+            address: str | None, message_id: str | None, identity: str | None, retryable: bool = True,
+            **extra: Any) -> Parked:
     entry_id = keys.digest(natural)
     entry = {"id": entry_id, "kind": kind.value, "reason": reason[:300], "at": time.time() if now is None else now,
              "channel": channel, "address": address, "identity": identity, "message_id": message_id,
@@ -120,7 +124,7 @@ def describe(entry: dict) -> dict:
 
 
 class DeadLetters:
-    def __init__(self, redis: Any, scripts: Scripts):
+    def __init__(self, redis: Redis, scripts: Scripts):
         self.redis, self.scripts = redis, scripts
 
     # -- writing outside a lease (a provider's report) -----------------------------------------
@@ -144,7 +148,7 @@ class DeadLetters:
 
     def recent(self, limit: int = 100) -> list[dict]:
         """Newest first, described for operators."""
-        ids = self.redis.zrevrange(keys.DEAD_INDEX, 0, limit - 1)
+        ids = cast("list[bytes]", self.redis.zrevrange(keys.DEAD_INDEX, 0, limit - 1))
         if not ids:
             return []
         return [describe(json.loads(raw)) for raw in self.redis.hmget(keys.DEAD, ids) if raw]
@@ -192,7 +196,7 @@ class DeadLetters:
                                         args=[entry_id, payload, tag, now_ms(), counter]))
 
     # -- erasure --------------------------------------------------------------------------------------
-    def erase(self, phone: str, identities=()) -> int:
+    def erase(self, phone: str, identities: Iterable[str] = ()) -> int:
         """Drop every entry about a customer who asked to be forgotten: to or from their number, from
         one of their own identities, or naming the number anywhere in what was parked (an
         integrator's message vouching for it). Returns how many went. Reads the whole registry
@@ -219,10 +223,10 @@ class DeadLetters:
     def trim(self, max_entries: int, max_age_seconds: float, now: float | None = None) -> int:
         """Drop entries older than `max_age_seconds`, then the oldest beyond `max_entries`."""
         now = time.time() if now is None else now
-        old = self.redis.zrangebyscore(keys.DEAD_INDEX, "-inf", now - max_age_seconds)
+        old = cast("list[bytes]", self.redis.zrangebyscore(keys.DEAD_INDEX, "-inf", now - max_age_seconds))
         excess = int(self.redis.zcard(keys.DEAD_INDEX)) - len(old) - max_entries
         if excess > 0:
-            old += self.redis.zrange(keys.DEAD_INDEX, len(old), len(old) + excess - 1)
+            old += cast("list[bytes]", self.redis.zrange(keys.DEAD_INDEX, len(old), len(old) + excess - 1))
         if old:
             with self.redis.pipeline() as pipe:
                 pipe.hdel(keys.DEAD, *old)

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from redis import Redis
+
 from bot.pipeline.leases import now_ms
 from bot.pipeline.scripts import Scripts
 
@@ -48,7 +50,7 @@ class Hold:
 
 
 class Heartbeat:
-    def __init__(self, redis: Any, scripts: Scripts, lease_ms: int, interval: float | None = None):
+    def __init__(self, redis: Redis, scripts: Scripts, lease_ms: int, interval: float | None = None):
         self.redis, self.scripts, self.lease_ms = redis, scripts, lease_ms
         self.interval = interval if interval is not None else max(0.05, lease_ms / 1000 / 3)
         self._holds: set[Hold] = set()
@@ -110,6 +112,6 @@ class Heartbeat:
         got = self.scripts.renew(keys=[k for k, _, _ in claims + locks],
                                  args=[now_ms() + self.lease_ms, self.lease_ms, len(claims),
                                        *(t for _, t, _ in claims + locks)])
-        for (_, _, held), ok in zip(claims + locks, got):
+        for (_, _, held), ok in zip(claims + locks, got, strict=True):
             if not int(ok):
                 held.lost = True

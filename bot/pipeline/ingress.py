@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Any
 
+from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -29,7 +29,7 @@ DUPLICATE, STORED, STORED_KICK, REFUSED = 0, 1, 2, 3
 
 
 class Ingress:
-    def __init__(self, redis: Any, scripts: Scripts, outbox: Outbox, dedupe_ttl: int, replicas: Replicas):
+    def __init__(self, redis: Redis, scripts: Scripts, outbox: Outbox, dedupe_ttl: int, replicas: Replicas):
         self.redis, self.scripts, self.outbox = redis, scripts, outbox
         self.dedupe_ttl, self.replicas = dedupe_ttl, replicas
 

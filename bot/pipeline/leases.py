@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from redis import Redis
+
 from bot.pipeline import keys
 from bot.pipeline.scripts import Scripts
 
@@ -31,7 +33,7 @@ class Claimed:
 class LeasedQueues:
     """One family of leased queues: `ready` names the due set, `keys_of(tag)` a queue's (claim, list)."""
 
-    def __init__(self, redis: Any, scripts: Scripts, ready: str, keys_of: Callable[[str], tuple[str, str]],
+    def __init__(self, redis: Redis, scripts: Scripts, ready: str, keys_of: Callable[[str], tuple[str, str]],
                  lease_ms: int):
         self.redis, self.scripts, self.ready, self.keys_of = redis, scripts, ready, keys_of
         self.lease_ms = lease_ms

@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from redis import Redis
+
 from bot.pipeline import keys, notices
 from bot.pipeline.deadletters import Parked
 from bot.pipeline.leases import Claimed, LeasedQueues, identity_keys, now_ms
@@ -55,7 +57,7 @@ class Opened:
 class Mailboxes:
     """The inbound protocol on one Redis client."""
 
-    def __init__(self, redis: Any, scripts: Scripts, lease_ms: int = 30_000):
+    def __init__(self, redis: Redis, scripts: Scripts, lease_ms: int = 30_000):
         self.redis, self.scripts = redis, scripts
         self.queues = LeasedQueues(redis, scripts, keys.READY, identity_keys, lease_ms)
 
@@ -103,7 +105,7 @@ class Mailboxes:
         committed, [0] claim or lock lost, [-1] head moved), then the notices it leaves for a
         synchronous identity."""
         k, conv = keys.tagged(c.tag), keys.conversation(c.conv_key)
-        moved = c.moved_from and c.moved_from != c.conv_key
+        moved_from = c.moved_from if c.moved_from and c.moved_from != c.conv_key else None
         routed = c.routed
         out_keys = [keys.tagged(tag).outbox for tag, _ in routed.outbound] + \
             [keys.tagged(tag).outclaim for tag, _ in routed.outbound]
@@ -112,8 +114,8 @@ class Mailboxes:
         counters = [x for name, n in c.counters.items() for x in (name, n)]
         self.scripts.commit(
             client=pipe,
-            keys=[k.claim, k.mailbox, conv.state, keys.conversation(c.moved_from).state if moved else "",
-                  keys.conversation(c.lock_key).lock, conv.lock if moved else "", keys.STATS, keys.OUT_READY,
+            keys=[k.claim, k.mailbox, conv.state, keys.conversation(moved_from).state if moved_from else "",
+                  keys.conversation(c.lock_key).lock, conv.lock if moved_from else "", keys.STATS, keys.OUT_READY,
                   keys.reply(message_id) if message_id else "", keys.reply_ready(message_id) if message_id else "",
                   k.link if c.link_phone else "", *out_keys],
             args=[c.claim_token, c.lock_token, c.head, c.state_json, c.state_ttl, routed.slot, REPLY_TTL,

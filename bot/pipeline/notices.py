@@ -11,12 +11,14 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from redis import Redis
+
 from bot.pipeline import keys
 
 KEEP_SECONDS = 30 * 86400
 
 
-def add(redis: Any, identity: str, items: Iterable[tuple[str, str, str]], now: float | None = None,
+def add(redis: Redis, identity: str, items: Iterable[tuple[str, str, str]], now: float | None = None,
         phone: str | None = None) -> None:
     """items: (notice id, text, kind) tuples. Pass a pipeline to make it part of a larger write.
     `phone`: the customer the notices are about (an integrator's identity may serve many phones:
@@ -25,18 +27,18 @@ def add(redis: Any, identity: str, items: Iterable[tuple[str, str, str]], now: f
     if not items:
         return
     now = time.time() if now is None else now
-    mapping = {nid: json.dumps({"id": nid, "text": text, "kind": kind, "at": now, "phone": phone})
+    mapping: dict[Any, Any] = {nid: json.dumps({"id": nid, "text": text, "kind": kind, "at": now, "phone": phone})
                for nid, text, kind in items}
     key = keys.identity(identity).notices
     redis.hset(key, mapping=mapping)  # `redis` may be a caller's pipeline
     redis.expire(key, KEEP_SECONDS)
 
 
-def peek(redis: Any, identity: str) -> list[dict]:
+def peek(redis: Redis, identity: str) -> list[dict]:
     return _sorted(redis.hgetall(keys.identity(identity).notices))
 
 
-def take(redis: Any, identity: str) -> list[dict]:
+def take(redis: Redis, identity: str) -> list[dict]:
     """Read and remove every waiting notice at once (oldest first)."""
     key = keys.identity(identity).notices
     with redis.pipeline() as pipe:  # MULTI/EXEC: nobody sees a notice twice
@@ -46,18 +48,18 @@ def take(redis: Any, identity: str) -> list[dict]:
     return _sorted(raw)
 
 
-def forget(redis: Any, identities: Iterable[str]) -> None:
+def forget(redis: Redis, identities: Iterable[str]) -> None:
     names = [keys.identity(i).notices for i in identities]
     if names:
         redis.delete(*names)
 
 
-def about(redis: Any, identity: str, phone: str) -> list[dict]:
+def about(redis: Redis, identity: str, phone: str) -> list[dict]:
     """The identity's waiting notices about this customer."""
     return [n for n in peek(redis, identity) if n.get("phone") == phone]
 
 
-def forget_about(redis: Any, identities: Iterable[str], phone: str) -> int:
+def forget_about(redis: Redis, identities: Iterable[str], phone: str) -> int:
     """Remove the notices about this customer from identities shared with others."""
     gone = 0
     for identity in identities:

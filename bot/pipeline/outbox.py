@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from redis import Redis
+
 from bot.pipeline import keys, notices, queues
 from bot.pipeline.leases import LeasedQueues, now_ms, outbox_keys
 from bot.pipeline.messages import SYNC_CHANNELS, InboundMessage, OutboundMessage, encode
@@ -74,7 +76,7 @@ def route(msg: InboundMessage, replies: list[dict], state: str | None, *, contro
 
 
 class Outbox:
-    def __init__(self, redis: Any, scripts: Scripts, lease_ms: int):
+    def __init__(self, redis: Redis, scripts: Scripts, lease_ms: int):
         self.redis, self.scripts = redis, scripts
         self.queues = LeasedQueues(redis, scripts, keys.OUT_READY, outbox_keys, lease_ms)
 

@@ -32,6 +32,8 @@ import logging
 import threading
 import time
 
+from redis import Redis
+
 from bot.pipeline.keys import STATS
 
 log = logging.getLogger("orderline.replication")
@@ -48,7 +50,7 @@ _degraded = False  # a wait ran out and none has succeeded since
 _next_probe = 0.0
 
 
-def wait_for_replicas(redis, replicas: int, timeout_ms: int) -> int:
+def wait_for_replicas(redis: Redis, replicas: int, timeout_ms: int) -> int:
     """Block until `replicas` replicas hold every write made before this call (at most `timeout_ms`);
     returns how many acknowledged. `replicas` 0: returns 0 at once, no round trip. While replicas
     are missing (a wait ran out), returns 0 at once except for one probe every PROBE_EVERY seconds.
@@ -92,7 +94,7 @@ def _may_wait() -> bool:
         return True
 
 
-def _short(redis, replicas: int, acked: int, timeout_ms: int) -> None:
+def _short(redis: Redis, replicas: int, acked: int, timeout_ms: int) -> None:
     """Count a wait that timed out; warn at most every LOG_EVERY seconds per process."""
     global _short_since_log, _last_log
     redis.hincrby(STATS, SHORT, 1)
@@ -111,7 +113,7 @@ class Replicas:
     """The wait this deployment asks for (REDIS_WAIT_REPLICAS, REDIS_WAIT_TIMEOUT_MS), on one client:
     a no-op, without a round trip, when it asks for none."""
 
-    def __init__(self, redis, replicas: int = 0, timeout_ms: int = 0):
+    def __init__(self, redis: Redis, replicas: int = 0, timeout_ms: int = 0):
         self.redis, self.replicas, self.timeout_ms = redis, replicas, timeout_ms
 
     def wait(self) -> int:

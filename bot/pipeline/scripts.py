@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Any
+
+from redis import Redis
 
 HERE = Path(__file__).resolve().parent / "scripts"
 NAMES = ("accept", "claim", "release", "renew", "unlock", "open", "commit", "park", "advance", "requeue")
@@ -21,7 +22,7 @@ def source(name: str) -> str:
 class Scripts:
     """Every script, registered on one Redis client (redis-py reloads a script a restarted server lost)."""
 
-    def __init__(self, redis: Any):
+    def __init__(self, redis: Redis):
         self.accept = redis.register_script(source("accept"))
         self.claim = redis.register_script(source("claim"))
         self.release = redis.register_script(source("release"))

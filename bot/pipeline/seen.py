@@ -5,14 +5,14 @@ this to choose text or an approved template *before* sending, not after a failed
 """
 from __future__ import annotations
 
-from typing import Any
+from redis import Redis
 
 from bot.pipeline import keys
 
 KEEP_SECONDS = 8 * 86400  # longer than any channel's window; the key then expires on its own
 
 
-def last_inbound(redis: Any, identity: str) -> float | None:
+def last_inbound(redis: Redis, identity: str) -> float | None:
     """Epoch seconds of the identity's last stored message ("whatsapp:+1..."), or None if unknown."""
     raw = redis.get(keys.identity(identity).seen)
     if raw is None:

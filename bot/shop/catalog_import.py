@@ -167,10 +167,12 @@ class ProductRow(BaseModel):
             raise ValueError(PRICE_MISSING)
         if None not in (self.price_cents, from_price) and self.price_cents != from_price:
             raise ValueError(f"price {self.price} and price_cents {self.price_cents} disagree")
-        self.price_cents = self.price_cents or from_price
+        if self.price_cents is None:
+            self.price_cents = from_price
         return self
 
     def to_product(self) -> Product:
+        assert self.price_cents is not None, "_one_price sets it from price"
         return Product(sku=self.sku, name=self.name, unit=self.unit, price_cents=self.price_cents,
                        stock=number(self.stock), aliases=self.aliases, category=self.category,
                        description=self.description,
@@ -248,7 +250,7 @@ def _csv_rows(text: str) -> tuple[Rows, list[RowError]]:
             line, start = start, reader.line_num + 1
             if not any(c.strip() for c in cells):
                 continue
-            raw = {k: v for k, v in zip(header, cells) if v.strip()}
+            raw = {k: v for k, v in zip(header, cells, strict=False) if v.strip()}  # a short row: checked below
             if len(cells) != len(header):
                 reason = f"row has {len(cells)} fields, the header has {len(header)}"
                 errors.append(RowError(line, _raw_sku(raw), reason))
@@ -300,7 +302,8 @@ def _json_rows(text: str) -> tuple[Rows, list[RowError]]:
 
 
 def _skip_ws(text: str, pos: int) -> int:
-    return WS_RE.match(text, pos).end()
+    match = WS_RE.match(text, pos)
+    return match.end() if match else pos  # `*`: it always matches, possibly empty
 
 
 def parse_catalog(text: str, fmt: Literal["csv", "json"]) -> list[Product]:
@@ -316,8 +319,10 @@ def parse_catalog(text: str, fmt: Literal["csv", "json"]) -> list[Product]:
 def sniff_format(path: Path, text: str) -> Literal["csv", "json"]:
     """By extension; otherwise JSON if the text opens with '[' or '{', else CSV."""
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".json"):
-        return suffix[1:]
+    if suffix == ".csv":
+        return "csv"
+    if suffix == ".json":
+        return "json"
     return "json" if text.lstrip()[:1] in ("[", "{") else "csv"
 
 

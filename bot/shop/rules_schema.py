@@ -7,6 +7,7 @@ like mon-fri, or "daily".
 """
 from __future__ import annotations
 
+import itertools
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Literal
@@ -57,7 +58,7 @@ def _windows(text: str, where: str) -> tuple[tuple[int, int], ...]:
             raise ValueError(f"{where}: {part.strip()!r} must start before it ends, within one day (up to 24:00)")
         found.append((start, end))
     found.sort()
-    if any(a[1] > b[0] for a, b in zip(found, found[1:])):
+    if any(a[1] > b[0] for a, b in itertools.pairwise(found)):
         raise ValueError(f"{where}: the time ranges overlap")
     return tuple(found)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from bot.config import Settings
 from bot.shop.rules_schema import ShopFile
 from statemachine.rules import ONLINE, ShopRules
 
@@ -29,7 +30,7 @@ def default_path() -> Path:
     return Path(__file__).resolve().parent.parent / "data" / "shop.yaml"
 
 
-def overrides_from(settings) -> dict:
+def overrides_from(settings: Settings) -> dict:
     """Settings that win over the file (each unset by default)."""
     return {"minimum": settings.MIN_ORDER_CENTS, "fee": settings.DELIVERY_FEE_CENTS,
             "free_over": settings.FREE_DELIVERY_OVER_CENTS}
@@ -59,7 +60,7 @@ def parse_rules(text: str, where: str = "shop file", overrides: dict | None = No
     return rules
 
 
-def load_rules(settings) -> ShopRules:
+def load_rules(settings: Settings) -> ShopRules:
     path = Path(settings.SHOP_FILE) if settings.SHOP_FILE else default_path()
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -68,14 +69,14 @@ def load_rules(settings) -> ShopRules:
     return parse_rules(text, str(path), overrides_from(settings), online_ready=stripe_ready(settings))
 
 
-def stripe_ready(settings) -> bool:
+def stripe_ready(settings: Settings) -> bool:
     return bool(settings.STRIPE_SECRET_KEY and settings.STRIPE_WEBHOOK_SECRET)
 
 
 class ShopSource:
     """The process's current rules; re-read when the file changes (checked at every call)."""
 
-    def __init__(self, settings):
+    def __init__(self, settings: Settings):
         self.settings = settings
         self.path = Path(settings.SHOP_FILE) if settings.SHOP_FILE else default_path()
         self._lock = threading.Lock()

@@ -8,7 +8,9 @@ from __future__ import annotations
 import mongomock
 from pymongo import MongoClient
 
+from bot.config import Settings
 from bot.store.audit import Audit
+from bot.store.base import Db, Doc
 from bot.store.conversations import Conversations
 from bot.store.customers import Customers
 from bot.store.feedback import Feedback
@@ -22,7 +24,7 @@ from bot.store.slots import Slots
 
 
 class Store:
-    def __init__(self, db):
+    def __init__(self, db: Db) -> None:
         self.db = db
         self.customers = Customers(db)
         self.products = Products(db)
@@ -47,7 +49,8 @@ class Store:
         return True
 
 
-def connect(settings) -> Store:
+def connect(settings: Settings) -> Store:
+    client: MongoClient[Doc]
     if settings.MONGO_URI:
         client = MongoClient(settings.MONGO_URI, serverSelectionTimeoutMS=3000, connectTimeoutMS=3000,
                              socketTimeoutMS=10000, tz_aware=True, appname="orderline")

@@ -10,12 +10,12 @@ import uuid
 
 from pymongo import DESCENDING
 
-from bot.store.base import translate_errors
+from bot.store.base import Db, translate_errors
 
 
 @translate_errors
 class Audit:
-    def __init__(self, db):
+    def __init__(self, db: Db) -> None:
         self.col = db.audit
 
     def ensure_indexes(self) -> None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+
+from redis import Redis
 
 from bot.common import redis_keys
 from bot.shop.catalog import Catalog
@@ -21,11 +24,12 @@ class CatalogCache:
 
     CHECK_EVERY = 0.2  # seconds between looks at the catalog version
 
-    def __init__(self, store: Store, redis, max_age: float = 2.0, on_change=None):
+    def __init__(self, store: Store, redis: Redis, max_age: float = 2.0,
+                 on_change: Callable[[Catalog], None] | None = None) -> None:
         self.store, self.redis, self.max_age = store, redis, max_age
         self.on_change = on_change  # called with the new Catalog when names/prices changed
         self._catalog = Catalog([])
-        self._version = None
+        self._version: bytes | str | None = None
         self._loaded_at = 0.0
         self._checked_at = 0.0
         self._refreshing = threading.Lock()

@@ -7,12 +7,15 @@ The conversation key is the document's `_id`: every write is by primary key, no 
 """
 from __future__ import annotations
 
-from bot.store.base import translate_errors
+from collections.abc import Iterable
+from typing import Any
+
+from bot.store.base import Db, translate_errors
 
 
 @translate_errors
 class Conversations:
-    def __init__(self, db):
+    def __init__(self, db: Db) -> None:
         self.col = db.conversations
 
     def ensure_indexes(self) -> None:
@@ -27,12 +30,14 @@ class Conversations:
             upsert=True,
         )
 
-    def erase(self, phone: str | None, keys=()) -> int:
-        ors = ([{"phone": phone}] if phone else []) + ([{"_id": {"$in": list(keys)}}] if keys else [])
+    def erase(self, phone: str | None, keys: Iterable[str] = ()) -> int:
+        ors: list[dict[str, Any]] = [{"phone": phone}] if phone else []
+        ors += ([{"_id": {"$in": list(keys)}}] if keys else [])
         return self.col.delete_many({"$or": ors}).deleted_count if ors else 0
 
-    def for_customer(self, phone: str | None, keys=()) -> list[dict]:
-        ors = ([{"phone": phone}] if phone else []) + ([{"_id": {"$in": list(keys)}}] if keys else [])
+    def for_customer(self, phone: str | None, keys: Iterable[str] = ()) -> list[dict]:
+        ors: list[dict[str, Any]] = [{"phone": phone}] if phone else []
+        ors += ([{"_id": {"$in": list(keys)}}] if keys else [])
         return [{"key": d.pop("_id"), **d} for d in self.col.find({"$or": ors})] if ors else []
 
     def count(self, query: dict | None = None) -> int:

@@ -6,12 +6,12 @@ import uuid
 
 from pymongo import ReturnDocument
 
-from bot.store.base import translate_errors
+from bot.store.base import Db, translate_errors
 
 
 @translate_errors
 class Customers:
-    def __init__(self, db):
+    def __init__(self, db: Db) -> None:
         self.col = db.customers
 
     def ensure_indexes(self) -> None:
@@ -30,8 +30,10 @@ class Customers:
         }
         if identity:
             update["$addToSet"] = {"identities": identity}
-        return self.col.find_one_and_update({"phone": phone}, update, upsert=True,
-                                            return_document=ReturnDocument.AFTER)
+        saved = self.col.find_one_and_update({"phone": phone}, update, upsert=True,
+                                             return_document=ReturnDocument.AFTER)
+        assert saved is not None, "an upsert returning the document after always has one"
+        return saved
 
     def set_address(self, phone: str, address: str) -> None:
         """A new delivery address (the customer's old one was outside the shop's areas)."""

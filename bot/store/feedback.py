@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from pymongo import DESCENDING
 
-from bot.store.base import translate_errors
+from bot.store.base import Db, translate_errors
 
 
 @translate_errors
 class Feedback:
-    def __init__(self, db):
+    def __init__(self, db: Db) -> None:
         self.orders = db.orders
 
     def ensure_indexes(self) -> None:

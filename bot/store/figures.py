@@ -3,14 +3,14 @@ revenue with cancelled and expired orders apart, so "Revenue" never includes mon
 not take."""
 from __future__ import annotations
 
-from bot.store.base import translate_errors
+from bot.store.base import Db, translate_errors
 
 UNDONE = ("cancelled", "expired")  # placed, then not taken: stock and slot went back
 
 
 @translate_errors
 class Figures:
-    def __init__(self, db):
+    def __init__(self, db: Db) -> None:
         self.orders = db.orders
 
     def revenue(self, since: float | None = None) -> dict:
@@ -19,7 +19,7 @@ class Figures:
         match: dict = {"status": {"$nin": ["pending", "failed"]}}
         if since is not None:
             match["created_at"] = {"$gte": since}
-        out = {"kept": 0, "kept_orders": 0, "undone": 0, "undone_orders": 0, "by_channel": {}}
+        out: dict = {"kept": 0, "kept_orders": 0, "undone": 0, "undone_orders": 0, "by_channel": {}}
         for row in self.orders.aggregate([
                 {"$match": match},
                 {"$group": {"_id": {"channel": "$channel", "status": "$status"}, "n": {"$sum": 1},

@@ -5,15 +5,18 @@ before committing) writes its history once.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from pymongo import DESCENDING
 from pymongo.errors import BulkWriteError
 
-from bot.store.base import translate_errors
+from bot.store.base import Db, translate_errors
 
 
 @translate_errors
 class Messages:
-    def __init__(self, db):
+    def __init__(self, db: Db) -> None:
         self.col = db.messages
 
     def ensure_indexes(self) -> None:
@@ -33,21 +36,22 @@ class Messages:
             return exc.details.get("nInserted", 0)
 
     @staticmethod
-    def _whose(phone: str | None, identities) -> dict | None:
+    def _whose(phone: str | None, identities: Iterable[str]) -> dict | None:
         """A customer's rows: those carrying their phone, and rows without a phone (written before
         the identity proved a number) only from `identities`, the ones linked to that phone now.
         A row carrying another phone is never theirs, whichever identity wrote it (an integrator's
         identity that serves many phones writes rows for each)."""
-        ors = ([{"phone": phone}] if phone else []) + (
+        ors: list[dict[str, Any]] = [{"phone": phone}] if phone else []
+        ors += (
             [{"phone": None, "identity": {"$in": list(identities)}}] if identities else [])
         return {"$or": ors} if ors else None
 
-    def for_customer(self, phone: str | None, identities=(), limit: int = 200) -> list[dict]:
+    def for_customer(self, phone: str | None, identities: Iterable[str] = (), limit: int = 200) -> list[dict]:
         """Newest first; `limit=0` for all. `identities`: those linked to the phone (see _whose)."""
         query = self._whose(phone, identities)
         return list(self.col.find(query).sort("at", DESCENDING).limit(limit)) if query else []
 
-    def erase(self, phone: str | None, identities=()) -> int:
+    def erase(self, phone: str | None, identities: Iterable[str] = ()) -> int:
         query = self._whose(phone, identities)
         return self.col.delete_many(query).deleted_count if query else 0
 

@@ -29,6 +29,8 @@ two callers at every point (tests/unit/test_stock_once.py). It does nothing in p
 """
 from __future__ import annotations
 
+from bot.store.base import Col
+
 HELD, KEPT, RETURNED, VOID, DONE = "held", "kept", "returned", "void", "done"
 TAKEN, SHORT, CLOSED, FENCED, MISSING = "taken", "short", "closed", "fenced", "missing"
 TAKE_RETAIN = 3600  # seconds a placement's settled entries are kept
@@ -43,7 +45,7 @@ def _no_checkpoint(point: str) -> None:
 class Moves:
     """Keyed, exactly-once moves of the counters of one collection's documents."""
 
-    def __init__(self, col):
+    def __init__(self, col: Col) -> None:
         self.col = col
         self.checkpoint = _no_checkpoint
 

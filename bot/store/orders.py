@@ -32,13 +32,16 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pymongo import DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from bot.store import moves as mv
-from bot.store.base import translate_errors
+from bot.store.base import Db, Doc, translate_errors
+from bot.store.products import Products
+from bot.store.slots import Slots
 from statemachine.money import line_total_cents
 from statemachine.rules import fee_for
 
@@ -52,6 +55,9 @@ def order_id_for(key: str) -> str:
     return "o" + hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
+Lines = Iterable[tuple[str, float]]  # (sku, quantity) per cart line
+
+
 @dataclass
 class Placement:
     ok: bool
@@ -60,7 +66,7 @@ class Placement:
     reason: str = ""  # why not: "stock", "slot_full", or "stale" (a retry past the moves' window)
 
     def to_result(self) -> dict:
-        if self.ok:
+        if self.ok and self.order is not None:
             return {"ok": True, "id": self.order["_id"], "number": str(self.order["number"]),
                     "total_cents": self.order["total_cents"],
                     "delivery_fee_cents": self.order.get("delivery_fee_cents", 0),
@@ -83,7 +89,7 @@ class Terms:
 
 @translate_errors
 class Orders:
-    def __init__(self, db, products, slots):
+    def __init__(self, db: Db, products: Products, slots: Slots) -> None:
         self.col = db.orders
         self.counters = db.counters
         self.products = products
@@ -100,33 +106,41 @@ class Orders:
     def _next_number(self) -> int:
         doc = self.counters.find_one_and_update({"_id": "orders"}, {"$inc": {"seq": 1}}, upsert=True,
                                                 return_document=ReturnDocument.AFTER)
-        return FIRST_NUMBER + doc["seq"] - 1
+        return FIRST_NUMBER + int((doc or {"seq": 1})["seq"]) - 1  # upsert: always a document
 
-    def place(self, *, key: str, phone: str, customer: dict | None, lines, address: str, channel: str,
+    def place(self, *, key: str, phone: str, customer: dict | None, lines: Lines, address: str, channel: str,
               currency: str, identity: str | None = None, terms: Terms | None = None) -> Placement:
         """`identity` ("<channel>:<address>") is where the customer ordered: where status updates go."""
         order, missing = self._insert_pending(key, phone, customer, lines, address, channel, currency, identity,
                                               terms or Terms())
-        if missing:
+        if order is None:
             return Placement(False, short=[{"sku": s, "available": 0} for s in missing], reason="stock")
         if order["status"] == "pending":
             self._reserve(order)
             self._checkpoint("read")
-            order = self.col.find_one({"_id": order["_id"]})
+            order = self._read(order["_id"])
         return self._settle(order)
+
+    def _read(self, order_id: str) -> Doc:
+        order = self.col.find_one({"_id": order_id})
+        if order is None:  # orders are never deleted (erasure anonymises them)
+            raise LookupError(f"order {order_id} vanished")
+        return order
 
     def _checkpoint(self, point: str) -> None:
         self.products.moves.checkpoint(point)
 
-    def _insert_pending(self, key, phone, customer, lines, address, channel, currency,
-                        identity, terms: Terms) -> tuple[dict | None, list]:
+    def _insert_pending(self, key: str, phone: str, customer: dict | None, lines: Lines, address: str, channel: str,
+                        currency: str, identity: str | None, terms: Terms) -> tuple[Doc | None, list[str]]:
+        """The pending order for `key` (inserted now, or by an earlier or racing call), or None and
+        the skus that left the catalog."""
         self._checkpoint("insert")
         products = self.products.by_skus(sku for sku, _ in lines)
         missing = [sku for sku, _ in lines if sku not in products]  # left the catalog meanwhile
         if missing:
             existing = self.col.find_one({"_id": order_id_for(key)})  # placed before they left?
             return (existing, []) if existing else (None, missing)
-        priced = []
+        priced: list[Doc] = []
         for sku, quantity in lines:
             p = products[sku]
             priced.append({"sku": sku, "name": p.name, "unit": p.unit, "quantity": quantity,

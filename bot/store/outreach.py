@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from pymongo import ReturnDocument
 
-from bot.store.base import translate_errors
+from bot.store.base import Db, translate_errors
 
 MAX_WAITING = 20  # products one customer may wait for at once (the oldest request goes)
 
 
 @translate_errors
 class Outreach:
-    def __init__(self, db):
+    def __init__(self, db: Db) -> None:
         self.customers = db.customers
 
     def ensure_indexes(self) -> None:

@@ -12,12 +12,12 @@ import time
 
 from pymongo import ReturnDocument
 
-from bot.store.base import translate_errors
+from bot.store.base import Db, translate_errors
 
 
 @translate_errors
 class Payments:
-    def __init__(self, db):
+    def __init__(self, db: Db) -> None:
         self.col = db.orders
 
     def ensure_indexes(self) -> None:  # the orders collection's indexes are Orders'
@@ -56,7 +56,7 @@ class Payments:
         ('mismatch', order) when the session or amount is not this order's; ('unknown', None)."""
         order = self.col.find_one({"_id": order_id})
         pay = (order or {}).get("payment") or {}
-        if not pay.get("session_id"):
+        if order is None or not pay.get("session_id"):
             return "unknown", order
         if pay["session_id"] != session_id or amount_cents != order["total_cents"] or \
                 currency.lower() != order["currency"].lower():

@@ -5,8 +5,10 @@ product's own document, so a retried or racing placement or cancellation never a
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from bot.shop.catalog import Product
-from bot.store.base import translate_errors
+from bot.store.base import Db, translate_errors
 from bot.store.moves import Moves
 
 EPSILON = 1e-6  # weighed stock is a float (kg, l); compare with a little slack
@@ -16,7 +18,7 @@ HIDDEN = {"_id": 0, "moves": 0, "holds": 0, "fence": 0, "fence_put": 0, "compact
 
 @translate_errors
 class Products:
-    def __init__(self, db):
+    def __init__(self, db: Db) -> None:
         self.col = db.products
         self.moves = Moves(self.col)
 
@@ -33,7 +35,7 @@ class Products:
         doc = self.col.find_one({"sku": sku}, HIDDEN)
         return Product.from_doc(doc) if doc else None
 
-    def by_skus(self, skus) -> dict[str, Product]:
+    def by_skus(self, skus: Iterable[str]) -> dict[str, Product]:
         docs = self.col.find({"sku": {"$in": list(skus)}}, HIDDEN)
         return {d["sku"]: Product.from_doc(d) for d in docs}
 
@@ -52,7 +54,7 @@ class Products:
                 updated += 1
         return inserted, updated
 
-    def delete_except(self, skus) -> int:
+    def delete_except(self, skus: Iterable[str]) -> int:
         """Remove every product whose sku is not in `skus` (a shop replacing its whole catalog)."""
         return self.col.delete_many({"sku": {"$nin": list(skus)}}).deleted_count
 
@@ -62,7 +64,7 @@ class Products:
         return self.moves.take({"sku": sku}, key, at, {"stock": -quantity},
                                {"stock": {"$gte": quantity - EPSILON}, "available": {"$ne": False}})
 
-    def keep(self, skus, key: str) -> None:
+    def keep(self, skus: Iterable[str], key: str) -> None:
         """The order `key` was placed: its stock stays taken."""
         self.moves.keep({"sku": {"$in": list(skus)}}, key)
 
@@ -74,7 +76,7 @@ class Products:
         """Add stock back for `key`, once (a cancelled or expired order's lines)."""
         return self.moves.put({"sku": sku}, key, at, {"stock": quantity})
 
-    def compact(self, skus, now: float) -> None:
+    def compact(self, skus: Iterable[str], now: float) -> None:
         self.moves.compact({"sku": {"$in": list(skus)}}, now)
 
     def stock(self, sku: str) -> float:

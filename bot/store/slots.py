@@ -7,15 +7,17 @@ an order's booking (or its release on cancellation or expiry) happens once.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from pymongo.errors import DuplicateKeyError
 
-from bot.store.base import translate_errors
+from bot.store.base import Db, translate_errors
 from bot.store.moves import Moves
 
 
 @translate_errors
 class Slots:
-    def __init__(self, db):
+    def __init__(self, db: Db) -> None:
         self.col = db.slots
         self.moves = Moves(self.col)
 
@@ -49,5 +51,5 @@ class Slots:
     def compact(self, slot_id: str, now: float) -> None:
         self.moves.compact({"_id": slot_id}, now)
 
-    def booked(self, slot_ids) -> dict[str, int]:
+    def booked(self, slot_ids: Iterable[str]) -> dict[str, int]:
         return {d["_id"]: d["booked"] for d in self.col.find({"_id": {"$in": list(slot_ids)}}, {"booked": 1})}

@@ -32,6 +32,7 @@ def test_the_restart_pause_grows_during_an_outage_and_resets_after_a_healthy_run
     monkeypatch.setattr(run, "catch_up", lambda *a: None)
     monkeypatch.setattr(run, "_queues", lambda redis: [])
     monkeypatch.setattr(run.context, "bind", lambda rt: None)
+    monkeypatch.setattr(run.context, "heartbeat", lambda: None)
     monkeypatch.setattr(run.maintenance, "Maintainer", lambda rt: types.SimpleNamespace(
         start=lambda: types.SimpleNamespace(stop=lambda: None)))
     monkeypatch.setattr(run, "time", types.SimpleNamespace(monotonic=lambda: clock["now"], sleep=sleep))
