@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-all redis-server deploy-tools chromium bench measure-redis clean
+.PHONY: run lint test test-all redis-server deploy-tools chromium bench measure-redis clean
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,7 +52,12 @@ chromium:
 	  { $(SUDO) apt-get update -q >/dev/null 2>&1 && $(SUDO) apt-get install -y -q chromium >/dev/null 2>&1; } || \
 	  echo "chromium could not be installed: the browser test will be skipped"; }
 
-test: $(TSTAMP) redis-server deploy-tools chromium
+# Lint and types: ruff and mypy, configured in pyproject.toml; `make test` fails on either.
+lint: $(TSTAMP)
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+test: $(TSTAMP) lint redis-server deploy-tools chromium
 	$(PY) -m pytest -q -m "not slow"
 
 test-all: $(TSTAMP) redis-server deploy-tools chromium

@@ -148,7 +148,7 @@ def mixes(bench, gemini: FakeGemini, latency: float, customers: int) -> dict:
             start = time.time()
             bench.r.delete("bench:done")
             wrk(stack.port, file, 8)
-            _wait_for(lambda: stack.stats().get("turns:sms", 0) + stack.stats().get("turns:whatsapp", 0)
+            _wait_for(lambda before=before, count=count: stack.stats().get("turns:sms", 0) + stack.stats().get("turns:whatsapp", 0)
                       - before.get("turns:sms", 0) - before.get("turns:whatsapp", 0) >= count, 120)
             after = stack.stats()
             orders = after.get("orders_placed", 0) - before.get("orders_placed", 0)

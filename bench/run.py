@@ -166,7 +166,7 @@ def table(results: list[Result]) -> str:
                      f"{r.paced_e2e_p50_ms:.1f} / {r.paced_e2e_p99_ms:.1f} @ {r.paced_rate:,.0f}/s"
                      if r.paced_rate else "-"))
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(head))]
-    lines = ["| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths)) + " |" for row in rows]
+    lines = ["| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) + " |" for row in rows]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(lines)
 
@@ -220,7 +220,7 @@ def main(argv=None) -> int:
         parse = None
     print()
     print(table(results))
-    by = {type_name: r for type_name, r in zip(names, results)}
+    by = dict(zip(names, results, strict=True))
     ratios = ratios_of(by)
     for line in ratios["lines"]:
         print(line)

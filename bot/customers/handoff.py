@@ -33,7 +33,8 @@ def handoff_id(conv_key: str) -> str:
     return "h" + pkeys.digest("handoff:" + conv_key)
 
 
-def wait(redis: Redis, *, identity: str, phone: str | None, name: str | None, text: str, now: float | None = None) -> str:
+def wait(redis: Redis, *, identity: str, phone: str | None, name: str | None, text: str,
+         now: float | None = None) -> str:
     """Put the conversation on the list; asking again keeps its place (idempotent). Returns its id."""
     now = time.time() if now is None else now
     key = key_for(phone, identity)

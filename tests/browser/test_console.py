@@ -195,7 +195,7 @@ def test_products_from_the_console_validated_audited_and_a_restock_tells_who_ask
     page.click(f"{saffron} button[data-action=save]")
     page.wait_for_selector(f'{saffron} .row-result:has-text("1 waiting customers told")')
     pipeline.drain()
-    [notice] = [n for n in pipeline.rt.redis.hvals(_notices_key("api:ana"))]
+    [notice] = list(pipeline.rt.redis.hvals(_notices_key("api:ana")))
     assert b"Saffron threads is back in stock" in notice
     audited = [e["target"] for e in rt.store.audit.recent(10, "product.update")]
     assert audited.count("product:EGGS") == 2 and "product:SAFFRON" in audited

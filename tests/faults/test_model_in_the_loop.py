@@ -7,6 +7,7 @@ many customers' calls at once, but never two of one customer's.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import time
 import uuid
@@ -80,7 +81,7 @@ def test_calls_for_different_customers_overlap_while_one_customers_lines_stay_in
     for kilos in range(1, 18):
         gemini.script(unsure(kilos), apples(kilos))
     zed_ids = [stack.send(unsure(kilos), address=zed) for kilos in range(1, 6)]  # five lines in a row
-    other_ids = [stack.send(unsure(kilos), address=n) for kilos, n in zip(range(6, 18), others)]
+    other_ids = [stack.send(unsure(kilos), address=n) for kilos, n in zip(range(6, 18), others, strict=True)]
     stack.wait(lambda: all(stack.sent_for(m) for m in zed_ids + other_ids), timeout=60, what="every reply")
     stack.idle()
     assert all(len(stack.sent_for(m)) == 1 for m in zed_ids + other_ids)  # everyone answered, once
@@ -90,7 +91,7 @@ def test_calls_for_different_customers_overlap_while_one_customers_lines_stay_in
     assert said[-1].count("Apples") >= 2 and "15 kg × Apples" in said[-1]  # each from the cart the last one left
     asked = {gemini.document(r)["customer_message"]: r for r in gemini.readings_asked()}
     zeds = [asked[unsure(kilos)] for kilos in range(1, 6)]
-    assert all(a["ended"] <= b["started"] for a, b in zip(zeds, zeds[1:]))  # one of Zed's calls at a time
+    assert all(a["ended"] <= b["started"] for a, b in itertools.pairwise(zeds))  # one of Zed's calls at a time
     assert gemini.most_at_once() >= 10  # but many customers' calls at once (13 customers, 2 workers)
     assert not any(k.startswith("nlu_fallback") for k in stack_stats(stack))  # every reading was the model's
 
@@ -105,10 +106,10 @@ def test_a_model_answering_in_two_and_a_half_seconds_answers_forty_customers_eac
         gemini.script(line(kilos), {"intent": "add_items", "language": "en", "items": [
             {"sku": "POTATO", "name": "potatoes", "quantity": kilos, "unit": "kg"}]})
     before = stack_stats(stack)
-    ids = {n: stack.send(line(kilos), address=n) for kilos, n in zip(range(1, 41), numbers)}
+    ids = {n: stack.send(line(kilos), address=n) for kilos, n in zip(range(1, 41), numbers, strict=True)}
     stack.wait(lambda: all(stack.sent_for(m) for m in ids.values()), timeout=90, what="forty replies")
     stack.idle()
-    for kilos, n in zip(range(1, 41), numbers):
+    for kilos, n in zip(range(1, 41), numbers, strict=True):
         [reply] = stack.sent_for(ids[n])  # once
         assert f"Added {kilos} kg × Potatoes (Russet)." in reply["text"]
     after = stack_stats(stack)

@@ -16,6 +16,7 @@ from bot.pipeline import InboundMessage
 from statemachine import prompts
 from statemachine.prompts import ORDER_UPDATES
 from tests.support.operators import OP, metric_values
+from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -24,7 +25,6 @@ def accept(live, channel, address, text, phone=None) -> None:
     """A message as a channel adapter hands it over (the adapters' own tests post real webhooks)."""
     live.rt.ingress.accept(InboundMessage(channel=channel, message_id=uuid.uuid4().hex, address=address, text=text,
                                           contact=phone))
-from tests.support.processes import wait_until
 
 
 def sent_to(live, address) -> list[str]:

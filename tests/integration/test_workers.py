@@ -47,7 +47,7 @@ def test_one_customers_burst_is_in_order_while_another_proceeds_in_parallel(live
         def burst(user, phone):
             ids = [f"{user}-{i}" for i in range(len(lines))]
             accepted = []
-            for message_id, line in zip(ids, lines):  # fire all without waiting for replies
+            for message_id, line in zip(ids, lines, strict=True):  # fire all without waiting for replies
                 res = live.client.post("/api/chat", json={"user_id": user, "message": line, "phone": phone,
                                                           "message_id": message_id}, headers=AUTH)
                 accepted.append(res.get_json()["message_id"])

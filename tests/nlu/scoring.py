@@ -78,7 +78,7 @@ def _items(items: list[dict]) -> list[tuple]:
 
 def _same_items(want: list[dict], got: list[dict]) -> bool:
     a, b = _items(want), _items(got)
-    return len(a) == len(b) and all(x[:2] == y[:2] and abs(x[2] - y[2]) <= 0.01 for x, y in zip(a, b))
+    return len(a) == len(b) and all(x[:2] == y[:2] and abs(x[2] - y[2]) <= 0.01 for x, y in zip(a, b, strict=True))
 
 
 def _detail_misses(row: dict, got: dict) -> list[str]:

@@ -115,7 +115,7 @@ def test_gunicorns_access_log_masks_numbers_in_paths_and_query_strings(tmp_path:
                 break
             except OSError:
                 if time.monotonic() > deadline or proc.poll() is not None:
-                    raise AssertionError(log.read_text())
+                    raise AssertionError(log.read_text()) from None
                 time.sleep(0.2)
         for path, headers in ((f"/api/customers/%2B{NATIONALS[0]}/export", OP),
                               (f"/api/orders?customer=%2B{NATIONALS[1]}", OP),

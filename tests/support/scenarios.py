@@ -176,7 +176,7 @@ def _steps(live, scenario: dict) -> None:
         else:
             from tests.support import channel_driver
 
-            reply = channel_driver.turn(live, who, channel, step, lambda t: _fill(live, t, who, customers))
+            reply = channel_driver.turn(live, who, channel, step, lambda t, who=who: _fill(live, t, who, customers))
         phone_typed = re.fullmatch(r"\+\d{8,15}", text.replace(" ", ""))
         if phone_typed:
             who.verifying = phone_typed.group(0)
@@ -247,7 +247,7 @@ def _race(live, customers: dict, step: dict, where: str) -> None:
     said = ["\n".join(r["replies"]) for r in replies]
     wanted = step["expect_each"]
     for order in itertools.permutations(range(len(said))):
-        if all(all(part in said[i] for part in want.get("reply", [])) for i, want in zip(order, wanted)):
+        if all(all(part in said[i] for part in want.get("reply", [])) for i, want in zip(order, wanted, strict=False)):
             return
     raise AssertionError(f"{where}: the replies {said} do not match {wanted} in any order")
 

@@ -7,6 +7,7 @@ SDK's own `RequestValidator.compute_signature` over the public URL, exactly as T
 from __future__ import annotations
 
 import itertools
+import json
 import time
 import uuid
 from urllib.parse import urlencode
@@ -145,7 +146,8 @@ def whatsapp(from_: str, body: str, message_sid: str | None = None, **extra) -> 
             "SmsSid": message_sid, "WaId": from_.lstrip("+"), "SmsStatus": "received", "Body": body,
             "To": f"whatsapp:{WA_FROM}", "NumSegments": "1", "ReferralNumMedia": "0", "MessageSid": message_sid,
             "AccountSid": TW_SID, "From": f"whatsapp:{from_}", "ApiVersion": "2010-04-01",
-            "ChannelMetadata": '{"type":"whatsapp","data":{"context":{"ProfileName":"Ana","WaId":"%s"}}}' % from_.lstrip("+"),
+            "ChannelMetadata": json.dumps({"type": "whatsapp", "data": {"context": {
+                "ProfileName": "Ana", "WaId": from_.lstrip("+")}}}, separators=(",", ":")),
             **extra}
 
 

@@ -10,6 +10,8 @@ import sys
 from functools import cache
 from pathlib import Path
 
+from radon.complexity import cc_rank, cc_visit
+
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("bot", "channels", "workers", "statemachine")
 
@@ -184,3 +186,22 @@ def test_importing_any_module_opens_no_connection():
             f"for name in {names!r}: importlib.import_module(name)\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def _functions(blocks):
+    """Every function radon measured: methods of classes and functions nested in functions too."""
+    for block in blocks:
+        if hasattr(block, "methods"):
+            yield from _functions(block.methods)
+        else:
+            yield block
+            yield from _functions(block.closures)
+
+
+def test_no_function_is_more_complex_than_radon_c():
+    """Radon's grade C is at most 20 decisions: past it, a function is split into steps with names."""
+    over = sorted({f"{module}:{fn.lineno} {fn.name} ({cc_rank(fn.complexity)}, {fn.complexity})"
+                   for module, path in modules().items()
+                   for fn in _functions(cc_visit(path.read_text(encoding="utf-8")))
+                   if cc_rank(fn.complexity) > "C"})
+    assert not over, "functions above radon C:\n" + "\n".join(over)

@@ -408,7 +408,7 @@ def test_sample_catalog_lines(sample, text, expected):
     assert result.intent == "add_items"
     got = _named(catalog, result)
     assert [(q, a) for _, q, a in got] == [(q, a) for _, q, a in expected]
-    for (name, _, _), (word, _, _) in zip(got, expected):
+    for (name, _, _), (word, _, _) in zip(got, expected, strict=True):
         assert word in name and "juice" not in name.replace(word, "")
 
 

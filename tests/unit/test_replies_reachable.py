@@ -46,7 +46,7 @@ def _cases(fn) -> list[dict]:
         if mark.name == "parametrize":
             names = [n.strip() for n in mark.args[0].split(",")]
             rows = [v if len(names) > 1 else (v,) for v in mark.args[1]]
-            cases = [{**c, **dict(zip(names, row))} for c in cases for row in rows]
+            cases = [{**c, **dict(zip(names, row, strict=True))} for c in cases for row in rows]
     return cases
 
 

@@ -198,7 +198,7 @@ def test_a_crash_at_any_point_then_the_retried_job_places_once(shop, case):
         fresh(shop, eggs, milk, prebooked)
         seen = []
 
-        def dies(point, crash_at=crash_at):
+        def dies(point, crash_at=crash_at, seen=seen):
             seen.append(point)
             if len(seen) == crash_at + 1:
                 raise Crash(point)
@@ -217,7 +217,7 @@ def test_a_crash_then_two_retries_racing_still_take_once(shop):
         shop.products.col.delete_many({})
         stock(shop, 30, 10)
         seen = []
-        shop.products.moves.checkpoint = lambda p, c=crash_at: seen.append(p) or (len(seen) > c and _raise(p))
+        shop.products.moves.checkpoint = lambda p, c=crash_at, seen=seen: seen.append(p) or (len(seen) > c and _raise(p))
         with pytest.raises(Crash):
             place(shop)()
         run = Lockstep(shop)

@@ -120,7 +120,7 @@ def test_a_whole_order_by_voice_with_keys_for_the_menu(client, worker, rt):
     placed = spoken(call.say("yes"))
     assert "Order number" in placed and "is placed" in placed
     [order] = rt.store.orders.find({"phone": CALLER})
-    assert order["channel"] == "voice" and {l["sku"] for l in order["lines"]} == {"APPLE", "EGGS"}
+    assert order["channel"] == "voice" and {line["sku"] for line in order["lines"]} == {"APPLE", "EGGS"}
 
 
 def test_a_retried_turn_is_one_message_and_gets_the_same_answer(client, worker, rt):
