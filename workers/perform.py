@@ -15,7 +15,7 @@ from bot.common.phones import mask
 from bot.customers import codes as otp
 from bot.customers import handoff
 from bot.customers.privacy import erase_customer
-from bot.outreach import jobs
+from bot.outreach import sending
 from bot.payments import links
 from bot.pipeline import OutboundMessage
 from bot.store import Terms
@@ -169,5 +169,5 @@ class EffectRunner:
             applied.counters[f"feedback_rating:{e.rating}"] += 1
 
     def _Later(self, e: fx.Later, turn, applied: Applied):
-        jobs.later(self.rt, turn, e.message, e.meta, e.seconds)
+        sending.later(self.rt, turn, e.message, e.meta, e.seconds)
 

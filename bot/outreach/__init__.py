@@ -18,9 +18,9 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, TypeGuard
 
-from bot.outreach import carts, jobs
-from bot.outreach.jobs import Job
+from bot.outreach import carts, sending
 from bot.outreach.quiet import QuietHours, in_quiet_hours
+from bot.outreach.sending import Job
 from bot.pipeline.keys import digest
 from bot.shop.catalog import Product
 from statemachine.outreach import BACK_IN_STOCK, FEEDBACK_REQUEST
@@ -37,7 +37,7 @@ def ask_feedback(rt: Runtime, order: dict, now: float | None = None) -> str | No
     job = Job(id=f"feedback-{order['_id']}", kind=FEEDBACK_REQUEST, identity=identity, phone=order["phone"],
               meta={"order_id": order["_id"], "number": str(order["number"]), "template": "feedback",
                     "variables": {"1": str(order["number"])}})
-    return jobs.send(rt, job, now)
+    return sending.send(rt, job, now)
 
 
 def sellable(product: Product | None) -> TypeGuard[Product]:
@@ -57,7 +57,7 @@ def announce_restock(rt: Runtime, skus, now: float | None = None) -> int:
             job = Job(id=f"restock-{sku}-{digest(entry['phone'])}-{int(entry['at'] * 1000)}", kind=BACK_IN_STOCK,
                       identity=entry["identity"], phone=entry["phone"],
                       meta={"sku": sku, "template": "back_in_stock", "variables": {"1": product.name}})
-            told += jobs.send(rt, job, now) in (jobs.SENT, jobs.DEFERRED)
+            told += sending.send(rt, job, now) in (sending.SENT, sending.DEFERRED)
     return told
 
 
@@ -69,8 +69,8 @@ def restocked(before: dict, after: dict) -> list[str]:
 def sweep(rt: Runtime, now: float | None = None) -> dict:
     """The maintenance sweep's part: deferred messages whose time came, and carts left behind."""
     now = time.time() if now is None else now
-    return {"outreach_sent": jobs.run_due(rt, now), "cart_reminders": carts.sweep(rt, now)}
+    return {"outreach_sent": sending.run_due(rt, now), "cart_reminders": carts.sweep(rt, now)}
 
 
 __all__ = ["ask_feedback", "announce_restock", "restocked", "sellable", "sweep", "Job", "QuietHours",
-           "in_quiet_hours", "carts", "jobs"]
+           "in_quiet_hours", "carts", "sending"]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, cast
 from redis import Redis
 
 from bot.common import redis_keys
-from bot.outreach import jobs
+from bot.outreach import sending
 from bot.outreach.quiet import QuietHours
 from bot.pipeline.keys import digest
 from statemachine.outreach import CART_REMINDER, FLOW_STATES
@@ -65,11 +65,11 @@ def sweep(rt: Runtime, now: float | None = None, limit: int = 200) -> int:
         if not raw:
             continue
         info = json.loads(raw)
-        job = jobs.Job(id=f"cart-{digest(info['key'])}-{int(info['at'] * 1000)}", kind=CART_REMINDER,
+        job = sending.Job(id=f"cart-{digest(info['key'])}-{int(info['at'] * 1000)}", kind=CART_REMINDER,
                        identity=info["identity"], phone=info["phone"],
                        meta={"left_at": info["at"], "template": "cart_reminder",
                              "variables": {"1": items_count(info["items"])}})
-        sent += jobs.send(rt, job, now) == jobs.SENT
+        sent += sending.send(rt, job, now) == sending.SENT
     return sent
 
 

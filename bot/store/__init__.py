@@ -10,7 +10,6 @@ from pymongo import MongoClient
 
 from bot.config import Settings
 from bot.store.audit import Audit
-from bot.store.base import Db, Doc
 from bot.store.conversations import Conversations
 from bot.store.customers import Customers
 from bot.store.feedback import Feedback
@@ -20,6 +19,7 @@ from bot.store.orders import CANCELLABLE, FLOW, Orders, Placement, Terms
 from bot.store.outreach import Outreach
 from bot.store.payments import Payments
 from bot.store.products import Products
+from bot.store.repository import Db, Doc
 from bot.store.slots import Slots
 
 

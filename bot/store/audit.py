@@ -10,7 +10,7 @@ import uuid
 
 from pymongo import DESCENDING
 
-from bot.store.base import Db, translate_errors
+from bot.store.repository import Db, translate_errors
 
 
 @translate_errors

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from bot.store.base import Db, translate_errors
+from bot.store.repository import Db, translate_errors
 
 
 @translate_errors

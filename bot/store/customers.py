@@ -6,7 +6,7 @@ import uuid
 
 from pymongo import ReturnDocument
 
-from bot.store.base import Db, translate_errors
+from bot.store.repository import Db, translate_errors
 
 
 @translate_errors

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pymongo import DESCENDING
 
-from bot.store.base import Db, translate_errors
+from bot.store.repository import Db, translate_errors
 
 
 @translate_errors

@@ -3,7 +3,7 @@ revenue with cancelled and expired orders apart, so "Revenue" never includes mon
 not take."""
 from __future__ import annotations
 
-from bot.store.base import Db, translate_errors
+from bot.store.repository import Db, translate_errors
 
 UNDONE = ("cancelled", "expired")  # placed, then not taken: stock and slot went back
 

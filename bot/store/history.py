@@ -11,7 +11,7 @@ from typing import Any
 from pymongo import DESCENDING
 from pymongo.errors import BulkWriteError
 
-from bot.store.base import Db, translate_errors
+from bot.store.repository import Db, translate_errors
 
 
 @translate_errors

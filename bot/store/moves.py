@@ -29,7 +29,7 @@ two callers at every point (tests/unit/test_stock_once.py). It does nothing in p
 """
 from __future__ import annotations
 
-from bot.store.base import Col
+from bot.store.repository import Col
 
 HELD, KEPT, RETURNED, VOID, DONE = "held", "kept", "returned", "void", "done"
 TAKEN, SHORT, CLOSED, FENCED, MISSING = "taken", "short", "closed", "fenced", "missing"

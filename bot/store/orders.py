@@ -39,8 +39,8 @@ from pymongo import DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from bot.store import moves as mv
-from bot.store.base import Db, Doc, translate_errors
 from bot.store.products import Products
+from bot.store.repository import Db, Doc, translate_errors
 from bot.store.slots import Slots
 from statemachine.money import line_total_cents
 from statemachine.rules import fee_for

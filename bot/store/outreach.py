@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pymongo import ReturnDocument
 
-from bot.store.base import Db, translate_errors
+from bot.store.repository import Db, translate_errors
 
 MAX_WAITING = 20  # products one customer may wait for at once (the oldest request goes)
 

@@ -12,7 +12,7 @@ import time
 
 from pymongo import ReturnDocument
 
-from bot.store.base import Db, translate_errors
+from bot.store.repository import Db, translate_errors
 
 
 @translate_errors

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot.shop.catalog import Product
-from bot.store.base import Db, translate_errors
 from bot.store.moves import Moves
+from bot.store.repository import Db, translate_errors
 
 EPSILON = 1e-6  # weighed stock is a float (kg, l); compare with a little slack
 # bookkeeping, never part of a Product ("holds": what stock markers were before moves existed)

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 
 from pymongo.errors import DuplicateKeyError
 
-from bot.store.base import Db, translate_errors
 from bot.store.moves import Moves
+from bot.store.repository import Db, translate_errors
 
 
 @translate_errors

@@ -142,7 +142,7 @@ def _shop_does(live, who, action: dict, where: str) -> None:
 
 
 def _sweep(live, what: str) -> None:
-    from bot.outreach import carts, jobs
+    from bot.outreach import carts, sending
 
     if what == "carts":
         carts.sweep(live.rt, time.time() + live.rt.settings.CART_REMINDER_MINUTES * 60 + 1)
@@ -153,7 +153,7 @@ def _sweep(live, what: str) -> None:
         at = quiet.ends(time.time()) + 1 if quiet else time.time()
         saved = settings_for(live, {"QUIET_HOURS": "off"})  # the sweep runs after quiet hours ended
         try:
-            jobs.run_due(live.rt, at)
+            sending.run_due(live.rt, at)
         finally:
             restore(live, saved)
     else:

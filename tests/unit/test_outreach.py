@@ -8,7 +8,7 @@ import threading
 import time
 
 from bot import outreach
-from bot.outreach import carts, jobs
+from bot.outreach import carts, sending
 from bot.pipeline import keys as pkeys
 from statemachine import prompts
 from tests.conftest import API_TOKEN
@@ -196,7 +196,7 @@ def test_delivered_asks_for_a_rating_stored_with_the_order_and_averaged(client, 
     dash = client.get("/api/dashboard", headers=OP).get_json()
     assert [o["rating"] for o in dash["orders"]] == [4]
     # asked once: a second "delivered" move is refused, and the request's id is accepted once
-    assert outreach.ask_feedback(rt, rt.store.orders.get(order["_id"])) == jobs.DUPLICATE
+    assert outreach.ask_feedback(rt, rt.store.orders.get(order["_id"])) == sending.DUPLICATE
 
 
 def test_quiet_hours_hold_a_rating_request_until_they_end(client, pipeline, rt):
@@ -209,21 +209,21 @@ def test_quiet_hours_hold_a_rating_request_until_they_end(client, pipeline, rt):
     assert quiet.active(time.time())
     order = delivered(client, pipeline, rt, asked="deferred")
     assert notices(client)[-1] != prompts.ask_feedback(str(order["number"]))  # not now
-    assert jobs.waiting(rt) == 1 and jobs.run_due(rt) == 0  # still quiet
-    assert jobs.run_due(rt, quiet.ends(time.time()) + 1) == 1
+    assert sending.waiting(rt) == 1 and sending.run_due(rt) == 0  # still quiet
+    assert sending.run_due(rt, quiet.ends(time.time()) + 1) == 1
     pipeline.drain()
     assert notices(client)[-1] == prompts.ask_feedback(str(order["number"]))
-    assert jobs.waiting(rt) == 0
+    assert sending.waiting(rt) == 0
 
 
 def test_a_phone_call_cannot_be_reached_and_is_skipped(rt):
-    job = jobs.Job(id="feedback-x", kind="feedback_request", identity=f"voice:{ANA}", phone=ANA)
-    assert jobs.send(rt, job) == jobs.UNREACHED
+    job = sending.Job(id="feedback-x", kind="feedback_request", identity=f"voice:{ANA}", phone=ANA)
+    assert sending.send(rt, job) == sending.UNREACHED
     assert rt.redis.hget("ol:stats", "outreach_skipped:feedback_request:no_channel") == b"1"
 
 
 def test_the_shops_own_messages_do_not_open_whatsapps_window(rt):
-    job = jobs.Job(id="feedback-y", kind="feedback_request", identity=f"whatsapp:{WA}", phone=WA,
+    job = sending.Job(id="feedback-y", kind="feedback_request", identity=f"whatsapp:{WA}", phone=WA,
                    meta={"order_id": "o", "number": "1"})
-    assert jobs.send(rt, job) == jobs.SENT
+    assert sending.send(rt, job) == sending.SENT
     assert rt.redis.get(pkeys.identity(f"whatsapp:{WA}").seen) is None
