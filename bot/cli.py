@@ -255,10 +255,10 @@ def cmd_parse(settings: Settings, args) -> int:
 
 def cmd_load_catalog(settings: Settings, args) -> int:
     from bot import outreach
-    from bot.common import redis_keys
     from bot.runtime import build, connect_redis
     from bot.shop.catalog_import import CatalogImportError, read_catalog
     from bot.store import connect
+    from bot.store.catalog_cache import announce_change
 
     try:
         products = read_catalog(args.file)
@@ -275,7 +275,7 @@ def cmd_load_catalog(settings: Settings, args) -> int:
     before = store.products.by_skus(skus)
     inserted, updated = store.products.upsert_many(products)
     removed = store.products.delete_except(skus) if args.replace else 0
-    redis.incr(redis_keys.CATALOG_VERSION)
+    announce_change(redis)
     print(f"imported {len(products)} products from {args.file}: {inserted} new, {updated} updated"
           + (f", {removed} removed" if args.replace else ""))
     back = outreach.restocked(before, store.products.by_skus(skus))

@@ -12,7 +12,6 @@ import fakeredis
 from redis import Redis
 
 from bot import pipeline
-from bot.common import redis_keys
 from bot.config import Settings
 from bot.connections import check_services, redis_client
 from bot.customers import codes
@@ -23,7 +22,7 @@ from bot.pipeline import DeadLetters, Ingress, Mailboxes, Outbox, Replicas, Scri
 from bot.shop.catalog_import import load_sample_catalog
 from bot.shop.rules_source import ShopSource
 from bot.store import Store, connect
-from bot.store.catalog_cache import CatalogCache
+from bot.store.catalog_cache import CatalogCache, announce_change
 from channels.base import Sender
 from channels.dev_sms import DevOutboxSender
 from channels.telegram import TelegramSender
@@ -101,7 +100,7 @@ def load_sample_catalog_once(store: Store, redis: Redis) -> int:
     if store.products.count():
         return 0
     inserted, _ = store.products.upsert_many(load_sample_catalog())
-    redis.incr(redis_keys.CATALOG_VERSION)
+    announce_change(redis)
     log.info("loaded the sample catalog: %d products", inserted)
     return inserted
 

@@ -67,5 +67,10 @@ class CatalogCache:
 
     def bump(self) -> None:
         """Tell every process that names or prices changed (after an import or an operator edit)."""
-        self.redis.incr(redis_keys.CATALOG_VERSION)
+        announce_change(self.redis)
         self._loaded_at = 0.0
+
+
+def announce_change(redis: Redis) -> None:
+    """The catalog changed (an import, an operator's edit): every process reloads its snapshot."""
+    redis.incr(redis_keys.CATALOG_VERSION)
