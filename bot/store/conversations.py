@@ -1,7 +1,7 @@
 """Conversation records: one document per conversation for operators (started, state, outcome).
 
 The live state is in Redis; this is the durable trace of it, written at the first turn and when a
-milestone state is reached (workers/step.py MILESTONES): identified, back at the menu after an
+milestone state is reached (workers/record.py MILESTONES): identified, back at the menu after an
 order or a cancel, waiting for a person, starting over.
 The conversation key is the document's `_id`: every write is by primary key, no second index.
 """

@@ -290,14 +290,6 @@ class Orders:
                                    **({"$lt": until} if until is not None else {})}
         return list(self.col.find(query, {"holds": 0}).sort("created_at", DESCENDING).skip(skip).limit(limit))
 
-    def placed_since(self, since: float) -> tuple[int, int]:
-        """(orders, their total in cents) placed since `since`, cancelled ones included (as the counters)."""
-        count = total = 0
-        for doc in self.col.find({"created_at": {"$gte": since}, "status": {"$nin": ["pending", "failed"]}},
-                                 {"total_cents": 1}):
-            count, total = count + 1, total + doc["total_cents"]
-        return count, total
-
     def recent(self, phone: str, limit: int = 5) -> list[dict]:
         """The customer's own orders, newest first (never anyone else's)."""
         cursor = self.col.find({"phone": phone, "status": {"$nin": ["pending", "failed"]}}).sort(
@@ -325,9 +317,6 @@ class Orders:
                                                     "$slice": -50}}},
             projection={"notes": 1}, return_document=ReturnDocument.AFTER)
         return (doc or {}).get("notes", [])
-
-    def by_key(self, key: str) -> dict | None:
-        return self.col.find_one({"_id": order_id_for(key)})
 
     def anonymise(self, phone: str) -> int:
         """Keep orders for the shop's books, without who placed them."""

@@ -18,6 +18,7 @@ import pytest
 from bot.shop.catalog import Product
 from bot.store import Store, Terms
 from bot.store.moves import PUT_RETAIN, TAKE_RETAIN
+from bot.store.orders import order_id_for
 
 KEY = "whatsapp:SMrace"
 LINES = (("EGGS", 12), ("MILK", 2))
@@ -244,7 +245,7 @@ def test_a_caller_stalled_past_the_retention_window_is_fenced_off(shop):
         run.step("A")
     b = place(shop)()
     assert b.ok and shop.products.stock("EGGS") == 18
-    created = shop.orders.by_key(KEY)["created_at"]
+    created = shop.orders.get(order_id_for(KEY))["created_at"]
     shop.products.compact(["EGGS", "MILK"], created + TAKE_RETAIN + 60)
     assert shop.products.col.find_one({"sku": "EGGS"})["moves"] == []  # the proof is gone...
     a = run.finish("A")
