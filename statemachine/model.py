@@ -57,10 +57,6 @@ class Conversation:
         return cls(**{k: v for k, v in d.items() if k in known})
 
     @property
-    def verified(self) -> bool:
-        return self.phone is not None
-
-    @property
     def registered(self) -> bool:
         return self.customer_id is not None
 

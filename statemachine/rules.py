@@ -213,12 +213,6 @@ def slot_when(slot: dict, rules: ShopRules) -> str:
     return begins.strftime("%a %b ") + f"{begins.day}, {clock(begins)}–{clock(ends)}"
 
 
-def available_slots(rules: ShopRules, now: float, booked: dict[str, int]) -> list[Slot]:
-    """The slots a customer may still book: open, and not full (by `booked`, a snapshot)."""
-    capacity = rules.slots.capacity if rules.slots else 0
-    return [s for s in upcoming_slots(rules, now) if booked.get(s.id, 0) < capacity]
-
-
 # -- payment ---------------------------------------------------------------------------------
 
 def methods_for(rules: ShopRules, channel: str) -> tuple[str, ...]:
