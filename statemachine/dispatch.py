@@ -1,7 +1,8 @@
 """One turn: global words first, then the current state's handler; effect outcomes come back here.
 
 This is the whole public surface the worker drives: `advance` for a message, `resolve` for the
-outcome of an effect that wants one, `idle_reset` for a conversation that went quiet.
+outcome of an effect that wants one, `idle_reset` for a conversation that went quiet, and
+`remember` for the few lines of history kept with it.
 """
 from __future__ import annotations
 

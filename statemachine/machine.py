@@ -1,4 +1,4 @@
-"""The conversation's states and legal moves: one `transitions` Machine per process, reused.
+"""The conversation's states and legal moves: one `transitions` Machine per thread, reused.
 
 The Machine is model-less; each turn adds one Conversation, fires triggers, and removes it.
 Building a Machine costs ~0.5 ms and forgetting `remove_model` leaks, so both live here only.
@@ -24,7 +24,8 @@ def _others(state: str) -> list[str]:
     return [s for s in CHECKOUT if s != state]
 
 
-# (trigger, sources, destination). Entry prompts live in flows.py's on_enter_* callbacks.
+# (trigger, sources or "*" for every state, destination). What a state says on entry is its callback in
+# entries.py (entries.CALLBACKS).
 TRANSITIONS = (
     ("need_phone", ["greeting"], "verify"),
     ("new_customer", ["greeting", "verify"], "register"),

@@ -60,7 +60,8 @@ class Conversation:
     def registered(self) -> bool:
         return self.customer_id is not None
 
-    # -- the turn's outbox: callbacks write here, the worker reads it after the trigger ------
+    # -- the turn's outbox: handlers and entry callbacks write here; advance and resolve drain it
+    #    into their Outcome --------------------------------------------------------------------
     def say(self, text: str, *, buttons=(), request_phone: bool = False, options=()) -> None:
         self._outbox.append(Reply(text, tuple(buttons), request_phone, tuple(options)))
 
@@ -79,7 +80,7 @@ class Lookup(Protocol):
 
 @dataclass
 class Deps:
-    """Read-only collaborators a turn may consult. Each is a plain callable; none writes anything."""
+    """Read-only collaborators a turn may consult: the catalog, and plain callables. None writes anything."""
 
     catalog: Lookup  # .get(sku) -> product with sku, name, unit, price_cents, stock
     find_customer: Callable[[str], dict | None] = lambda phone: None  # phone -> {"id","name","address"}

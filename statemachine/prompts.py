@@ -355,14 +355,15 @@ REMINDERS_OFF = ("Okay: no more reminders or messages you didn't ask for (update
 REMINDERS_ON = ("Okay: I'll remind you of a cart you leave behind and tell you when products you asked about are "
                 "back. Say 'stop reminders' any time.")
 
-# What a customer is told when an operator moves their order on (said by the operator API, not by a turn
-# of the conversation, so a dict: tests/unit/test_operator_orders.py sends each one).
-# Said by the worker outside a turn (not by the machine): tested through the pipeline.
+# Said by the worker outside a turn (not by the machine, workers/apology.py): tested through the pipeline.
 OUTSIDE_A_TURN = {
     "parked": "Sorry, something went wrong on our side and I couldn't process your last message. "
               "A person will look at it.",
 }
 
+# What a customer is told when their order moves on (an operator moves it, the payment arrives or
+# expires): said by bot/customers/notify.py, not by a turn of the conversation, so a dict
+# (tests/unit/test_operator_orders.py and test_payments.py send each one).
 ORDER_UPDATES = {
     "preparing": "Update: order #{number} is being prepared.",
     "out_for_delivery": "Update: order #{number} is on its way to you.",
