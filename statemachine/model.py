@@ -103,7 +103,8 @@ class Limits:
     otp_ttl_seconds: int = 300
     otp_max_attempts: int = 5
     otp_lock_seconds: int = 1800
-    codes: str = "local"  # how typed numbers are proven: "local" (hashed here), "provider" (it checks), "" (they can't be)
+    # how typed numbers are proven: "local" (hashed here), "provider" (it checks), "" (they can't be)
+    codes: str = "local"
     verify_ways: tuple[str, ...] = ()  # with no codes: how this shop learns a number ("telegram", "whatsapp")
     code_countries: tuple[str, ...] = ("US",)  # where codes may go (the shop's region first)
     max_quantity: int = 50

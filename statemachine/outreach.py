@@ -25,7 +25,8 @@ FEEDBACK_TRIES = 6
 FEEDBACK_ANSWER_SECONDS = 2 * 86400  # a rating request unanswered this long is forgotten
 
 _STOP = re.compile(r"\b(?:stop|no more|unsubscribe(?: me)?(?: from)?|opt ?out(?: of)?|turn off|don'?t send(?: me)?)"
-                   r" (?:all |the |your |any )?(?:reminders?|notifications?|promotions?|marketing|these(?: messages)?)\b")
+                   r" (?:all |the |your |any )?"
+                   r"(?:reminders?|notifications?|promotions?|marketing|these(?: messages)?)\b")
 _START = re.compile(r"\b(?:start|turn on|resume|send me|i want)(?: the| your)? (?:reminders?|notifications?)\b"
                     r"|^remind me(?: about my cart)?$")
 _RESTOCK = re.compile(r"\b(?:tell|let|notify|message|text|ping|alert|inform)(?: me| us)?(?: know)?\b.*"
