@@ -99,6 +99,14 @@ class Conversation:
     def registered(self) -> bool:
         return self.customer_id is not None
 
+    def customer_phone(self) -> str:
+        """The verified phone, where only an identified customer can be (register, menu, checkout, cancel,
+        delete; a registered customer anywhere): a conversation there without one is a bug, raised here
+        rather than sent on to the store as a missing phone."""
+        if self.phone is None:
+            raise RuntimeError(f"no verified phone in state {self.state!r}")
+        return self.phone
+
     # -- the turn's outbox: handlers and entry callbacks write here; advance and resolve drain it
     #    into their Outcome --------------------------------------------------------------------
     def say(self, text: str, *, buttons: Sequence[str] = (), request_phone: bool = False,

@@ -1,11 +1,13 @@
 """Every sentence the bot says, in one place, so a shop can reword them and tests can find them."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 MENU_OPTIONS = ("Place an order", "Order status", "Cancel an order", "Delete my data", "Help", "Talk to a person")
 MENU_CHOICES = ("order", "status", "cancel_order", "delete_data", "help", "human")  # intent per option, same order
 
 
-def numbered(options) -> str:
+def numbered(options: Iterable[str]) -> str:
     return "\n".join(f"{i}. {o}" for i, o in enumerate(options, 1))
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from statemachine import prompts
 from statemachine.flow import go, say
+from statemachine.model import Conversation, Turn
 from statemachine.rules import Slot, SlotRules, upcoming_slots
 
 LATER = ("later", "more", "other", "others", "another", "next")
 
 
-def available(turn) -> list[Slot]:
+def available(turn: Turn) -> list[Slot]:
     rules = turn.limits.shop
     if rules.slots is None:
         return []
@@ -22,7 +23,7 @@ def available(turn) -> list[Slot]:
     return [s for s in upcoming if booked.get(s.id, 0) < rules.slots.capacity]
 
 
-def check(conv, turn, notes: list[str]) -> bool:
+def check(conv: Conversation, turn: Turn, notes: list[str]) -> bool:
     """Checkout's slot step: nothing to do without slots, or with a chosen slot still open."""
     rules = turn.limits.shop.slots
     if rules is None:
@@ -38,7 +39,7 @@ def check(conv, turn, notes: list[str]) -> bool:
     return offer(conv, rules, notes, open_now, 0)
 
 
-def offer(conv, rules: SlotRules, notes: list[str], slots: list[Slot], start: int) -> bool:
+def offer(conv: Conversation, rules: SlotRules, notes: list[str], slots: list[Slot], start: int) -> bool:
     """A page of the available `slots` from `start` (the last page past the end); none: back to the cart."""
     if not slots:
         go(conv, "order")
@@ -55,7 +56,7 @@ def offer(conv, rules: SlotRules, notes: list[str], slots: list[Slot], start: in
     return True
 
 
-def choose(conv, turn) -> bool:
+def choose(conv: Conversation, turn: Turn) -> bool:
     """True once the customer chose (checkout goes on); otherwise it has asked again."""
     pending, nlu = conv.pending, turn.nlu
     offered = pending.get("offered", [])
@@ -74,7 +75,7 @@ def choose(conv, turn) -> bool:
     return True
 
 
-def _later(conv, turn, start: int) -> bool:
+def _later(conv: Conversation, turn: Turn, start: int) -> bool:
     """'later': the next page (False: it asked again), or True if the shop's file stopped offering slots
     since the page was shown (checkout goes on, and its slot check asks for none)."""
     rules = turn.limits.shop.slots
