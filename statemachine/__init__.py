@@ -30,8 +30,8 @@ from statemachine.outreach import KINDS as OUTREACH_KINDS
 from statemachine.replies import Reply, combine
 
 __all__ = [
-    "THROTTLED", "advance", "resolve", "idle_reset", "remember", "Conversation", "Turn", "Deps", "Limits", "Outcome", "Reply",
-    "combine",
+    "THROTTLED", "advance", "resolve", "idle_reset", "remember", "Conversation", "Turn", "Deps", "Limits", "Outcome",
+    "Reply", "combine",
     "STATES", "TRANSITIONS", "SCHEMA_VERSION", "Effect", "SendCode", "LockVerification", "LinkIdentity",
     "SaveCustomer", "CheckCode", "PlaceOrder", "CancelOrder", "EraseCustomer", "Count", "RequestHandoff", "EndHandoff",
     "CONTROL_KINDS", "OPERATOR_REPLY", "HANDBACK", "WaitForRestock", "SetReminders", "RecordFeedback", "Later",

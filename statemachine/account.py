@@ -6,10 +6,12 @@ so one customer can never see or cancel another's.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from statemachine import answers, details, prompts
 from statemachine.effects import CancelOrder, EraseCustomer
 from statemachine.handoff import ask_for_person
+from statemachine.model import Conversation, Turn
 from statemachine.money import format_money
 from statemachine.shopping import add_requested_items, show_cart
 
@@ -21,12 +23,12 @@ STATUS_WORDS = {
 }
 
 
-def _describe(order: dict, currency: str) -> str:
+def _describe(order: dict[str, Any], currency: str) -> str:
     day = datetime.fromtimestamp(order["created_at"], tz=UTC).strftime("%b %d")
     return f"#{order['number']} ({day}, {format_money(order['total_cents'], currency)})"
 
 
-def menu(conv, turn) -> None:
+def menu(conv: Conversation, turn: Turn) -> None:
     nlu = turn.nlu
     if details.handle(conv, turn):  # "change my name", "change my address"
         return
@@ -39,7 +41,8 @@ def menu(conv, turn) -> None:
         conv.shop(prompt=False)
         return add_requested_items(conv, turn)
     if intent == "order":
-        return conv.shop()
+        conv.shop()
+        return
     if intent in ("show_cart", "checkout"):
         conv.shop(prompt=not conv.cart)
         return show_cart(conv, turn) if conv.cart else None
@@ -48,7 +51,8 @@ def menu(conv, turn) -> None:
     if intent in ("cancel_order", "cancel"):
         return start_cancel(conv, turn)
     if intent == "delete_data":
-        return conv.start_delete()
+        conv.start_delete()
+        return
     if intent == "help":
         return conv.say(prompts.help_text(conv.state))
     if intent == "human":
@@ -60,8 +64,8 @@ def menu(conv, turn) -> None:
     conv.say(prompts.DIDNT_CATCH_MENU, buttons=prompts.MENU_OPTIONS)
 
 
-def status(conv, turn) -> None:
-    orders = turn.deps.recent_orders(conv.phone)[:3]
+def status(conv: Conversation, turn: Turn) -> None:
+    orders = turn.deps.recent_orders(conv.customer_phone())[:3]
     if not orders:
         return conv.say(prompts.NO_ORDERS)
     currency = turn.limits.currency
@@ -69,8 +73,8 @@ def status(conv, turn) -> None:
         [f"{_describe(o, currency)}: {STATUS_WORDS.get(o['status'], o['status'])}" for o in orders]))
 
 
-def start_cancel(conv, turn) -> None:
-    orders = [o for o in turn.deps.recent_orders(conv.phone) if o["status"] in CANCELLABLE]
+def start_cancel(conv: Conversation, turn: Turn) -> None:
+    orders = [o for o in turn.deps.recent_orders(conv.customer_phone()) if o["status"] in CANCELLABLE]
     if not orders:
         return conv.say(prompts.NOTHING_TO_CANCEL)
     conv.start_cancel()
@@ -82,7 +86,7 @@ def start_cancel(conv, turn) -> None:
     conv.say(prompts.cancel_which([o["desc"] for o in options]), options=tuple(o["desc"] for o in options))
 
 
-def cancel(conv, turn) -> None:
+def cancel(conv: Conversation, turn: Turn) -> None:
     nlu = turn.nlu
     if conv.step == "choose":
         options = conv.pending["options"]
@@ -92,37 +96,41 @@ def cancel(conv, turn) -> None:
             return conv.say(prompts.cancel_confirm(chosen["desc"]), buttons=("Yes", "No"))
         if nlu.intent == "no":
             conv.say(prompts.KEEP_ORDER)
-            return conv.to_menu(prompt=False)
+            conv.to_menu(prompt=False)
+            return
         return conv.say(prompts.cancel_which([o["desc"] for o in options]))
     if nlu.intent == "yes":
-        return conv.do(CancelOrder(conv.pending["id"], conv.phone))
+        return conv.do(CancelOrder(conv.pending["id"], conv.customer_phone()))
     if nlu.intent == "no":
         conv.say(prompts.KEEP_ORDER)
-        return conv.to_menu(prompt=False)
+        conv.to_menu(prompt=False)
+        return
     conv.say(prompts.cancel_confirm(conv.pending["desc"]), buttons=("Yes", "No"))
 
 
-def cancel_done(conv, turn, result: dict) -> None:
+def cancel_done(conv: Conversation, turn: Turn, result: dict[str, Any]) -> None:
     """CancelOrder's outcome: cancelled (stock goes back), or too late (already dispatched)."""
     number = conv.pending.get("number", "")
     conv.say(prompts.cancelled(number) if result.get("ok") else prompts.cancel_too_late(number))
     conv.to_menu(prompt=False)
 
 
-def delete(conv, turn) -> None:
+def delete(conv: Conversation, turn: Turn) -> None:
     nlu = turn.nlu
     if nlu.intent == "yes" or turn.text.strip().lower() in ("delete", "delete everything", "delete my data"):
-        conv.do(EraseCustomer(conv.phone, (turn.identity,)))
+        conv.do(EraseCustomer(conv.customer_phone(), (turn.identity,)))
         conv.say(prompts.DELETED)
         forget(conv)
-        return conv.erased()
+        conv.erased()
+        return
     if nlu.intent == "no":
         conv.say(prompts.NOT_DELETED)
-        return conv.to_menu(prompt=False)
+        conv.to_menu(prompt=False)
+        return
     conv.say(prompts.DELETE_CONFIRM, buttons=("Yes", "No"))
 
 
-def forget(conv) -> None:
+def forget(conv: Conversation) -> None:
     """Drop everything personal the conversation holds (after 'delete my data')."""
     conv.phone = conv.name = conv.address = conv.customer_id = None
     conv.cart.clear()

@@ -7,24 +7,28 @@ nothing answers says so and offers a person.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from statemachine import prompts
+from statemachine.inputs import Catalog, Product
+from statemachine.model import Conversation, Turn
 from statemachine.money import price_per_unit
 
 MAX_LISTED = 12  # products named in one answer; the rest are counted
 
 
-def reply(conv, turn) -> None:
+def reply(conv: Conversation, turn: Turn) -> None:
     conv.say(answer_text(turn))
 
 
-def answer_text(turn) -> str:
+def answer_text(turn: Turn) -> str:
     nlu = turn.nlu
-    asked = getattr(nlu, "asked", None) or {}
+    asked = nlu.asked or {}
     text = _from_catalog(asked, turn.deps.catalog, turn.limits.currency) if asked else None
     return text or nlu.answer or prompts.CANT_ANSWER
 
 
-def _from_catalog(asked: dict, catalog, currency: str) -> str | None:
+def _from_catalog(asked: dict[str, Any], catalog: Catalog, currency: str) -> str | None:
     kind = asked.get("kind")
     products = [p for p in (catalog.get(s) for s in asked.get("skus", ())) if p is not None]
     if kind == "categories" and asked.get("categories"):
@@ -47,6 +51,6 @@ def _from_catalog(asked: dict, catalog, currency: str) -> str | None:
     return prompts.product_list(title, lines, max(0, len(products) - MAX_LISTED))
 
 
-def _price(product, currency: str) -> str:
+def _price(product: Product, currency: str) -> str:
     note = prompts.OUT_OF_STOCK_NOTE if product.stock <= 0 else ""
     return prompts.price_of(product.name, price_per_unit(product, currency), note)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from statemachine.inputs import Catalog
+from statemachine.model import CartLine
 from statemachine.money import format_money, format_quantity, line_total_cents
 
 
@@ -31,11 +33,11 @@ def _norm(q: float) -> float:
     return int(q) if q.is_integer() else q
 
 
-def quantity_of(cart: list[dict], sku: str) -> float:
+def quantity_of(cart: list[CartLine], sku: str) -> float:
     return next((line["quantity"] for line in cart if line["sku"] == sku), 0)
 
 
-def set_quantity(cart: list[dict], sku: str, quantity: float) -> None:
+def set_quantity(cart: list[CartLine], sku: str, quantity: float) -> None:
     """Put `quantity` of sku in the cart (0 removes the line); keeps the order lines were added in."""
     quantity = _norm(quantity)
     for line in cart:
@@ -49,9 +51,10 @@ def set_quantity(cart: list[dict], sku: str, quantity: float) -> None:
         cart.append({"sku": sku, "quantity": quantity})
 
 
-def priced_lines(cart: list[dict], catalog) -> tuple[list[Line], list[str]]:
+def priced_lines(cart: list[CartLine], catalog: Catalog) -> tuple[list[Line], list[str]]:
     """The cart's lines with catalog prices, and skus that left the catalog (dropped from the cart)."""
-    lines, gone = [], []
+    lines: list[Line] = []
+    gone: list[str] = []
     for entry in cart:
         product = catalog.get(entry["sku"])
         if product is None:

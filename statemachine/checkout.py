@@ -16,16 +16,20 @@ live in `conv.chosen` ("slot", "payment"), which survives the moves between stat
 """
 from __future__ import annotations
 
+from typing import Any
+
 from statemachine import payment, prompts, slots
 from statemachine.cart import priced_lines, set_quantity
 from statemachine.effects import SaveAddress
 from statemachine.flow import go, say
+from statemachine.inputs import Catalog, Product
+from statemachine.model import CartLine, Conversation, Turn
 from statemachine.money import format_money, format_quantity, format_round
 from statemachine.rules import area_of, charges, is_open, local, next_opening, slot_when, when
 from statemachine.shopinfo import areas_text
 
 
-def proceed(conv, turn, notes: list[str] | None = None) -> None:
+def proceed(conv: Conversation, turn: Turn, notes: list[str] | None = None) -> None:
     """Ask the first thing checkout still needs, or show the confirmation."""
     notes = list(notes or [])
     if not conv.cart:
@@ -36,19 +40,19 @@ def proceed(conv, turn, notes: list[str] | None = None) -> None:
         say_confirmation(conv, turn, notes)
 
 
-def choose_slot(conv, turn) -> None:
+def choose_slot(conv: Conversation, turn: Turn) -> None:
     """The `slot` state's answer: once a slot is chosen, on to what checkout needs next."""
     if slots.choose(conv, turn):
         proceed(conv, turn)
 
 
-def choose_payment(conv, turn) -> None:
+def choose_payment(conv: Conversation, turn: Turn) -> None:
     """The `payment` state's answer: once a method is chosen, on to what checkout needs next."""
     if payment.choose(conv, turn):
         proceed(conv, turn)
 
 
-def ready(conv, turn) -> bool:
+def ready(conv: Conversation, turn: Turn) -> bool:
     """At 'yes': True if nothing changed or is missing; otherwise it has said what, and asked."""
     notes: list[str] = []
     if _first_missing(conv, turn, notes):
@@ -59,7 +63,7 @@ def ready(conv, turn) -> bool:
     return True
 
 
-def _first_missing(conv, turn, notes: list[str]) -> bool:
+def _first_missing(conv: Conversation, turn: Turn, notes: list[str]) -> bool:
     for check in (_closed, _stock, _minimum, _area, slots.check, payment.check):
         if check(conv, turn, notes):
             return True
@@ -68,7 +72,7 @@ def _first_missing(conv, turn, notes: list[str]) -> bool:
 
 # -- the checks ---------------------------------------------------------------------------------
 
-def _closed(conv, turn, notes) -> bool:
+def _closed(conv: Conversation, turn: Turn, notes: list[str]) -> bool:
     rules = turn.limits.shop
     now = local(rules, turn.now)
     if rules.outside_hours != "refuse" or is_open(rules.hours, now):
@@ -79,7 +83,7 @@ def _closed(conv, turn, notes) -> bool:
     return True
 
 
-def _stock(conv, turn, notes) -> bool:
+def _stock(conv: Conversation, turn: Turn, notes: list[str]) -> bool:
     """Lines that ran out: fewer if some are left, else an alternative (or without it)."""
     catalog, short = turn.deps.catalog, conv.chosen.get("short", {})
     for entry in list(conv.cart):
@@ -102,7 +106,7 @@ def _stock(conv, turn, notes) -> bool:
     return False
 
 
-def _offer_alternative(conv, turn, product, quantity: float, notes) -> bool:
+def _offer_alternative(conv: Conversation, turn: Turn, product: Product, quantity: float, notes: list[str]) -> bool:
     alternative = closest(turn.deps.catalog, product, quantity, conv.cart)
     if alternative is None:
         set_quantity(conv.cart, product.sku, 0)
@@ -118,7 +122,7 @@ def _offer_alternative(conv, turn, product, quantity: float, notes) -> bool:
     return True
 
 
-def closest(catalog, product, quantity: float, cart: list[dict]):
+def closest(catalog: Catalog, product: Product, quantity: float, cart: list[CartLine]) -> Product | None:
     """The in-stock product most like `product`: same category, sharing a word of its name if any
     does, then the nearest price; never one already in the cart."""
     in_cart = {e["sku"] for e in cart}
@@ -135,7 +139,7 @@ def _words(name: str) -> set[str]:
     return {w for w in "".join(c.lower() if c.isalnum() else " " for c in name).split() if len(w) > 2}
 
 
-def _minimum(conv, turn, notes) -> bool:
+def _minimum(conv: Conversation, turn: Turn, notes: list[str]) -> bool:
     rules, currency = turn.limits.shop, turn.limits.currency
     lines, _ = priced_lines(conv.cart, turn.deps.catalog)
     items = sum(line.total_cents for line in lines)
@@ -148,7 +152,7 @@ def _minimum(conv, turn, notes) -> bool:
     return True
 
 
-def _area(conv, turn, notes) -> bool:
+def _area(conv: Conversation, turn: Turn, notes: list[str]) -> bool:
     rules = turn.limits.shop
     if area_of(rules, conv.address) is not None:
         return False
@@ -159,7 +163,7 @@ def _area(conv, turn, notes) -> bool:
 
 # -- the address state ----------------------------------------------------------------------------
 
-def address(conv, turn) -> None:
+def address(conv: Conversation, turn: Turn) -> None:
     """A delivery address in the shop's areas, in place of one outside them."""
     text = " ".join(turn.text.split())
     rules = turn.limits.shop
@@ -168,13 +172,13 @@ def address(conv, turn) -> None:
     if area_of(rules, text) is None:
         return conv.say(prompts.outside_area(areas_text(rules.areas)))
     conv.address = text
-    conv.do(SaveAddress(conv.phone, text))
+    conv.do(SaveAddress(conv.customer_phone(), text))
     proceed(conv, turn, [prompts.new_address(text)])
 
 
 # -- the substitute state ---------------------------------------------------------------------------
 
-def substitute(conv, turn) -> None:
+def substitute(conv: Conversation, turn: Turn) -> None:
     """'1' / yes: the alternative instead; '2' / no / without: leave the item out."""
     pending, nlu = conv.pending, turn.nlu
     catalog = turn.deps.catalog
@@ -188,7 +192,7 @@ def substitute(conv, turn) -> None:
     name = gone.name if gone else pending["sku"]
     set_quantity(conv.cart, pending["sku"], 0)
     quantity = min(pending["quantity"], alternative.stock) if take and alternative is not None else 0
-    if quantity > 0:  # (it may have run out too meanwhile: then without)
+    if alternative is not None and quantity > 0:  # (it may have run out too meanwhile: then without)
         set_quantity(conv.cart, alternative.sku, quantity)
         note = prompts.substituted(f"{format_quantity(quantity, alternative.unit)} × {alternative.name}")
     else:
@@ -198,11 +202,11 @@ def substitute(conv, turn) -> None:
 
 # -- the confirmation ---------------------------------------------------------------------------------
 
-def say_confirmation(conv, turn, notes: list[str] | None = None) -> None:
+def say_confirmation(conv: Conversation, turn: Turn, notes: list[str] | None = None) -> None:
     conv.say("\n".join([*(notes or []), prompts.confirm(summary(conv, turn), conv.address)]), buttons=("Yes", "No"))
 
 
-def summary(conv, turn) -> str:
+def summary(conv: Conversation, turn: Turn) -> str:
     """Items, delivery fee (or free over ...), total, slot, payment, as the customer reads them."""
     rules, currency = turn.limits.shop, turn.limits.currency
     lines, _ = priced_lines(conv.cart, turn.deps.catalog)
@@ -225,7 +229,7 @@ def summary(conv, turn) -> str:
     return "\n".join(parts)
 
 
-def order_terms(conv, turn) -> dict:
+def order_terms(conv: Conversation, turn: Turn) -> dict[str, Any]:
     """What PlaceOrder carries besides the lines: the fee rule, the slot, the payment, the area."""
     rules = turn.limits.shop
     area = area_of(rules, conv.address)

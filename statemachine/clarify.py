@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
+from typing import Any
 
 from statemachine import prompts
+from statemachine.inputs import Ambiguous, Catalog, Product
+from statemachine.model import Conversation
 from statemachine.money import price_label
 
 NONE = "none"  # the customer wants none of the options
@@ -30,17 +34,17 @@ _NONE = re.compile(r"(?:none|neither|nothing|no|nope|skip(?: it)?|forget it|neve
                    r"|no thanks|leave it(?: out)?|don'?t want (?:it|any))")
 
 
-def _queued(ambiguous: list) -> list[dict]:
+def _queued(ambiguous: Sequence[Ambiguous]) -> list[dict[str, Any]]:
     return [{"candidates": list(a.candidates), "quantity": a.quantity, "action": a.action, "text": a.text}
             for a in ambiguous]
 
 
-def ask(conv, ambiguous: list, currency: str, catalog) -> str | None:
+def ask(conv: Conversation, ambiguous: Sequence[Ambiguous], currency: str, catalog: Catalog) -> str | None:
     """Queue the ambiguities (first one asked now); returns the question, or None if none is left."""
     return _ask_next(conv, _queued(ambiguous), currency, catalog)
 
 
-def _ask_next(conv, queue: list[dict], currency: str, catalog) -> str | None:
+def _ask_next(conv: Conversation, queue: list[dict[str, Any]], currency: str, catalog: Catalog) -> str | None:
     while queue:
         first = queue.pop(0)
         products = [p for p in (catalog.get(s) for s in first["candidates"]) if p is not None]
@@ -53,23 +57,23 @@ def _ask_next(conv, queue: list[dict], currency: str, catalog) -> str | None:
     return None
 
 
-def queue_more(conv, ambiguous: list, currency: str, catalog) -> str:
+def queue_more(conv: Conversation, ambiguous: Sequence[Ambiguous], currency: str, catalog: Catalog) -> str:
     """New ambiguities while a question is open wait behind it; the open question is asked again."""
     conv.pending["queue"] = conv.pending.get("queue", []) + _queued(ambiguous)
     return current(conv, currency, catalog)
 
 
-def current(conv, currency: str, catalog) -> str:
+def current(conv: Conversation, currency: str, catalog: Catalog) -> str:
     """The open question, asked again as it was first asked."""
     products = [p for p in (catalog.get(s) for s in conv.pending["candidates"]) if p is not None]
     return prompts.which_one(conv.pending["text"], [price_label(p, currency) for p in products])
 
 
-def options_of(conv) -> tuple[str, ...]:
+def options_of(conv: Conversation) -> tuple[str, ...]:
     return tuple(conv.pending.get("candidates", ()))
 
 
-def pick(text: str, choice: int | None, intent: str, products: list, asked: str = ""):
+def pick(text: str, choice: int | None, intent: str, products: list[Product], asked: str = "") -> Product | str | None:
     """The product the answer names, NONE, or None when it names none of them (or several)."""
     if choice is not None:
         return products[choice - 1] if 1 <= choice <= len(products) else None
@@ -89,7 +93,7 @@ def pick(text: str, choice: int | None, intent: str, products: list, asked: str 
     return _by_words(words, products)
 
 
-def _by_price(words: list[str], products: list):
+def _by_price(words: list[str], products: list[Product]) -> Product | None:
     cheap, dear = any(w in _CHEAP for w in words), any(w in _DEAR for w in words)
     if cheap == dear or len(words) > 4:
         return None
@@ -103,7 +107,7 @@ def _stem(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
-def _by_words(words: list[str], products: list):
+def _by_words(words: list[str], products: list[Product]) -> Product | None:
     """The one option sharing the most words with the answer (typos forgiven), if it is alone."""
     said = {_stem(w) for w in words}
     names = {p.sku: {_stem(w) for w in _WORD.findall(" ".join((p.name, *p.aliases)).lower())} for p in products}
@@ -122,11 +126,11 @@ def _by_words(words: list[str], products: list):
     return winners[0] if best and len(winners) == 1 else None
 
 
-def next_question(conv, currency: str, catalog) -> str | None:
+def next_question(conv: Conversation, currency: str, catalog: Catalog) -> str | None:
     """After an answer: the next queued question, or None (and the step is over)."""
     return _ask_next(conv, list(conv.pending.get("queue", [])), currency, catalog)
 
 
-def again(conv, currency: str, catalog) -> str:
+def again(conv: Conversation, currency: str, catalog: Catalog) -> str:
     products = [p for p in (catalog.get(s) for s in conv.pending["candidates"]) if p is not None]
     return prompts.which_one_again(conv.pending["text"], [price_label(p, currency) for p in products])

@@ -12,18 +12,21 @@ import re
 from statemachine import answers, prompts
 from statemachine.cart import priced_lines, summary
 from statemachine.effects import UpdateCustomer
+from statemachine.inputs import Reading
+from statemachine.model import Conversation, Turn
 
 NAME = re.compile(r"[^\W\d_]+(?:[ .'\-]+[^\W\d_]+)*\.?")  # letters, with spaces . ' - between
 EDIT_STEPS = ("name", "address")
 FIELDS = {"change_name": "name", "change_address": "address"}
 
 
-def editing(conv) -> bool:
-    """Waiting for a new name or address (registration has these steps too, handled there)."""
-    return conv.step in EDIT_STEPS and conv.state != "register"
+def editing(conv: Conversation) -> str | None:
+    """The field ("name" or "address") whose new value is awaited, else None (registration has
+    these steps too, handled there)."""
+    return conv.step if conv.step in EDIT_STEPS and conv.state != "register" else None
 
 
-def start(conv, turn, field: str) -> None:
+def start(conv: Conversation, turn: Turn, field: str) -> None:
     value = _value(turn.nlu, field)
     if value:
         return _save(conv, turn, field, value)
@@ -31,9 +34,9 @@ def start(conv, turn, field: str) -> None:
     conv.say(prompts.ASK_NEW_NAME if field == "name" else prompts.ASK_NEW_ADDRESS)
 
 
-def answer(conv, turn) -> None:
-    """The new name or address, or 'no' / 'cancel' to keep the old one."""
-    field, nlu = conv.step, turn.nlu
+def answer(conv: Conversation, turn: Turn, field: str) -> None:
+    """The new name or address (`field`), or 'no' / 'cancel' to keep the old one."""
+    nlu = turn.nlu
     if nlu.intent in ("no", "cancel"):
         conv.step = None
         conv.say(prompts.DETAILS_KEPT)
@@ -44,10 +47,11 @@ def answer(conv, turn) -> None:
     _save(conv, turn, field, value)
 
 
-def handle(conv, turn) -> bool:
+def handle(conv: Conversation, turn: Turn) -> bool:
     """Menu and order: an edit under way, or the customer asking for one. True if handled."""
-    if editing(conv):
-        answer(conv, turn)
+    field = editing(conv)
+    if field:
+        answer(conv, turn, field)
         return True
     if turn.nlu.intent in FIELDS:
         start(conv, turn, FIELDS[turn.nlu.intent])
@@ -55,7 +59,7 @@ def handle(conv, turn) -> bool:
     return False
 
 
-def at_confirm(conv, turn) -> bool:
+def at_confirm(conv: Conversation, turn: Turn) -> bool:
     """Before a yes or no to the order: a change of name or address, or a question, answered and
     followed by the order summary again. True if handled."""
     if handle(conv, turn):
@@ -67,23 +71,23 @@ def at_confirm(conv, turn) -> bool:
     return False
 
 
-def _value(nlu, field: str) -> str | None:
+def _value(nlu: Reading, field: str) -> str | None:
     value = nlu.name if field == "name" else nlu.address
     if field == "name" and value and not NAME.fullmatch(value):
         return None
     return value
 
 
-def _save(conv, turn, field: str, value: str) -> None:
+def _save(conv: Conversation, turn: Turn, field: str, value: str) -> None:
     conv.step = None
     setattr(conv, field, value)
-    conv.do(UpdateCustomer(phone=conv.phone, field=field, value=value, key=f"{turn.channel}:{turn.message_id}",
-                           channel=turn.channel))
+    conv.do(UpdateCustomer(phone=conv.customer_phone(), field=field, value=value,
+                           key=f"{turn.channel}:{turn.message_id}", channel=turn.channel))
     conv.say(prompts.name_changed(value) if field == "name" else prompts.address_changed(value))
     _back(conv, turn)
 
 
-def _back(conv, turn) -> None:
+def _back(conv: Conversation, turn: Turn) -> None:
     """Where the customer was: the order summary (at confirm), the cart prompt, or the menu."""
     if conv.state == "confirm":
         lines, _ = priced_lines(conv.cart, turn.deps.catalog)

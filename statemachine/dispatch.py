@@ -1,9 +1,13 @@
 """One turn: global words first, then the current state's handler; effect outcomes come back here.
 
 This is the whole public surface the worker drives: `advance` for a message, `resolve` for the
-outcome of an effect that wants one, `idle_reset` for a conversation that went quiet.
+outcome of an effect that wants one, `idle_reset` for a conversation that went quiet, and
+`remember` for the few lines of history kept with it.
 """
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from statemachine import (
     account,
@@ -18,12 +22,13 @@ from statemachine import (
     shopinfo,
     shopping,
 )
-from statemachine.effects import Count
+from statemachine.effects import Count, Effect
 from statemachine.flow import FLOW_STATES
 from statemachine.machine import attached
 from statemachine.model import HISTORY_TURNS, Conversation, Outcome, Turn
+from statemachine.replies import Reply
 
-HANDLERS = {
+HANDLERS: dict[str, Callable[[Conversation, Turn], object]] = {
     "greeting": identify.greet,
     "verify": identify.verify,
     "register": identify.register,
@@ -38,7 +43,7 @@ HANDLERS = {
     "delete": account.delete,
     "handoff": handoff.waiting,
 }
-RESOLVERS = {
+RESOLVERS: dict[str, Callable[[Conversation, Turn, dict[str, Any]], None]] = {
     "SendCode": identify.code_result,
     "CheckCode": identify.code_checked,
     "SaveCustomer": identify.customer_saved,
@@ -95,7 +100,7 @@ def _outreach(conv: Conversation, turn: Turn) -> Outcome:
     return _outcome(conv)
 
 
-def resolve(conv: Conversation, turn: Turn, effect, result: dict) -> Outcome:
+def resolve(conv: Conversation, turn: Turn, effect: Effect, result: dict[str, Any]) -> Outcome:
     """Continue the turn with an effect's outcome (an order placed, a customer saved...)."""
     conv.turn = turn
     with attached(conv):
@@ -103,12 +108,12 @@ def resolve(conv: Conversation, turn: Turn, effect, result: dict) -> Outcome:
     return _outcome(conv)
 
 
-def idle_reset(conv: Conversation, now: float, keep_cart: bool) -> list:
+def idle_reset(conv: Conversation, now: float, keep_cart: bool) -> list[Effect]:
     """A conversation idle past its timeout starts again at greeting; identity (and maybe cart) stay."""
     if conv.state == "handoff":  # still waiting for a person: going quiet is not abandoning
         conv.updated_at = now
         return []
-    effects = [Count("conversations_abandoned")] if conv.state in FLOW_STATES and conv.cart else []
+    effects: list[Effect] = [Count("conversations_abandoned")] if conv.state in FLOW_STATES and conv.cart else []
     conv.state, conv.step, conv.pending = "greeting", None, {}
     if not keep_cart:
         conv.cart.clear()
@@ -116,7 +121,7 @@ def idle_reset(conv: Conversation, now: float, keep_cart: bool) -> list:
     return effects
 
 
-def remember(conv: Conversation, text: str, replies) -> None:
+def remember(conv: Conversation, text: str, replies: list[Reply]) -> None:
     """Keep the last few lines for context (a language model's prompt), never the whole history."""
     if conv.forgotten:
         return

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Iterable
+from typing import Any
 
 from statemachine import answers, prompts
 from statemachine.details import NAME
 from statemachine.effects import CheckCode, LinkIdentity, LockVerification, SaveCustomer, SendCode
+from statemachine.model import CartLine, Conversation, Turn
 from statemachine.shopping import add_requested_items, show_cart_or_menu
 
 RESEND = {"resend", "send again", "new code", "resend code", "send a new code", "send code again"}
@@ -27,7 +30,7 @@ def code_hash(salt: str, code: str) -> str:
     return hashlib.sha256(f"{salt}:{code}".encode()).hexdigest()
 
 
-def greet(conv, turn) -> None:
+def greet(conv: Conversation, turn: Turn) -> None:
     """First message, or the first after an idle timeout."""
     if turn.nlu.items:  # "2 kg of apples" as a first line: keep it for after identification
         add_requested_items(conv, turn, quiet=True)
@@ -41,7 +44,7 @@ def greet(conv, turn) -> None:
         conv.need_phone()
 
 
-def identified(conv, turn, phone: str, greeting: bool = False) -> None:
+def identified(conv: Conversation, turn: Turn, phone: str, greeting: bool = False) -> None:
     """The phone is proven: continue as that customer, known or new.
 
     Only a proof that happens once (a shared contact, a code) links this identity to the phone. A
@@ -56,7 +59,7 @@ def identified(conv, turn, phone: str, greeting: bool = False) -> None:
     if customer:
         conv.customer_id, conv.name, conv.address = customer["id"], customer.get("name"), customer.get("address")
         conv.say(prompts.welcome_back(conv.name))
-        show_cart_or_menu(conv, turn, trigger="known_customer")
+        show_cart_or_menu(conv, turn)
     else:
         conv.customer_id = conv.name = conv.address = None
         if greeting:
@@ -64,14 +67,14 @@ def identified(conv, turn, phone: str, greeting: bool = False) -> None:
         conv.new_customer()
 
 
-def merged_cart(elsewhere: list[dict], here: list[dict]) -> list[dict]:
+def merged_cart(elsewhere: list[CartLine], here: list[CartLine]) -> list[CartLine]:
     """The cart this customer left on another channel, with this chat's lines on top (this chat's
     quantity wins for a product in both)."""
     mine = {line["sku"] for line in here}
-    return [dict(line) for line in elsewhere if line["sku"] not in mine] + [dict(line) for line in here]
+    return [line.copy() for line in elsewhere if line["sku"] not in mine] + [line.copy() for line in here]
 
 
-def contact_shared(conv, turn) -> None:
+def contact_shared(conv: Conversation, turn: Turn) -> None:
     """A contact shared past verification: their own number links this chat (to a new number, it
     switches to that customer); someone else's is refused; the same number just says so."""
     if not turn.contact:
@@ -82,7 +85,7 @@ def contact_shared(conv, turn) -> None:
     identified(conv, turn, turn.contact)
 
 
-def verify(conv, turn) -> None:
+def verify(conv: Conversation, turn: Turn) -> None:
     if turn.contact:  # a shared contact, or a channel that knows the number
         identified(conv, turn, turn.contact)
     elif turn.kind == "contact":
@@ -93,7 +96,7 @@ def verify(conv, turn) -> None:
         _take_phone(conv, turn)
 
 
-def ask_phone(conv, turn) -> None:
+def ask_phone(conv: Conversation, turn: Turn | None) -> None:
     """Ask for a phone number: shared or typed, or, where codes can't be sent, how this shop learns it."""
     if turn is not None and not turn.limits.codes:
         return conv.say(prompts.verify_by_only(_ways(turn.limits.verify_ways)), request_phone=True)
@@ -102,12 +105,12 @@ def ask_phone(conv, turn) -> None:
     conv.say(prompts.ASK_PHONE, request_phone=True)
 
 
-def _ways(ways) -> str:
+def _ways(ways: Iterable[str]) -> str:
     said = [prompts.VERIFY_WAYS[w] for w in ways if w in prompts.VERIFY_WAYS] or [prompts.VERIFY_WAYS["app"]]
     return " or ".join(said)
 
 
-def _take_phone(conv, turn) -> None:
+def _take_phone(conv: Conversation, turn: Turn) -> None:
     raw = turn.nlu.phone
     phone = turn.deps.normalize_phone(raw) if raw else None
     if phone is None and turn.caller_id and turn.nlu.intent == "yes":  # "yes, text the number I'm calling from"
@@ -121,7 +124,7 @@ def _take_phone(conv, turn) -> None:
     _send_code(conv, turn, phone)
 
 
-def _send_code(conv, turn, phone: str) -> None:
+def _send_code(conv: Conversation, turn: Turn, phone: str) -> None:
     """Ask for a code to `phone`; the shop's policy decides (code_result says what came of it)."""
     lock = turn.deps.verification_lock(phone)
     if lock:
@@ -136,7 +139,7 @@ def _send_code(conv, turn, phone: str) -> None:
     conv.do(SendCode(phone, code))
 
 
-def code_result(conv, turn, result: dict | None) -> None:
+def code_result(conv: Conversation, turn: Turn, result: dict[str, Any] | None) -> None:
     """SendCode's outcome: the code is on its way, or the shop's policy refused it (an earlier code
     for the same number stays good)."""
     offer = conv.pending.pop("offer", None)
@@ -151,7 +154,7 @@ def code_result(conv, turn, result: dict | None) -> None:
     conv.say(_refusal(turn, (result or {}).get("reason")), request_phone=not same)
 
 
-def _refusal(turn, reason: str | None) -> str:
+def _refusal(turn: Turn, reason: str | None) -> str:
     if reason == "country":
         return prompts.codes_only_to(", ".join(turn.limits.code_countries))
     if reason == "number_type":
@@ -163,7 +166,7 @@ def _refusal(turn, reason: str | None) -> str:
     return prompts.CODES_UNAVAILABLE
 
 
-def _check_code(conv, turn) -> None:
+def _check_code(conv: Conversation, turn: Turn) -> None:
     pending, text = conv.pending, turn.text.strip().lower()
     phone = pending["phone"]
     if text in RESEND:
@@ -189,7 +192,7 @@ def _check_code(conv, turn) -> None:
     _wrong_code(conv, turn, phone)
 
 
-def code_checked(conv, turn, result: dict) -> None:
+def code_checked(conv: Conversation, turn: Turn, result: dict[str, Any]) -> None:
     """CheckCode's outcome, from the provider."""
     phone, outcome = conv.pending.get("phone"), result.get("result")
     if not phone:
@@ -204,7 +207,7 @@ def code_checked(conv, turn, result: dict) -> None:
     conv.say(prompts.CODE_EXPIRED if outcome == "expired" else prompts.CODE_CHECK_UNAVAILABLE)
 
 
-def _wrong_code(conv, turn, phone: str) -> None:
+def _wrong_code(conv: Conversation, turn: Turn, phone: str) -> None:
     conv.pending["attempts"] += 1
     left = turn.limits.otp_max_attempts - conv.pending["attempts"]
     if left <= 0:
@@ -212,13 +215,13 @@ def _wrong_code(conv, turn, phone: str) -> None:
     conv.say(prompts.wrong_code(left))
 
 
-def _lock(conv, turn, phone: str) -> None:
+def _lock(conv: Conversation, turn: Turn, phone: str) -> None:
     conv.do(LockVerification(phone, turn.limits.otp_lock_seconds))
     conv.step, conv.pending = "phone", {}
     conv.say(prompts.locked(turn.limits.otp_lock_seconds // 60))
 
 
-def register(conv, turn) -> None:
+def register(conv: Conversation, turn: Turn) -> None:
     """Name, then address, as understood ("My name is Ana Lima" gives "Ana Lima")."""
     if conv.step == "name":
         name = turn.nlu.name
@@ -229,11 +232,11 @@ def register(conv, turn) -> None:
         return conv.say(prompts.ASK_ADDRESS.format(name=name))
     if not turn.nlu.address:  # it must look like an address (ADDRESS_CHECK=lenient: any 6+ characters)
         return conv.say(prompts.BAD_ADDRESS)
-    conv.do(SaveCustomer(conv.phone, conv.pending["name"], turn.nlu.address, turn.identity))
+    conv.do(SaveCustomer(conv.customer_phone(), conv.pending["name"], turn.nlu.address, turn.identity))
 
 
-def customer_saved(conv, turn, result: dict) -> None:
+def customer_saved(conv: Conversation, turn: Turn, result: dict[str, Any]) -> None:
     """SaveCustomer's outcome: the stored customer (an existing one if a twin registration won)."""
     conv.customer_id, conv.name, conv.address = result["id"], result["name"], result["address"]
     conv.say(prompts.REGISTERED.format(name=conv.name))
-    show_cart_or_menu(conv, turn, trigger="known_customer")
+    show_cart_or_menu(conv, turn)

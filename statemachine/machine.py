@@ -1,4 +1,4 @@
-"""The conversation's states and legal moves: one `transitions` Machine per process, reused.
+"""The conversation's states and legal moves: one `transitions` Machine per thread, reused.
 
 The Machine is model-less; each turn adds one Conversation, fires triggers, and removes it.
 Building a Machine costs ~0.5 ms and forgetting `remove_model` leaks, so both live here only.
@@ -9,23 +9,27 @@ Keep CONVERSATION.md's diagram in step with TRANSITIONS (a test compares them).
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from transitions import Machine
 
 from statemachine import entries
+from statemachine.flow import FLOW_STATES
+from statemachine.model import Conversation
 
 STATES = ("greeting", "verify", "register", "menu", "order", "address", "substitute", "slot", "payment", "confirm",
           "cancel", "delete", "handoff")
-CHECKOUT = ["order", "address", "substitute", "slot", "payment", "confirm"]  # checkout.py moves among these
 
 
 def _others(state: str) -> list[str]:
-    return [s for s in CHECKOUT if s != state]
+    """The checkout states (flow.FLOW_STATES, which checkout.py moves among) but `state`."""
+    return [s for s in FLOW_STATES if s != state]
 
 
-# (trigger, sources, destination). Entry prompts live in flows.py's on_enter_* callbacks.
-TRANSITIONS = (
+# (trigger, sources or "*" for every state, destination). What a state says on entry is its callback in
+# entries.py (entries.CALLBACKS); each trigger is a method of the model while attached (model.Conversation).
+TRANSITIONS: tuple[tuple[str, list[str] | str, str], ...] = (
     ("need_phone", ["greeting"], "verify"),
     ("new_customer", ["greeting", "verify"], "register"),
     ("known_customer", ["greeting", "verify", "register"], "menu"),
@@ -38,10 +42,10 @@ TRANSITIONS = (
     ("placed", ["confirm"], "menu"),
     ("start_cancel", ["menu"], "cancel"),
     ("start_delete", ["menu"], "delete"),
-    ("to_menu", ["menu", *CHECKOUT, "cancel", "delete"], "menu"),
+    ("to_menu", ["menu", *FLOW_STATES, "cancel", "delete"], "menu"),
     ("erased", ["delete"], "greeting"),
     ("stop", ["verify", "register"], "greeting"),
-    ("ask_person", ["greeting", "verify", "register", "menu", *CHECKOUT, "cancel", "delete"], "handoff"),
+    ("ask_person", ["greeting", "verify", "register", "menu", *FLOW_STATES, "cancel", "delete"], "handoff"),
     ("handback", ["handoff"], "menu"),
     ("restart", "*", "greeting"),
 )
@@ -71,7 +75,7 @@ def _build() -> Machine:
 
 
 @contextmanager
-def attached(conversation):
+def attached(conversation: Conversation) -> Iterator[Conversation]:
     """Add the conversation to the shared Machine for one turn, and always remove it after."""
     m = machine()
     before = set(vars(conversation))

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from statemachine.inputs import Product
+
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "INR": "₹", "AUD": "A$", "CAD": "C$"}
 
 
@@ -43,13 +45,13 @@ def format_quantity(quantity: float, unit: str) -> str:
     return f"{q} {PLURAL_UNITS.get(unit, unit) if float(quantity) != 1 else unit}"
 
 
-def price_per_unit(product, currency: str = "USD") -> str:
+def price_per_unit(product: Product, currency: str = "USD") -> str:
     """'$4.39/kg', '$0.35 each': a catalog price as a shelf label shows it."""
     per = " each" if product.unit == "each" else f"/{product.unit}"
     return f"{format_money(product.price_cents, currency)}{per}"
 
 
-def price_label(product, currency: str = "USD") -> str:
+def price_label(product: Product, currency: str = "USD") -> str:
     """'Apples (Gala) ($4.39/kg)': a product with its catalog price per unit, for a numbered list."""
     per = "" if product.unit == "each" else f"/{product.unit}"
     return f"{product.name} ({format_money(product.price_cents, currency)}{per})"

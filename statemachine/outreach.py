@@ -10,10 +10,14 @@ the customer did not say "stop reminders" (and, for cart reminders by SMS or Wha
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import Any
 
 from statemachine import prompts
 from statemachine.effects import Later, RecordFeedback, SetReminders, WaitForRestock
 from statemachine.flow import FLOW_STATES
+from statemachine.inputs import Catalog, Product
+from statemachine.model import Conversation, Turn
 from statemachine.money import format_money
 
 BACK_IN_STOCK, CART_REMINDER, FEEDBACK_REQUEST = "back_in_stock", "cart_reminder", "feedback_request"
@@ -25,7 +29,8 @@ FEEDBACK_TRIES = 6
 FEEDBACK_ANSWER_SECONDS = 2 * 86400  # a rating request unanswered this long is forgotten
 
 _STOP = re.compile(r"\b(?:stop|no more|unsubscribe(?: me)?(?: from)?|opt ?out(?: of)?|turn off|don'?t send(?: me)?)"
-                   r" (?:all |the |your |any )?(?:reminders?|notifications?|promotions?|marketing|these(?: messages)?)\b")
+                   r" (?:all |the |your |any )?"
+                   r"(?:reminders?|notifications?|promotions?|marketing|these(?: messages)?)\b")
 _START = re.compile(r"\b(?:start|turn on|resume|send me|i want)(?: the| your)? (?:reminders?|notifications?)\b"
                     r"|^remind me(?: about my cart)?$")
 _RESTOCK = re.compile(r"\b(?:tell|let|notify|message|text|ping|alert|inform)(?: me| us)?(?: know)?\b.*"
@@ -35,7 +40,7 @@ _RATING = re.compile(r"^\s*([1-5])(?!\d)\s*(?:/\s*5|out of (?:5|five)|stars?|\*+
 _STARS = re.compile(r"^\s*(⭐{1,5})\s*(.*)$", re.S)
 
 
-def _text(turn) -> str:
+def _text(turn: Turn) -> str:
     return " ".join(turn.text.lower().replace("’", "'").split())
 
 
@@ -50,29 +55,29 @@ def rating(text: str) -> tuple[int, str] | None:
 
 # -- what the shop sends first (control messages) ----------------------------------------------
 
-def control(conv, turn) -> None:
+def control(conv: Conversation, turn: Turn) -> None:
     {BACK_IN_STOCK: _back_in_stock, CART_REMINDER: _cart_reminder, FEEDBACK_REQUEST: _ask_feedback}[turn.kind](
         conv, turn)
 
 
-def _opted_out(turn, phone: str | None) -> bool:
+def _opted_out(turn: Turn, phone: str | None) -> bool:
     customer = turn.deps.find_customer(phone) if phone else None
     return customer is None or customer.get("reminders") is False
 
 
-def _back_in_stock(conv, turn) -> None:
-    sku = turn.meta.get("sku", "")
+def _back_in_stock(conv: Conversation, turn: Turn) -> None:
+    sku, phone = turn.meta.get("sku", ""), conv.phone
     product = turn.deps.catalog.get(sku)
-    if product is None or _opted_out(turn, conv.phone):
-        return  # no longer sold, or they asked for no more messages: nothing to say
+    if product is None or phone is None or _opted_out(turn, phone):
+        return  # no longer sold, or no longer theirs to hear (forgotten), or they asked for no more messages
     if product.stock <= 0:  # sold out again before we could tell them: they keep their place
-        conv.do(WaitForRestock(phone=conv.phone, sku=sku, identity=turn.identity))
+        conv.do(WaitForRestock(phone=phone, sku=sku, identity=turn.identity))
         return
     per = "" if product.unit == "each" else f"/{product.unit}"
     conv.say(prompts.back_in_stock(product.name, format_money(product.price_cents, turn.limits.currency) + per))
 
 
-def _cart_reminder(conv, turn) -> None:
+def _cart_reminder(conv: Conversation, turn: Turn) -> None:
     """Once per cart: only if it still waits (no order since, nothing changed since the sweep saw it)."""
     if not conv.cart or conv.state not in FLOW_STATES or conv.reminded:
         return
@@ -86,7 +91,7 @@ def _cart_reminder(conv, turn) -> None:
     conv.say(prompts.cart_reminder(prompts.items_count(len(conv.cart))), buttons=("Done", "Menu"))
 
 
-def _ask_feedback(conv, turn) -> None:
+def _ask_feedback(conv: Conversation, turn: Turn) -> None:
     meta = turn.meta
     if _opted_out(turn, conv.phone):
         return
@@ -101,7 +106,7 @@ def _ask_feedback(conv, turn) -> None:
 
 # -- what the customer says about them ---------------------------------------------------------
 
-def words(conv, turn, told_out: list[str]) -> bool:
+def words(conv: Conversation, turn: Turn, told_out: list[str]) -> bool:
     """A rating, 'stop/start reminders', 'tell me when it's back'. True if handled.
     `told_out`: the products the customer was told last turn were out of stock."""
     pending, conv.feedback = conv.feedback, None  # a rating answers the question just asked, or never
@@ -116,7 +121,7 @@ def words(conv, turn, told_out: list[str]) -> bool:
     if _START.search(text):
         if not conv.registered:
             return False
-        conv.do(SetReminders(phone=conv.phone, on=True))
+        conv.do(SetReminders(phone=conv.customer_phone(), on=True))
         conv.say(prompts.REMINDERS_ON)
         return True
     if _RESTOCK.search(text) and conv.registered:
@@ -125,7 +130,7 @@ def words(conv, turn, told_out: list[str]) -> bool:
     return False
 
 
-def _rated(conv, turn, pending: dict) -> bool:
+def _rated(conv: Conversation, turn: Turn, pending: dict[str, Any]) -> bool:
     got = rating(turn.text)
     if got is None:
         return False
@@ -138,26 +143,32 @@ def _rated(conv, turn, pending: dict) -> bool:
     return True
 
 
-def _wait_for_restock(conv, turn, told_out: list[str]) -> None:
+def _wait_for_restock(conv: Conversation, turn: Turn, told_out: list[str]) -> None:
     """The products named in the line (out of stock ones first), else those just said to be out."""
     catalog, text = turn.deps.catalog, _text(turn)
     read = [i.sku for i in turn.nlu.items] + [c for amb in turn.nlu.ambiguous for c in amb.candidates[:1]]
-    read = [s for s in read if catalog.get(s) is not None and _mentioned(catalog.get(s), text)]
-    named = list(dict.fromkeys(read + [p.sku for p in catalog if _named(p, text)]))
-    out = [s for s in named if catalog.get(s).stock <= 0] or [s for s in told_out if catalog.get(s) is not None]
+    read = [s for s in read if (product := catalog.get(s)) is not None and _mentioned(product, text)]
+    named = _products(catalog, dict.fromkeys(read + [p.sku for p in catalog if _named(p, text)]))
+    out = [p for p in named if p.stock <= 0] or _products(catalog, told_out)
     if not out:
-        return conv.say(prompts.in_stock_now(catalog.get(named[0]).name) if named else prompts.RESTOCK_WHICH)
-    for sku in out:
-        conv.do(WaitForRestock(phone=conv.phone, sku=sku, identity=turn.identity))
-    conv.say(prompts.restock_noted(", ".join(catalog.get(s).name for s in out)))
+        return conv.say(prompts.in_stock_now(named[0].name) if named else prompts.RESTOCK_WHICH)
+    phone = conv.customer_phone()
+    for product in out:
+        conv.do(WaitForRestock(phone=phone, sku=product.sku, identity=turn.identity))
+    conv.say(prompts.restock_noted(", ".join(p.name for p in out)))
 
 
-def _named(product, text: str) -> bool:
+def _products(catalog: Catalog, skus: Iterable[str]) -> list[Product]:
+    """The products of these skus that the catalog still sells, in their order."""
+    return [p for p in (catalog.get(s) for s in skus) if p is not None]
+
+
+def _named(product: Product, text: str) -> bool:
     """The product's name or one of its aliases, as whole words in the line."""
     return any(re.search(rf"\b{re.escape(n)}s?\b", text) for n in (product.name.lower(), *product.aliases) if n)
 
 
-def _mentioned(product, text: str) -> bool:
+def _mentioned(product: Product, text: str) -> bool:
     """Did the line really name it (its name, an alias, or a word of either), not a fuzzy guess?"""
     words = set(re.findall(r"[a-z]+", text))
     names = [product.name.lower(), *product.aliases]

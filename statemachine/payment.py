@@ -7,8 +7,11 @@ for the stored order's total; it becomes paid only by Stripe's signed webhook (b
 """
 from __future__ import annotations
 
+from typing import Any
+
 from statemachine import prompts
 from statemachine.flow import go, say
+from statemachine.model import Conversation, Turn
 from statemachine.money import format_money
 from statemachine.rules import ON_DELIVERY, ONLINE, local, methods_for, when
 
@@ -16,7 +19,7 @@ WORDS = {ONLINE: ("online", "link", "stripe", "now", "internet", "web"),
          ON_DELIVERY: ("delivery", "cash", "door", "later", "arrives", "driver")}
 
 
-def check(conv, turn, notes: list[str]) -> bool:
+def check(conv: Conversation, turn: Turn, notes: list[str]) -> bool:
     methods = methods_for(turn.limits.shop, turn.channel)
     if conv.chosen.get("payment") in methods:
         return False
@@ -30,7 +33,7 @@ def check(conv, turn, notes: list[str]) -> bool:
     return True
 
 
-def choose(conv, turn) -> bool:
+def choose(conv: Conversation, turn: Turn) -> bool:
     """True once the customer chose (checkout goes on); otherwise it has asked again."""
     methods, nlu = conv.pending.get("methods", [ON_DELIVERY]), turn.nlu
     text = " ".join(turn.text.lower().split())
@@ -49,7 +52,7 @@ def choose(conv, turn) -> bool:
     return True
 
 
-def link_ready(conv, turn, result: dict) -> None:
+def link_ready(conv: Conversation, turn: Turn, result: dict[str, Any]) -> None:
     """CreatePaymentLink's outcome: the link to pay, or (payment service down) pay on delivery."""
     currency = turn.limits.currency
     total = format_money(result["total_cents"], currency)

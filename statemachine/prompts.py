@@ -1,11 +1,13 @@
 """Every sentence the bot says, in one place, so a shop can reword them and tests can find them."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 MENU_OPTIONS = ("Place an order", "Order status", "Cancel an order", "Delete my data", "Help", "Talk to a person")
 MENU_CHOICES = ("order", "status", "cancel_order", "delete_data", "help", "human")  # intent per option, same order
 
 
-def numbered(options) -> str:
+def numbered(options: Iterable[str]) -> str:
     return "\n".join(f"{i}. {o}" for i, o in enumerate(options, 1))
 
 
@@ -355,14 +357,15 @@ REMINDERS_OFF = ("Okay: no more reminders or messages you didn't ask for (update
 REMINDERS_ON = ("Okay: I'll remind you of a cart you leave behind and tell you when products you asked about are "
                 "back. Say 'stop reminders' any time.")
 
-# What a customer is told when an operator moves their order on (said by the operator API, not by a turn
-# of the conversation, so a dict: tests/unit/test_operator_orders.py sends each one).
-# Said by the worker outside a turn (not by the machine): tested through the pipeline.
+# Said by the worker outside a turn (not by the machine, workers/apology.py): tested through the pipeline.
 OUTSIDE_A_TURN = {
     "parked": "Sorry, something went wrong on our side and I couldn't process your last message. "
               "A person will look at it.",
 }
 
+# What a customer is told when their order moves on (an operator moves it, the payment arrives or
+# expires): said by bot/customers/notify.py, not by a turn of the conversation, so a dict
+# (tests/unit/test_operator_orders.py and test_payments.py send each one).
 ORDER_UPDATES = {
     "preparing": "Update: order #{number} is being prepared.",
     "out_for_delivery": "Update: order #{number} is on its way to you.",

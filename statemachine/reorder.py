@@ -6,6 +6,7 @@ import re
 
 from statemachine import prompts
 from statemachine.cart import quantity_of, set_quantity
+from statemachine.model import Conversation, Turn
 from statemachine.money import format_money, format_quantity
 from statemachine.shopping import show_cart
 
@@ -18,7 +19,7 @@ def asked(text: str) -> bool:
     return bool(ASKED.search(" ".join(text.lower().split())))
 
 
-def fill(conv, turn) -> None:
+def fill(conv: Conversation, turn: Turn) -> None:
     last = turn.deps.last_order(conv.phone) if conv.phone else None
     if conv.state != "order":
         conv.shop(prompt=False)

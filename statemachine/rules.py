@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -82,7 +83,7 @@ class Slot:
     end: float
     label: str  # "Today 4 PM–6 PM", as the customer reads it
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "start": self.start, "end": self.end, "label": self.label}
 
 
@@ -158,7 +159,7 @@ def next_opening(week: Week, moment: datetime) -> datetime | None:
     return None
 
 
-def _at(day: date, minute: int, zone) -> datetime:
+def _at(day: date, minute: int, zone: tzinfo | None) -> datetime:
     if minute >= 1440:
         return datetime.combine(day + timedelta(days=1), time(0), zone)
     return datetime.combine(day, time(minute // 60, minute % 60), zone)
@@ -207,16 +208,10 @@ def slot_label(begins: datetime, ends: datetime, now: datetime) -> str:
     return f"{day} {clock(begins)}–{clock(ends)}"
 
 
-def slot_when(slot: dict, rules: ShopRules) -> str:
+def slot_when(slot: dict[str, Any], rules: ShopRules) -> str:
     """'Tue Jan 12, 1 PM–3 PM': a slot as operators read it, whatever day it is now."""
     begins, ends = local(rules, slot["start"]), local(rules, slot["end"])
     return begins.strftime("%a %b ") + f"{begins.day}, {clock(begins)}–{clock(ends)}"
-
-
-def available_slots(rules: ShopRules, now: float, booked: dict[str, int]) -> list[Slot]:
-    """The slots a customer may still book: open, and not full (by `booked`, a snapshot)."""
-    capacity = rules.slots.capacity if rules.slots else 0
-    return [s for s in upcoming_slots(rules, now) if booked.get(s.id, 0) < capacity]
 
 
 # -- payment ---------------------------------------------------------------------------------

@@ -5,13 +5,18 @@ decrement at placement is what prevents overselling, and `placement_done` handle
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from statemachine import answers, checkout, clarify, details, prompts
 from statemachine.cart import priced_lines, quantity_of, set_quantity, summary
 from statemachine.effects import Count, CreatePaymentLink, PlaceOrder
+from statemachine.inputs import Ambiguous, Catalog, Invalid, Product, Unknown
+from statemachine.model import Conversation, Limits, Turn
 from statemachine.money import format_money, format_number, format_quantity
 
 
-def show_cart(conv, turn, lead: list[str] | None = None) -> None:
+def show_cart(conv: Conversation, turn: Turn, lead: list[str] | None = None) -> None:
     """Say `lead` lines, then the cart and the next question, as one message."""
     parts = list(lead or [])
     lines, gone = priced_lines(conv.cart, turn.deps.catalog)
@@ -25,16 +30,17 @@ def show_cart(conv, turn, lead: list[str] | None = None) -> None:
     conv.say("\n".join(parts), buttons=("Done", "Menu") if lines else ())
 
 
-def show_cart_or_menu(conv, turn, trigger: str) -> None:
-    """After identification: straight to the cart if the customer already asked for items."""
+def show_cart_or_menu(conv: Conversation, turn: Turn) -> None:
+    """After identification: straight to the cart if the customer already asked for items, else the menu."""
     if conv.cart:
         conv.shop(prompt=False)
         show_cart(conv, turn)
     else:
-        getattr(conv, trigger)()
+        conv.known_customer()
 
 
-def _apply_one(conv, turn, product, quantity: float, action: str, count: float | None = None) -> str:
+def _apply_one(conv: Conversation, turn: Turn, product: Product, quantity: float, action: str,
+               count: float | None = None) -> str:
     """Change one cart line; returns the sentence describing what happened (or why not)."""
     limits, cart = turn.limits, conv.cart
     current = quantity_of(cart, product.sku)
@@ -55,12 +61,12 @@ def _apply_one(conv, turn, product, quantity: float, action: str, count: float |
     return _done(product, quantity, wanted, action, count)
 
 
-def _restock_offer(conv) -> str:
+def _restock_offer(conv: Conversation) -> str:
     """Said once a turn, after the first product that is out of stock, to a customer we can tell later."""
     return " " + prompts.RESTOCK_OFFER if conv.registered and len(conv.out_of_stock) == 1 else ""
 
 
-def _done(product, quantity: float, wanted: float, action: str, count: float | None) -> str:
+def _done(product: Product, quantity: float, wanted: float, action: str, count: float | None) -> str:
     """"Added 6 × Bananas, about 1.2 kg.": pieces of a by-weight product say what they weigh."""
     unit = product.unit
     if action == "add" and count:
@@ -72,7 +78,7 @@ def _done(product, quantity: float, wanted: float, action: str, count: float | N
     return prompts.now_quantity(product.name, format_quantity(wanted, unit))
 
 
-def _refusal(bad, catalog, limits) -> str:
+def _refusal(bad: Invalid, catalog: Catalog, limits: Limits) -> str:
     """Why an amount was not put in the cart, naming the limit it broke."""
     product = catalog.get(bad.sku) if bad.sku else None
     name = product.name if product else bad.text
@@ -89,21 +95,22 @@ def _refusal(bad, catalog, limits) -> str:
     return prompts.vague_amount(bad.text)
 
 
-def _unknown(unknown, catalog) -> str:
+def _unknown(unknown: Unknown, catalog: Catalog) -> str:
     names = [p.name for p in (catalog.get(s) for s in unknown.suggestions[:3]) if p is not None]
     return prompts.unknown_product(unknown.text, names)
 
 
-def _to_ask(conv, turn, ambiguous, notes: list[str]) -> list:
+def _to_ask(conv: Conversation, turn: Turn, ambiguous: Sequence[Ambiguous], notes: list[str]) -> list[Ambiguous]:
     """Ambiguities to ask about; a removal or change of a name in the cart applies to the line there."""
     catalog, asking = turn.deps.catalog, []
     for amb in ambiguous:
         if amb.action == "add":
             asking.append(amb)
             continue
-        in_cart = [s for s in amb.candidates if quantity_of(conv.cart, s)]  # "no bread": the bread in the cart
+        # "no bread": the bread in the cart (as the catalog sells it now)
+        in_cart = [p for p in (catalog.get(s) for s in amb.candidates if quantity_of(conv.cart, s)) if p is not None]
         if len(in_cart) == 1:
-            notes.append(_apply_one(conv, turn, catalog.get(in_cart[0]), amb.quantity, amb.action))
+            notes.append(_apply_one(conv, turn, in_cart[0], amb.quantity, amb.action))
         elif not in_cart:
             notes.append(prompts.not_in_cart(amb.text))
         else:
@@ -111,7 +118,7 @@ def _to_ask(conv, turn, ambiguous, notes: list[str]) -> list:
     return asking
 
 
-def add_requested_items(conv, turn, quiet: bool = False) -> None:
+def add_requested_items(conv: Conversation, turn: Turn, quiet: bool = False) -> None:
     """Apply every item, refusal, unknown and ambiguity in the turn; ask about the ambiguities one by one.
 
     While a question is already open ("which milk?"), new ambiguities wait behind it and the open
@@ -121,9 +128,10 @@ def add_requested_items(conv, turn, quiet: bool = False) -> None:
              for item in nlu.items if (p := catalog.get(item.sku)) is not None]
     notes += [_refusal(bad, catalog, turn.limits) for bad in nlu.invalid]
     notes += [_unknown(u, catalog) for u in nlu.unknown]
-    if getattr(nlu, "more", 0):  # a line longer than understanding reads: say so rather than drop the rest
+    if nlu.more:  # a line longer than understanding reads: say so rather than drop the rest
         notes.append(prompts.READ_PART)
     asking = _to_ask(conv, turn, nlu.ambiguous, notes)
+    question: str | None
     if conv.step == "clarify":
         question = clarify.queue_more(conv, asking, currency, catalog)
     else:
@@ -136,7 +144,7 @@ def add_requested_items(conv, turn, quiet: bool = False) -> None:
         show_cart(conv, turn, notes)
 
 
-def _clarified(conv, turn) -> bool:
+def _clarified(conv: Conversation, turn: Turn) -> bool:
     """The answer to 'which milk did you mean?'; False when the customer asked for something else
     instead (the item left out is named, and the turn goes on as usual)."""
     nlu, catalog, currency = turn.nlu, turn.deps.catalog, turn.limits.currency
@@ -158,8 +166,8 @@ def _clarified(conv, turn) -> bool:
         conv.say(prompts.left_out(pending["text"]))
         conv.step, conv.pending = None, {}
         return False
-    note = prompts.skipped(pending["text"]) if chosen == clarify.NONE else \
-        _apply_one(conv, turn, chosen, pending["quantity"], pending["action"])
+    note = prompts.skipped(pending["text"]) if isinstance(chosen, str) else \
+        _apply_one(conv, turn, chosen, pending["quantity"], pending["action"])  # a str: clarify.NONE
     question = clarify.next_question(conv, currency, catalog)
     if question:
         conv.say("\n".join([note, question]), options=clarify.options_of(conv))
@@ -168,7 +176,7 @@ def _clarified(conv, turn) -> bool:
     return True
 
 
-def order(conv, turn) -> None:
+def order(conv: Conversation, turn: Turn) -> None:
     nlu = turn.nlu
     if conv.step == "clarify" and _clarified(conv, turn):
         return
@@ -193,7 +201,7 @@ def order(conv, turn) -> None:
     conv.say(prompts.DIDNT_CATCH_ORDER)
 
 
-def confirm(conv, turn) -> None:
+def confirm(conv: Conversation, turn: Turn) -> None:
     nlu = turn.nlu
     if details.at_confirm(conv, turn):  # a new name or address, or a question, then the summary again
         return
@@ -205,7 +213,7 @@ def confirm(conv, turn) -> None:
         if not checkout.ready(conv, turn):  # a rule or the stock changed since the summary: it said what
             return
         conv.do(PlaceOrder(
-            key=f"{turn.channel}:{turn.message_id}", phone=conv.phone,
+            key=f"{turn.channel}:{turn.message_id}", phone=conv.customer_phone(),
             lines=tuple((line.sku, line.quantity) for line in lines), address=conv.address or "",
             channel=turn.channel, customer_id=conv.customer_id, customer_name=conv.name,
             **checkout.order_terms(conv, turn),
@@ -224,7 +232,7 @@ def confirm(conv, turn) -> None:
     conv.say(prompts.CONFIRM_YES_NO, buttons=("Yes", "No"))
 
 
-def _change_choice(conv, turn) -> bool:
+def _change_choice(conv: Conversation, turn: Turn) -> bool:
     """'another slot', 'change payment': forget that choice and ask it again."""
     words = set(turn.text.lower().replace("?", " ").split())
     for choice, cue in (("slot", {"slot", "time"}), ("payment", {"pay", "payment"})):
@@ -235,7 +243,7 @@ def _change_choice(conv, turn) -> bool:
     return False
 
 
-def placement_done(conv, turn, result: dict) -> None:
+def placement_done(conv: Conversation, turn: Turn, result: dict[str, Any]) -> None:
     """PlaceOrder's outcome: placed (cart emptied), or refused: stock ran out (its lines offered
     alternatives or fewer), the slot filled up (the next ones offered), or a retry came too late."""
     if result.get("ok"):
@@ -254,7 +262,7 @@ def placement_done(conv, turn, result: dict) -> None:
     checkout.proceed(conv, turn, [prompts.sold_out_meanwhile(names)])
 
 
-def _placed(conv, turn, result: dict) -> None:
+def _placed(conv: Conversation, turn: Turn, result: dict[str, Any]) -> None:
     chosen, currency = dict(conv.chosen), turn.limits.currency
     conv.cart.clear()
     conv.chosen.clear()

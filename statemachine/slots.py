@@ -8,21 +8,25 @@ from __future__ import annotations
 
 from statemachine import prompts
 from statemachine.flow import go, say
-from statemachine.rules import Slot, upcoming_slots
+from statemachine.model import Conversation, Turn
+from statemachine.rules import Slot, SlotRules, upcoming_slots
 
 LATER = ("later", "more", "other", "others", "another", "next")
 
 
-def available(turn) -> list[Slot]:
+def available(turn: Turn) -> list[Slot]:
     rules = turn.limits.shop
+    if rules.slots is None:
+        return []
     upcoming = upcoming_slots(rules, turn.now)
     booked = turn.deps.slot_booked([s.id for s in upcoming]) if upcoming else {}
     return [s for s in upcoming if booked.get(s.id, 0) < rules.slots.capacity]
 
 
-def check(conv, turn, notes: list[str]) -> bool:
+def check(conv: Conversation, turn: Turn, notes: list[str]) -> bool:
     """Checkout's slot step: nothing to do without slots, or with a chosen slot still open."""
-    if turn.limits.shop.slots is None:
+    rules = turn.limits.shop.slots
+    if rules is None:
         conv.chosen.pop("slot", None)
         return False
     open_now = available(turn)
@@ -32,11 +36,11 @@ def check(conv, turn, notes: list[str]) -> bool:
         return False
     if chosen:  # it filled up, or passed its cut-off, since it was chosen
         notes.append(prompts.slot_taken(chosen["label"]))
-    return offer(conv, turn, notes, open_now, 0)
+    return offer(conv, rules, notes, open_now, 0)
 
 
-def offer(conv, turn, notes: list[str], slots: list[Slot], start: int) -> bool:
-    rules = turn.limits.shop.slots
+def offer(conv: Conversation, rules: SlotRules, notes: list[str], slots: list[Slot], start: int) -> bool:
+    """A page of the available `slots` from `start` (the last page past the end); none: back to the cart."""
     if not slots:
         go(conv, "order")
         say(conv, notes + [prompts.no_slots(rules.days_ahead)])
@@ -52,7 +56,7 @@ def offer(conv, turn, notes: list[str], slots: list[Slot], start: int) -> bool:
     return True
 
 
-def choose(conv, turn) -> bool:
+def choose(conv: Conversation, turn: Turn) -> bool:
     """True once the customer chose (checkout goes on); otherwise it has asked again."""
     pending, nlu = conv.pending, turn.nlu
     offered = pending.get("offered", [])
@@ -61,8 +65,7 @@ def choose(conv, turn) -> bool:
     if pick is None and nlu.intent == "choice" and nlu.choice and 1 <= nlu.choice <= len(offered):
         pick = offered[nlu.choice - 1]
     if pick is None and any(word in text.split() for word in LATER):
-        offer(conv, turn, [], available(turn), pending.get("start", 0) + len(offered))
-        return False
+        return _later(conv, turn, pending.get("start", 0) + len(offered))
     if pick is None:
         labels = tuple(o["label"] for o in offered)
         conv.say(nlu.answer if nlu.intent == "question" and nlu.answer else prompts.SLOT_WHICH,
@@ -70,3 +73,13 @@ def choose(conv, turn) -> bool:
         return False
     conv.chosen["slot"] = pick
     return True
+
+
+def _later(conv: Conversation, turn: Turn, start: int) -> bool:
+    """'later': the next page (False: it asked again), or True if the shop's file stopped offering slots
+    since the page was shown (checkout goes on, and its slot check asks for none)."""
+    rules = turn.limits.shop.slots
+    if rules is None:
+        return True
+    offer(conv, rules, [], available(turn), start)
+    return False
