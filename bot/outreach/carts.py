@@ -15,7 +15,8 @@ from bot.common import redis_keys
 from bot.outreach import sending
 from bot.outreach.quiet import QuietHours
 from bot.pipeline.keys import digest
-from statemachine.outreach import CART_REMINDER, FLOW_STATES
+from statemachine.flow import FLOW_STATES
+from statemachine.outreach import CART_REMINDER
 from statemachine.prompts import items_count
 
 if TYPE_CHECKING:

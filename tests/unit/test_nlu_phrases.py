@@ -57,7 +57,7 @@ def test_same_answers_as_the_old_regex_on_short_lines(name, data):
         st.sampled_from(["yes", "no", "hi", "there", "done", "that's", "all", "zz", "2", "apples", "?"]),
     ), min_size=1, max_size=4))
     seps = data.draw(st.lists(st.sampled_from([" ", ", ", "! ", ". ", " , "]), min_size=len(pieces), max_size=len(pieces)))
-    line = "".join(s + w for s, w in zip(["", *seps], pieces, strict=True)) + data.draw(st.sampled_from(["", "?"]))
+    line = "".join(s + w for s, w in zip(["", *seps], pieces, strict=False)) + data.draw(st.sampled_from(["", "?"]))
     line = " ".join(line.split())
     assert p.fullmatch(line) == bool(_old(p).fullmatch(line)), line
 
