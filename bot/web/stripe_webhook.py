@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import TYPE_CHECKING
 
 import stripe
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from bot.common import redis_keys
 from bot.payments import settlement
 from bot.web.current import runtime
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 log = logging.getLogger("orderline.payments")
 
@@ -29,13 +33,13 @@ PAID = ("checkout.session.completed", "checkout.session.async_payment_succeeded"
 EXPIRED = ("checkout.session.expired", "checkout.session.async_payment_failed")
 
 
-def _refuse(status: int, reason: str, counter: str):
+def _refuse(status: int, reason: str, counter: str) -> tuple[Response, int]:
     runtime().redis.hincrby(redis_keys.STATS, counter, 1)
     return jsonify(error=reason), status
 
 
 @bp.post("")
-def receive():
+def receive() -> Response | tuple[Response, int]:
     rt = runtime()
     payload = request.get_data(cache=False)
     try:
@@ -62,7 +66,7 @@ def receive():
     return _expired(rt, order_id, session_id)
 
 
-def _paid(rt, order_id: str, session: dict, event_id: str):
+def _paid(rt: Runtime, order_id: str, session: dict, event_id: str) -> Response | tuple[Response, int]:
     amount, currency = session.get("amount_total"), session.get("currency")
     if not isinstance(amount, int) or not isinstance(currency, str):
         return _refuse(400, "malformed event", "stripe_webhooks_malformed")
@@ -74,7 +78,7 @@ def _paid(rt, order_id: str, session: dict, event_id: str):
     return jsonify(ok=True, **({outcome: True} if outcome != "paid" else {}))
 
 
-def _expired(rt, order_id: str, session_id: str):
+def _expired(rt: Runtime, order_id: str, session_id: str) -> Response:
     if settlement.apply_expired(rt, order_id, session_id) == "unknown":
         return jsonify(ok=True, ignored="unknown order")
     return jsonify(ok=True)
