@@ -28,7 +28,7 @@ class Sender(Protocol):
 class CollectingSender:
     """A sender that keeps what it was given: for tests and the embedded default's outbox."""
 
-    def __init__(self, channel: str):
+    def __init__(self, channel: str) -> None:
         self.channel = channel
         self.sent: list[OutboundMessage] = []
         self._lock = threading.Lock()

@@ -16,8 +16,10 @@ import re
 
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.rest import Client
 
 from bot.common.phones import mask
+from bot.config import Settings
 from channels.twilio_common import rest_client
 
 log = logging.getLogger("orderline.twilio.verify")
@@ -31,7 +33,7 @@ NOT_FOUND = {20404}  # no pending verification: expired, approved already, or ne
 class VerifyCodes:
     mode = "provider"
 
-    def __init__(self, settings, client=None):
+    def __init__(self, settings: Settings, client: Client | None = None) -> None:
         client = client or rest_client(settings)
         self.service = client.verify.v2.services(settings.TWILIO_VERIFY_SERVICE_SID)
 
