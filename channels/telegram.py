@@ -9,8 +9,8 @@ for a phone only when it is the sender's own.
 
 Out: one long-lived Bot and ONE asyncio loop per process, in a background thread: a new Bot or
 `asyncio.run` per message costs ~77 ms, and one Bot reused across `asyncio.run` calls fails
-intermittently (LIBRARY-NOTES). Menus become reply keyboards; texts over 4096 characters are
-split; RetryAfter is honoured; a chat that blocked the bot is recorded and not tried again.
+intermittently. Menus become reply keyboards; texts over 4096 characters are split; RetryAfter is
+honoured; a chat that blocked the bot is recorded and not tried again.
 """
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ number types, caps, budget) before every send. Verify's own rules (as documented
 verification lives 10 minutes and re-sending reuses it; 5 sends (60203) and 5 checks (60202) per
 verification; a check after approval, expiry or cancellation is 404 (20404); a wrong code is a 200
 whose status stays `pending`. Errors that say the number is unusable (60200 invalid, 60205 a
-landline for SMS, 60410 blocked as fraud, 60605 geo permissions, 21408/21612/21614) refuse the
+landline for SMS, 60410 blocked as fraud, 60605 geo permissions, 21211/21408/21612/21614) refuse the
 number; 429s, 5xx and the network are 'unavailable' (the customer may try again later).
 """
 from __future__ import annotations

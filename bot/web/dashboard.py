@@ -1,5 +1,5 @@
 """GET /dashboard: the page an operator keeps open. Server-rendered shell, a little vanilla JS
-(bot/web/static/dashboard.js, no build step) polling GET /api/dashboard every few seconds.
+(bot/web/static/*.js, no build step) polling GET /api/dashboard every few seconds.
 
 The page holds no data and no token: the operator types the token once, the page keeps it in
 sessionStorage (gone when the tab closes) and sends it as a Bearer header; it is never in a URL.

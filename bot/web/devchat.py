@@ -38,7 +38,7 @@ def page() -> tuple[str, int, dict[str, str]]:
 
 @bp.get("/dev/outbox")
 def outbox() -> Response:
-    """The last one-time codes 'sent' by SMS, for the phone number the page is using."""
+    """The last one-time codes 'sent' by SMS (to the number in `?to=`, else to any); the page shows new ones."""
     box = runtime().sender("sms")
     if not isinstance(box, SmsBox):  # a real SMS sender (or none): nothing to show here
         abort(404, description="no dev SMS box")

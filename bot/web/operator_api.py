@@ -1,6 +1,6 @@
-"""The operators' API: orders (list, get, move on or cancel), delivery slots, products (price and
-stock), a customer's history, export and erasure, and the audit log. Every route needs OPERATOR_TOKEN and
-every change is written to the audit log.
+"""The operators' API: orders (list, get, note, move on or cancel), delivery slots, products (price,
+stock, on sale or not), a customer's history, export and erasure, and the audit log. Every route needs
+OPERATOR_TOKEN; every change, and every view of a full phone number, is written to the audit log.
 """
 from __future__ import annotations
 

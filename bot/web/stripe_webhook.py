@@ -4,7 +4,9 @@ Verified before anything is read: the SDK checks the `Stripe-Signature` HMAC (co
 against STRIPE_WEBHOOK_SECRET and refuses a timestamp older than TOLERANCE, so a forged event
 or an old one replayed gets 403 and changes nothing. A signed event is applied idempotently: an
 event delivered twice (Stripe retries) finds the order already paid and answers 200 with
-`duplicate`. A signed event whose session or amount is not the order's gets 400, nothing changed.
+`duplicate`; a payment for an order that expired or was cancelled meanwhile answers `late` (it is
+audited and logged for a refund, bot/payments/settlement.py). A signed event whose session or
+amount is not the order's gets 400, nothing changed.
 
     checkout.session.completed (paid), checkout.session.async_payment_succeeded -> paid
     checkout.session.expired, checkout.session.async_payment_failed              -> expired
