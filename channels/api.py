@@ -21,7 +21,7 @@ import hashlib
 import uuid
 from urllib.parse import quote
 
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, Response, abort, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.common.tokens import DEFAULT
@@ -60,7 +60,10 @@ def message_id_for(req: ChatRequest, address: str) -> str:
 
 
 def _restrict(req: ChatRequest) -> None:
-    token = principal().token
+    acting = principal()
+    if acting is None:  # never under require_token
+        abort(401, description="missing or wrong bearer token")
+    token = acting.token
     if req.phone and not token.may_vouch:
         abort(403, description="this token may not vouch for a phone: leave `phone` out, and the customer proves "
                                "their number with a one-time code")
@@ -68,7 +71,7 @@ def _restrict(req: ChatRequest) -> None:
         abort(400, description="phone: this token must vouch for the customer's phone on every message")
 
 
-def _answer(reply: dict, address: str, duplicate: bool = False):
+def _answer(reply: dict, address: str, duplicate: bool = False) -> tuple[Response, int]:
     if reply.get("to") not in (None, recipient_tag(address)):
         abort(404, description="no such message")
     body = {"message_id": reply["message_id"], "replies": [r["text"] for r in reply["replies"]],
@@ -85,7 +88,7 @@ def _answer(reply: dict, address: str, duplicate: bool = False):
 
 @bp.post("/chat")
 @require_token("API_TOKEN")
-def chat():
+def chat() -> tuple[Response, int]:
     rt = runtime()
     req = json_body(ChatRequest)
     _restrict(req)
@@ -104,7 +107,7 @@ def chat():
 
 @bp.get("/chat/<message_id>")
 @require_token("API_TOKEN")
-def chat_reply(message_id: str):
+def chat_reply(message_id: str) -> tuple[Response, int]:
     user_id = request.args.get("user_id", "")
     if not user_id:
         abort(400, description="user_id: required")
@@ -122,7 +125,7 @@ def chat_reply(message_id: str):
 
 @bp.get("/notices")
 @require_token("API_TOKEN")
-def fetch():
+def fetch() -> Response:
     user_id = request.args.get("user_id", "")
     try:
         ChatRequest.model_validate({"user_id": user_id, "message": "-"})

@@ -1,8 +1,8 @@
 """The one contract every channel keeps: parse + authenticate in, send out.
 
 A channel module turns its webhook into a `bot.pipeline.InboundMessage` and hands it to the
-pipeline's ingress; it turns an `OutboundMessage` into its API's calls in a `Sender`. Business
-rules live elsewhere.
+pipeline's ingress; it turns an `OutboundMessage` into its API's calls in a `Sender` (calls and
+/api/chat answer in the webhook's own response and need none). Business rules live elsewhere.
 """
 from __future__ import annotations
 
@@ -26,9 +26,9 @@ class Sender(Protocol):
 
 
 class CollectingSender:
-    """A sender that keeps what it was given: for tests and the embedded default's outbox."""
+    """A sender that keeps what it was given, for tests (the embedded default's SMS box is dev_sms.py)."""
 
-    def __init__(self, channel: str):
+    def __init__(self, channel: str) -> None:
         self.channel = channel
         self.sent: list[OutboundMessage] = []
         self._lock = threading.Lock()

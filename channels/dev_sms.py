@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import time
 
+from redis import Redis
+
 from bot.common import redis_keys
 from bot.pipeline import OutboundMessage
 from channels.base import PartSent
@@ -15,7 +17,7 @@ class DevOutboxSender:
     channel = "sms"
     KEEP = 200
 
-    def __init__(self, redis):
+    def __init__(self, redis: Redis) -> None:
         self.redis = redis
 
     def send(self, message: OutboundMessage, part_sent: PartSent | None = None) -> None:

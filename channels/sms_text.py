@@ -48,7 +48,8 @@ def split(text: str, max_segments: int = MAX_SEGMENTS) -> list[str]:
     """The text as few SMS bodies as possible, each at most `max_segments` segments, cut at line ends."""
     if segments(text)[1] <= max_segments:
         return [text]
-    parts, current = [], ""
+    parts: list[str] = []
+    current = ""
     for piece in _pieces(text, max_segments):
         candidate = f"{current}\n{piece}" if current else piece
         if segments(candidate)[1] <= max_segments:
@@ -61,7 +62,7 @@ def split(text: str, max_segments: int = MAX_SEGMENTS) -> list[str]:
 
 def _pieces(text: str, max_segments: int) -> list[str]:
     """Lines, with any single line too long for one body cut at word boundaries."""
-    out = []
+    out: list[str] = []
     for line in text.split("\n"):
         while segments(line)[1] > max_segments:
             words, head = line.split(" "), ""

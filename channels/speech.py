@@ -13,7 +13,8 @@ import unicodedata
 
 # (singular, plural) for the catalog's units; "each" has no word
 UNITS = {
-    "kg": ("kilogram", "kilograms"), "g": ("gram", "grams"), "l": ("litre", "litres"), "ml": ("millilitre", "millilitres"),
+    "kg": ("kilogram", "kilograms"), "g": ("gram", "grams"),
+    "l": ("litre", "litres"), "ml": ("millilitre", "millilitres"),
     "pack": ("pack", "packs"), "bag": ("bag", "bags"), "box": ("box", "boxes"), "jar": ("jar", "jars"),
     "bottle": ("bottle", "bottles"), "can": ("can", "cans"), "loaf": ("loaf", "loaves"), "bunch": ("bunch", "bunches"),
 }
@@ -61,11 +62,12 @@ def for_the_ear(text: str) -> str:
     for screen, spoken in PHRASES:
         text = text.replace(screen, spoken)
     lines = [line.strip() for line in text.split("\n") if line.strip()]
-    sentences, i = [], 0
+    sentences: list[str] = []
+    i = 0
     while i < len(lines):
-        options = []
-        while i < len(lines) and NUMBERED.match(lines[i]):
-            options.append(NUMBERED.match(lines[i]).groups())
+        options: list[tuple[str, str]] = []
+        while i < len(lines) and (numbered := NUMBERED.match(lines[i])):
+            options.append((numbered.group(1), numbered.group(2)))
             i += 1
         if options:
             sentences.append(_read_options(options))
@@ -123,7 +125,7 @@ def _is_emoji(ch: str) -> bool:
     return unicodedata.category(ch) in ("So", "Sk", "Cs", "Co") or ch in "\u200d\ufe0f"
 
 
-def _money(m: re.Match) -> str:
+def _money(m: re.Match[str]) -> str:
     one, many, cent, cents = CURRENCY_WORDS[m.group(1)]
     whole, fraction = int(m.group(2).replace(",", "")), int(m.group(3))
     parts = []
@@ -158,7 +160,7 @@ def _amount(quantity: str, unit: str | None) -> str:
     return f"{quantity} {many}"
 
 
-def _times(m: re.Match) -> str:
+def _times(m: re.Match[str]) -> str:
     """'2 kg × ' -> '2 kilograms of '; '12 × ' -> '12 '."""
     quantity, unit = m.group(1), m.group(2)
     if unit is None or unit == "each":

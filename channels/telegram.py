@@ -9,21 +9,25 @@ for a phone only when it is the sender's own.
 
 Out: one long-lived Bot and ONE asyncio loop per process, in a background thread: a new Bot or
 `asyncio.run` per message costs ~77 ms, and one Bot reused across `asyncio.run` calls fails
-intermittently (LIBRARY-NOTES). Menus become reply keyboards; texts over 4096 characters are
-split; RetryAfter is honoured; a chat that blocked the bot is recorded and not tried again.
+intermittently. Menus become reply keyboards; texts over 4096 characters are split; RetryAfter is
+honoured; a chat that blocked the bot is recorded and not tried again.
 """
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
 import datetime as dt
+import functools
 import logging
 import os
 import re
 import threading
 import warnings
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, Response, abort, jsonify, request
+from redis import Redis
 from telegram import Bot, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
@@ -32,6 +36,7 @@ from telegram.warnings import PTBDeprecationWarning
 from bot.common import phones, redis_keys
 from bot.common.errors import PermanentSendError, RecipientUnreachable, TransientSendError
 from bot.common.phones import mask
+from bot.config import Settings
 from bot.pipeline import InboundMessage, OutboundMessage
 from bot.web.bearer import token_matches
 from bot.web.current import runtime
@@ -50,12 +55,13 @@ MAX_TEXT = 4096
 SEND_TIMEOUT_SECONDS = 30
 COMMANDS = {"start", "help", "menu"}
 MEDIA = ("sticker", "photo", "voice", "video", "video_note", "audio", "document", "animation", "paid_media", "story")
+T = TypeVar("T")
 
 
 # -- in ---------------------------------------------------------------------------------------
 
 @bp.post("/telegram")
-def webhook():
+def webhook() -> Response:
     rt = runtime()
     given = request.headers.get(SECRET_HEADER)
     if not given:
@@ -80,9 +86,9 @@ def webhook():
     return jsonify(ok=True)
 
 
-def well_formed_text(data) -> bool:
+def well_formed_text(data: object) -> bool:
     """Every string in the JSON (keys too) is valid UTF-8: Telegram never sends a lone surrogate."""
-    stack = [data]
+    stack: list[object] = [data]
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
@@ -106,21 +112,22 @@ def parse(update: Update) -> InboundMessage | None:
         return None
     if msg.text is not None and not isinstance(msg.text, str):
         raise ValueError("message.text must be a string")
-    base = {"channel": CHANNEL, "message_id": str(update.update_id), "address": str(msg.chat.id)}
+    said = functools.partial(InboundMessage, channel=CHANNEL, message_id=str(update.update_id),
+                             address=str(msg.chat.id))
     if msg.contact is not None:
         own = msg.contact.user_id is not None and msg.contact.user_id == msg.from_user.id
         phone = phones.normalize("+" + re.sub(r"\D", "", msg.contact.phone_number or "")) if own else None
-        return InboundMessage(**base, text="", contact=phone, kind="contact")
+        return said(text="", contact=phone, kind="contact")
     if msg.text:
-        return InboundMessage(**base, text=_command(msg.text))
+        return said(text=_command(msg.text))
     if msg.caption and msg.caption.strip():  # a photo (of a list, a product) with words: the words are read
-        return InboundMessage(**base, text=_command(msg.caption))
+        return said(text=_command(msg.caption))
     if msg.location is not None or msg.venue is not None:
-        return InboundMessage(**base, text="", kind="location")
+        return said(text="", kind="location")
     if any(getattr(msg, name, None) for name in MEDIA):
-        return InboundMessage(**base, text="", kind="media")
+        return said(text="", kind="media")
     if msg.effective_attachment is not None:  # a poll, dice, game, invoice...
-        return InboundMessage(**base, text="", kind="unsupported")
+        return said(text="", kind="unsupported")
     return None  # a service message (pinned, joined...): nobody is waiting for an answer
 
 
@@ -130,7 +137,7 @@ def _command(text: str) -> str:
     return f"/{m.group(1).lower()}" if m and m.group(1).lower() in COMMANDS else text
 
 
-def _track_block(redis, update: Update) -> None:
+def _track_block(redis: Redis, update: Update) -> None:
     """Telegram tells us when a user blocks (kicked) or unblocks (member) the bot."""
     change = update.my_chat_member
     if change is None or change.chat.type != "private":
@@ -150,10 +157,10 @@ class LoopThread:
 
     Started on first use, and again in a forked child (a loop does not survive fork)."""
 
-    def __init__(self, name: str = "telegram-loop"):
+    def __init__(self, name: str = "telegram-loop") -> None:
         self.name = name
         self.loop: asyncio.AbstractEventLoop | None = None
-        self._pid = None
+        self._pid: int | None = None
         self._lock = threading.Lock()
 
     def ensure(self) -> bool:
@@ -165,8 +172,13 @@ class LoopThread:
             threading.Thread(target=self.loop.run_forever, name=self.name, daemon=True).start()
             return True
 
-    def run(self, coro, timeout: float):
-        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float) -> T:
+        """The coroutine's result, run on the loop; raises TimeoutError (and cancels it) past `timeout`."""
+        loop = self.loop
+        if loop is None:  # stopped: the caller must ensure() a loop first
+            coro.close()
+            raise RuntimeError(f"{self.name}: no event loop running")
+        future = asyncio.run_coroutine_threadsafe(coro, loop)
         try:
             return future.result(timeout)
         except concurrent.futures.TimeoutError:
@@ -183,7 +195,7 @@ class LoopThread:
 class TelegramSender:
     channel = CHANNEL
 
-    def __init__(self, token: str, base_url: str, redis):
+    def __init__(self, token: str, base_url: str, redis: Redis) -> None:
         self.token, self.base_url, self.redis = token, base_url, redis
         self.loop = LoopThread()
         self.bot: Bot | None = None
@@ -212,7 +224,7 @@ class TelegramSender:
             if part_sent is not None and i < len(parts) - 1:
                 part_sent(i + 1)
 
-    def _call(self, coro, message: OutboundMessage):
+    def _call(self, coro: Coroutine[Any, Any, T], message: OutboundMessage) -> T:
         """Run one Bot API call on the loop; translate Telegram's errors into Orderline's."""
         try:
             return self.loop.run(coro, SEND_TIMEOUT_SECONDS)
@@ -245,7 +257,7 @@ class TelegramSender:
         self.loop.stop()
 
 
-def keyboard(message: OutboundMessage):
+def keyboard(message: OutboundMessage) -> ReplyKeyboardMarkup | ReplyKeyboardRemove:
     """Choices as a reply keyboard; a phone request as Telegram's own share-contact button;
     no choices: take the last keyboard away, so buttons show only while they mean something."""
     if message.request_phone:
@@ -272,12 +284,15 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     return parts + [rest] if rest or not parts else parts
 
 
-def set_webhook(settings) -> str:
+def set_webhook(settings: Settings) -> str:
     """Register PUBLIC_BASE_URL/webhooks/telegram with Telegram, with the secret; returns the URL."""
-    url = settings.PUBLIC_BASE_URL + WEBHOOK_PATH
+    token, base_url = settings.TELEGRAM_BOT_TOKEN, settings.PUBLIC_BASE_URL
+    if not token or not base_url:
+        raise ValueError("set TELEGRAM_BOT_TOKEN and PUBLIC_BASE_URL first")
+    url = base_url + WEBHOOK_PATH
 
-    async def register():
-        async with Bot(settings.TELEGRAM_BOT_TOKEN, base_url=settings.TELEGRAM_API_URL) as bot:
+    async def register() -> None:
+        async with Bot(token, base_url=settings.TELEGRAM_API_URL) as bot:
             await bot.set_webhook(url=url, secret_token=settings.TELEGRAM_WEBHOOK_SECRET,
                                   allowed_updates=ALLOWED_UPDATES)
 

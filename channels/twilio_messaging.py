@@ -19,21 +19,28 @@ import json
 import logging
 import re
 import time
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 import requests
 from flask import Blueprint, Response, abort, request
+from redis import Redis
 from twilio.base.exceptions import TwilioException
+from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.common import redis_keys
 from bot.common.errors import PermanentSendError, RecipientUnreachable, TransientSendError
 from bot.common.phones import mask
+from bot.config import Settings
 from bot.pipeline import InboundMessage, OutboundMessage, deadletters, seen
 from bot.web.current import runtime
 from channels import sms_text
 from channels.base import PartSent
 from channels.twilio_common import form_value, require_twilio_signature, rest_client
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 log = logging.getLogger("orderline.twilio.messaging")
 
@@ -57,14 +64,16 @@ UNREACHABLE_CODES = {21211, 21612, 21614, 63003, 63015, 63024, 30003, 30004, 300
 DELIVERY_FAILED = {"failed", "undelivered"}
 WINDOW_SECONDS = 24 * 3600  # WhatsApp's customer service window, from the customer's last message
 WINDOW_MARGIN_SECONDS = 120  # a text sent this close to the window's end might arrive after it: use the template
-TEMPLATE_SETTINGS = {"order_update": "WHATSAPP_TEMPLATE_ORDER_UPDATE", "back_in_stock": "WHATSAPP_TEMPLATE_BACK_IN_STOCK",
-                     "cart_reminder": "WHATSAPP_TEMPLATE_CART_REMINDER", "feedback": "WHATSAPP_TEMPLATE_FEEDBACK"}
+TEMPLATE_SETTINGS = {"order_update": "WHATSAPP_TEMPLATE_ORDER_UPDATE",
+                     "back_in_stock": "WHATSAPP_TEMPLATE_BACK_IN_STOCK",
+                     "cart_reminder": "WHATSAPP_TEMPLATE_CART_REMINDER",
+                     "feedback": "WHATSAPP_TEMPLATE_FEEDBACK"}
 
 
 class OptOuts:
     """SMS numbers that texted STOP (kept in Redis, shared by the web and every worker)."""
 
-    def __init__(self, redis):
+    def __init__(self, redis: Redis) -> None:
         self.redis = redis
 
     def add(self, number: str) -> None:
@@ -92,7 +101,7 @@ def _keyword(word: str) -> str:
     return re.sub(r"[\s.!]+", " ", word).strip().upper()
 
 
-def _sms_keyword(rt, number: str, body: str, opt_out_type: str = "") -> Response | None:
+def _sms_keyword(rt: Runtime, number: str, body: str, opt_out_type: str = "") -> Response | None:
     """STOP/START handled here (nothing queued); None when the message goes on to the conversation.
 
     `opt_out_type` is Twilio's Advanced Opt-Out verdict (the webhook's OptOutType: STOP, START or
@@ -129,7 +138,7 @@ def _kind_and_text(body: str) -> tuple[str, str]:
 
 @bp.post("/messaging")
 @require_twilio_signature
-def messaging():
+def messaging() -> Response:
     rt = runtime()
     message_sid = form_value("MessageSid") or form_value("SmsSid")
     if not SID.fullmatch(message_sid):
@@ -153,7 +162,7 @@ def messaging():
 
 @bp.post("/status")
 @require_twilio_signature
-def delivery_status():
+def delivery_status() -> tuple[str, int]:
     """Twilio's delivery report for a message we sent: failures are parked where operators see them."""
     rt = runtime()
     message_sid, status = form_value("MessageSid"), form_value("MessageStatus").lower()
@@ -169,7 +178,7 @@ def delivery_status():
     return "", 204
 
 
-def record_delivery_failure(rt, message_sid: str, recipient: str, status: str, code: str, message: str,
+def record_delivery_failure(rt: Runtime, message_sid: str, recipient: str, status: str, code: str, message: str,
                             reply_id: str | None = None) -> None:
     """Park what the provider could not deliver (once per message: the entry's id is its sid)."""
     channel = "whatsapp" if recipient.startswith(WHATSAPP) else "sms"
@@ -191,8 +200,8 @@ def record_delivery_failure(rt, message_sid: str, recipient: str, status: str, c
 class TwilioMessagingSender:
     """Sends one channel's replies (sms or whatsapp) with the real twilio.rest.Client."""
 
-    def __init__(self, channel: str, client, from_: str, redis, status_callback: str | None = None,
-                 templates: dict[str, str] | None = None):
+    def __init__(self, channel: str, client: Client, from_: str, redis: Redis, status_callback: str | None = None,
+                 templates: dict[str, str] | None = None) -> None:
         self.channel, self.client, self.from_, self.redis = channel, client, from_, redis
         self.status_callback = status_callback
         self.templates = dict(templates or {})  # purpose -> Content SID (WhatsApp)
@@ -239,7 +248,7 @@ class TwilioMessagingSender:
         self.redis.hincrby(redis_keys.STATS, f"whatsapp_templates:{message.template}", 1)
         log.info("sent as template %s (outside the 24-hour window) to=%s", message.template, mask(message.address))
 
-    def _create(self, to: str, body: str | None, message: OutboundMessage, **content) -> None:
+    def _create(self, to: str, body: str | None, message: OutboundMessage, **content: str | None) -> None:
         extra = {"status_callback": f"{self.status_callback}?{urlencode({'r': message.reply_id})}"} \
             if self.status_callback else {}
         extra.update({k: v for k, v in content.items() if v is not None})
@@ -270,13 +279,13 @@ class TwilioMessagingSender:
         return PermanentSendError(text)
 
 
-def build_senders(settings, redis) -> dict:
+def build_senders(settings: Settings, redis: Redis) -> dict[str, TwilioMessagingSender]:
     """The configured Twilio senders, sharing one client (its HTTP session pools connections)."""
     if not settings.TWILIO_ACCOUNT_SID:
         return {}
     client = rest_client(settings)
     callback = settings.PUBLIC_BASE_URL + STATUS_PATH if settings.PUBLIC_BASE_URL else None
-    senders = {}
+    senders: dict[str, TwilioMessagingSender] = {}
     if settings.TWILIO_SMS_FROM:
         senders["sms"] = TwilioMessagingSender("sms", client, settings.TWILIO_SMS_FROM, redis, callback)
     if settings.TWILIO_WHATSAPP_FROM:

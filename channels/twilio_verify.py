@@ -6,7 +6,7 @@ number types, caps, budget) before every send. Verify's own rules (as documented
 verification lives 10 minutes and re-sending reuses it; 5 sends (60203) and 5 checks (60202) per
 verification; a check after approval, expiry or cancellation is 404 (20404); a wrong code is a 200
 whose status stays `pending`. Errors that say the number is unusable (60200 invalid, 60205 a
-landline for SMS, 60410 blocked as fraud, 60605 geo permissions, 21408/21612/21614) refuse the
+landline for SMS, 60410 blocked as fraud, 60605 geo permissions, 21211/21408/21612/21614) refuse the
 number; 429s, 5xx and the network are 'unavailable' (the customer may try again later).
 """
 from __future__ import annotations
@@ -16,8 +16,10 @@ import re
 
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.rest import Client
 
 from bot.common.phones import mask
+from bot.config import Settings
 from channels.twilio_common import rest_client
 
 log = logging.getLogger("orderline.twilio.verify")
@@ -31,7 +33,7 @@ NOT_FOUND = {20404}  # no pending verification: expired, approved already, or ne
 class VerifyCodes:
     mode = "provider"
 
-    def __init__(self, settings, client=None):
+    def __init__(self, settings: Settings, client: Client | None = None) -> None:
         client = client or rest_client(settings)
         self.service = client.verify.v2.services(settings.TWILIO_VERIFY_SERVICE_SID)
 

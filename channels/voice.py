@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, request
@@ -30,11 +31,16 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from bot.common import phones, redis_keys
 from bot.common.phones import mask
+from bot.config import Settings
 from bot.pipeline import InboundMessage
 from bot.pipeline import keys as pkeys
+from bot.shop.catalog import Catalog
 from bot.web.current import runtime
 from channels.speech import for_the_ear
 from channels.twilio_common import form_value, require_twilio_signature
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 log = logging.getLogger("orderline.voice")
 
@@ -69,7 +75,7 @@ TROUBLE = "Sorry, I'm having trouble right now. Please call again in a few minut
 
 @bp.post("")
 @require_twilio_signature
-def incoming():
+def incoming() -> Response:
     rt, call = runtime(), _call_sid()
     caller = _caller()
     vouched = caller if caller and _attested(rt.settings) else None
@@ -89,7 +95,7 @@ def incoming():
 
 @bp.post("/turn")
 @require_twilio_signature
-def turn():
+def turn() -> Response:
     rt, call = runtime(), _call_sid()
     n, silences = _int_arg("n", 1, MAX_TURNS), _int_arg("s", 0, MAX_SILENCES, default=0)
     text, how = heard(form_value("SpeechResult", 500), form_value("Digits", 64))
@@ -103,7 +109,7 @@ def turn():
 
 @bp.post("/wait")
 @require_twilio_signature
-def wait():
+def wait() -> Response:
     rt, call = runtime(), _call_sid()
     n, holds = _int_arg("n", 0, MAX_TURNS), _int_arg("h", 1, MAX_HOLDS)
     reply = _await(rt, f"{call}:{n}")
@@ -117,7 +123,7 @@ def wait():
 
 @bp.post("/status")
 @require_twilio_signature
-def status():
+def status() -> tuple[str, int]:
     """Twilio's call status callback: when the call ends, its state goes (turn counter, last reply)."""
     rt, call = runtime(), _call_sid()
     call_status = form_value("CallStatus").lower()
@@ -135,7 +141,7 @@ def status():
 
 # -- one turn -----------------------------------------------------------------------------------
 
-def _turn(rt, message: InboundMessage, call: str, n: int) -> Response:
+def _turn(rt: Runtime, message: InboundMessage, call: str, n: int) -> Response:
     if rt.ingress.accept(message):
         rt.redis.hincrby(redis_keys.call(call), "turns", 1)
     reply = _await(rt, message.message_id)
@@ -144,12 +150,12 @@ def _turn(rt, message: InboundMessage, call: str, n: int) -> Response:
     return _speak(rt, call, n, reply)
 
 
-def _await(rt, message_id: str) -> dict | None:
+def _await(rt: Runtime, message_id: str) -> dict | None:
     """The reply if the worker already answered (a retried request), else wait for it, bounded."""
     return rt.ingress.reply(message_id) or rt.ingress.wait_reply(message_id, rt.settings.VOICE_WAIT_SECONDS)
 
 
-def _speak(rt, call: str, n: int, reply: dict) -> Response:
+def _speak(rt: Runtime, call: str, n: int, reply: dict) -> Response:
     """The reply, phrased for the ear, inside the next turn's <Gather>."""
     said = " ".join(for_the_ear(r["text"]) for r in reply.get("replies", []))
     with rt.redis.pipeline() as pipe:
@@ -159,7 +165,7 @@ def _speak(rt, call: str, n: int, reply: dict) -> Response:
     return _listen(rt, said, _url("/turn", n=n + 1))
 
 
-def _listen(rt, said: str, action: str) -> Response:
+def _listen(rt: Runtime, said: str, action: str) -> Response:
     settings, response = rt.settings, VoiceResponse()
     gather = response.gather(input="speech dtmf", action=action, method="POST", language=settings.VOICE_LANGUAGE,
                              hints=speech_hints(rt.catalog.current()), speech_timeout="auto", timeout=GATHER_TIMEOUT,
@@ -168,7 +174,7 @@ def _listen(rt, said: str, action: str) -> Response:
     return _twiml(response)
 
 
-def _silence(rt, call: str, n: int, silences: int) -> Response:
+def _silence(rt: Runtime, call: str, n: int, silences: int) -> Response:
     if silences >= MAX_SILENCES:
         return _goodbye(GOODBYE)
     last = rt.redis.hget(redis_keys.call(call), "last")
@@ -176,7 +182,7 @@ def _silence(rt, call: str, n: int, silences: int) -> Response:
     return _listen(rt, f"{SILENCE} {last}".strip(), _url("/turn", n=n, s=silences + 1))
 
 
-def _hold(rt, n: int, holds: int) -> Response:
+def _hold(rt: Runtime, n: int, holds: int) -> Response:
     response = VoiceResponse()
     response.say(HOLD if holds == 1 else STILL_HOLDING, language=rt.settings.VOICE_LANGUAGE)
     response.redirect(_url("/wait", n=n, h=holds), method="POST")
@@ -203,10 +209,11 @@ def heard(speech: str, digits: str) -> tuple[str, str]:
     return speech.strip(), "speech"
 
 
-def speech_hints(catalog) -> str:
+def speech_hints(catalog: Catalog) -> str:
     """Words the recogniser should expect: the menu's, then product names, a few hundred characters."""
-    hints, seen = [], set()
-    names = [re.sub(r"\s*\(.*?\)", "", p.name).strip() for p in catalog] if catalog is not None else []
+    hints: list[str] = []
+    seen: set[str] = set()
+    names = [re.sub(r"\s*\(.*?\)", "", p.name).strip() for p in catalog]
     for word in [*HINT_WORDS, *names]:
         low = word.lower()
         if not low or low in seen:
@@ -233,7 +240,7 @@ def _caller() -> str | None:
     return caller if phones.normalize(caller) == caller else None
 
 
-def _attested(settings) -> bool:
+def _attested(settings: Settings) -> bool:
     """Does this call's caller ID vouch for the number (SHAKEN/STIR, as VOICE_CALLER_ID_TRUST asks)?"""
     trust = settings.VOICE_CALLER_ID_TRUST
     return trust == "any" or form_value("StirVerstat", 64) in ATTESTED[trust]
@@ -249,7 +256,7 @@ def call_identity(call: str) -> str:
     return f"call-{call}"
 
 
-def _who(rt, call: str) -> tuple[str, str | None]:
+def _who(rt: Runtime, call: str) -> tuple[str, str | None]:
     """(the call's address, the number it vouches for or None), as decided when the call came in."""
     raw = rt.redis.hget(redis_keys.call(call), "vouched")
     vouched = (raw.decode() if isinstance(raw, bytes) else raw) or None
@@ -265,8 +272,12 @@ def _int_arg(name: str, low: int, high: int, default: int | None = None) -> int:
     return int(raw)
 
 
-def _url(path: str, **query) -> str:
-    return runtime().settings.PUBLIC_BASE_URL + BASE_PATH + path + "?" + urlencode(query)
+def _url(path: str, **query: int) -> str:
+    """An absolute URL on this blueprint: the one Twilio calls next, and signs."""
+    base = runtime().settings.PUBLIC_BASE_URL
+    if base is None:  # never: require_twilio_signature admits no request without it
+        raise RuntimeError("PUBLIC_BASE_URL is not set: Twilio's requests cannot be verified")
+    return base + BASE_PATH + path + "?" + urlencode(query)
 
 
 def _twiml(response: VoiceResponse) -> Response:

@@ -8,6 +8,9 @@ may hold a number (`/api/customers/%2B1.../export`, `/api/orders?customer=%2B1..
 """
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 from gunicorn.glogging import Logger
 
 from bot.common.phones import mask_numbers
@@ -17,7 +20,7 @@ SECRET_ATOMS = ("{authorization}i", "{http_authorization}e", "{x-twilio-signatur
 
 
 class MaskedAccessLogger(Logger):
-    def atoms(self, resp, req, environ, request_time):
+    def atoms(self, resp: Any, req: Any, environ: dict, request_time: timedelta) -> dict:
         atoms = super().atoms(resp, req, environ, request_time)
         for name, value in atoms.items():
             if isinstance(value, str):

@@ -11,12 +11,18 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
 
 from flask import abort, g, request
 
 from bot.common.tokens import NamedToken, of_role
+from bot.config import Settings
 from bot.web.current import runtime
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 ROLES = {"API_TOKEN": "integrator", "OPERATOR_TOKEN": "operator"}
 
@@ -51,7 +57,7 @@ def token_matches(given: str | None, *expected: str | None) -> bool:
     return ok
 
 
-def identify(settings, *setting_names: str) -> Principal | None:
+def identify(settings: Settings, *setting_names: str) -> Principal | None:
     """The principal whose token this request carries, among the named roles; None if none matches."""
     given = bearer_token()
     digest = hashlib.sha256((given or "").encode("utf-8", "surrogatepass")).digest()
@@ -67,11 +73,11 @@ def principal() -> Principal | None:
     return g.get("orderline_principal")
 
 
-def require_token(*setting_names: str):
+def require_token(*setting_names: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorator: 401 unless the request's Bearer token is one of the named roles' tokens."""
-    def decorate(view):
+    def decorate(view: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(view)
-        def wrapped(*args, **kwargs):
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
             settings = runtime().settings
             who = identify(settings, *setting_names)
             if who is None:

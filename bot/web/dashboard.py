@@ -1,5 +1,5 @@
 """GET /dashboard: the page an operator keeps open. Server-rendered shell, a little vanilla JS
-(bot/web/static/dashboard.js, no build step) polling GET /api/dashboard every few seconds.
+(bot/web/static/*.js, no build step) polling GET /api/dashboard every few seconds.
 
 The page holds no data and no token: the operator types the token once, the page keeps it in
 sessionStorage (gone when the tab closes) and sends it as a Bearer header; it is never in a URL.
@@ -7,7 +7,7 @@ Customer text is written with textContent only, and the CSP forbids inline scrip
 """
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, Response, jsonify, render_template
 
 from bot.common.phones import mask
 from bot.operations import activity, figures
@@ -20,10 +20,11 @@ bp = Blueprint("dashboard", __name__, template_folder="templates", static_folder
                static_url_path="/dashboard/static")
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+PAYMENT_STATUS_WORDS = {"pending": "waiting", "paid_after_release": "paid after release (refund)"}
 
 
 @bp.get("/dashboard")
-def page():
+def page() -> tuple[str, int, dict[str, str]]:
     response = render_template("dashboard.html", shop=runtime().settings.SHOP_NAME)
     return response, 200, {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
                            "Referrer-Policy": "no-referrer", "Cache-Control": "no-store", "X-Frame-Options": "DENY"}
@@ -42,14 +43,13 @@ def payment_words(pay: dict) -> str:
     """'on delivery', 'online · paid', 'online · waiting', 'online · paid after release (refund)'."""
     if not pay or pay.get("method") == "on_delivery":
         return "on delivery" + (" (link failed)" if pay.get("fallback") else "")
-    status = {"pending": "waiting", "paid_after_release": "paid after release (refund)"}.get(pay.get("status"),
-                                                                                          pay.get("status"))
-    return f"online · {status}"
+    status = str(pay.get("status"))
+    return f"online · {PAYMENT_STATUS_WORDS.get(status, status)}"
 
 
 @bp.get("/api/dashboard")
 @require_token("OPERATOR_TOKEN")
-def data():
+def data() -> Response:
     rt = runtime()
     snapshot = figures.snapshot(rt)
     snapshot.pop("counters")

@@ -9,7 +9,9 @@ The page carries the dev API token; that is why it exists only when no real serv
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, render_template, request
+from typing import Protocol, runtime_checkable
+
+from flask import Blueprint, Response, abort, jsonify, render_template, request
 
 from bot.web.bearer import require_token
 from bot.web.current import runtime
@@ -19,8 +21,15 @@ bp = Blueprint("devchat", __name__, template_folder="templates", static_folder="
                static_url_path="/dev/static")
 
 
+@runtime_checkable
+class SmsBox(Protocol):
+    """The embedded default's SMS sender, which keeps what it 'sent' (channels/dev_sms.py)."""
+
+    def recent(self, to: str | None = None, limit: int = 20) -> list[dict]: ...
+
+
 @bp.get("/")
-def page():
+def page() -> tuple[str, int, dict[str, str]]:
     rt = runtime()
     response = render_template("devchat.html", token=rt.settings.API_TOKEN, shop=rt.settings.SHOP_NAME)
     return response, 200, {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
@@ -28,17 +37,17 @@ def page():
 
 
 @bp.get("/dev/outbox")
-def outbox():
-    """The last one-time codes 'sent' by SMS, for the phone number the page is using."""
+def outbox() -> Response:
+    """The last one-time codes 'sent' by SMS (to the number in `?to=`, else to any); the page shows new ones."""
     box = runtime().sender("sms")
-    if not hasattr(box, "recent"):  # a real SMS sender: nothing to show here
+    if not isinstance(box, SmsBox):  # a real SMS sender (or none): nothing to show here
         abort(404, description="no dev SMS box")
     return jsonify(messages=box.recent(request.args.get("to") or None, limit=10))
 
 
 @bp.get("/dev/reading/<message_id>")
 @require_token("API_TOKEN")
-def reading(message_id: str):
+def reading(message_id: str) -> Response:
     """What the worker understood of one of this user's lines (the inspector), from its history row."""
     user = request.args.get("user_id", "")
     rt = runtime()
@@ -48,7 +57,7 @@ def reading(message_id: str):
     catalog = rt.catalog.current()
     entities = row.get("entities") or {}
 
-    def named(item):
+    def named(item: dict) -> dict:
         product = catalog.get(item.get("sku", ""))
         return {**item, "name": product.name if product else item.get("sku")}
 

@@ -1,40 +1,47 @@
 """Liveness and readiness for orchestrators: /healthz never touches a dependency, /readyz does."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from typing import TYPE_CHECKING
+
+from flask import Blueprint, Response, current_app, jsonify
 
 from bot.nlu.health import ReadinessCheck
 from bot.web.current import runtime
 
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
 bp = Blueprint("health", __name__)
 
 
+Check = dict[str, bool | str | float | None]  # /readyz's "checks": a name's verdict, and what went wrong
+
+
 @bp.get("/healthz")
-def healthz():
+def healthz() -> Response:
     return jsonify(status="ok")
 
 
 @bp.get("/readyz")
-def readyz():
+def readyz() -> tuple[Response, int]:
     rt = runtime()
-    checks = {}
+    checks: Check = {}
     try:
-        checks["redis"] = bool(rt.redis.ping())
+        redis_ok = bool(rt.redis.ping())
     except Exception as exc:  # report, don't raise: a 503 with the reason is the answer
-        checks["redis"] = False
-        checks["redis_error"] = type(exc).__name__
+        redis_ok, checks["redis_error"] = False, type(exc).__name__
     try:
-        checks["mongodb"] = rt.store.ping()
+        mongodb_ok = rt.store.ping()
     except Exception as exc:
-        checks["mongodb"] = False
-        checks["mongodb_error"] = type(exc).__name__
-    ready = checks["redis"] and checks["mongodb"]
+        mongodb_ok, checks["mongodb_error"] = False, type(exc).__name__
+    checks.update(redis=redis_ok, mongodb=mongodb_ok)
+    ready = redis_ok and mongodb_ok
     if rt.settings.GEMINI_API_KEY:
         checks.update(_model(rt))
     return jsonify(status="ready" if ready else "unavailable", checks=checks), 200 if ready else 503
 
 
-def _model(rt) -> dict:
+def _model(rt: Runtime) -> Check:
     """The last check of key and model (bot.nlu.health), refreshed in the background: reported, never a
     reason for 503, since Orderline reads every message offline when the model cannot."""
 

@@ -1,11 +1,15 @@
 """A JSON request body validated by a pydantic model, or a 4xx whose reason names what is wrong."""
 from __future__ import annotations
 
+from typing import TypeVar
+
 from flask import abort, request
 from pydantic import BaseModel, ValidationError
 
+Model = TypeVar("Model", bound=BaseModel)
 
-def json_body(model: type[BaseModel]) -> BaseModel:
+
+def json_body(model: type[Model]) -> Model:
     """415 without a JSON content type; 400 for invalid JSON, a non-object, or the first bad field."""
     if not request.is_json:
         abort(415, description="send Content-Type: application/json")

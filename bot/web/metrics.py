@@ -7,7 +7,10 @@ a scrape must send `Authorization: Bearer $METRICS_TOKEN` (Prometheus: `authoriz
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from flask import Blueprint, Flask, Response, abort, current_app
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, SummaryMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
@@ -17,6 +20,11 @@ from bot.web import current
 from bot.web.bearer import bearer_token, token_matches
 from bot.web.current import runtime
 
+if TYPE_CHECKING:
+    from prometheus_client.metrics_core import Metric
+
+    from bot.runtime import Runtime
+
 bp = Blueprint("metrics", __name__)
 P = "orderline_"
 
@@ -24,11 +32,11 @@ P = "orderline_"
 class OrderlineCollector:
     """Yields every family from one stats snapshot per scrape."""
 
-    def __init__(self, runtime):
-        self.runtime = runtime
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
 
-    def collect(self):
-        s = figures.snapshot(self.runtime)
+    def collect(self) -> Iterator[Metric]:
+        s = figures.snapshot(self.rt)
         m, conv, orders = s["messages"], s["conversations"], s["orders"]
         yield _by_label(CounterMetricFamily, "messages_in", "Customer messages accepted", "channel", m["in"])
         yield _by_label(CounterMetricFamily, "messages_out", "Messages said to customers", "channel", m["out"])
@@ -49,7 +57,8 @@ class OrderlineCollector:
         revenue = orders["revenue_cents"]
         yield _by_label(GaugeMetricFamily, "revenue_cents", "Value of orders placed and not cancelled or expired, "
                         "in minor units", "channel", revenue["by_channel"])
-        yield _gauge("revenue_cancelled_cents", "Value of orders placed, then cancelled or expired", revenue["cancelled_total"])
+        yield _gauge("revenue_cancelled_cents", "Value of orders placed, then cancelled or expired",
+                     revenue["cancelled_total"])
         yield _gauge("orders_today", "Orders placed since 00:00 UTC (cancelled ones included)", orders["today"])
         yield _gauge("revenue_today_cents", "Value of orders placed since 00:00 UTC and not cancelled or expired",
                      revenue["today"])
@@ -94,22 +103,23 @@ class OrderlineCollector:
             yield _by_label(CounterMetricFamily, f"outreach_{part}", doc, "kind", s["outreach"][part])
 
 
-def _counter(name, doc, value):
+def _counter(name: str, doc: str, value: float) -> CounterMetricFamily:
     return CounterMetricFamily(P + name, doc, value=value)
 
 
-def _gauge(name, doc, value):
+def _gauge(name: str, doc: str, value: float) -> GaugeMetricFamily:
     return GaugeMetricFamily(P + name, doc, value=value)
 
 
-def _by_label(family, name, doc, label, values: dict):
+def _by_label(family: type[CounterMetricFamily | GaugeMetricFamily], name: str, doc: str, label: str,
+              values: dict) -> CounterMetricFamily | GaugeMetricFamily:
     metric = family(P + name, doc, labels=[label])
     for key, value in sorted(values.items()):
         metric.add_metric([key], value)
     return metric
 
 
-def _latency(per_channel: dict):
+def _latency(per_channel: dict) -> HistogramMetricFamily:
     """The processing-latency histogram (acceptance to commit), cumulative buckets in seconds."""
     metric = HistogramMetricFamily(P + "processing_latency_seconds", "Time from accepting a message to its answer",
                                    labels=["channel"])
@@ -122,7 +132,7 @@ def _latency(per_channel: dict):
     return metric
 
 
-def registry_for(app) -> CollectorRegistry:
+def registry_for(app: Flask) -> CollectorRegistry:
     registry = app.extensions.get("orderline_metrics")
     if registry is None:
         registry = CollectorRegistry(auto_describe=False)
@@ -132,7 +142,7 @@ def registry_for(app) -> CollectorRegistry:
 
 
 @bp.get("/metrics")
-def metrics():
+def metrics() -> Response:
     settings = runtime().settings
     if settings.METRICS_TOKEN and not token_matches(bearer_token(), settings.METRICS_TOKEN):
         abort(401, description="missing or wrong bearer token")

@@ -1,6 +1,6 @@
-"""The operators' API: orders (list, get, move on or cancel), delivery slots, products (price and
-stock), a customer's history, export and erasure, and the audit log. Every route needs OPERATOR_TOKEN and
-every change is written to the audit log.
+"""The operators' API: orders (list, get, note, move on or cancel), delivery slots, products (price,
+stock, on sale or not), a customer's history, export and erasure, and the audit log. Every route needs
+OPERATOR_TOKEN; every change, and every view of a full phone number, is written to the audit log.
 """
 from __future__ import annotations
 
@@ -9,16 +9,18 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, Response, abort, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot import outreach
 from bot.common import redis_keys
+from bot.common.phones import mask
 from bot.customers import notify, privacy
 from bot.store import FLOW
 from bot.web.bearer import require_token
 from bot.web.current import runtime
-from bot.web.operators import audit, body, int_arg, mask, phone_arg, who
+from bot.web.json_body import json_body
+from bot.web.operators import audit, int_arg, phone_arg, who
 from bot.web.orders_query import find_order, next_statuses, order_filters
 from statemachine.rules import slot_when, upcoming_slots
 
@@ -29,7 +31,7 @@ SKU = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,39}$")  # as bot/shop/catalog_import.py 
 
 @bp.before_request
 @require_token("OPERATOR_TOKEN")
-def _operators_only():
+def _operators_only() -> None:
     return None
 
 
@@ -45,7 +47,7 @@ class ProductChange(BaseModel):
     available: bool | None = Field(default=None, strict=True)  # off sale: customers hear "out of stock"
 
     @model_validator(mode="after")
-    def _something(self):
+    def _something(self) -> ProductChange:
         if self.price_cents is None and self.stock is None and self.available is None:
             raise ValueError("give price_cents, stock and/or available")
         return self
@@ -80,7 +82,7 @@ def _order_json(order: dict, full_phone: bool = False) -> dict:
 # -- orders ------------------------------------------------------------------------------------
 
 @bp.get("/orders")
-def list_orders():
+def list_orders() -> Response:
     """Newest first. Filters: status, number, phone (E.164, or its last 4+ digits), q (either), date
     (placed, a UTC day), since/until, slot (a delivery slot's id)."""
     status = request.args.get("status") or None
@@ -100,7 +102,7 @@ def list_orders():
 
 
 @bp.get("/orders/<ref>")
-def get_order(ref: str):
+def get_order(ref: str) -> Response:
     """One order by its id or by the number the customer knows (/api/orders/1002), with the
     customer's full phone: each view is written to the audit log."""
     order = find_order(ref)
@@ -114,20 +116,20 @@ class OrderNote(BaseModel):
 
 
 @bp.post("/orders/<ref>/notes")
-def add_note(ref: str):
+def add_note(ref: str) -> tuple[Response, int]:
     """An operator's note on an order ("leave at the back door"), kept with it and on its slip."""
-    order, note = find_order(ref), body(OrderNote)
+    order, note = find_order(ref), json_body(OrderNote)
     notes = runtime().store.orders.add_note(order["_id"], note.text, who())
     audit("order.note", f"order:{order['number']}", chars=len(note.text))
     return jsonify(notes=notes), 201
 
 
 @bp.post("/orders/<order_id>/status")
-def change_status(order_id: str):
+def change_status(order_id: str) -> Response:
     """Move an order forward (confirmed -> preparing -> out_for_delivery -> delivered) or cancel it
     (stock goes back); 409 for any other move. The customer is told on their own channel, and once
     delivered is asked for a rating."""
-    rt, change = runtime(), body(StatusChange)
+    rt, change = runtime(), json_body(StatusChange)
     order = find_order(order_id)
     order_id = order["_id"]
     if change.status == "cancelled":
@@ -135,6 +137,8 @@ def change_status(order_id: str):
             abort(409, description=f"order #{order['number']} is {order['status']}: it can no longer be cancelled")
         rt.redis.hincrby(redis_keys.STATS, "orders_cancelled", 1)
         moved = rt.store.orders.get(order_id)
+        if moved is None:  # erased since it was cancelled a moment ago
+            abort(404, description="no such order")
     else:
         moved = rt.store.orders.move(order_id, change.status, by=who())
         if moved is None:
@@ -148,7 +152,7 @@ def change_status(order_id: str):
 
 
 @bp.get("/slots")
-def list_slots():
+def list_slots() -> Response:
     """The delivery slots still open for booking, soonest first, with how many deliveries each holds."""
     rt = runtime()
     rules = rt.shop.current()
@@ -162,12 +166,12 @@ def list_slots():
 # -- products ----------------------------------------------------------------------------------
 
 @bp.patch("/products/<sku>")
-def update_product(sku: str):
+def update_product(sku: str) -> Response:
     """Price, stock (set, not added) and availability; every process's catalog follows at once (the
     catalog version), and customers waiting for a product that is back are told, once each."""
     if not SKU.fullmatch(sku):
         abort(404, description="no such product")
-    rt, change = runtime(), body(ProductChange)
+    rt, change = runtime(), json_body(ProductChange)
     before = rt.store.products.get(sku)
     if before is None:
         abort(404, description="no such product")
@@ -177,6 +181,8 @@ def update_product(sku: str):
     elif stock is not None and not before.weighed:
         abort(400, description=f"stock: {before.name} is sold by the {before.unit}: a whole number, like 12")
     product = rt.store.products.update(sku, price_cents=change.price_cents, stock=stock, available=change.available)
+    if product is None:  # deleted since it was read a moment ago
+        abort(404, description="no such product")
     rt.catalog.bump()  # every process re-reads names, prices and stock
     told = outreach.announce_restock(rt, outreach.restocked({sku: before}, {sku: product}))
     audit("product.update", f"product:{sku}", told_back_in_stock=told,
@@ -188,7 +194,7 @@ def update_product(sku: str):
 # -- customers ---------------------------------------------------------------------------------
 
 @bp.get("/customers/<phone>/history")
-def customer_history(phone: str):
+def customer_history(phone: str) -> Response:
     rt = runtime()
     phone = phone_arg(phone)
     customer = rt.store.customers.find_by_phone(phone)
@@ -203,7 +209,7 @@ def customer_history(phone: str):
 
 
 @bp.get("/customers/<phone>/export")
-def export_customer(phone: str):
+def export_customer(phone: str) -> Response:
     data = privacy.export(runtime(), phone_arg(phone))
     if data is None:
         abort(404, description="nothing is held about that phone")
@@ -215,7 +221,7 @@ def export_customer(phone: str):
 
 
 @bp.delete("/customers/<phone>")
-def delete_customer(phone: str):
+def delete_customer(phone: str) -> Response:
     try:
         erased = privacy.erase(runtime(), phone_arg(phone))
     except privacy.Busy as exc:
@@ -229,6 +235,6 @@ def delete_customer(phone: str):
 # -- audit log ---------------------------------------------------------------------------------
 
 @bp.get("/audit")
-def audit_log():
+def audit_log() -> Response:
     entries = runtime().store.audit.recent(int_arg("limit", 100, 1, 1000), request.args.get("action") or None)
     return jsonify(entries=[{k: e[k] for k in ("who", "action", "target", "details", "at")} for e in entries])

@@ -7,8 +7,9 @@ messages, and the worker delivers them in order with the customer's own messages
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
-from flask import Blueprint, abort, jsonify
+from flask import Blueprint, Response, abort, jsonify
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.common.phones import mask
@@ -17,7 +18,11 @@ from bot.pipeline import NotRetryable, QueueBusy
 from bot.pipeline.queues import kick_messages, kick_outbound
 from bot.web.bearer import require_token
 from bot.web.current import runtime
-from bot.web.operators import audit, body, int_arg, who
+from bot.web.json_body import json_body
+from bot.web.operators import audit, int_arg, who
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 bp = Blueprint("operator_inbox", __name__, url_prefix="/api")
 RETRY_WAIT_SECONDS = 3.0
@@ -25,7 +30,7 @@ RETRY_WAIT_SECONDS = 3.0
 
 @bp.before_request
 @require_token("OPERATOR_TOKEN")
-def _operators_only():
+def _operators_only() -> None:
     return None
 
 
@@ -34,7 +39,7 @@ class OperatorReply(BaseModel):
     text: str = Field(min_length=1, max_length=1600)
 
 
-def waiting_list(rt, limit: int = 100, messages: int = 8) -> list[dict]:
+def waiting_list(rt: Runtime, limit: int = 100, messages: int = 8) -> list[dict]:
     """Waiting conversations, oldest first, each with its last few messages for context. `key` is
     the opaque id the reply and hand-back URLs take (no phone number in a URL); the phone is masked."""
     now, out = time.time(), []
@@ -55,20 +60,20 @@ def _waiting(hid: str) -> dict:
 
 
 @bp.get("/handoffs")
-def list_handoffs():
+def list_handoffs() -> Response:
     return jsonify(waiting=waiting_list(runtime(), int_arg("limit", 100, 1, 500)))
 
 
 @bp.post("/handoffs/<key>/reply")
-def reply(key: str):
-    info, said = _waiting(key), body(OperatorReply)
+def reply(key: str) -> tuple[Response, int]:
+    info, said = _waiting(key), json_body(OperatorReply)
     message_id = handoff.send(runtime().ingress, info, handoff.OPERATOR_REPLY, said.text, by=who())
     audit("handoff.reply", f"handoff:{key}", channel=info["channel"], chars=len(said.text))
     return jsonify(queued=message_id), 202
 
 
 @bp.post("/handoffs/<key>/handback")
-def handback(key: str):
+def handback(key: str) -> tuple[Response, int]:
     info = _waiting(key)
     message_id = handoff.send(runtime().ingress, info, handoff.HANDBACK, by=who())
     audit("handoff.handback", f"handoff:{key}", channel=info["channel"])
@@ -76,13 +81,13 @@ def handback(key: str):
 
 
 @bp.get("/deadletters")
-def list_dead_letters():
+def list_dead_letters() -> Response:
     rt = runtime()
     return jsonify(waiting=rt.deadletters.count(), items=rt.deadletters.recent(int_arg("limit", 100, 1, 1000)))
 
 
 @bp.post("/deadletters/<entry_id>/retry")
-def retry_dead_letter(entry_id: str):
+def retry_dead_letter(entry_id: str) -> tuple[Response, int]:
     """Put it back where it belongs: a message at the head of its mailbox, a reply at the head of
     its recipient's outbox. A worker busy with that customer right now makes us wait a moment."""
     rt = runtime()
@@ -104,7 +109,7 @@ def retry_dead_letter(entry_id: str):
     return jsonify(retried=retried), 202
 
 
-def sent_text(rt, reply_id: str) -> str | None:
+def sent_text(rt: Runtime, reply_id: str) -> str | None:
     """The text of a reply we sent, from the message history ("sms:SM1:0" is row "sms:SM1:out:0";
     an order update's reply id is its row's id)."""
     parts = reply_id.split(":")

@@ -1,15 +1,12 @@
-"""What every operator route shares: who is acting (for the audit log), body parsing, phones in paths."""
+"""What every operator route shares: who is acting (for the audit log), phones in paths, integer arguments."""
 from __future__ import annotations
 
 import re
 
 from flask import abort, request
-from pydantic import BaseModel
 
-from bot.common.phones import mask
 from bot.web.bearer import principal
 from bot.web.current import runtime
-from bot.web.json_body import json_body
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
@@ -21,13 +18,8 @@ def who() -> str:
     return acting.label if acting is not None else "operator:unknown"
 
 
-def audit(action: str, target: str, **details) -> None:
+def audit(action: str, target: str, **details: object) -> None:
     runtime().store.audit.record(who(), action, target, details)
-
-
-def body(model: type[BaseModel]) -> BaseModel:
-    """The JSON body validated by `model`, or a 400/415 naming what is wrong."""
-    return json_body(model)
 
 
 def phone_arg(phone: str) -> str:
@@ -47,6 +39,3 @@ def int_arg(name: str, default: int, lo: int, hi: int) -> int:
     except ValueError:
         abort(400, description=f"{name} must be an integer")
     return max(lo, min(hi, value))
-
-
-__all__ = ["who", "audit", "body", "phone_arg", "int_arg", "mask"]

@@ -3,6 +3,7 @@ digits), by status, day and delivery slot."""
 from __future__ import annotations
 
 import re
+from typing import TypedDict
 
 from flask import abort, request
 
@@ -13,6 +14,15 @@ NUMBER = re.compile(r"^#?(\d{1,12})$")
 DIGITS = re.compile(r"^\d{4,15}$")
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 SLOT_ID = re.compile(r"^[A-Za-z0-9:._-]{1,80}$")
+
+
+class OrderFilters(TypedDict, total=False):
+    """Keywords of Orders.search that an operator's query string sets."""
+
+    number: int
+    phone: str
+    phone_suffix: str
+    slot: str
 
 
 def next_statuses(status: str) -> list[str]:
@@ -30,10 +40,10 @@ def find_order(ref: str) -> dict:
     return order
 
 
-def _phone(raw: str) -> dict:
+def _phone(raw: str) -> OrderFilters:
     raw = raw.strip()
-    if raw.startswith(" ") or (raw and raw[0].isdigit() and len(raw) > 10 and E164.match("+" + raw)):
-        raw = "+" + raw.lstrip()  # an unencoded '+' in a query string arrives as a space
+    if raw[:1].isdigit() and len(raw) > 10 and E164.match("+" + raw):
+        raw = "+" + raw  # an unencoded '+' in a query string arrives as a space, stripped above
     if E164.match(raw):
         return {"phone": raw}
     digits = re.sub(r"[\s().-]", "", raw)
@@ -42,9 +52,9 @@ def _phone(raw: str) -> dict:
     abort(400, description="phone must be E.164, like +14155552671, or its last 4 or more digits")
 
 
-def order_filters() -> dict:
+def order_filters() -> OrderFilters:
     """The query's number / phone / q / slot filters, as Orders.search keywords (400 if malformed)."""
-    args, out = request.args, {}
+    args, out = request.args, OrderFilters()
     if number := args.get("number"):
         m = NUMBER.match(number.strip())
         if not m:

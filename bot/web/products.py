@@ -1,7 +1,7 @@
 """GET /api/products: the catalog, for integrators and operators (prices in integer cents)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, Response, abort, jsonify, request
 
 from bot.web.bearer import require_token
 from bot.web.current import runtime
@@ -11,7 +11,7 @@ bp = Blueprint("products", __name__, url_prefix="/api")
 
 @bp.get("/products")
 @require_token("API_TOKEN", "OPERATOR_TOKEN")
-def list_products():
+def list_products() -> Response:
     rt = runtime()
     catalog = rt.catalog.current()
     q = (request.args.get("q") or "").strip().lower()

@@ -1,7 +1,7 @@
 """GET /stats: every figure an operator watches, as JSON (OPERATOR_TOKEN). See bot/operations/figures.py."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, jsonify
 
 from bot.operations import figures
 from bot.web.bearer import require_token
@@ -12,7 +12,7 @@ bp = Blueprint("stats", __name__)
 
 @bp.get("/stats")
 @require_token("OPERATOR_TOKEN")
-def get_stats():
+def get_stats() -> Response:
     response = jsonify(figures.snapshot(runtime()))
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -4,7 +4,9 @@ Verified before anything is read: the SDK checks the `Stripe-Signature` HMAC (co
 against STRIPE_WEBHOOK_SECRET and refuses a timestamp older than TOLERANCE, so a forged event
 or an old one replayed gets 403 and changes nothing. A signed event is applied idempotently: an
 event delivered twice (Stripe retries) finds the order already paid and answers 200 with
-`duplicate`. A signed event whose session or amount is not the order's gets 400, nothing changed.
+`duplicate`; a payment for an order that expired or was cancelled meanwhile answers `late` (it is
+audited and logged for a refund, bot/payments/settlement.py). A signed event whose session or
+amount is not the order's gets 400, nothing changed.
 
     checkout.session.completed (paid), checkout.session.async_payment_succeeded -> paid
     checkout.session.expired, checkout.session.async_payment_failed              -> expired
@@ -13,13 +15,17 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import TYPE_CHECKING
 
 import stripe
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from bot.common import redis_keys
 from bot.payments import settlement
 from bot.web.current import runtime
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 log = logging.getLogger("orderline.payments")
 
@@ -29,13 +35,13 @@ PAID = ("checkout.session.completed", "checkout.session.async_payment_succeeded"
 EXPIRED = ("checkout.session.expired", "checkout.session.async_payment_failed")
 
 
-def _refuse(status: int, reason: str, counter: str):
+def _refuse(status: int, reason: str, counter: str) -> tuple[Response, int]:
     runtime().redis.hincrby(redis_keys.STATS, counter, 1)
     return jsonify(error=reason), status
 
 
 @bp.post("")
-def receive():
+def receive() -> Response | tuple[Response, int]:
     rt = runtime()
     payload = request.get_data(cache=False)
     try:
@@ -62,7 +68,7 @@ def receive():
     return _expired(rt, order_id, session_id)
 
 
-def _paid(rt, order_id: str, session: dict, event_id: str):
+def _paid(rt: Runtime, order_id: str, session: dict, event_id: str) -> Response | tuple[Response, int]:
     amount, currency = session.get("amount_total"), session.get("currency")
     if not isinstance(amount, int) or not isinstance(currency, str):
         return _refuse(400, "malformed event", "stripe_webhooks_malformed")
@@ -74,7 +80,7 @@ def _paid(rt, order_id: str, session: dict, event_id: str):
     return jsonify(ok=True, **({outcome: True} if outcome != "paid" else {}))
 
 
-def _expired(rt, order_id: str, session_id: str):
+def _expired(rt: Runtime, order_id: str, session_id: str) -> Response:
     if settlement.apply_expired(rt, order_id, session_id) == "unknown":
         return jsonify(ok=True, ignored="unknown order")
     return jsonify(ok=True)
