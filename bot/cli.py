@@ -22,6 +22,7 @@ from bot.shop.rules_source import ShopFileError, load_rules
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
+    from channels.dev_sms import DevOutboxSender
 
 LOOPBACK = ("127.", "localhost", "::1")
 
@@ -169,10 +170,12 @@ def _reachable_name(host: str) -> str:
         return socket.gethostname()
 
 
-def _dev_sms(rt: Runtime):
-    """The embedded default's SMS box (channels/dev_sms.py), or None with a real SMS sender."""
+def _dev_sms(rt: Runtime) -> DevOutboxSender | None:
+    """The embedded default's SMS box, or None with a real SMS sender."""
+    from channels.dev_sms import DevOutboxSender
+
     sms = rt.sender("sms")
-    return sms if hasattr(sms, "since") else None
+    return sms if isinstance(sms, DevOutboxSender) else None
 
 
 def _print_outbox(rt: Runtime) -> None:

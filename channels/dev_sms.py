@@ -36,7 +36,7 @@ class DevOutboxSender:
         """Erase the texts to `phone` ("delete my data")."""
         for raw in self.redis.lrange(redis_keys.DEV_OUTBOX, 0, -1):
             if json.loads(raw).get("to") == phone:
-                self.redis.lrem(redis_keys.DEV_OUTBOX, 0, raw)
+                self.redis.lrem(redis_keys.DEV_OUTBOX, 0, raw.decode() if isinstance(raw, bytes) else raw)
 
     def count(self) -> int:
         return int(self.redis.llen(redis_keys.DEV_OUTBOX))

@@ -2,7 +2,7 @@
 embedded default, the console chat and tests use.
 
 Why SimpleWorker: a forking worker pays ~10 ms per job for the fork and cannot share the embedded
-fakeredis; our drain jobs are long-lived and batched, so forking buys nothing (LIBRARY-NOTES.md).
+fakeredis; our drain jobs are long-lived and batched, so forking buys nothing.
 """
 from __future__ import annotations
 
