@@ -33,7 +33,6 @@ from bot.common import phones, redis_keys
 from bot.common.phones import mask
 from bot.config import Settings
 from bot.pipeline import InboundMessage
-from bot.pipeline import keys as pkeys
 from bot.shop.catalog import Catalog
 from bot.web.current import runtime
 from channels.speech import for_the_ear
@@ -128,7 +127,7 @@ def status() -> tuple[str, int]:
     rt, call = runtime(), _call_sid()
     call_status = form_value("CallStatus").lower()
     if call_status in ENDED:  # a number proven by code during the call is not the call's any longer
-        rt.redis.delete(pkeys.identity(f"{CHANNEL}:{call_identity(call)}").link)
+        rt.mailboxes.unlink(f"{CHANNEL}:{call_identity(call)}")
     if call_status in ENDED and rt.redis.delete(redis_keys.call(call)):
         duration = form_value("CallDuration")
         with rt.redis.pipeline() as pipe:

@@ -91,6 +91,10 @@ class Mailboxes:
             got = pipe.execute()
         return [Opened(True, g[1] or None, int(g[2])) if int(g[0]) else Opened(False) for g in got]
 
+    def unlink(self, identity: str) -> None:
+        """Forget the phone this identity proved (a phone call's, once the call ends)."""
+        self.redis.delete(keys.identity(identity).link)
+
     def lock(self, conv_key: str, token: str) -> bool:
         return bool(self.redis.set(keys.conversation(conv_key).lock, token, nx=True, px=self.lease_ms))
 
