@@ -136,6 +136,7 @@ class Deps:
     saved_cart: Callable[[str], list[CartLine]] = lambda phone: []  # the cart this phone left on another channel
     slot_booked: Callable[[list[str]], dict[str, int]] = lambda ids: {}  # slot id -> deliveries booked
     last_order: Callable[[str], dict[str, Any] | None] = lambda phone: None  # {"number", "lines": [{sku, quantity}]}
+    placed: Callable[[str], bool] = lambda key: False  # an order exists for this key (placed or refused)
 
 
 @dataclass

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from statemachine import answers, checkout, clarify, details, prompts
-from statemachine.cart import priced_lines, quantity_of, set_quantity, summary
+from statemachine.cart import Line, priced_lines, quantity_of, set_quantity, summary
 from statemachine.effects import Count, CreatePaymentLink, PlaceOrder
 from statemachine.inputs import Ambiguous, Catalog, Invalid, Product, Unknown
 from statemachine.model import Conversation, Limits, Turn
@@ -206,14 +206,12 @@ def confirm(conv: Conversation, turn: Turn) -> None:
     if details.at_confirm(conv, turn):  # a new name or address, or a question, then the summary again
         return
     if nlu.intent == "yes" or (nlu.intent == "choice" and nlu.choice == 1):
+        key = f"{turn.channel}:{turn.message_id}"
         lines, gone = priced_lines(conv.cart, turn.deps.catalog)
-        if gone or not lines:
-            conv.shop(prompt=False)
-            return show_cart(conv, turn)
-        if not checkout.ready(conv, turn):  # a rule or the stock changed since the summary: it said what
+        if not turn.deps.placed(key) and not _ready_to_place(conv, turn, lines, gone):
             return
         conv.do(PlaceOrder(
-            key=f"{turn.channel}:{turn.message_id}", phone=conv.customer_phone(),
+            key=key, phone=conv.customer_phone(),
             lines=tuple((line.sku, line.quantity) for line in lines), address=conv.address or "",
             channel=turn.channel, customer_id=conv.customer_id, customer_name=conv.name,
             **checkout.order_terms(conv, turn),
@@ -230,6 +228,21 @@ def confirm(conv: Conversation, turn: Turn) -> None:
     if nlu.intent in ("show_cart", "checkout"):
         return checkout.say_confirmation(conv, turn)
     conv.say(prompts.CONFIRM_YES_NO, buttons=("Yes", "No"))
+
+
+def _ready_to_place(conv: Conversation, turn: Turn, lines: list[Line], gone: list[str]) -> bool:
+    """A first 'yes': the cart still holds what was confirmed and no rule or stock changed since the
+    summary; otherwise it has said what, and asked again.
+
+    Never asked of a 'yes' whose key already has an order (`deps.placed`): that message was processed
+    before and its commit lost (a worker died, a lease ran out). Its own first run may have taken the
+    slot's last place or the last of a product, so judged again it would hear the slot is full or the
+    item ran out while its order stands; PlaceOrder instead reports what the store recorded for it."""
+    if gone or not lines:
+        conv.shop(prompt=False)
+        show_cart(conv, turn)
+        return False
+    return checkout.ready(conv, turn)
 
 
 def _change_choice(conv: Conversation, turn: Turn) -> bool:

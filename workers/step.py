@@ -145,6 +145,7 @@ class ConversationStep:
             new_code=lambda: f"{secrets.randbelow(10 ** 6):06d}", new_salt=lambda: secrets.token_hex(8),
             saved_cart=lambda phone: (self.load(f"phone:{phone}") or sm.Conversation()).cart,
             slot_booked=rt.store.slots.booked, last_order=rt.store.orders.last_placed,
+            placed=rt.store.orders.has_key,
         )
 
     def load(self, conv_key: str) -> sm.Conversation | None:

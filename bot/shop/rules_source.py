@@ -91,14 +91,18 @@ class ShopSource:
         return (st.st_mtime_ns, st.st_size, st.st_ino)
 
     def current(self) -> ShopRules:
+        """The rules as the file is now. The stamp is recorded only once its rules are in place: a
+        lane asking while another reloads waits on the lock, instead of seeing the new stamp and
+        being handed the rules from before the edit."""
         stamp = self._stamp()
         if stamp is not None and stamp != self._seen:
             with self._lock:
                 if stamp != self._seen:
-                    self._seen = stamp
                     try:
                         self._rules = load_rules(self.settings)
                         log.info("shop rules reloaded from %s", self.path)
                     except ShopFileError as exc:
                         log.error("shop file edited but refused, keeping the previous rules: %s", exc)
+                    finally:
+                        self._seen = stamp
         return self._rules

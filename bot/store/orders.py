@@ -306,6 +306,10 @@ class Orders:
     def get(self, order_id: str) -> dict | None:
         return self.col.find_one({"_id": order_id})
 
+    def has_key(self, key: str) -> bool:
+        """An order (in any status) was already started for this confirming message: it is a retry."""
+        return self.col.find_one({"_id": order_id_for(key)}, {"_id": 1}) is not None
+
     def by_number(self, number: int) -> dict | None:
         """The order the customer knows as #number (a placed one; a failed attempt has no number to them)."""
         return self.col.find_one({"number": number, "status": {"$nin": ["pending", "failed"]}})

@@ -72,6 +72,56 @@ def test_worker_dying_before_commit_processes_again_and_places_one_order(pipelin
     assert rt.store.messages.count({"message_id": message_id, "direction": "in"}) == 1
 
 
+LAST_PLACE = "timezone: UTC\nhours: always\nslots: {capacity: 1, hours: always, cutoff_minutes: 0, days_ahead: 2, " \
+    "length_minutes: 60}\n"
+
+
+@pytest.mark.parametrize("last, dies", [("slot place", "before the commit"), ("dozen eggs", "before the commit"),
+                                        ("slot place", "before deciding")])
+def test_a_yes_that_took_the_last_one_and_died_is_told_placed_when_processed_again(pipeline, rt, monkeypatch,
+                                                                                    last, dies):
+    """The first run of a 'yes' books the slot's last place (or takes the last eggs) and its worker
+    dies: before the commit (the order is placed) or inside the placement (the order is pending).
+    Processed again, it must not find the slot full (or the eggs gone) because of its own first run
+    and tell a customer whose order stands, or is held, that it was refused: it is told it is placed."""
+    from bot.shop.rules_source import parse_rules
+
+    rules = parse_rules(LAST_PLACE if last == "slot place" else "timezone: UTC\nhours: always\n")
+    monkeypatch.setattr(rt.shop, "current", lambda: rules)
+    rt.store.products.update("EGGS", stock=12 if last == "dozen eggs" else 1000)
+    register(pipeline)
+    for line in ("1", "a dozen eggs", "done", *(["2"] if last == "slot place" else [])):  # "2": an hour away
+        pipeline.say(line, user="ana", phone=PHONE)
+    assert pipeline.conversation(f"phone:{PHONE}")["state"] == "confirm"
+    rt.mailboxes.queues.lease_ms = 200
+    died = []
+
+    def die_once(point):
+        if point == ("decide" if dies == "before deciding" else "commit") and not died:
+            died.append(point)
+            raise SystemExit("worker killed")
+
+    real_commit = rt.mailboxes.commit_into
+
+    def commit(pipe, c):
+        die_once("commit")
+        return real_commit(pipe, c)
+
+    monkeypatch.setattr(rt.mailboxes, "commit_into", commit)
+    monkeypatch.setattr(rt.store.products.moves, "checkpoint", die_once)
+    message_id = pipeline.send("yes", user="ana", phone=PHONE)
+    with pytest.raises(SystemExit):
+        pipeline.drain()
+    [order] = rt.store.orders.find({"key": f"api:{message_id}"})
+    assert order["status"] == ("pending" if dies == "before deciding" else "confirmed")
+    rt.catalog.refresh()  # the worker that runs it again sees the shelves as they are now
+    time.sleep(0.3)  # the dead worker's lease runs out
+    pipeline.drain()
+    reply = rt.ingress.reply(message_id)
+    assert reply["state"] == "menu" and f"Order #{order['number']} is placed" in reply["replies"][0]["text"], reply
+    assert [o["status"] for o in rt.store.orders.find({})] == ["confirmed"]
+
+
 def test_store_outage_is_retried_then_succeeds(pipeline, rt, monkeypatch):
     real = rt.store.customers.find_by_phone
     failures = []

@@ -74,6 +74,40 @@ def test_an_edit_is_picked_up_and_a_broken_edit_keeps_the_last_good_rules(tmp_pa
     assert "shop file edited but refused" in caplog.text and "delivery.minimum_order" in caplog.text
 
 
+def test_a_turn_that_asks_while_another_reloads_the_edit_gets_the_edited_rules(tmp_path, monkeypatch):
+    """Lanes run side by side: the first turn after an edit reloads the file; one asking meanwhile must
+    wait for the edited rules, not be handed the old ones (a slot chosen at the summary was dropped,
+    the order placed without it, by a turn that began after slots were switched on)."""
+    import threading
+
+    import bot.shop.rules_source as shop
+
+    path = tmp_path / "shop.yaml"
+    path.write_text(SAMPLE)
+    source = ShopSource(load_settings({}, SHOP_FILE=str(path)))
+    path.write_text(SAMPLE.replace("minimum_order: 20.00", "minimum_order: 25.00"))
+    os.utime(path, ns=(1, 1))
+    loading, release, real_load = threading.Event(), threading.Event(), shop.load_rules
+
+    def slow_load(settings):
+        loading.set()
+        release.wait(10)
+        return real_load(settings)
+
+    monkeypatch.setattr(shop, "load_rules", slow_load)
+    got = {}
+    first = threading.Thread(target=lambda: got.setdefault("first", source.current()))
+    first.start()
+    assert loading.wait(10)
+    second = threading.Thread(target=lambda: got.setdefault("second", source.current()))
+    second.start()
+    second.join(1.0)  # without waiting for the reload it has answered by now, with the old rules
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert got["first"].minimum_order_cents == got["second"].minimum_order_cents == 2500
+
+
 def test_the_faq_about_the_rules_comes_from_the_file_and_replaces_the_jsons():
     rules = parse_rules(SAMPLE)
     faq = with_rules([{"topic": "delivery_fee", "question": "Fee?", "answer": "Delivery is $9.99."},
