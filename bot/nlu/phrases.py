@@ -33,9 +33,6 @@ class Phrases:
         self.one = re.compile(rf"(?:{pattern})")
         self.lead = lead
 
-    def matches_one(self, span: str) -> bool:
-        return self.one.fullmatch(span) is not None
-
     def fullmatch(self, line: str) -> bool:
         """True when the whole line (already lowercased and trimmed) is made of these phrases,
         optionally ending in one question mark."""

@@ -79,10 +79,6 @@ def redact(text: str) -> str:
     return _PHONE.sub(lambda m: "[phone]" if sum(c.isdigit() for c in m.group()) >= 7 else m.group(), text)
 
 
-def has_phone(text: str) -> bool:
-    return redact(text) != text
-
-
 @dataclass
 class ReadingPrompt:
     contents: str  # the JSON document sent as the user turn
