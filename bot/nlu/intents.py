@@ -12,6 +12,7 @@ import re
 
 from bot.nlu.numbers import read_number
 from bot.nlu.phrases import Phrases
+from bot.nlu.types import Action
 
 _POLITE = re.compile(r"\b(please|pls|plz|thanks|thank you|thank u|thx|ty|cheers|kindly)\b")
 _EDGES = " ,.!;:"
@@ -214,8 +215,10 @@ REMOVE_MARKERS = (
 SET_MARKERS = (("make", "it"), ("make", "that"), ("make", "them"), ("make", "those"), ("make",), ("change",),
                ("set",), ("update",), ("adjust",), ("modify",))
 TAKE_REACH = 6  # words between "take" and "off" ("take the large whole milk off")
-_MARKERS = sorted([(m, "remove") for m in REMOVE_MARKERS] + [(m, "set") for m in SET_MARKERS], key=lambda x: -len(x[0]))
-_MARKERS_BY_FIRST: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+_REMOVES: list[tuple[tuple[str, ...], Action]] = [(m, "remove") for m in REMOVE_MARKERS]
+_SETS: list[tuple[tuple[str, ...], Action]] = [(m, "set") for m in SET_MARKERS]
+_MARKERS = sorted(_REMOVES + _SETS, key=lambda x: -len(x[0]))
+_MARKERS_BY_FIRST: dict[str, list[tuple[tuple[str, ...], Action]]] = {}
 for _marker in _MARKERS:  # longest first within each first word, as in _MARKERS
     _MARKERS_BY_FIRST.setdefault(_marker[0][0], []).append(_marker)
 # Words that never name a product, whatever the catalog says.
@@ -232,7 +235,7 @@ umm um erm er ah aight bro mate dude hun
 """.split())
 
 
-def action_at(words: list[str], i: int) -> tuple[tuple[str, ...], str] | None:
+def action_at(words: list[str], i: int) -> tuple[tuple[str, ...], Action] | None:
     """The action word(s) starting at words[i] and their action ("remove", "set"), or None."""
     for marker, action in _MARKERS_BY_FIRST.get(words[i], ()):
         if tuple(words[i:i + len(marker)]) == marker:

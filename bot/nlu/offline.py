@@ -6,14 +6,12 @@ Unknown) rather than guess: a wrong product in a cart costs more than one more q
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from bot.nlu import intents, name_address
 from bot.nlu.faq_source import FaqSource
-from bot.nlu.intents import ADD_WORDS, FILLERS, REMOVE_MARKERS, SEPARATORS, SET_MARKERS
+from bot.nlu.item_segments import Segment, Segmenter
 from bot.nlu.language import foreign_language
-from bot.nlu.matching import CatalogIndex, Resolution, Token, show, singular, tokenize
-from bot.nlu.numbers import NUMBER_WORDS, UNIT_WORDS, Amount, read_amount
+from bot.nlu.matching import CatalogIndex, Resolution, Token, show, tokenize
+from bot.nlu.numbers import Amount
 from bot.nlu.quantities import in_unit, measure
 from bot.nlu.questions import QuestionReader, asks_about_the_shop
 from bot.nlu.types import Ambiguous, Invalid, ItemRequest, NluContext, NluResult, Unknown
@@ -28,41 +26,6 @@ MAX_UNKNOWN = 5  # names reported as not found in one line (a line of junk is no
 MAX_SHOWN = 60  # characters of what the customer typed, quoted back
 MAX_TOKENS = 400  # words and marks read for items from one line (about 20 items' worth, and then some)
 MAX_FUZZY_MISSES = 20  # unknown names per line looked up with spelling correction; after that, as typed
-_SPECIAL = {singular(w) for w in FILLERS | SEPARATORS | ADD_WORDS | NUMBER_WORDS | set(UNIT_WORDS)}
-_SPECIAL |= {w for m in REMOVE_MARKERS + SET_MARKERS for w in m}
-
-
-@dataclass
-class _Segment:
-    """One item as typed: an optional action word, an optional amount, and product words."""
-
-    action: str | None = None
-    adds: bool = False
-    amount: Amount | None = None
-    counted: bool = False  # the amount came before the name, without a unit: "6 bananas"
-    unit_token: Token | None = None
-    runs: list[list[Token]] = field(default_factory=lambda: [[]])
-    literals: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (as typed, name keys)
-    tokens: list[Token] = field(default_factory=list)
-
-    @property
-    def has_words(self) -> bool:
-        return bool(self.literals) or any(self.runs)
-
-    def word(self, tok: Token, literal: tuple[str, ...] | None = None) -> None:
-        if literal:
-            self.literals.append((tok.text, literal))
-            self.runs.append([])
-        else:
-            self.runs[-1].append(tok)
-
-    def gap(self) -> None:
-        if self.runs[-1]:
-            self.runs.append([])
-
-    @property
-    def text(self) -> str:
-        return show(self.tokens)
 
 
 class OfflineParser:
@@ -75,13 +38,7 @@ class OfflineParser:
         self.index = CatalogIndex(catalog)
         self.questions = QuestionReader(self.index, lambda line: self.items(line, NluContext(state="order")),
                                         faq_source or FaqSource())
-        # names and aliases holding words the parser would otherwise consume ("can of tomatoes")
-        self._kept: dict[str, list[tuple[str, ...]]] = {}
-        for e in self.index.entries:
-            if len(e.keys) > 1 and _SPECIAL & set(e.keys):
-                self._kept.setdefault(e.keys[0], []).append(e.keys)
-        for phrases in self._kept.values():
-            phrases.sort(key=len, reverse=True)
+        self.segmenter = Segmenter(self.index)
 
     def understand(self, text: str, ctx: NluContext) -> NluResult:
         result = self._read(text, ctx)
@@ -179,7 +136,7 @@ class OfflineParser:
         tokens = tokenize(line, MAX_TOKENS + 1)
         if len(tokens) > MAX_TOKENS:  # a length bound before any work: the rest is said to be unread
             tokens, result.more = tokens[:MAX_TOKENS], 1
-        for seg in self._segments(self._keep_phrases(tokens)):
+        for seg in self.segmenter.split(tokens):
             if not seg.has_words and not seg.unit_token:
                 continue
             if _full(result):
@@ -195,88 +152,7 @@ class OfflineParser:
             insisted |= len(result.unknown) > before and (carried_amount or seg.action is not None)
         return result, insisted
 
-    def _keep_phrases(self, tokens: list[Token]) -> list[tuple[Token, tuple[str, ...] | None]]:
-        """Merge typed names that hold parser words ("half and half", "all-purpose flour")."""
-        out, i = [], 0
-        while i < len(tokens):
-            for phrase in self._kept.get(tokens[i].key, ()):
-                end = _phrase_end(tokens, i, phrase)
-                if end:
-                    merged = show(tokens[i:end])
-                    out.append((Token(merged, merged.lower(), " ".join(phrase), tokens[i].spaced), phrase))
-                    i = end
-                    break
-            else:
-                out.append((tokens[i], None))
-                i += 1
-        return out
-
-    def _segments(self, toks: list[tuple[Token, tuple[str, ...] | None]]) -> list[_Segment]:
-        """Split a line into items at commas, "and", action words, and a new amount after a name."""
-        lows = [t.low if lit is None else "\0" for t, lit in toks]
-        segs, cur, i = [], _Segment(), 0
-
-        def close() -> _Segment:
-            if cur.has_words or cur.amount is not None or cur.action:
-                segs.append(cur)
-            return _Segment()
-
-        while i < len(toks):
-            tok, lit = toks[i]
-            low = lows[i]
-            if lit is not None:
-                cur.word(tok, lit)
-                cur.tokens.append(tok)
-                i += 1
-                continue
-            if low in SEPARATORS or low in ADD_WORDS:
-                cur = close()
-                cur.adds = low in ADD_WORDS
-                i += 1
-                continue
-            marker = intents.action_at(lows, i)
-            if marker:
-                words, action = marker
-                if cur.has_words or cur.amount is not None:
-                    cur = close()
-                cur.action = action
-                cur.tokens.extend(t for t, _ in toks[i:i + len(words)])
-                i += len(words)
-                continue
-            amount, j = read_amount(lows, i)
-            if amount is not None:
-                if cur.amount is not None or (cur.has_words and self._words_follow(lows, j)):
-                    cur = close()
-                cur.amount = amount
-                cur.counted = amount.unit is None and not cur.has_words
-                unit_at = next((k for k in range(j - 1, i - 1, -1) if lows[k] in UNIT_WORDS), None)
-                cur.unit_token = toks[unit_at][0] if unit_at is not None else None
-                cur.tokens.extend(t for t, _ in toks[i:j])
-                cur.gap()
-                i = j
-                continue
-            cur.tokens.append(tok)
-            if low == "-" and not tok.spaced and i + 1 < len(toks) and not toks[i + 1][0].spaced:
-                i += 1  # "full-fat": one name
-                continue
-            if low in FILLERS or not tok.is_word:
-                cur.gap()
-            else:
-                cur.word(tok)
-            i += 1
-        close()
-        return segs
-
-    @staticmethod
-    def _words_follow(lows: list[str], j: int) -> bool:
-        for low in lows[j:]:
-            if low in SEPARATORS or low in ADD_WORDS:
-                return False
-            if low == "\0" or (low not in FILLERS and low[:1].isalpha()):
-                return True
-        return False
-
-    def _resolve_segment(self, seg: _Segment, action: str, max_q: float, result: NluResult, report: bool,
+    def _resolve_segment(self, seg: Segment, action: str, max_q: float, result: NluResult, report: bool,
                          misses: list[int]) -> None:
         """Add the segment's items (or refusals, or questions) to `result`. `misses` counts the names
         not found in the line so far: past a few, a line of junk gets no more spelling corrections
@@ -356,17 +232,3 @@ def _full(result: NluResult) -> bool:
 def _clip(text: str) -> str:
     """What the customer typed, short enough to quote back in a reply."""
     return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN - 1].rstrip() + "…"
-
-
-def _phrase_end(tokens: list[Token], i: int, phrase: tuple[str, ...]) -> int | None:
-    """Where `phrase` ends if its words start at tokens[i] (hyphens between them allowed)."""
-    n = 0
-    for j in range(i, len(tokens)):
-        if tokens[j].key == "-" and n:
-            continue
-        if tokens[j].key != phrase[n]:
-            return None
-        n += 1
-        if n == len(phrase):
-            return j + 1
-    return None
