@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from bot.nlu.matching import CatalogIndex, keys_of, singular
 from bot.nlu.numbers import Amount
+from bot.nlu.types import Refusal
 from bot.shop.catalog import Product
 
 # unit -> (dimension, size in the dimension's base); units outside this table only meet themselves
@@ -28,7 +29,7 @@ class Measured:
     """An amount in the product's unit, why it cannot go in a cart (or None), and the pieces counted."""
 
     quantity: float | None
-    problem: str | None = None  # zero | negative | too_large | too_small | unit | count
+    problem: Refusal | None = None  # see types.Refusal
     count: float | None = None  # "6 bananas": 6, when a count became a weight
 
 
@@ -44,7 +45,7 @@ def to_product_unit(value: float, unit: str | None, product_unit: str) -> float 
     return None
 
 
-def quantity_problem(quantity: float, product: Product, max_quantity: float) -> str | None:
+def quantity_problem(quantity: float, product: Product, max_quantity: float) -> Refusal | None:
     """Why a quantity cannot go in a cart, or None."""
     if quantity < 0:
         return "negative"
