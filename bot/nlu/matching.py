@@ -8,6 +8,7 @@ ordinary words never drift onto products and a 10,000-product catalog stays fast
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -234,16 +235,32 @@ class CatalogIndex:
         entries naming the most of their words form the answer (several = ambiguous). With
         `suggest`, a miss also lists close products (may scan the whole catalog: ~5 ms at 10k).
         """
+        query = self._query(keys, fuzzy)
+        if not query.known:
+            return Resolution(suggestions=self.suggest(query.keys) if suggest else [])
+        scored, modifier_only = self._candidates(query)
+        if scored:
+            return _best(scored, query.corrected)
+        others = _skus(modifier_only)
+        if len(others) > 1:  # "whole" for whole milk and whole wheat bread: ask which
+            return Resolution(others, corrected=query.corrected)
+        return Resolution(suggestions=others or (self.suggest(query.keys) if suggest else []))
+
+    def _query(self, keys: list[str], fuzzy: bool) -> _Query:
+        """The typed words as the index reads them: stop words out, glued or cut as the catalog
+        spells them, each one the catalog word it is (spelling-corrected when `fuzzy`) or unknown."""
         keys = self._glue([k for k in keys if k not in STOP_WORDS])
         fixed = [self.correct(k) if fuzzy else (k if k in self._postings else None) for k in keys]
-        known = [c for c in fixed if c]
-        extras = len(keys) - len(known)
-        corrected = any(f and f != k for f, k in zip(fixed, keys))
-        # unknown words may qualify a complete name ("red apples") but not follow it ("apple pie")
-        tolerate = extras and fixed[-1] is not None
-        if not known:
-            return Resolution(suggestions=self.suggest(keys) if suggest else [])
-        qset = set(known)
+        known = {c for c in fixed if c}
+        extras = sum(1 for c in fixed if not c)
+        return _Query(keys, known, extras, tolerate=bool(extras) and fixed[-1] is not None,
+                      corrected=any(f and f != k for f, k in zip(fixed, keys, strict=True)))
+
+    def _candidates(self, query: _Query) -> tuple[list[tuple[float, Entry]], list[Entry]]:
+        """The entries holding every recognised word: scored when their main noun was typed (the
+        share of their words typed, +1 for the whole name and nothing else), apart when only their
+        other words were ("whole" for whole milk)."""
+        qset, extras = query.known, query.extras
         ids = set.intersection(*sorted((self._postings[k] for k in qset), key=len))
         scored: list[tuple[float, Entry]] = []
         modifier_only: list[Entry] = []
@@ -253,23 +270,13 @@ class CatalogIndex:
             if not matched:
                 continue
             complete = matched == e.content
-            if extras and not (tolerate and complete and extras <= len(matched)):
+            if extras and not (query.tolerate and complete and extras <= len(matched)):
                 continue
             if e.head in qset:
                 scored.append((len(matched) / len(e.content) + (not extras and complete), e))
             elif not extras:
                 modifier_only.append(e)
-        exact = _skus(e for s, e in scored if s >= 2)
-        if exact:
-            return Resolution(exact, exact=True, corrected=corrected)
-        if scored:
-            best = max(s for s, _ in scored)
-            return Resolution(_skus(e for s, e in sorted(scored, key=lambda x: -x[0]) if s >= best - 0.2),
-                              corrected=corrected)
-        others = _skus(modifier_only)
-        if len(others) > 1:
-            return Resolution(others, corrected=corrected)
-        return Resolution(suggestions=others or (self.suggest(keys) if suggest else []))
+        return scored, modifier_only
 
     def containing(self, keys: list[str]) -> list[str]:
         """Skus with a name or alias holding every one of these (recognised) words, in catalog order."""
@@ -325,5 +332,28 @@ class CatalogIndex:
         return sorted(best.items(), key=lambda x: -x[1])[:limit]
 
 
-def _skus(entries) -> list[str]:
+@dataclass(slots=True)
+class _Query:
+    """A phrase's words as the index reads them (see CatalogIndex._query)."""
+
+    keys: list[str]  # the words typed, stop words out, glued or cut as the catalog spells them
+    known: set[str]  # the catalog words they are
+    extras: int  # how many of them the catalog does not know
+    # unknown words may qualify a complete name ("red apples") but not follow it ("apple pie")
+    tolerate: bool
+    corrected: bool  # a word was spelling-corrected to reach `known`
+
+
+def _best(scored: list[tuple[float, Entry]], corrected: bool) -> Resolution:
+    """An exact name or alias (score 2) wins outright; otherwise the entries within 0.2 of the best
+    score, best first (several: the customer is asked which)."""
+    exact = _skus(e for s, e in scored if s >= 2)
+    if exact:
+        return Resolution(exact, exact=True, corrected=corrected)
+    best = max(s for s, _ in scored)
+    return Resolution(_skus(e for s, e in sorted(scored, key=lambda x: -x[0]) if s >= best - 0.2),
+                      corrected=corrected)
+
+
+def _skus(entries: Iterable[Entry]) -> list[str]:
     return list(dict.fromkeys(e.sku for e in entries))
