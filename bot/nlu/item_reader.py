@@ -8,9 +8,10 @@ correction, names reported), so a hostile line costs no more than a long honest 
 from __future__ import annotations
 
 from bot.nlu.item_segments import Segment, Segmenter
-from bot.nlu.matching import CatalogIndex, Resolution, Token, show, tokenize
+from bot.nlu.matching import CatalogIndex, Resolution
 from bot.nlu.numbers import Amount
 from bot.nlu.quantities import Measured, in_unit, measure
+from bot.nlu.typed_words import Token, show, tokenize
 from bot.nlu.types import Action, Ambiguous, Invalid, ItemRequest, NluContext, NluResult, Refusal, Unknown
 from bot.shop.catalog import Product
 

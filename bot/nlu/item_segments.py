@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 from bot.nlu import intents
 from bot.nlu.intents import ADD_WORDS, FILLERS, REMOVE_MARKERS, SEPARATORS, SET_MARKERS
-from bot.nlu.matching import CatalogIndex, Token, show, singular
+from bot.nlu.matching import CatalogIndex
 from bot.nlu.numbers import NUMBER_WORDS, UNIT_WORDS, Amount, read_amount
+from bot.nlu.typed_words import Token, show, singular
 from bot.nlu.types import Action
 
 # words the reading gives a meaning of its own; a catalog name holding one is looked for whole first

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.nlu.matching import CatalogIndex, keys_of, singular
+from bot.nlu.matching import CatalogIndex
 from bot.nlu.numbers import Amount
+from bot.nlu.typed_words import keys_of, singular
 from bot.nlu.types import Refusal
 from bot.shop.catalog import Product
 

@@ -12,7 +12,8 @@ import re
 from collections.abc import Callable
 
 from bot.nlu.faq_search import FaqIndex, content_words
-from bot.nlu.matching import CatalogIndex, keys_of, singular
+from bot.nlu.matching import CatalogIndex
+from bot.nlu.typed_words import keys_of, singular
 from bot.nlu.types import NluResult
 
 PRICE = re.compile(r"\b(?:how much|price|prices|pricing|priced|cost|costs|costing|how expensive|what(?:'s| is) .{0,60}"

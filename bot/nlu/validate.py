@@ -15,11 +15,12 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from bot.nlu.matching import CatalogIndex, keys_of
+from bot.nlu.matching import CatalogIndex
 from bot.nlu.numbers import UNIT_WORDS, Amount
 from bot.nlu.prompt import READING_INSTRUCTION, REPLY_TRANSLATION_RULES, TRANSLATION_INSTRUCTION, ReadingPrompt
 from bot.nlu.quantities import measure
 from bot.nlu.schema import ModelReading
+from bot.nlu.typed_words import keys_of
 from bot.nlu.types import Ambiguous, ItemRequest, NluContext, NluResult, Unknown
 from bot.shop.catalog import Catalog
 
