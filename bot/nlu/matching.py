@@ -127,7 +127,7 @@ class CatalogIndex:
         """The catalog word `key` is with two neighbouring letters swapped ("onoin" -> "onion"), if one.
         Only the same letters in a new order: a changed letter ("chips"/"chops") is never a typo here."""
         for word in self._anagrams.get("".join(sorted(key)), ()):
-            diffs = [i for i, (a, b) in enumerate(zip(key, word)) if a != b]
+            diffs = [i for i, (a, b) in enumerate(zip(key, word, strict=True)) if a != b]
             if len(diffs) == 2 and diffs[1] == diffs[0] + 1:
                 return word
         return None
@@ -256,7 +256,7 @@ class CatalogIndex:
         if not keys:
             return []
         fixed = [self.correct(k) for k in keys]
-        query = " ".join(f or k for f, k in zip(fixed, keys))
+        query = " ".join(f or k for f, k in zip(fixed, keys, strict=True))
         ids = set().union(*(self._postings[f] for f in fixed if f))
         if ids:
             choices = {i: self._texts[i] for i in ids}

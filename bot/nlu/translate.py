@@ -91,7 +91,7 @@ class Phrasebook:
         if not self.seconds or not lines:
             return {}
         found = self.redis.mget([redis_keys.nlu_translation(digest(language, line)) for line in lines])
-        return {line: json.loads(raw) for line, raw in zip(lines, found) if raw}
+        return {line: json.loads(raw) for line, raw in zip(lines, found, strict=True) if raw}
 
     def store(self, language: str, pairs: dict[str, str]) -> None:
         if not self.seconds or not pairs:
@@ -109,9 +109,9 @@ def _rebuilt(lines: list[Protected], translated: dict[str, str]) -> str:
 
 def checked(lines: list[Protected], answers: list[str]) -> dict[str, str] | None:
     """{protected line: translation} when every answer keeps its line's placeholders, else None."""
-    if len(answers) != len(lines) or not all(p.kept_by(t) for p, t in zip(lines, answers)):
+    if len(answers) != len(lines) or not all(p.kept_by(t) for p, t in zip(lines, answers, strict=True)):
         return None
-    return {p.text: t for p, t in zip(lines, answers)}
+    return {p.text: t for p, t in zip(lines, answers, strict=True)}
 
 
 class Translator:
