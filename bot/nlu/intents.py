@@ -64,8 +64,9 @@ _ORDER_LINE = Phrases(
 )
 
 # Words that try to instruct the assistant rather than order from the shop: such a line adds nothing.
-_INJECTION = re.compile(r"\b(?:ignore|disregard|forget|override)(?: all| any| the| your| my)? (?:previous|prior|above|"
-                        r"earlier|system|your)? ?(?:instructions?|prompts?|rules)\b|^\s*(?:system|assistant|developer)\s*:"
+_INJECTION = re.compile(r"\b(?:ignore|disregard|forget|override)(?: all| any| the| your| my)? "
+                        r"(?:previous|prior|above|earlier|system|your)? ?(?:instructions?|prompts?|rules)\b"
+                        r"|^\s*(?:system|assistant|developer)\s*:"
                         r"|</?\w+>|\byou are now\b|\b(?:repeat|reveal|print|show)(?: me)? (?:your|the) (?:system )?"
                         r"(?:prompt|instructions)\b|\bnew instructions\b|\bjailbreak\b")
 
