@@ -136,8 +136,8 @@ def command(line: str) -> str | None:
         if rx.search(line):
             return name
     bare = core(line)
-    for name, rx in _WHOLE_LINE:
-        if rx.fullmatch(bare):
+    for name, phrases in _WHOLE_LINE:
+        if phrases.fullmatch(bare):
             return name
     return None
 

@@ -72,7 +72,8 @@ def last_config_error(redis) -> dict | None:
 def latency_percentile(stats: dict, prefix: str, fraction: float) -> float | None:
     """The bucket edge (ms) under which `fraction` of calls finished, from `ol:stats` as a dict of
     str -> int; None with no calls, inf when it lies past the last bucket. For the operators' page."""
-    counts = [(edge, int(stats.get(f"{prefix}_latency_ms_le:{edge}", 0))) for edge in LATENCY_BUCKETS_MS]
+    counts: list[tuple[float, int]] = [(edge, int(stats.get(f"{prefix}_latency_ms_le:{edge}", 0)))
+                                       for edge in LATENCY_BUCKETS_MS]
     counts.append((float("inf"), int(stats.get(f"{prefix}_latency_ms_le:inf", 0))))
     total = sum(n for _, n in counts)
     if not total:
