@@ -82,7 +82,7 @@ class Invalid:
     quantity: float | None = None
 
 
-def _fields(obj) -> dict:
+def _fields(obj: ItemRequest | Unknown | Ambiguous | Invalid) -> dict:
     """A flat dataclass as a dict (its list fields copied one level), without asdict's recursion."""
     return {f.name: (list(v) if isinstance(v := getattr(obj, f.name), list) else v) for f in fields(obj)}
 
