@@ -28,7 +28,6 @@ class OfflineParser:
     def __init__(self, catalog: Catalog, max_quantity: int = 50, faq_source: FaqSource | None = None,
                  address_check: str = "strict"):
         self.catalog = catalog
-        self.max_quantity = max_quantity
         self.address_check = address_check  # ADDRESS_CHECK: strict | lenient
         self.index = CatalogIndex(catalog)
         self.item_reader = ItemReader(self.index, max_quantity)
