@@ -161,8 +161,9 @@ class _LineSplit:
         return i + len(words)
 
     def _amount(self, i: int, end: int, amount: Amount) -> int:
-        """An amount starts the next item when this one has its amount already, or has a name and
-        more name words follow ("2 apples 3 pears"); an amount after the name stays ("apples x2")."""
+        """An amount opens the next item when this one has an amount already ("2 apples 3 pears") or
+        has a name with more name words after the amount ("apples 3 pears"); at the end of a name it
+        is that name's ("apples x 2")."""
         if self.cur.amount is not None or (self.cur.has_words and _words_follow(self.lows, end)):
             self._close()
         cur = self.cur
@@ -194,7 +195,7 @@ class _LineSplit:
 
 
 def _words_follow(lows: list[str], j: int) -> bool:
-    """Whether a name word comes after position j before the next separator."""
+    """Whether a name word (or a kept name) comes at or after position j, before the next separator."""
     for low in lows[j:]:
         if low in SEPARATORS or low in ADD_WORDS:
             return False
