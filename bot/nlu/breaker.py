@@ -7,12 +7,16 @@ parser at once instead of waiting for timeouts). Then it is half-open: one proce
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from redis import Redis
+
 from bot.common import redis_keys
 
 
 class Breaker:
-    def __init__(self, redis, failures: int = 5, cooldown_seconds: int = 30, probe_seconds: float = 10,
-                 on_open=None):
+    def __init__(self, redis: Redis, failures: int = 5, cooldown_seconds: int = 30, probe_seconds: float = 10,
+                 on_open: Callable[[], None] | None = None):
         self.redis = redis
         self.threshold, self.cooldown = failures, cooldown_seconds
         self.probe_ms = int(probe_seconds * 1000)

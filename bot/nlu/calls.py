@@ -14,6 +14,8 @@ import logging
 import threading
 import time
 
+from pydantic import BaseModel
+
 from bot.common.errors import ModelConfigError, ModelUnavailable
 from bot.nlu.breaker import Breaker
 from bot.nlu.gemini import GeminiCaller, ModelCall
@@ -38,7 +40,8 @@ class CallGate:
             return "capped"
         return None
 
-    def call(self, prefix: str, system: str, contents: str, schema, timeout: float | None = None) -> ModelCall:
+    def call(self, prefix: str, system: str, contents: str, schema: type[BaseModel],
+             timeout: float | None = None) -> ModelCall:
         """One call, counted under `prefix` (nlu | translate); raises ModelUnavailable (with its cause)."""
         started = time.monotonic()
         try:

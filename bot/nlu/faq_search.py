@@ -32,7 +32,7 @@ class FaqIndex:
     def __init__(self, entries: list[dict]):
         self.entries = list(entries)
         self._lock = threading.Lock()  # one connection, shared by the threads of a web process
-        self._db = sqlite3.connect(":memory:", check_same_thread=False)
+        self._db: sqlite3.Connection | None = sqlite3.connect(":memory:", check_same_thread=False)
         try:
             self._db.execute("CREATE VIRTUAL TABLE faq USING fts5(question, keywords, answer, tokenize='porter')")
         except sqlite3.OperationalError as exc:  # an SQLite built without FTS5: no FAQ answers offline
@@ -45,15 +45,15 @@ class FaqIndex:
 
     def best(self, question: str) -> dict | None:
         """The entry that answers `question`, or None when none covers its content words."""
-        terms = content_words(question)
-        if not terms or self._db is None:
+        terms, db = content_words(question), self._db
+        if not terms or db is None:
             return None
         match = " OR ".join(f'"{t}"' for t in terms)
         with self._lock:
             # weights: a hit in the question or keywords counts more than one in the answer
-            ranked = self._db.execute("SELECT rowid FROM faq WHERE faq MATCH ? ORDER BY bm25(faq, 4.0, 3.0, 1.0) "
-                                      "LIMIT 3", (match,)).fetchall()
-            holding = {t: {r for (r,) in self._db.execute("SELECT rowid FROM faq WHERE faq MATCH ?", (f'"{t}"',))}
+            ranked = db.execute("SELECT rowid FROM faq WHERE faq MATCH ? ORDER BY bm25(faq, 4.0, 3.0, 1.0) "
+                                "LIMIT 3", (match,)).fetchall()
+            holding = {t: {r for (r,) in db.execute("SELECT rowid FROM faq WHERE faq MATCH ?", (f'"{t}"',))}
                        for t in terms}
         for (rowid,) in ranked:
             covered = sum(1 for t in terms if rowid in holding[t])

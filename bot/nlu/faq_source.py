@@ -9,15 +9,18 @@ import logging
 from pathlib import Path
 
 from bot.shop.faq import FaqError, faq_path, load_faq, with_rules
+from bot.shop.rules_source import ShopSource
 from statemachine.rules import ShopRules
 
 log = logging.getLogger("orderline.nlu")
 
 
 class FaqSource:
-    def __init__(self, path: str | Path | None = None, shop=None, currency: str = "USD"):
+    """The FAQ file's entries, with those the shop's rules make (from `shop`) in place of the file's."""
+
+    def __init__(self, path: str | Path | None = None, shop: ShopSource | None = None, currency: str = "USD"):
         self.path = Path(path or faq_path())
-        self.shop, self.currency = shop, currency  # bot.shop.rules_source.ShopSource: the rules' entries replace the file's
+        self.shop, self.currency = shop, currency
         self._mtime: float | None = None
         self._entries: list[dict] = []
 

@@ -22,6 +22,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
 
 import httpx2
 from google import genai
@@ -30,17 +32,21 @@ from google.genai import types
 from pydantic import BaseModel
 
 from bot.common.errors import ModelConfigError, ModelRateLimited, ModelTimeout, ModelUnavailable
+from bot.config import Settings, SettingsError
 from bot.nlu.models import API_VERSION, family_of
 
+_HTTP_LIBRARIES: list[ModuleType] = [httpx2]
 try:  # the SDK uses httpx2 unless GOOGLE_GENAI_HTTP_CLIENT=httpx
     import httpx
+
+    _HTTP_LIBRARIES.append(httpx)
 except ImportError:  # pragma: no cover
-    httpx = None
+    pass
 
 log = logging.getLogger("orderline.nlu.gemini")
 
-_TIMEOUTS = tuple(m.TimeoutException for m in (httpx2, httpx) if m is not None)
-_TRANSPORT = tuple(m.HTTPError for m in (httpx2, httpx) if m is not None)
+_TIMEOUTS = tuple(m.TimeoutException for m in _HTTP_LIBRARIES)
+_TRANSPORT = tuple(m.HTTPError for m in _HTTP_LIBRARIES)
 RETRY_STATUS_CODES = (408, 429, 500, 502, 503, 504)
 
 
@@ -85,10 +91,15 @@ class GeminiCaller:
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="gemini")
         f = self.family
         self.thinking = (types.ThinkingConfig(thinking_budget=f.thinking_budget) if f.thinking_budget is not None
-                         else types.ThinkingConfig(thinking_level=f.thinking_level) if f.thinking_level else None)
+                         else types.ThinkingConfig(thinking_level=types.ThinkingLevel(f.thinking_level))
+                         if f.thinking_level else None)
 
     @classmethod
-    def from_settings(cls, settings) -> GeminiCaller:
+    def from_settings(cls, settings: Settings) -> GeminiCaller:
+        """The caller GEMINI_* describes; only made when GEMINI_API_KEY is set (without it nothing
+        calls a model: see understanding.build_understander)."""
+        if not settings.GEMINI_API_KEY:
+            raise SettingsError("GEMINI_API_KEY is not set: there is no model to call")
         return cls(settings.GEMINI_API_KEY, settings.GEMINI_MODEL, settings.GEMINI_TIMEOUT_SECONDS,
                    settings.GEMINI_API_URL, settings.GEMINI_RETRY_ATTEMPTS, settings.GEMINI_CONCURRENCY)
 
@@ -128,7 +139,7 @@ class GeminiCaller:
         return ModelCall(response.parsed if isinstance(response.parsed, schema) else None, _text(response),
                          tokens_in, tokens_out, (time.monotonic() - started) * 1000)
 
-    def _call(self, deadline: float, **request):
+    def _call(self, deadline: float, **request: Any) -> types.GenerateContentResponse:
         _deadlines.at = deadline
         try:
             return self.client.models.generate_content(**request)
@@ -146,7 +157,7 @@ def translate_api_error(exc: genai_errors.APIError) -> ModelUnavailable:
     return ModelUnavailable(f"model answered {code} {exc.status}")
 
 
-def _text(response) -> str | None:
+def _text(response: types.GenerateContentResponse) -> str | None:
     try:
         return response.text
     except ValueError:  # no candidate, or a blocked one

@@ -11,9 +11,11 @@ import time
 from dataclasses import asdict, dataclass
 
 from pydantic import BaseModel
+from redis import Redis
 
 from bot.common import redis_keys
 from bot.common.errors import ModelConfigError, ModelRateLimited, ModelTimeout, ModelUnavailable
+from bot.config import Settings
 from bot.nlu.gemini import GeminiCaller
 from bot.nlu.models import API_VERSION, DEFAULT_MODEL, RETIRING, family_of
 
@@ -39,8 +41,11 @@ class ModelCheck:
         return asdict(self)
 
 
-def check_model(settings, timeout: float | None = None) -> ModelCheck:
+def check_model(settings: Settings, timeout: float | None = None) -> ModelCheck:
     model = settings.GEMINI_MODEL
+    if not settings.GEMINI_API_KEY:  # its callers check first (bot doctor, /readyz): said plainly all the same
+        return ModelCheck(False, "config", "GEMINI_API_KEY is not set: every message is read offline", model,
+                          checked_at=time.time())
     caller = GeminiCaller(settings.GEMINI_API_KEY, model, timeout or settings.GEMINI_TIMEOUT_SECONDS,
                           settings.GEMINI_API_URL, retry_attempts=1, concurrency=1)
     warning = f"{model} is {RETIRING[model]}; set GEMINI_MODEL={DEFAULT_MODEL}" if model in RETIRING else None
@@ -69,7 +74,7 @@ def check_model(settings, timeout: float | None = None) -> ModelCheck:
     return ModelCheck(True, "ok", said, model, latency, warning, time.time())
 
 
-def explain(exc: ModelConfigError, settings) -> str:
+def explain(exc: ModelConfigError, settings: Settings) -> str:
     """What a refused request means, for the person who can fix it."""
     model, google = settings.GEMINI_MODEL, f"Google said: {exc.api_message}"
     if exc.status == 404:
@@ -90,7 +95,7 @@ class ReadinessCheck:
     """The model check for /readyz: the last result (shared by every process through Redis), refreshed
     in the background at most every CHECK_TTL seconds so a probe never waits for Google."""
 
-    def __init__(self, settings, redis):
+    def __init__(self, settings: Settings, redis: Redis):
         self.settings, self.redis = settings, redis
         self._running = threading.Lock()
 

@@ -12,6 +12,7 @@ import re
 
 from bot.nlu.numbers import read_number
 from bot.nlu.phrases import Phrases
+from bot.nlu.types import Action
 
 _POLITE = re.compile(r"\b(please|pls|plz|thanks|thank you|thank u|thx|ty|cheers|kindly)\b")
 _EDGES = " ,.!;:"
@@ -63,8 +64,9 @@ _ORDER_LINE = Phrases(
 )
 
 # Words that try to instruct the assistant rather than order from the shop: such a line adds nothing.
-_INJECTION = re.compile(r"\b(?:ignore|disregard|forget|override)(?: all| any| the| your| my)? (?:previous|prior|above|"
-                        r"earlier|system|your)? ?(?:instructions?|prompts?|rules)\b|^\s*(?:system|assistant|developer)\s*:"
+_INJECTION = re.compile(r"\b(?:ignore|disregard|forget|override)(?: all| any| the| your| my)? "
+                        r"(?:previous|prior|above|earlier|system|your)? ?(?:instructions?|prompts?|rules)\b"
+                        r"|^\s*(?:system|assistant|developer)\s*:"
                         r"|</?\w+>|\byou are now\b|\b(?:repeat|reveal|print|show)(?: me)? (?:your|the) (?:system )?"
                         r"(?:prompt|instructions)\b|\bnew instructions\b|\bjailbreak\b")
 
@@ -134,8 +136,8 @@ def command(line: str) -> str | None:
         if rx.search(line):
             return name
     bare = core(line)
-    for name, rx in _WHOLE_LINE:
-        if rx.fullmatch(bare):
+    for name, phrases in _WHOLE_LINE:
+        if phrases.fullmatch(bare):
             return name
     return None
 
@@ -214,8 +216,10 @@ REMOVE_MARKERS = (
 SET_MARKERS = (("make", "it"), ("make", "that"), ("make", "them"), ("make", "those"), ("make",), ("change",),
                ("set",), ("update",), ("adjust",), ("modify",))
 TAKE_REACH = 6  # words between "take" and "off" ("take the large whole milk off")
-_MARKERS = sorted([(m, "remove") for m in REMOVE_MARKERS] + [(m, "set") for m in SET_MARKERS], key=lambda x: -len(x[0]))
-_MARKERS_BY_FIRST: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+_REMOVES: list[tuple[tuple[str, ...], Action]] = [(m, "remove") for m in REMOVE_MARKERS]
+_SETS: list[tuple[tuple[str, ...], Action]] = [(m, "set") for m in SET_MARKERS]
+_MARKERS = sorted(_REMOVES + _SETS, key=lambda x: -len(x[0]))
+_MARKERS_BY_FIRST: dict[str, list[tuple[tuple[str, ...], Action]]] = {}
 for _marker in _MARKERS:  # longest first within each first word, as in _MARKERS
     _MARKERS_BY_FIRST.setdefault(_marker[0][0], []).append(_marker)
 # Words that never name a product, whatever the catalog says.
@@ -232,7 +236,7 @@ umm um erm er ah aight bro mate dude hun
 """.split())
 
 
-def action_at(words: list[str], i: int) -> tuple[tuple[str, ...], str] | None:
+def action_at(words: list[str], i: int) -> tuple[tuple[str, ...], Action] | None:
     """The action word(s) starting at words[i] and their action ("remove", "set"), or None."""
     for marker, action in _MARKERS_BY_FIRST.get(words[i], ()):
         if tuple(words[i:i + len(marker)]) == marker:

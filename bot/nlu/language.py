@@ -59,7 +59,7 @@ def foreign_language(text: str) -> str | None:
         if w in _VOTES:
             votes[_VOTES[w]] = votes.get(_VOTES[w], 0) + 1
     accented = sum(1 for w in words if any(unicodedata.decomposition(c) for c in w))
-    best = max(votes, key=votes.get) if votes else None
+    best = max(votes, key=lambda lang: votes[lang]) if votes else None
     strength = (votes.get(best, 0) if best else 0) + accented
     if best and (strength >= 2 or (strength >= 1 and len(words) <= 2)):
         return best

@@ -3,30 +3,21 @@
 Built once per catalog and shared: the offline parser asks `resolve` (precise: one product, a
 question, or nothing) and the Gemini backend asks `search` (recall: which products to show the
 model). Spelling is fixed word by word with rapidfuzz against the catalog's own vocabulary, so
-ordinary words never drift onto products and a 10,000-product catalog stays fast.
+ordinary words never drift onto products and a 10,000-product catalog stays fast. The words
+themselves (tokens, keys, the crude singular) are read by typed_words.py.
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
+from bot.nlu.typed_words import keys_of, singular
 from bot.shop.catalog import Catalog
 
-_FRACTIONS = {"½": " 1/2 ", "¼": " 1/4 ", "¾": " 3/4 ", "’": "'", "‘": "'", "×": " x ", "&": " and "}
-_TOKEN_RE = re.compile(
-    r"(?:[^\W\d_]\.){2,}"                           # abbreviations: o.j.
-    r"|(?:(?<![\w.,])-)?\d+(?:[.,]\d+)*(?:/\d+)?%?"   # 2, -2, 1.5, 1,5, 1,000, 1/2, 2%
-    r"|[^\W\d_]+(?:'[^\W\d_]+)?"                     # words, with contractions: i'd, don't
-    r"|[^\w\s]"                                     # one punctuation mark: , ; ? # & + -
-)
-_IRREGULAR = {
-    "loaves": "loaf", "leaves": "leaf", "halves": "half", "knives": "knife", "cookies": "cookie",
-    "pies": "pie", "brownies": "brownie", "smoothies": "smoothie", "veggies": "veggie",
-    "shoes": "shoe", "geese": "goose", "mice": "mouse", "children": "child",
-}
 # Words that glue a name together but never tell products apart ("tomatoes on the vine").
 STOP_WORDS = frozenset({"a", "an", "the", "of", "and", "with", "in", "on", "for", "to", "or", "per", "x"})
 
@@ -43,58 +34,6 @@ COMMON_WORDS = _common_words()
 CUTOFFS = {4: 85, 5: 90, 6: 85}
 LONG_CUTOFF = 80
 MAX_PARTS, MAX_PART = 8, 200  # what `search` looks at of a long phrase
-
-
-@dataclass(frozen=True, slots=True)
-class Token:
-    """One typed word or mark: `text` as typed, `low` lowercased, `key` the singular used to match."""
-
-    text: str
-    low: str
-    key: str
-    spaced: bool = False  # whitespace before it, so spans can be shown as typed
-
-    @property
-    def is_word(self) -> bool:
-        return self.key[:1].isalnum() or (self.key[:1] == "-" and self.key[1:2].isdigit())
-
-
-def singular(word: str) -> str:
-    """A crude English singular, applied alike to names and to what is typed, so both meet."""
-    if word in _IRREGULAR:
-        return _IRREGULAR[word]
-    if len(word) <= 3 or not word.isalpha():
-        return word
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith(("ches", "shes", "sses", "xes", "oes")):
-        return word[:-2]
-    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
-
-
-def tokenize(text: str, limit: int | None = None) -> list[Token]:
-    """The words and marks of `text` (at most `limit` of them: the rest is not even looked at)."""
-    for odd, plain in _FRACTIONS.items():
-        text = text.replace(odd, plain)
-    tokens = []
-    for m in _TOKEN_RE.finditer(text):
-        if limit is not None and len(tokens) >= limit:
-            break
-        low = m.group().lower()
-        key = low.replace(".", "") if low.endswith(".") and len(low) > 2 else singular(low)
-        tokens.append(Token(m.group(), low, key, m.start() > 0 and text[m.start() - 1].isspace()))
-    return tokens
-
-
-def show(tokens: list[Token]) -> str:
-    """Tokens back as the customer typed them ("2kg apples", "twenty-one eggs")."""
-    return "".join((" " if t.spaced and n else "") + t.text for n, t in enumerate(tokens))
-
-
-def keys_of(text: str) -> list[str]:
-    return [t.key for t in tokenize(text) if t.is_word]
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +127,7 @@ class CatalogIndex:
         """The catalog word `key` is with two neighbouring letters swapped ("onoin" -> "onion"), if one.
         Only the same letters in a new order: a changed letter ("chips"/"chops") is never a typo here."""
         for word in self._anagrams.get("".join(sorted(key)), ()):
-            diffs = [i for i, (a, b) in enumerate(zip(key, word)) if a != b]
+            diffs = [i for i, (a, b) in enumerate(zip(key, word, strict=True)) if a != b]
             if len(diffs) == 2 and diffs[1] == diffs[0] + 1:
                 return word
         return None
@@ -234,16 +173,32 @@ class CatalogIndex:
         entries naming the most of their words form the answer (several = ambiguous). With
         `suggest`, a miss also lists close products (may scan the whole catalog: ~5 ms at 10k).
         """
+        query = self._query(keys, fuzzy)
+        if not query.known:
+            return Resolution(suggestions=self.suggest(query.keys) if suggest else [])
+        scored, modifier_only = self._candidates(query)
+        if scored:
+            return _best(scored, query.corrected)
+        others = _skus(modifier_only)
+        if len(others) > 1:  # "whole" for whole milk and whole wheat bread: ask which
+            return Resolution(others, corrected=query.corrected)
+        return Resolution(suggestions=others or (self.suggest(query.keys) if suggest else []))
+
+    def _query(self, keys: list[str], fuzzy: bool) -> _Query:
+        """The typed words as the index reads them: stop words out, glued or cut as the catalog
+        spells them, each one the catalog word it is (spelling-corrected when `fuzzy`) or unknown."""
         keys = self._glue([k for k in keys if k not in STOP_WORDS])
         fixed = [self.correct(k) if fuzzy else (k if k in self._postings else None) for k in keys]
-        known = [c for c in fixed if c]
-        extras = len(keys) - len(known)
-        corrected = any(f and f != k for f, k in zip(fixed, keys))
-        # unknown words may qualify a complete name ("red apples") but not follow it ("apple pie")
-        tolerate = extras and fixed[-1] is not None
-        if not known:
-            return Resolution(suggestions=self.suggest(keys) if suggest else [])
-        qset = set(known)
+        known = {c for c in fixed if c}
+        extras = sum(1 for c in fixed if not c)
+        return _Query(keys, known, extras, tolerate=bool(extras) and fixed[-1] is not None,
+                      corrected=any(f and f != k for f, k in zip(fixed, keys, strict=True)))
+
+    def _candidates(self, query: _Query) -> tuple[list[tuple[float, Entry]], list[Entry]]:
+        """The entries holding every recognised word: scored when their main noun was typed (the
+        share of their words typed, +1 for the whole name and nothing else), apart when only their
+        other words were ("whole" for whole milk)."""
+        qset, extras = query.known, query.extras
         ids = set.intersection(*sorted((self._postings[k] for k in qset), key=len))
         scored: list[tuple[float, Entry]] = []
         modifier_only: list[Entry] = []
@@ -253,23 +208,13 @@ class CatalogIndex:
             if not matched:
                 continue
             complete = matched == e.content
-            if extras and not (tolerate and complete and extras <= len(matched)):
+            if extras and not (query.tolerate and complete and extras <= len(matched)):
                 continue
             if e.head in qset:
                 scored.append((len(matched) / len(e.content) + (not extras and complete), e))
             elif not extras:
                 modifier_only.append(e)
-        exact = _skus(e for s, e in scored if s >= 2)
-        if exact:
-            return Resolution(exact, exact=True, corrected=corrected)
-        if scored:
-            best = max(s for s, _ in scored)
-            return Resolution(_skus(e for s, e in sorted(scored, key=lambda x: -x[0]) if s >= best - 0.2),
-                              corrected=corrected)
-        others = _skus(modifier_only)
-        if len(others) > 1:
-            return Resolution(others, corrected=corrected)
-        return Resolution(suggestions=others or (self.suggest(keys) if suggest else []))
+        return scored, modifier_only
 
     def containing(self, keys: list[str]) -> list[str]:
         """Skus with a name or alias holding every one of these (recognised) words, in catalog order."""
@@ -311,7 +256,7 @@ class CatalogIndex:
         if not keys:
             return []
         fixed = [self.correct(k) for k in keys]
-        query = " ".join(f or k for f, k in zip(fixed, keys))
+        query = " ".join(f or k for f, k in zip(fixed, keys, strict=True))
         ids = set().union(*(self._postings[f] for f in fixed if f))
         if ids:
             choices = {i: self._texts[i] for i in ids}
@@ -325,5 +270,28 @@ class CatalogIndex:
         return sorted(best.items(), key=lambda x: -x[1])[:limit]
 
 
-def _skus(entries) -> list[str]:
+@dataclass(slots=True)
+class _Query:
+    """A phrase's words as the index reads them (see CatalogIndex._query)."""
+
+    keys: list[str]  # the words typed, stop words out, glued or cut as the catalog spells them
+    known: set[str]  # the catalog words they are
+    extras: int  # how many of them the catalog does not know
+    # unknown words may qualify a complete name ("red apples") but not follow it ("apple pie")
+    tolerate: bool
+    corrected: bool  # a word was spelling-corrected to reach `known`
+
+
+def _best(scored: list[tuple[float, Entry]], corrected: bool) -> Resolution:
+    """An exact name or alias (score 2) wins outright; otherwise the entries within 0.2 of the best
+    score, best first (several: the customer is asked which)."""
+    exact = _skus(e for s, e in scored if s >= 2)
+    if exact:
+        return Resolution(exact, exact=True, corrected=corrected)
+    best = max(s for s, _ in scored)
+    return Resolution(_skus(e for s, e in sorted(scored, key=lambda x: -x[0]) if s >= best - 0.2),
+                      corrected=corrected)
+
+
+def _skus(entries: Iterable[Entry]) -> list[str]:
     return list(dict.fromkeys(e.sku for e in entries))

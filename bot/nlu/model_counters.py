@@ -21,7 +21,10 @@ from __future__ import annotations
 import json
 import time
 
+from redis import Redis
+
 from bot.common import redis_keys
+from bot.common.errors import ModelConfigError
 
 LATENCY_BUCKETS_MS = (100, 250, 500, 1000, 2000, 4000, 8000)
 
@@ -36,7 +39,7 @@ def bucket_of(latency_ms: float) -> str:
 class ModelStats:
     """Writes the counters above; one instance per process, shared by understanding and translation."""
 
-    def __init__(self, redis):
+    def __init__(self, redis: Redis):
         self.redis = redis
 
     def count(self, name: str, n: int = 1) -> None:
@@ -53,7 +56,7 @@ class ModelStats:
         pipe.hincrby(redis_keys.STATS, f"{prefix}_latency_ms_le:{bucket_of(latency_ms)}", 1)
         pipe.execute()
 
-    def config_error(self, exc, model: str) -> None:
+    def config_error(self, exc: ModelConfigError, model: str) -> None:
         """The API refused a request: count it and keep what it said for the operators' page."""
         entry = {"status": exc.status, "api_status": exc.api_status, "message": exc.api_message, "model": model,
                  "at": time.time()}
@@ -63,7 +66,7 @@ class ModelStats:
         pipe.execute()
 
 
-def last_config_error(redis) -> dict | None:
+def last_config_error(redis: Redis) -> dict | None:
     """The last request the model API refused ({status, api_status, message, model, at}), or None."""
     raw = redis.get(redis_keys.NLU_CONFIG_ERROR)
     return json.loads(raw) if raw else None
@@ -72,7 +75,8 @@ def last_config_error(redis) -> dict | None:
 def latency_percentile(stats: dict, prefix: str, fraction: float) -> float | None:
     """The bucket edge (ms) under which `fraction` of calls finished, from `ol:stats` as a dict of
     str -> int; None with no calls, inf when it lies past the last bucket. For the operators' page."""
-    counts = [(edge, int(stats.get(f"{prefix}_latency_ms_le:{edge}", 0))) for edge in LATENCY_BUCKETS_MS]
+    counts: list[tuple[float, int]] = [(edge, int(stats.get(f"{prefix}_latency_ms_le:{edge}", 0)))
+                                       for edge in LATENCY_BUCKETS_MS]
     counts.append((float("inf"), int(stats.get(f"{prefix}_latency_ms_le:inf", 0))))
     total = sum(n for _, n in counts)
     if not total:

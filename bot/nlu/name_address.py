@@ -41,14 +41,14 @@ def _strip(text: str) -> tuple[list[str], list[str]]:
     return words, [w.lower().strip(",.!?:;") for w in words]
 
 
-def _after_lead(low: list[str], start: int, leads) -> int:
+def _after_lead(low: list[str], start: int, leads: list[tuple[str, ...]]) -> int:
     for lead in leads:
         if tuple(low[start:start + len(lead)]) == lead:
             return start + len(lead)
     return start
 
 
-def _core(text: str, leads) -> str:
+def _core(text: str, leads: list[tuple[str, ...]]) -> str:
     """The words after a greeting and a lead-in, without trailing politeness, as typed."""
     words, low = _strip(text)
     i = 1 if low and low[0] in _GREETINGS else 0

@@ -123,32 +123,65 @@ def _read_fraction_tail(words: list[str], j: int) -> tuple[float, int]:
     return 0.0, j
 
 
-def read_number(words: list[str], i: int) -> tuple[float | None, int, bool]:
-    """A number starting at words[i]: (value, index after it, explicit). (None, i, _) if none."""
+# a number read: (value, index after it, explicit); (None, i, False) when there is none
+Number = tuple[float | None, int, bool]
+
+
+def read_number(words: list[str], i: int) -> Number:
+    """A number starting at words[i]: (value, index after it, explicit). (None, i, _) if none.
+    Not explicit: words that only say "one of" ("a", "another", "bag of"). First match wins."""
     w = _at(words, i)
-    if w and (w[0].isdigit() or (w[0] == "-" and w[1:2].isdigit())):
-        value = _digits(w)
-        if value is None:
-            return None, i, False
-        tail, j = _read_fraction_tail(words, i + 1) if value >= 1 or value == 0 else (0.0, i + 1)
-        return value + tail, j, True
+    if _is_digits(w):
+        return _in_digits(words, i)
     if w == "another":
         return 1.0, i + 1, False
-    if w in UNIT_WORDS and _at(words, i + 1) == "of" and len(w) > 1:  # "bag of rice", "kilo of apples"
+    if _container_of(words, i):  # "bag of rice", "kilo of apples": the unit reader takes the unit word
         return 1.0, i, False
     if w in ("a", "an"):
-        nxt = _at(words, i + 1)
-        if nxt in _FRACTION_WORDS or nxt in _PAIRS or nxt in _SCALES:
-            value, j, _ = read_number(words, i + 1)
-            return value, j, True
-        return 1.0, i + 1, False
+        return _after_article(words, i)
     if w in _FRACTION_WORDS:  # "half a kilo", "half a dozen", "half kg"
         j = i + 1 + (_at(words, i + 1) in ("a", "an") and _at(words, i + 2) in UNIT_WORDS)
         return _FRACTION_WORDS[w], j, True
-    if w in _PAIRS:
+    if w in _PAIRS:  # "a couple of", "pair"
         return float(_PAIRS[w]), i + 1 + (_at(words, i + 1) == "of"), True
     if w in ("dozen", "dozens"):  # "dozen eggs": the unit reader takes the word itself
         return 1.0, i, True
+    return _spelled(words, i)
+
+
+def _is_digits(word: str) -> bool:
+    """Written with digits: "2", "1.5", "-1"."""
+    return word[:1].isdigit() or (word[:1] == "-" and word[1:2].isdigit())
+
+
+def _container_of(words: list[str], i: int) -> bool:
+    """A unit word before "of" ("bag of", "kilo of"): one of that unit."""
+    w = _at(words, i)
+    return w in UNIT_WORDS and _at(words, i + 1) == "of" and len(w) > 1
+
+
+def _in_digits(words: list[str], i: int) -> Number:
+    """A number in digits, and a fraction after a whole one ("2 and a half", "1 1/2")."""
+    value = _digits(words[i])
+    if value is None:
+        return None, i, False
+    if value >= 1 or value == 0:
+        tail, j = _read_fraction_tail(words, i + 1)
+        return value + tail, j, True
+    return value, i + 1, True  # a fraction or a negative number takes no fraction after it
+
+
+def _after_article(words: list[str], i: int) -> Number:
+    """"a"/"an" says one of, unless an amount word follows it ("a half", "a couple", "a hundred")."""
+    nxt = _at(words, i + 1)
+    if nxt in _FRACTION_WORDS or nxt in _PAIRS or nxt in _SCALES:
+        value, j, _ = read_number(words, i + 1)
+        return value, j, True
+    return 1.0, i + 1, False
+
+
+def _spelled(words: list[str], i: int) -> Number:
+    """A number in words ("twenty one", "two thousand"), and a fraction after it ("three and a half")."""
     value, j = _read_words(words, i)
     if value is None:
         return None, i, False

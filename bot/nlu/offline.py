@@ -2,86 +2,37 @@
 
 No network and no model, so it answers in about a millisecond and is what the conversation falls
 back on whenever Gemini is absent or failing. When unsure it asks (Ambiguous) or refuses (Invalid,
-Unknown) rather than guess: a wrong product in a cart costs more than one more question.
+Unknown) rather than guess: a wrong product in a cart costs more than one more question. This
+module decides what kind of line it is; the items are read by item_reader.py (the line cut into
+items by item_segments.py), questions by questions.py.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from bot.nlu import intents, name_address
 from bot.nlu.faq_source import FaqSource
-from bot.nlu.intents import ADD_WORDS, FILLERS, REMOVE_MARKERS, SEPARATORS, SET_MARKERS
+from bot.nlu.item_reader import ItemReader
 from bot.nlu.language import foreign_language
-from bot.nlu.matching import CatalogIndex, Resolution, Token, show, singular, tokenize
-from bot.nlu.numbers import NUMBER_WORDS, UNIT_WORDS, Amount, read_amount
-from bot.nlu.quantities import in_unit, measure
+from bot.nlu.matching import CatalogIndex
 from bot.nlu.questions import QuestionReader, asks_about_the_shop
-from bot.nlu.types import Ambiguous, Invalid, ItemRequest, NluContext, NluResult, Unknown
+from bot.nlu.types import NluContext, NluResult
 from bot.shop.catalog import Catalog
 
 NO_ITEM_STATES = frozenset({"verify", "register", "address"})  # lines there are names, addresses and codes
 # what a line may still mean where a name or an address is asked for (anything else is the answer)
 DETAIL_COMMANDS = frozenset({"menu", "help", "cancel", "restart", "human", "greeting", "yes", "no"})
-MAX_CANDIDATES = 5
-MAX_REQUESTS = 20  # items, questions and refusals read from one line; the rest is counted in `more`
-MAX_UNKNOWN = 5  # names reported as not found in one line (a line of junk is not 800 apologies)
-MAX_SHOWN = 60  # characters of what the customer typed, quoted back
-MAX_TOKENS = 400  # words and marks read for items from one line (about 20 items' worth, and then some)
-MAX_FUZZY_MISSES = 20  # unknown names per line looked up with spelling correction; after that, as typed
-_SPECIAL = {singular(w) for w in FILLERS | SEPARATORS | ADD_WORDS | NUMBER_WORDS | set(UNIT_WORDS)}
-_SPECIAL |= {w for m in REMOVE_MARKERS + SET_MARKERS for w in m}
-
-
-@dataclass
-class _Segment:
-    """One item as typed: an optional action word, an optional amount, and product words."""
-
-    action: str | None = None
-    adds: bool = False
-    amount: Amount | None = None
-    counted: bool = False  # the amount came before the name, without a unit: "6 bananas"
-    unit_token: Token | None = None
-    runs: list[list[Token]] = field(default_factory=lambda: [[]])
-    literals: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (as typed, name keys)
-    tokens: list[Token] = field(default_factory=list)
-
-    @property
-    def has_words(self) -> bool:
-        return bool(self.literals) or any(self.runs)
-
-    def word(self, tok: Token, literal: tuple[str, ...] | None = None) -> None:
-        if literal:
-            self.literals.append((tok.text, literal))
-            self.runs.append([])
-        else:
-            self.runs[-1].append(tok)
-
-    def gap(self) -> None:
-        if self.runs[-1]:
-            self.runs.append([])
-
-    @property
-    def text(self) -> str:
-        return show(self.tokens)
 
 
 class OfflineParser:
     """Understands a customer's line against one catalog; build once per catalog snapshot."""
 
-    def __init__(self, catalog: Catalog, max_quantity: int = 50, faq_source=None, address_check: str = "strict"):
+    def __init__(self, catalog: Catalog, max_quantity: int = 50, faq_source: FaqSource | None = None,
+                 address_check: str = "strict"):
         self.catalog = catalog
-        self.max_quantity = max_quantity
         self.address_check = address_check  # ADDRESS_CHECK: strict | lenient
         self.index = CatalogIndex(catalog)
+        self.item_reader = ItemReader(self.index, max_quantity)
         self.questions = QuestionReader(self.index, lambda line: self.items(line, NluContext(state="order")),
                                         faq_source or FaqSource())
-        # names and aliases holding words the parser would otherwise consume ("can of tomatoes")
-        self._kept: dict[str, list[tuple[str, ...]]] = {}
-        for e in self.index.entries:
-            if len(e.keys) > 1 and _SPECIAL & set(e.keys):
-                self._kept.setdefault(e.keys[0], []).append(e.keys)
-        for phrases in self._kept.values():
-            phrases.sort(key=len, reverse=True)
 
     def understand(self, text: str, ctx: NluContext) -> NluResult:
         result = self._read(text, ctx)
@@ -146,7 +97,7 @@ class OfflineParser:
         rest = intents.clean(typed)
         found, insisted = NluResult(intent="unknown"), False
         if ctx.state not in NO_ITEM_STATES:
-            found, insisted = self._items(typed, ctx)
+            found, insisted = self.item_reader.read(typed, ctx)
             if found.items or found.ambiguous or found.invalid:
                 found.intent = "add_items"
                 return found
@@ -165,208 +116,6 @@ class OfflineParser:
             return NluResult(intent="greeting")
         return found
 
-    # -- items ---------------------------------------------------------------------------------
-
     def items(self, line: str, ctx: NluContext) -> NluResult:
         """Products, amounts and actions in `line`; intent left "unknown" for the caller to set."""
-        return self._items(line, ctx)[0]
-
-    def _items(self, line: str, ctx: NluContext) -> tuple[NluResult, bool]:
-        """The items, and whether an unknown name came with a number or an action word."""
-        max_q = ctx.max_quantity or self.max_quantity
-        result, insisted = NluResult(intent="unknown"), False
-        action, carried_amount, misses = "add", False, [0]  # names not found so far in this line
-        tokens = tokenize(line, MAX_TOKENS + 1)
-        if len(tokens) > MAX_TOKENS:  # a length bound before any work: the rest is said to be unread
-            tokens, result.more = tokens[:MAX_TOKENS], 1
-        for seg in self._segments(self._keep_phrases(tokens)):
-            if not seg.has_words and not seg.unit_token:
-                continue
-            if _full(result):
-                result.more += 1
-                continue
-            if seg.action:
-                action = seg.action
-            elif seg.adds or action == "add" or (seg.amount is not None and seg.amount.explicit and not carried_amount):
-                action = "add"
-            carried_amount = seg.amount is not None and seg.amount.explicit
-            before = len(result.unknown)
-            self._resolve_segment(seg, action, max_q, result, report=ctx.state == "order", misses=misses)
-            insisted |= len(result.unknown) > before and (carried_amount or seg.action is not None)
-        return result, insisted
-
-    def _keep_phrases(self, tokens: list[Token]) -> list[tuple[Token, tuple[str, ...] | None]]:
-        """Merge typed names that hold parser words ("half and half", "all-purpose flour")."""
-        out, i = [], 0
-        while i < len(tokens):
-            for phrase in self._kept.get(tokens[i].key, ()):
-                end = _phrase_end(tokens, i, phrase)
-                if end:
-                    merged = show(tokens[i:end])
-                    out.append((Token(merged, merged.lower(), " ".join(phrase), tokens[i].spaced), phrase))
-                    i = end
-                    break
-            else:
-                out.append((tokens[i], None))
-                i += 1
-        return out
-
-    def _segments(self, toks: list[tuple[Token, tuple[str, ...] | None]]) -> list[_Segment]:
-        """Split a line into items at commas, "and", action words, and a new amount after a name."""
-        lows = [t.low if lit is None else "\0" for t, lit in toks]
-        segs, cur, i = [], _Segment(), 0
-
-        def close() -> _Segment:
-            if cur.has_words or cur.amount is not None or cur.action:
-                segs.append(cur)
-            return _Segment()
-
-        while i < len(toks):
-            tok, lit = toks[i]
-            low = lows[i]
-            if lit is not None:
-                cur.word(tok, lit)
-                cur.tokens.append(tok)
-                i += 1
-                continue
-            if low in SEPARATORS or low in ADD_WORDS:
-                cur = close()
-                cur.adds = low in ADD_WORDS
-                i += 1
-                continue
-            marker = intents.action_at(lows, i)
-            if marker:
-                words, action = marker
-                if cur.has_words or cur.amount is not None:
-                    cur = close()
-                cur.action = action
-                cur.tokens.extend(t for t, _ in toks[i:i + len(words)])
-                i += len(words)
-                continue
-            amount, j = read_amount(lows, i)
-            if amount is not None:
-                if cur.amount is not None or (cur.has_words and self._words_follow(lows, j)):
-                    cur = close()
-                cur.amount = amount
-                cur.counted = amount.unit is None and not cur.has_words
-                unit_at = next((k for k in range(j - 1, i - 1, -1) if lows[k] in UNIT_WORDS), None)
-                cur.unit_token = toks[unit_at][0] if unit_at is not None else None
-                cur.tokens.extend(t for t, _ in toks[i:j])
-                cur.gap()
-                i = j
-                continue
-            cur.tokens.append(tok)
-            if low == "-" and not tok.spaced and i + 1 < len(toks) and not toks[i + 1][0].spaced:
-                i += 1  # "full-fat": one name
-                continue
-            if low in FILLERS or not tok.is_word:
-                cur.gap()
-            else:
-                cur.word(tok)
-            i += 1
-        close()
-        return segs
-
-    @staticmethod
-    def _words_follow(lows: list[str], j: int) -> bool:
-        for low in lows[j:]:
-            if low in SEPARATORS or low in ADD_WORDS:
-                return False
-            if low == "\0" or (low not in FILLERS and low[:1].isalpha()):
-                return True
-        return False
-
-    def _resolve_segment(self, seg: _Segment, action: str, max_q: float, result: NluResult, report: bool,
-                         misses: list[int]) -> None:
-        """Add the segment's items (or refusals, or questions) to `result`. `misses` counts the names
-        not found in the line so far: past a few, a line of junk gets no more spelling corrections
-        and suggestions (each costs a scan of the catalog's words)."""
-        found = [(text, Resolution(self.index.exact(keys), exact=True)) for text, keys in seg.literals]
-        missed: list[list[Token]] = []
-        for run in filter(None, seg.runs):
-            res = self.index.resolve([t.key for t in run], suggest=False, fuzzy=misses[0] < MAX_FUZZY_MISSES)
-            pieces = self._split(run) if not res.skus and len(run) > 1 else []
-            if res.skus:
-                found.append((show(run), res))
-            elif pieces:
-                found.extend(pieces)
-            else:
-                missed.append(run)
-                misses[0] += 1
-        found = [f for f in found if f[1].skus]
-        if not found and seg.unit_token is not None:  # "a loaf": the unit word is a name
-            res = self.index.resolve([seg.unit_token.key], suggest=False)
-            if res.exact:
-                found.append((seg.unit_token.text, res))
-        result.fuzzy |= any(res.corrected for _, res in found)
-        for n, (text, res) in enumerate(found):
-            if _full(result):  # "can of tomatoes can of tomatoes ...": one segment, many names
-                result.more += 1
-                break
-            amount = seg.amount if n == 0 else None
-            skus = in_unit(self.index, res.skus, text, amount, seg.unit_token.low) \
-                if amount is not None and seg.unit_token else res.skus
-            self._add(result, seg.text or text, text, skus, amount, action, max_q, seg.counted)
-        if found or not missed or misses[0] - len(missed) >= MAX_UNKNOWN or len(result.unknown) >= MAX_UNKNOWN:
-            return  # suggestions (a catalog scan each) only for the first few names not found
-        suggestions = [s for run in missed[:MAX_UNKNOWN] for s in self.index.resolve([t.key for t in run]).suggestions]
-        suggestions = list(dict.fromkeys(suggestions))[:MAX_CANDIDATES]
-        if report or suggestions or seg.amount is not None or seg.action:
-            result.unknown.append(Unknown(_clip(" ".join(show(run) for run in missed)), suggestions))
-
-    def _split(self, run: list[Token]) -> list[tuple[str, Resolution]]:
-        """Names typed without separators ("apples bananas"): accepted only if every piece is exact."""
-        pieces, start = [], 0
-        while start < len(run) and len(run) <= 6:
-            for end in range(len(run), start, -1):
-                res = self.index.resolve([t.key for t in run[start:end]], suggest=False)
-                if res.exact and len(res.skus) == 1:
-                    pieces.append((show(run[start:end]), res))
-                    start = end
-                    break
-            else:
-                return []
-        return pieces
-
-    def _add(self, result: NluResult, seg_text: str, name_text: str, skus: list[str], amount: Amount | None,
-             action: str, max_q: float, counted: bool = False) -> None:
-        """One item, a refusal, or a question. Candidates the amount does not fit are dropped
-        ("a jar of pepper" leaves the jar), so an Ambiguous always carries a usable quantity."""
-        checked = [(p, measure(amount, p, action, max_q, counted)) for p in map(self.catalog.get, skus) if p]
-        fine = [(p, m) for p, m in checked if m.problem is None]
-        if not fine:
-            if checked:
-                product, m = checked[0]
-                sku = product.sku if len(checked) == 1 else None
-                result.invalid.append(Invalid(_clip(seg_text), m.problem, sku, m.quantity))
-            return
-        product, m = fine[0]
-        act = "remove" if action == "set" and m.quantity == 0 else action
-        if len(fine) == 1:
-            result.items.append(ItemRequest(product.sku, m.quantity, product.unit, act, m.count))
-        else:
-            skus = [p.sku for p, _ in fine][:MAX_CANDIDATES]
-            result.ambiguous.append(Ambiguous(_clip(name_text), skus, m.quantity, product.unit, act))
-
-
-def _full(result: NluResult) -> bool:
-    return len(result.items) + len(result.ambiguous) + len(result.invalid) >= MAX_REQUESTS
-
-
-def _clip(text: str) -> str:
-    """What the customer typed, short enough to quote back in a reply."""
-    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN - 1].rstrip() + "…"
-
-
-def _phrase_end(tokens: list[Token], i: int, phrase: tuple[str, ...]) -> int | None:
-    """Where `phrase` ends if its words start at tokens[i] (hyphens between them allowed)."""
-    n = 0
-    for j in range(i, len(tokens)):
-        if tokens[j].key == "-" and n:
-            continue
-        if tokens[j].key != phrase[n]:
-            return None
-        n += 1
-        if n == len(phrase):
-            return j + 1
-    return None
+        return self.item_reader.read(line, ctx)[0]

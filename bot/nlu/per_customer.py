@@ -13,6 +13,8 @@ import hashlib
 import json
 import time
 
+from redis import Redis
+
 from bot.common import redis_keys
 from bot.nlu.types import NluResult
 
@@ -21,14 +23,14 @@ def who(customer_key: str) -> str:
     return hashlib.sha256(f"orderline-nlu:{customer_key}".encode()).hexdigest()[:20]
 
 
-def digest(*parts) -> str:
+def digest(*parts: object) -> str:
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()[:32]
 
 
 class CallCap:
     """At most `per_minute` model calls per customer per clock minute (understanding and translation)."""
 
-    def __init__(self, redis, per_minute: int):
+    def __init__(self, redis: Redis, per_minute: int):
         self.redis, self.per_minute = redis, per_minute
 
     def take(self, customer: str) -> bool:
@@ -44,7 +46,7 @@ class ReadingCache:
     """Validated readings of identical prompts (catalog, FAQ, state, step, recent turns, candidate
     products, the line), for `seconds`."""
 
-    def __init__(self, redis, seconds: int):
+    def __init__(self, redis: Redis, seconds: int):
         self.redis, self.seconds = redis, seconds
 
     def get(self, key: str, customer: str) -> NluResult | None:
@@ -69,7 +71,7 @@ class LanguageMemory:
 
     TTL = 24 * 3600
 
-    def __init__(self, redis):
+    def __init__(self, redis: Redis):
         self.redis = redis
 
     def get(self, customer: str) -> str:

@@ -10,6 +10,7 @@ work is bounded.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 MAX_LINE = 240  # characters; a line of commands this long is not a command
 MAX_PHRASE_WORDS = 10  # no phrase in the vocabularies is longer (tests/unit/test_nlu_phrases.py checks)
@@ -33,9 +34,6 @@ class Phrases:
         self.one = re.compile(rf"(?:{pattern})")
         self.lead = lead
 
-    def matches_one(self, span: str) -> bool:
-        return self.one.fullmatch(span) is not None
-
     def fullmatch(self, line: str) -> bool:
         """True when the whole line (already lowercased and trimmed) is made of these phrases,
         optionally ending in one question mark."""
@@ -56,7 +54,7 @@ class Phrases:
                     reach[j] = True
         return reach[n]
 
-    def _ends(self, words: list[str], i: int):
+    def _ends(self, words: list[str], i: int) -> Iterator[int]:
         """Every j such that words[i:j] is one phrase (j - i <= MAX_PHRASE_WORDS)."""
         for j in range(i + 1, min(len(words), i + MAX_PHRASE_WORDS) + 1):
             if self.one.fullmatch(" ".join(words[i:j])):

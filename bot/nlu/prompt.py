@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from bot.nlu.matching import CatalogIndex
 from bot.nlu.schema import MODEL_INTENTS
 from bot.nlu.types import NluContext
+from bot.shop.catalog import Product
 from statemachine.money import format_money
 
 MAX_CANDIDATES = 12
@@ -79,10 +80,6 @@ def redact(text: str) -> str:
     return _PHONE.sub(lambda m: "[phone]" if sum(c.isdigit() for c in m.group()) >= 7 else m.group(), text)
 
 
-def has_phone(text: str) -> bool:
-    return redact(text) != text
-
-
 @dataclass
 class ReadingPrompt:
     contents: str  # the JSON document sent as the user turn
@@ -103,27 +100,29 @@ def candidates(index: CatalogIndex, text: str, ctx: NluContext, limit: int = MAX
 
 def build_reading(text: str, ctx: NluContext, index: CatalogIndex, faq: list[dict], currency: str,
                   reply_lines: list[str] | None = None) -> ReadingPrompt:
-    catalog = index.catalog
-    offered = candidates(index, text, ctx)
-    products = []
-    for sku in offered:
-        p = catalog.get(sku)
-        products.append({"sku": p.sku, "name": p.name, "unit": p.unit, "price": format_money(p.price_cents, currency)
-                         + ("" if p.unit == "each" else f" per {p.unit}"), "description": p.description[:300]})
-    doc = {
+    products = [p for p in map(index.catalog.get, candidates(index, text, ctx)) if p is not None]
+    message = redact(text[:MAX_TEXT])
+    doc: dict[str, object] = {
         "conversation_state": ctx.state,
         "step": ctx.step,
         "max_quantity": ctx.max_quantity,
         "recent_turns": [{"from": who, "text": redact(said[:MAX_TEXT])} for who, said in ctx.history[-MAX_TURNS:]],
-        "catalog_candidates": products,
+        "catalog_candidates": [_candidate(p, currency) for p in products],
         "faq": [{"topic": f["topic"], "question": f["question"], "answer": f["answer"]} for f in faq],
-        "customer_message": redact(text[:MAX_TEXT]),
+        "customer_message": message,
     }
-    context = json.dumps({**doc, "customer_message": " ".join(doc["customer_message"].lower().split())},
+    context = json.dumps({**doc, "customer_message": " ".join(message.lower().split())},
                          ensure_ascii=False, sort_keys=True)
     if reply_lines:
         doc["reply_to_translate"] = list(reply_lines)
-    return ReadingPrompt(json.dumps(doc, ensure_ascii=False), tuple(offered), tuple(f["topic"] for f in faq), context)
+    return ReadingPrompt(json.dumps(doc, ensure_ascii=False), tuple(p.sku for p in products),
+                         tuple(f["topic"] for f in faq), context)
+
+
+def _candidate(p: Product, currency: str) -> dict[str, str]:
+    """A product as the model sees it: what it may name (the sku) and the facts it may cite."""
+    price = format_money(p.price_cents, currency) + ("" if p.unit == "each" else f" per {p.unit}")
+    return {"sku": p.sku, "name": p.name, "unit": p.unit, "price": price, "description": p.description[:300]}
 
 
 def build_translation(texts: list[str], language: str) -> str:

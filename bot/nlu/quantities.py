@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.nlu.matching import CatalogIndex, keys_of, singular
+from bot.nlu.matching import CatalogIndex
 from bot.nlu.numbers import Amount
+from bot.nlu.typed_words import keys_of, singular
+from bot.nlu.types import Action, Refusal
 from bot.shop.catalog import Product
 
 # unit -> (dimension, size in the dimension's base); units outside this table only meet themselves
@@ -28,7 +30,7 @@ class Measured:
     """An amount in the product's unit, why it cannot go in a cart (or None), and the pieces counted."""
 
     quantity: float | None
-    problem: str | None = None  # zero | negative | too_large | too_small | unit | count
+    problem: Refusal | None = None  # see types.Refusal
     count: float | None = None  # "6 bananas": 6, when a count became a weight
 
 
@@ -44,7 +46,7 @@ def to_product_unit(value: float, unit: str | None, product_unit: str) -> float 
     return None
 
 
-def quantity_problem(quantity: float, product: Product, max_quantity: float) -> str | None:
+def quantity_problem(quantity: float, product: Product, max_quantity: float) -> Refusal | None:
     """Why a quantity cannot go in a cart, or None."""
     if quantity < 0:
         return "negative"
@@ -65,7 +67,7 @@ def tidy(quantity: float) -> float | int:
     return int(q) if q.is_integer() else q
 
 
-def _pieces(value: float, product: Product, action: str, max_quantity: float) -> Measured:
+def _pieces(value: float, product: Product, action: Action, max_quantity: float) -> Measured:
     """A count of a by-weight product ("6 bananas") as its weight, or refused as "count"."""
     if not product.each_grams:
         return Measured(tidy(value), "count" if value > 0 else ("zero" if value == 0 else "negative"), tidy(value))
@@ -84,7 +86,7 @@ def _sold_in(container: str | None, product: Product) -> bool:
     return container in words
 
 
-def measure(amount: Amount | None, product: Product, action: str, max_quantity: float,
+def measure(amount: Amount | None, product: Product, action: Action, max_quantity: float,
             counted: bool = False) -> Measured:
     """The amount in the product's unit and whether it can go in a cart.
 
@@ -117,18 +119,20 @@ def in_unit(index: CatalogIndex, skus: list[str], text: str, amount: Amount, typ
     """"4 tins of tomatoes": when the products the words name are not sold in the unit said, the
     one product holding those words that is sold so and says so in its name or aliases (Diced
     tomatoes: "tinned tomatoes", by the can) is meant. "2 litres of apples" stays apples."""
-    catalog = index.catalog
-    said = {amount.unit, singular(typed_unit)}
+    said = {u for u in (amount.unit, singular(typed_unit)) if u is not None}
 
-    def fits(sku: str) -> bool:
-        return measure(amount, catalog.get(sku), "add", float("inf")).problem != "unit"
+    def fits(p: Product) -> bool:
+        return measure(amount, p, "add", float("inf")).problem != "unit"
 
-    def says(sku: str) -> bool:
-        p = catalog.get(sku)
+    def says(p: Product) -> bool:
         words = keys_of(" ".join((p.name, *p.aliases)))
         return any(w == u or (len(u) >= 3 and w.startswith(u)) for w in words for u in said)
 
-    if any(fits(s) for s in skus):
+    if any(fits(p) for p in _products(index, skus)):
         return skus
-    fitting = [s for s in index.containing(keys_of(text)) if fits(s) and says(s)]
+    fitting = [p.sku for p in _products(index, index.containing(keys_of(text))) if fits(p) and says(p)]
     return fitting if len(fitting) == 1 else skus
+
+
+def _products(index: CatalogIndex, skus: list[str]) -> list[Product]:
+    return [p for p in map(index.catalog.get, skus) if p is not None]

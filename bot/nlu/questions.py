@@ -12,23 +12,26 @@ import re
 from collections.abc import Callable
 
 from bot.nlu.faq_search import FaqIndex, content_words
-from bot.nlu.matching import CatalogIndex, keys_of, singular
+from bot.nlu.matching import CatalogIndex
+from bot.nlu.typed_words import keys_of, singular
 from bot.nlu.types import NluResult
 
 PRICE = re.compile(r"\b(?:how much|price|prices|pricing|priced|cost|costs|costing|how expensive|what(?:'s| is) .{0,60}"
                    r"going for)\b")
-STOCK = re.compile(r"\b(?:do|does|did) (?:you|u|ya|the shop|the store|y'all)(?: guys)? (?:still |also )?(?:have|sell|carry|"
-                   r"stock|got|do|offer)\b|\b(?:have|has) (?:you|u) got\b|\bgot any\b|\bin stock\b|\bout of stock\b|"
-                   r"\bsold out\b|\b(?:is|are) (?:there )?any\b|\b(?:is|are) (?:the )?\w+ available\b|\bavailable\?|"
+STOCK = re.compile(r"\b(?:do|does|did) (?:you|u|ya|the shop|the store|y'all)(?: guys)? (?:still |also )?"
+                   r"(?:have|sell|carry|stock|got|do|offer)\b|\b(?:have|has) (?:you|u) got\b|\bgot any\b|"
+                   r"\bin stock\b|\bout of stock\b|\bsold out\b|\b(?:is|are) (?:there )?any\b|"
+                   r"\b(?:is|are) (?:the )?\w+ available\b|\bavailable\?|"
                    r"\bif (?:you|u) (?:have|sell|carry|stock)\b|\bany \w+ left\b")
-CATALOG = re.compile(r"^(?:so )?(?:what|which)(?: else| other(?: things)?)? (?:do|can|does) (?:you|u|the shop)(?: guys)? "
-                     r"(?:have|sell|stock|carry|offer|got)\b|\bwhat (?:products|items|things|"
+CATALOG = re.compile(r"^(?:so )?(?:what|which)(?: else| other(?: things)?)? (?:do|can|does) (?:you|u|the shop)"
+                     r"(?: guys)? (?:have|sell|stock|carry|offer|got)\b|\bwhat (?:products|items|things|"
                      r"stuff|groceries|categories|sections|aisles|kinds? of (?:products|things|stuff|food))\b|"
-                     r"\b(?:show|send|list|see|browse)(?: me)?(?: the| your| all| all the)? (?:catalog|catalogue|products|"
-                     r"categories|items|product list|range|inventory|aisles|selection|shop)\b|^browse\b|"
+                     r"\b(?:show|send|list|see|browse)(?: me)?(?: the| your| all| all the)? (?:catalog|catalogue|"
+                     r"products|categories|items|product list|range|inventory|aisles|selection|shop)\b|^browse\b|"
                      r"\bwhat(?:'s| is) (?:available|on offer|in stock)\b|\bwhat have (?:you|u) got\b")
-LISTING = re.compile(r"\b(?:what|which) (?:kinds?|types?|sorts?|brands?) of\b|\b(?:what|which) \w+(?: \w+)? (?:do|have|can) "
-                     r"(?:you|u)(?: guys)? (?:have|sell|carry|stock|got|offer)\b|\bwhat \w+ options\b")
+LISTING = re.compile(r"\b(?:what|which) (?:kinds?|types?|sorts?|brands?) of\b|"
+                     r"\b(?:what|which) \w+(?: \w+)? (?:do|have|can) (?:you|u)(?: guys)? "
+                     r"(?:have|sell|carry|stock|got|offer)\b|\bwhat \w+ options\b")
 # question words and cue words, hidden before the rest is read as product names
 _MASK = re.compile(r"\b(?:how|much|many|what's|whats|what|which|when|where|why|price|prices|pricing|priced|cost|costs|"
                    r"costing|expensive|do|does|did|is|are|was|there's|there|you|u|ya|y'all|guys|have|has|got|sell|"
@@ -39,49 +42,45 @@ _MASK = re.compile(r"\b(?:how|much|many|what's|whats|what|which|when|where|why|p
 # words for the catalog's categories that customers use (only those the catalog has are used)
 CATEGORY_WORDS = {"veg": "vegetable", "veggie": "vegetable", "greens": "vegetable", "produce": "vegetable",
                   "drink": "drink", "beverage": "drink", "fish": "seafood", "meats": "meat", "cleaning": "household",
-                  "baked": "bakery", "pastry": "bakery", "cupboard": "pantry", "staple": "pantry", "milk products": "dairy"}
+                  "baked": "bakery", "pastry": "bakery", "cupboard": "pantry", "staple": "pantry",
+                  "milk products": "dairy"}
 MAX_QUESTION_WORDS = 60  # a question is short; the words past these are not searched for names
 
 
 class QuestionReader:
     """Reads one question against a catalog (its word index) and the shop's FAQ."""
 
-    def __init__(self, index: CatalogIndex, items_of: Callable[[str], NluResult], faq_source: Callable[[], list]):
+    def __init__(self, index: CatalogIndex, items_of: Callable[[str], NluResult],
+                 faq_source: Callable[[], list[dict]]):
         self.index, self.catalog = index, index.catalog
         self.items_of = items_of  # the offline parser's item reader
         self.faq_source = faq_source
-        self._faq: tuple[list, FaqIndex] | None = None
+        self._faq: tuple[list[dict], FaqIndex] | None = None
         self.categories = list(dict.fromkeys(p.category for p in self.catalog if p.category))
         self._category_of = {singular(c.lower()): c for c in self.categories}
 
     def read(self, line: str) -> NluResult:
-        """`line` is the clean()ed question; the answer's material, or a bare question."""
-        price, stock = bool(PRICE.search(line)), bool(STOCK.search(line))
+        """`line` is the clean()ed question; the answer's material, or a bare question. What it is
+        about, first match wins: an aisle listed, products named, an aisle named, the shop."""
         found = self.items_of(_MASK.sub(" , ", line))
         category = self._category(line, found)
         if category and LISTING.search(line):  # "what kind of meat do you sell?": the aisle, not "hamburger meat"
-            return _asked("list", [p.sku for p in self.catalog if p.category == category], title=category)
-        skus = list(dict.fromkeys([i.sku for i in found.items] + [s for a in found.ambiguous for s in a.candidates]
-                                  + [b.sku for b in found.invalid if b.sku])) or self._named_in(line)
+            return self._aisle(category)
+        skus = _products_found(found) or self._named_in(line)
         if skus:
-            return self._about_products(line, found, skus, "price" if price else "stock" if stock else "about")
+            return self._about_products(line, found, skus, _kind(line))
         if category:
-            return _asked("list", [p.sku for p in self.catalog if p.category == category], title=category)
-        if CATALOG.search(line):
-            return NluResult(intent="question", asked={"kind": "categories", "skus": [], "categories": self.categories})
-        faq = self.faq().best(line)
-        if faq:
-            return _faq(faq)
-        if (price or stock or LISTING.search(line)) and found.unknown:
-            missing = found.unknown[0]
-            return _asked("missing", missing.suggestions[:3], text=missing.text)
-        return NluResult(intent="question")
+            return self._aisle(category)
+        return self._about_the_shop(line, found)
+
+    def _aisle(self, category: str) -> NluResult:
+        return _asked("list", [p.sku for p in self.catalog if p.category == category], title=category)
 
     def _about_products(self, line: str, found: NluResult, skus: list[str], kind: str) -> NluResult:
-        if kind == "about":  # "can I return eggs?": a FAQ topic beside the product wins
-            named = {k for s in skus for k in keys_of(self.catalog.get(s).name + " " + " ".join(self.catalog.get(s).aliases))}
-            rest = " ".join(w for w in content_words(line) if singular(w) not in named)
-            faq = self.faq().best(rest) if rest else None
+        """A price, stock or other question about the products named. A question "about" a product
+        may be about a FAQ topic beside it ("can I return eggs?"), which then answers it."""
+        if kind == "about":
+            faq = self._faq_beside(line, skus)
             if faq:
                 return _faq(faq)
             if found.items:  # "is the cheddar lactose free?": the first product named is the subject
@@ -90,6 +89,25 @@ class QuestionReader:
         result = _asked(kind, skus, title=title)
         result.fuzzy = found.fuzzy
         return result
+
+    def _faq_beside(self, line: str, skus: list[str]) -> dict | None:
+        """The FAQ entry the question's other words (not the products' names) ask about, if any."""
+        named = {k for p in map(self.catalog.get, skus) if p for k in keys_of(" ".join((p.name, *p.aliases)))}
+        rest = " ".join(w for w in content_words(line) if singular(w) not in named)
+        return self.faq().best(rest) if rest else None
+
+    def _about_the_shop(self, line: str, found: NluResult) -> NluResult:
+        """No product or aisle named: the catalog ("what do you sell?"), a FAQ topic, or a product
+        the shop does not have ("do you sell kiwis?", with close ones); else a bare question."""
+        if CATALOG.search(line):
+            return NluResult(intent="question", asked={"kind": "categories", "skus": [], "categories": self.categories})
+        faq = self.faq().best(line)
+        if faq:
+            return _faq(faq)
+        if found.unknown and (PRICE.search(line) or STOCK.search(line) or LISTING.search(line)):
+            missing = found.unknown[0]
+            return _asked("missing", missing.suggestions[:3], text=missing.text)
+        return NluResult(intent="question")
 
     def _category(self, line: str, found: NluResult) -> str | None:
         """The catalog category the question names, unless it names a product beside it ("dragon fruit")."""
@@ -119,12 +137,25 @@ class QuestionReader:
         return self._faq[1]
 
 
-def _asked(kind: str, skus: list[str], **more) -> NluResult:
+def _products_found(found: NluResult) -> list[str]:
+    """The products the item reader found in the question: items, the candidates of an ambiguous
+    name, refused ones; each once, in that order."""
+    return list(dict.fromkeys([i.sku for i in found.items] + [s for a in found.ambiguous for s in a.candidates]
+                              + [b.sku for b in found.invalid if b.sku]))
+
+
+def _kind(line: str) -> str:
+    """What a question about products asks: a price, stock, or anything else about them."""
+    return "price" if PRICE.search(line) else "stock" if STOCK.search(line) else "about"
+
+
+def _asked(kind: str, skus: list[str], **more: str | None) -> NluResult:
     return NluResult(intent="question", asked={"kind": kind, "skus": skus, **{k: v for k, v in more.items() if v}})
 
 
 def _faq(entry: dict) -> NluResult:
-    return NluResult(intent="question", answer=entry["answer"], asked={"kind": "faq", "skus": [], "topic": entry["topic"]})
+    return NluResult(intent="question", answer=entry["answer"],
+                     asked={"kind": "faq", "skus": [], "topic": entry["topic"]})
 
 
 def asks_about_the_shop(line: str) -> bool:

@@ -15,6 +15,7 @@ so the turn needs no second call for its reply (translate.py uses them).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from bot.common.errors import ModelUnavailable
 from bot.nlu import cascade
@@ -25,7 +26,7 @@ from bot.nlu.language import foreign_language
 from bot.nlu.matching import CatalogIndex
 from bot.nlu.per_customer import LanguageMemory, ReadingCache, digest, who
 from bot.nlu.schema import ModelReading, ModelReadingWithReply
-from bot.nlu.translate import Phrasebook, checked, protected_lines
+from bot.nlu.translate import Phrasebook, Protected, checked, protected_lines
 from bot.nlu.types import NluContext, NluResult
 from bot.nlu.validate import ReadingCheck
 
@@ -33,11 +34,14 @@ log = logging.getLogger("orderline.nlu")
 
 WITH_REPLY = prompts.READING_INSTRUCTION + prompts.REPLY_TRANSLATION_RULES
 DRAFT_STATES = frozenset({"greeting"})  # where the reply hardly depends on the reading: drafting pays
+# draft(reading) -> ([reply texts], (name, address...)): the reply the turn would make from that reading,
+# and the customer's words to hold out of its translation
+Draft = Callable[[NluResult], tuple[list[str], tuple[str, ...]]]
 
 
 class ModelReader:
     def __init__(self, gate: CallGate, cache: ReadingCache, memory: LanguageMemory, book: Phrasebook,
-                 currency: str, faq_source):
+                 currency: str, faq_source: Callable[[], list[dict]]):
         self.gate, self.stats, self.cache, self.memory, self.book = gate, gate.stats, cache, memory, book
         self.currency = currency
         self.faq_source = faq_source  # () -> list of FAQ entries (re-read when the file changes)
@@ -48,10 +52,10 @@ class ModelReader:
         self.index = index
         self.fingerprint = digest([(p.sku, p.name, p.price_cents, p.unit, p.description) for p in index.catalog])
 
-    def understand(self, text: str, ctx: NluContext, offline: NluResult, draft=None, unplaced: bool = False) -> NluResult:
-        """`draft(reading) -> ([reply texts], (name, address...))`: what the turn would answer with that
-        reading, and the customer's words to hold out of it (optional);
-        `unplaced`: product-like words the parser could not place (see Understanding._unplaced)."""
+    def understand(self, text: str, ctx: NluContext, offline: NluResult, draft: Draft | None = None,
+                   unplaced: bool = False) -> NluResult:
+        """`draft` (optional, see Draft): what the turn would answer with a reading, for the call to
+        translate; `unplaced`: product-like words the parser could not place (see understanding._unplaced)."""
         customer = who(ctx.customer_key)
         reason = cascade.why_ask(text, ctx, offline, unplaced)
         if reason is None:
@@ -60,8 +64,8 @@ class ModelReader:
                 offline.language = self.memory.get(customer)
             return offline
         self.stats.count(f"nlu_asked:{reason}")
-        faq = self.faq_source()
-        reading = prompts.build_reading(text, ctx, self.index, faq, self.currency)
+        faq, index = self.faq_source(), self._catalog_index()
+        reading = prompts.build_reading(text, ctx, index, faq, self.currency)
         key = digest(self.fingerprint, reading.context)
         cached = self.cache.get(key, customer)
         if cached is not None:
@@ -73,16 +77,16 @@ class ModelReader:
             return self._fallback(closed, offline)
         lines = self._draft_lines(text, ctx, offline, customer, draft)
         if lines:
-            reading = prompts.build_reading(text, ctx, self.index, faq, self.currency, [p.text for p in lines])
+            reading = prompts.build_reading(text, ctx, index, faq, self.currency, [p.text for p in lines])
         try:
             call = self.gate.call("nlu", WITH_REPLY if lines else prompts.READING_INSTRUCTION, reading.contents,
                                   ModelReadingWithReply if lines else ModelReading)
         except ModelUnavailable as exc:
             return self._fallback(exc.cause, offline)
-        if call.parsed is None:
+        if not isinstance(call.parsed, ModelReading):  # None: the answer did not fit the schema
             self.stats.count(f"nlu_invalid:{why_unparsed(call.text)}")
             return self._fallback("invalid", offline)
-        checked_reading = ReadingCheck(self.index.catalog, self.index, faq).check(call.parsed, reading, ctx)
+        checked_reading = ReadingCheck(index.catalog, index, faq).check(call.parsed, reading, ctx)
         for problem in checked_reading.problems:
             self.stats.count(f"nlu_invalid:{problem}")
         result = checked_reading.result
@@ -115,7 +119,13 @@ class ModelReader:
     def forget(self, customer_key: str) -> None:
         self.memory.forget(who(customer_key))
 
-    def _draft_lines(self, text, ctx, offline: NluResult, customer: str, draft) -> list:
+    def _catalog_index(self) -> CatalogIndex:
+        if self.index is None:
+            raise RuntimeError("no catalog loaded: call use_catalog() first")
+        return self.index
+
+    def _draft_lines(self, text: str, ctx: NluContext, offline: NluResult, customer: str,
+                     draft: Draft | None) -> list[Protected]:
         """The reply lines to translate in the reading's call: only when the customer probably does
         not write in English, the reply can be guessed before the call, and the lines are not all
         known already."""
@@ -134,7 +144,7 @@ class ModelReader:
         known = self.book.lookup(language, list(wanted))
         return [p for line, p in wanted.items() if line not in known]
 
-    def _keep_translations(self, lines: list, parsed, result: NluResult) -> None:
+    def _keep_translations(self, lines: list[Protected], parsed: ModelReading, result: NluResult) -> None:
         """The reply lines the call translated, checked, for this turn and the line cache."""
         if not lines or result.language == "en":
             return

@@ -23,6 +23,8 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
+from redis import Redis
+
 from bot.common import redis_keys
 from bot.common.errors import ModelUnavailable
 from bot.nlu import prompt as prompts
@@ -84,14 +86,14 @@ class Phrasebook:
     """Checked line translations per language, shared by every process for `seconds` (0 = off).
     A key is a line with its numbers, name and address held out: nothing of one customer's."""
 
-    def __init__(self, redis, seconds: int):
+    def __init__(self, redis: Redis, seconds: int):
         self.redis, self.seconds = redis, seconds
 
     def lookup(self, language: str, lines: list[str]) -> dict[str, str]:
         if not self.seconds or not lines:
             return {}
         found = self.redis.mget([redis_keys.nlu_translation(digest(language, line)) for line in lines])
-        return {line: json.loads(raw) for line, raw in zip(lines, found) if raw}
+        return {line: json.loads(raw) for line, raw in zip(lines, found, strict=True) if raw}
 
     def store(self, language: str, pairs: dict[str, str]) -> None:
         if not self.seconds or not pairs:
@@ -109,9 +111,9 @@ def _rebuilt(lines: list[Protected], translated: dict[str, str]) -> str:
 
 def checked(lines: list[Protected], answers: list[str]) -> dict[str, str] | None:
     """{protected line: translation} when every answer keeps its line's placeholders, else None."""
-    if len(answers) != len(lines) or not all(p.kept_by(t) for p, t in zip(lines, answers)):
+    if len(answers) != len(lines) or not all(p.kept_by(t) for p, t in zip(lines, answers, strict=True)):
         return None
-    return {p.text: t for p, t in zip(lines, answers)}
+    return {p.text: t for p, t in zip(lines, answers, strict=True)}
 
 
 class Translator:
@@ -120,7 +122,7 @@ class Translator:
         self.stats = gate.stats
         # identical sets of lines being translated right now in this process (a rush of customers at the
         # same step of the same flow): one call, the others wait for its answer
-        self._inflight: dict[tuple, Future] = {}
+        self._inflight: dict[tuple[str, tuple[str, ...]], Future[dict[str, str] | None]] = {}
         self._lock = threading.Lock()
 
     def translate(self, texts: list[str], language: str, customer_key: str, turn_started: float,
@@ -149,10 +151,12 @@ class Translator:
         have.update(self.book.lookup(language, [line for line in wanted if line not in have]))
         return have, any(line in known for line in wanted)
 
-    def _ask(self, lines: list[Protected], language: str, customer_key: str, turn_started: float):
+    def _ask(self, lines: list[Protected], language: str, customer_key: str,
+             turn_started: float) -> dict[str, str] | None:
         left = turn_started + self.budget - time.monotonic()
         if left < MIN_SECONDS:
-            return self._english("no_time")
+            self._english("no_time")
+            return None
         key = (language, tuple(p.text for p in lines))
         with self._lock:
             running = self._inflight.get(key)
@@ -169,33 +173,38 @@ class Translator:
             mine.set_result(fresh)
         return fresh
 
-    def _share(self, running: Future, left: float):
+    def _share(self, running: Future[dict[str, str] | None], left: float) -> dict[str, str] | None:
         """Another customer's call is translating exactly these lines: its answer serves both."""
         try:
             fresh = running.result(timeout=left)
         except FutureTimeout:
-            return self._english("no_time")
+            self._english("no_time")
+            return None
         if fresh is None:
-            return self._english("shared_failed")
+            self._english("shared_failed")
+            return None
         self.stats.count("translate_shared")
         return fresh
 
-    def _call(self, lines: list[Protected], language: str, customer_key: str, left: float):
+    def _call(self, lines: list[Protected], language: str, customer_key: str, left: float) -> dict[str, str] | None:
         closed = self.gate.closed_because(who(customer_key))
         if closed:
-            return self._english(closed)
+            self._english(closed)
+            return None
         try:
             call = self.gate.call("translate", prompts.TRANSLATION_INSTRUCTION,
                                   prompts.build_translation([p.text for p in lines], language), ModelTranslation,
                                   timeout=left)
         except ModelUnavailable as exc:
-            return self._english(exc.cause)
-        fresh = checked(lines, call.parsed.texts if call.parsed is not None else [])
+            self._english(exc.cause)
+            return None
+        fresh = checked(lines, call.parsed.texts if isinstance(call.parsed, ModelTranslation) else [])
         if fresh is None:
-            return self._english("invalid")
+            self._english("invalid")
+            return None
         self.book.store(language, fresh)
         return fresh
 
     def _english(self, cause: str) -> None:
+        """The reply goes in English (the caller answers None); counted by why."""
         self.stats.count(f"translate_fallback:{cause}")
-        return None

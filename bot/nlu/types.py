@@ -37,6 +37,9 @@ INTENTS = (
 )
 
 Action = Literal["add", "remove", "set"]
+# why a product request is refused: zero | negative | too_large | too_small (below the product's smallest)
+# | unit (not sold that way) | count (pieces of a by-weight product whose piece weight the catalog does not give)
+Refusal = Literal["zero", "negative", "too_large", "too_small", "unit", "count"]
 
 
 @dataclass(slots=True)
@@ -74,14 +77,12 @@ class Invalid:
     """A product request refused before it reaches the cart, and why."""
 
     text: str
-    # zero | negative | too_large | too_small (below the product's smallest) | unit (not sold that way)
-    # | count (pieces of a by-weight product whose piece weight the catalog does not give)
-    reason: Literal["zero", "negative", "too_large", "too_small", "unit", "count"]
+    reason: Refusal
     sku: str | None = None
     quantity: float | None = None
 
 
-def _fields(obj) -> dict:
+def _fields(obj: ItemRequest | Unknown | Ambiguous | Invalid) -> dict:
     """A flat dataclass as a dict (its list fields copied one level), without asdict's recursion."""
     return {f.name: (list(v) if isinstance(v := getattr(obj, f.name), list) else v) for f in fields(obj)}
 
@@ -105,7 +106,7 @@ class NluResult:
     fuzzy: bool = False  # a product was reached only by correcting a misspelt word
     name: str | None = None  # the name in "My name is Ana Lima" (where a name is asked for)
     address: str | None = None  # a line that looks like a delivery address (where one is asked for)
-    more: int = 0  # parts of a long line not read for items (past offline.MAX_REQUESTS or MAX_TOKENS)
+    more: int = 0  # parts of a long line not read for items (past item_reader.MAX_REQUESTS or MAX_TOKENS)
     # reply lines the reading's call already translated into `language` (protected line -> its
     # translation): this turn only, never saved or cached with the reading
     translated: dict = field(default_factory=dict, repr=False, compare=False)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
+from redis import Redis
+
+from bot.config import Settings
 from bot.nlu.breaker import Breaker
 from bot.nlu.calls import CallGate
 from bot.nlu.faq_source import FaqSource
@@ -11,46 +14,42 @@ from bot.nlu.gemini import GeminiCaller
 from bot.nlu.model_counters import ModelStats
 from bot.nlu.offline import OfflineParser
 from bot.nlu.per_customer import CallCap, LanguageMemory, ReadingCache
-from bot.nlu.reader import ModelReader
+from bot.nlu.reader import Draft, ModelReader
 from bot.nlu.translate import Phrasebook, Translator
 from bot.nlu.types import NluContext, NluResult
+from bot.shop.catalog import Catalog
+from bot.shop.rules_source import ShopSource
 
 
 class Understanding:
     """The process's understander. `use_catalog` is called whenever product names or prices change."""
 
-    def __init__(self, max_quantity: int = 50, reader=None, translator=None, address_check: str = "strict",
-                 faq_source=None):
+    def __init__(self, max_quantity: int = 50, reader: ModelReader | None = None, translator: Translator | None = None,
+                 address_check: str = "strict", faq_source: FaqSource | None = None):
         self.max_quantity = max_quantity
         self.address_check = address_check
-        self.offline = None
-        self.faq_source = faq_source  # bot.nlu.faq_source.FaqSource; None: the offline parser makes its own
-        self.reader = reader  # bot.nlu.reader.ModelReader, or None: offline only
-        self.translator = translator  # bot.nlu.translate.Translator, or None: replies stay English
+        self.offline: OfflineParser | None = None  # made by use_catalog
+        self.faq_source = faq_source  # None: the offline parser makes its own
+        self.reader = reader  # None: offline only
+        self.translator = translator  # None: replies stay English
 
-    def use_catalog(self, catalog) -> None:
-        self.offline = OfflineParser(catalog, self.max_quantity, faq_source=self.faq_source,
-                                     address_check=self.address_check)
+    def use_catalog(self, catalog: Catalog) -> None:
+        parser = self.offline = OfflineParser(catalog, self.max_quantity, faq_source=self.faq_source,
+                                              address_check=self.address_check)
         if self.reader is not None:
-            self.reader.use_catalog(self.offline.index)
+            self.reader.use_catalog(parser.index)
 
-    def understand(self, text: str, ctx: NluContext, draft=None) -> NluResult:
+    def understand(self, text: str, ctx: NluContext, draft: Draft | None = None) -> NluResult:
         """What the line means. `draft(reading) -> ([reply texts], (name, address...))`, when given,
         lets the model's call also translate the reply the turn would make from the offline reading
         (one call, not two)."""
-        if self.offline is None:
+        parser = self.offline
+        if parser is None:
             raise RuntimeError("no catalog loaded: call use_catalog() first")
-        offline = self.offline.understand(text, ctx)
+        offline = parser.understand(text, ctx)
         if self.reader is None:
             return offline
-        return self.reader.understand(text, ctx, offline, draft, self._unplaced(text, ctx, offline))
-
-    def _unplaced(self, text: str, ctx: NluContext, offline: NluResult) -> bool:
-        """Words that looked like products and matched nothing. Outside the cart the parser keeps
-        quiet about them (a menu line is read for its command), so ask it as the cart would."""
-        if offline.unknown or offline.intent != "add_items" or ctx.state == "order":
-            return bool(offline.unknown)
-        return bool(self.offline.items(text, dataclasses.replace(ctx, state="order")).unknown)
+        return self.reader.understand(text, ctx, offline, draft, _unplaced(parser, text, ctx, offline))
 
     def forget(self, customer_key: str) -> None:
         """Drop what the backend remembers about this customer (their language), for "delete my data"."""
@@ -66,14 +65,22 @@ class Understanding:
         return self.translator.translate(texts, language, customer_key, turn_started, known, keep)
 
 
-def faq_for(settings, shop=None) -> FaqSource:
+def _unplaced(parser: OfflineParser, text: str, ctx: NluContext, offline: NluResult) -> bool:
+    """Words that looked like products and matched nothing. Outside the cart the parser keeps
+    quiet about them (a menu line is read for its command), so ask it as the cart would."""
+    if offline.unknown or offline.intent != "add_items" or ctx.state == "order":
+        return bool(offline.unknown)
+    return bool(parser.items(text, dataclasses.replace(ctx, state="order")).unknown)
+
+
+def faq_for(settings: Settings, shop: ShopSource | None = None) -> FaqSource:
     """The FAQ both readers answer from: the shop's file, with the entries its rules generate (fees,
     minimum, areas, hours, payment) in place of the file's, so the bot never says one thing and does
     another."""
     return FaqSource(shop=shop, currency=settings.CURRENCY)
 
 
-def build_understander(settings, redis=None, shop=None) -> Understanding:
+def build_understander(settings: Settings, redis: Redis | None = None, shop: ShopSource | None = None) -> Understanding:
     """Offline only without GEMINI_API_KEY (nothing is counted: that is not a fallback). `redis`
     holds what every process shares about model calls; `shop` (a ShopSource) the rules the FAQ
     answers from."""

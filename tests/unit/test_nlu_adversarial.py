@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 
 from bench.adversarial import CONTEXTS, LIMIT, corpus
 from bot.nlu import intents
+from bot.nlu.item_reader import MAX_REQUESTS, MAX_SHOWN, MAX_UNKNOWN
 from bot.nlu.numbers import NUMBER_WORDS, UNIT_WORDS
-from bot.nlu.offline import MAX_REQUESTS, MAX_SHOWN, MAX_UNKNOWN, OfflineParser
+from bot.nlu.offline import OfflineParser
 from bot.nlu.types import INTENTS, NluContext, NluResult
 from bot.shop.catalog import Catalog
 from bot.shop.catalog_import import load_sample_catalog

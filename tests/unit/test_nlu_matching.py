@@ -5,8 +5,9 @@ import random
 
 import pytest
 
-from bot.nlu.matching import CatalogIndex, singular
+from bot.nlu.matching import CatalogIndex
 from bot.nlu.offline import OfflineParser
+from bot.nlu.typed_words import singular
 from bot.nlu.types import NluContext
 from bot.shop.catalog import Catalog, Product
 
