@@ -14,7 +14,7 @@ from rq import Worker
 
 from bot.config import Settings
 from bot.connections import ServiceUnreachable, check_mongo, check_redis, describe_mongo, describe_redis, redis_client
-from bot.nlu.health import check_model
+from bot.nlu.model_check import check_model
 from bot.store import connect
 
 

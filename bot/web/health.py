@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, current_app, jsonify
 
-from bot.nlu.health import ReadinessCheck
+from bot.nlu.model_check import ReadinessCheck
 from bot.web.current import runtime
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ def readyz() -> tuple[Response, int]:
 
 
 def _model(rt: Runtime) -> Check:
-    """The last check of key and model (bot.nlu.health), refreshed in the background: reported, never a
+    """The last check of key and model (bot.nlu.model_check), refreshed in the background: reported, never a
     reason for 503, since Orderline reads every message offline when the model cannot."""
 
     check = current_app.extensions.get("orderline_model_check")
