@@ -132,7 +132,7 @@ def snapshot(rt: Runtime, now: float | None = None) -> dict:
     redis, c = rt.redis, counters(rt.redis)
     started = redis.get(redis_keys.STARTED_AT)
     depths, failed = queue_depths(rt)
-    revenue, revenue_today = rt.store.figures.revenue(), rt.store.figures.revenue(start_of_today(now))
+    revenue, revenue_today = rt.store.revenue.totals(), rt.store.revenue.totals(start_of_today(now))
     fallbacks = {name.split(":", 1)[1]: n for name, n in c.items() if name.startswith("nlu_fallback:")}
     started_by_channel = by_channel(c, "conversations_started")
     return {

@@ -13,13 +13,13 @@ from bot.store.audit import Audit
 from bot.store.conversations import Conversations
 from bot.store.customers import Customers
 from bot.store.feedback import Feedback
-from bot.store.figures import Figures
 from bot.store.history import Messages
 from bot.store.orders import CANCELLABLE, FLOW, Orders, Placement, Terms
 from bot.store.outreach import Outreach
 from bot.store.payments import Payments
 from bot.store.products import Products
 from bot.store.repository import Db, Doc
+from bot.store.revenue import Revenue
 from bot.store.slots import Slots
 
 
@@ -34,7 +34,7 @@ class Store:
         self.messages = Messages(db)
         self.conversations = Conversations(db)
         self.audit = Audit(db)
-        self.figures = Figures(db)
+        self.revenue = Revenue(db)
         self.outreach = Outreach(db)
         self.feedback = Feedback(db)
 

