@@ -406,7 +406,8 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
         raise SettingsError("invalid settings: " + "; ".join(problems)) from None
     if settings.embedded:
         # A newcomer's dev run needs tokens too; invent them and let `dev` print them (only these).
-        if not settings.API_TOKEN and not settings.API_TOKENS:
+        # The dev chat page carries the shared API token, so it is invented even beside named ones.
+        if not settings.API_TOKEN:
             settings.API_TOKEN = "dev-" + secrets.token_urlsafe(12)
             settings.generated_tokens += ("API_TOKEN",)
         if not settings.OPERATOR_TOKEN and not settings.OPERATOR_TOKENS:

@@ -24,3 +24,22 @@ def test_the_inspector_reads_a_line_for_its_own_user_only(client, pipeline):
     assert got.get_json()["state"] == "register" and got.get_json()["source"] == "offline"
     assert client.get(f"/dev/reading/{reply['message_id']}?user_id=someone", headers=API).status_code == 404
     assert client.get(f"/dev/reading/{reply['message_id']}?user_id=ida").status_code == 401
+
+
+def test_the_page_works_when_only_named_integrator_tokens_are_set(fake_redis, store, senders):
+    """A developer who tries named tokens in the embedded default still gets a working page: it is
+    given its own generated token (never one of the named ones, which belong to integrators)."""
+    from bot.app import create_app
+    from bot.config import load_settings
+    from bot.runtime import build
+
+    named = "appa-token-0123456789abcd"
+    settings = load_settings({"API_TOKENS": f"appa={named}"})
+    app = create_app(build(settings, redis=fake_redis, store=store, senders=senders, load_sample=True))
+    client = app.test_client()
+    html = client.get("/").get_data(as_text=True)
+    assert settings.API_TOKEN and settings.API_TOKEN in html and named not in html
+    for token in (settings.API_TOKEN, named):
+        res = client.post("/api/chat", json={"user_id": "dev", "message": "hi"},
+                          headers={"Authorization": f"Bearer {token}"})
+        assert res.status_code in (200, 202), res.get_json()
