@@ -152,6 +152,10 @@ def _track_block(redis: Redis, update: Update) -> None:
 
 # -- out --------------------------------------------------------------------------------------
 
+class LoopStopped(RuntimeError):
+    """A call reached the loop after it was stopped (the sender is closing)."""
+
+
 class LoopThread:
     """One asyncio event loop running forever in a daemon thread; coroutines are submitted to it.
 
@@ -177,7 +181,7 @@ class LoopThread:
         loop = self.loop
         if loop is None:  # stopped: the caller must ensure() a loop first
             coro.close()
-            raise RuntimeError(f"{self.name}: no event loop running")
+            raise LoopStopped(f"{self.name}: no event loop running")
         future = asyncio.run_coroutine_threadsafe(coro, loop)
         try:
             return future.result(timeout)
@@ -248,6 +252,8 @@ class TelegramSender:
             raise PermanentSendError(f"Telegram error {type(exc).__name__}: {self._reason(exc)}") from exc
         except concurrent.futures.TimeoutError as exc:
             raise TransientSendError(f"Telegram call took over {SEND_TIMEOUT_SECONDS}s") from exc
+        except LoopStopped as exc:  # closing while a delivery still ran: another process sends it later
+            raise TransientSendError("Telegram sender closed during the call") from exc
 
     def _reason(self, exc: Exception) -> str:
         """The error's text for logs and dead letters, never with the bot token in it."""

@@ -120,6 +120,17 @@ def test_a_server_error_or_unreachable_api_is_transient(sender, fake, fake_redis
         down.close()
 
 
+def test_a_send_racing_the_senders_close_is_transient_not_a_bug(sender, fake):
+    """A worker shutting down closes its sender while a delivery is still running: the reply must
+    be retried (by this or another process), not counted as a bug and parked."""
+    sender.send(out("first"))
+    bot = sender._bot()  # the delivery holds the bot when the worker's shutdown closes the loop
+    sender.loop.stop()
+    with pytest.raises(TransientSendError, match="closed"):
+        sender._call(bot.send_message(chat_id=CHAT, text="second"), out("second"))
+    assert [r.form["text"] for r in fake.calls("sendMessage")] == ["first"]
+
+
 def test_a_wrong_token_is_permanent_and_never_written_into_the_reason(fake, fake_redis):
     wrong = TelegramSender("1:wrong-token-value", fake.url + "/bot", fake_redis)
     fake.fail_next("sendMessage", 401, "Unauthorized: token 1:wrong-token-value is invalid")
