@@ -29,6 +29,8 @@ two callers at every point (tests/unit/test_stock_once.py). It does nothing in p
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from bot.store.repository import Col
 
 HELD, KEPT, RETURNED, VOID, DONE = "held", "kept", "returned", "void", "done"
@@ -48,6 +50,7 @@ class Moves:
     def __init__(self, col: Col) -> None:
         self.col = col
         self.checkpoint = _no_checkpoint
+        self._compacted: dict[str, float] = {}  # document id -> when this process last compacted it
 
     def take(self, match: dict, key: str, at: float, inc: dict, guard: dict) -> str:
         """Apply `inc` for `key` once, if `guard` holds. TAKEN (now or earlier), SHORT (the guard
@@ -106,10 +109,17 @@ class Moves:
                                                                     "x": at + PUT_RETAIN}}})
         return bool(res.modified_count)
 
-    def compact(self, match: dict, now: float) -> None:
-        """Drop settled entries past their time and fence their keys off; at most once a minute
-        per document (the filter on `compacted_at` lets the rest pass without scanning)."""
+    def compact(self, field: str, ids: Iterable[str], now: float) -> None:
+        """Drop settled entries past their time and fence their keys off, in the documents whose
+        `field` is in `ids`; at most once a minute per document. The filter on `compacted_at`
+        decides for every process; a process skips the round trip for documents it compacted
+        itself within the minute."""
         self.checkpoint("compact")
+        due = [i for i in ids if now - self._compacted.get(i, float("-inf")) >= COMPACT_EVERY]
+        if not due:
+            return
+        self._compacted.update((i, now) for i in due)
+        match = {field: {"$in": due}}
         self.col.update_many(
             {**match, "compacted_at": {"$not": {"$gt": now - COMPACT_EVERY}}},
             {"$pull": {"moves": {"s": {"$ne": HELD}, "x": {"$lte": now}}},

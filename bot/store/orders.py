@@ -116,9 +116,11 @@ class Orders:
         if order is None:
             return Placement(False, short=[{"sku": s, "available": 0} for s in missing], reason="stock")
         if order["status"] == "pending":
-            self._reserve(order)
-            self._checkpoint("read")
-            order = self._read(order["_id"])
+            decided = self._reserve(order)
+            if decided is None:  # another call decided first: its outcome is the order's
+                self._checkpoint("read")
+                decided = self._read(order["_id"])
+            order = decided
         return self._settle(order)
 
     def _read(self, order_id: str) -> Doc:
@@ -165,8 +167,9 @@ class Orders:
             return self.col.find_one({"_id": order["_id"]}), []  # a retried or racing call got here first
         return order, []
 
-    def _reserve(self, order: dict) -> None:
-        """Book the slot and take every line for the order's key, then decide (one compare-and-set)."""
+    def _reserve(self, order: dict) -> Doc | None:
+        """Book the slot and take every line for the order's key, then decide (one compare-and-set).
+        Returns the order as decided by this call, or None if another call decided it first."""
         key, at, short, refused, slot = order["key"], order["created_at"], [], set(), order.get("slot")
         got = self.slots.book(slot, order["slot_capacity"], key, at) if slot else mv.TAKEN
         slot_full = got == mv.SHORT
@@ -183,12 +186,16 @@ class Orders:
         self._checkpoint("decide")
         if short or slot_full or refused:
             reason = "stock" if short else "slot_full" if slot_full else "stale" if mv.FENCED in refused else "stock"
-            self.col.update_one(pending, {"$set": {"status": "failed", "short": short, "reason": reason,
-                                                   "updated_at": now}})
+            change: Doc = {"status": "failed", "short": short, "reason": reason, "updated_at": now}
+            res = self.col.update_one(pending, {"$set": change})
+            decided = {**order, **change}
         else:
             status = "awaiting_payment" if order["payment"]["method"] == "online" else "confirmed"
-            self.col.update_one(pending, {"$set": {"status": status, "updated_at": now},
-                                          "$push": {"history": {"status": status, "at": now, "by": "customer"}}})
+            moved = {"status": status, "at": now, "by": "customer"}
+            res = self.col.update_one(pending, {"$set": {"status": status, "updated_at": now},
+                                                "$push": {"history": moved}})
+            decided = {**order, "status": status, "updated_at": now, "history": [*order["history"], moved]}
+        return decided if res.modified_count else None
 
     def _settle(self, order: dict) -> Placement:
         """Make the lines and the slot match the order's outcome (idempotent; skipped once done)."""

@@ -77,7 +77,7 @@ class Products:
         return self.moves.put({"sku": sku}, key, at, {"stock": quantity})
 
     def compact(self, skus: Iterable[str], now: float) -> None:
-        self.moves.compact({"sku": {"$in": list(skus)}}, now)
+        self.moves.compact("sku", skus, now)
 
     def stock(self, sku: str) -> float:
         """What can be sold now (0 for a product off sale)."""

@@ -49,7 +49,7 @@ class Slots:
         return self.moves.put({"_id": slot_id}, key, at, {"booked": -1})
 
     def compact(self, slot_id: str, now: float) -> None:
-        self.moves.compact({"_id": slot_id}, now)
+        self.moves.compact("_id", [slot_id], now)
 
     def booked(self, slot_ids: Iterable[str]) -> dict[str, int]:
         return {d["_id"]: d["booked"] for d in self.col.find({"_id": {"$in": list(slot_ids)}}, {"booked": 1})}
