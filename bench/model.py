@@ -65,19 +65,8 @@ class ModelOrderline(Orderline):
         return gunicorn(port, "bot.wsgi:app", self.bench.args.web, threads=8)
 
     def prepare(self):
-        from bot.config import load_settings
-        from bot.shop.catalog_import import load_sample_catalog
-        from bot.store import connect
-
         self.db = f"bench_model_{int(time.time() * 1000)}"
-        store = connect(load_settings(self.env()))
-        store.ensure_indexes()
-        products = load_sample_catalog()
-        store.products.upsert_many(products)
-        for p in products:
-            store.products.update(p.sku, stock=10_000_000)
-        for i in self.registered:
-            store.customers.save(generate.customer_phone(i), f"Customer {i}", f"{i} Bench Street, Springfield")
+        self.seed(self.registered)
 
 
 class Stack:

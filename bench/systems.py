@@ -109,18 +109,22 @@ class Orderline(System):
 
     def prepare(self):
         """A fresh database with the sample catalog (plenty of stock) and the customers registered."""
+        self.db = f"bench_{int(time.time() * 1000)}"
+        self.seed(range(self.bench.args.customers))
+
+    def seed(self, customers) -> None:
+        """The sample catalog with plenty of stock, and these customers registered, in `self.db`."""
         from bot.config import load_settings
         from bot.shop.catalog_import import load_sample_catalog
         from bot.store import connect
 
-        self.db = f"bench_{int(time.time() * 1000)}"
         store = connect(load_settings(self.env()))
         store.ensure_indexes()
         products = load_sample_catalog()
         store.products.upsert_many(products)
         for p in products:
             store.products.update(p.sku, stock=10_000_000)
-        for i in range(self.bench.args.customers):
+        for i in customers:
             store.customers.save(generate.customer_phone(i), f"Customer {i}", f"{i} Bench Street, Springfield")
 
     def voice_turns(self, port: int, calls: int = 20, turns: int = 6) -> list[float]:

@@ -14,10 +14,11 @@ from bot.common.errors import PermanentSendError
 from bot.pipeline import deadletters
 from bot.pipeline import keys as pkeys
 from channels.base import CollectingSender
-from tests.security.conftest import OP, as_text, everything_in_redis
+from tests.security.conftest import OP, as_text
 from tests.support import webhooks as wh
 from tests.support.operators import RefusingOnce
 from tests.support.pipeline import Pipeline
+from tests.support.redis_traces import everything_in_redis
 from workers import maintenance
 
 PHONE, NATIONAL = "+14155550404", "4155550404"

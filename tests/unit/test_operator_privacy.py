@@ -10,6 +10,7 @@ from rq.registry import ScheduledJobRegistry
 
 from bot.common import redis_keys
 from tests.support.operators import OP
+from tests.support.redis_traces import everything_in_redis
 from workers import retention
 
 WA, NAME, STREET = "+14155550401", "Edna Krabappel", "742 Evergreen Terrace, Springfield"
@@ -27,27 +28,6 @@ def customer_with_everything(pipeline, client):
     pipeline.drain()
     pipeline.deliver()
     return order
-
-
-def everything_in_redis(redis) -> str:
-    """Every key and value in Redis, as one string, to search for traces of a customer."""
-    parts = []
-    for key in redis.scan_iter(count=500):
-        kind = redis.type(key).decode()
-        parts.append(key.decode())
-        if kind == "string":
-            parts.append(redis.get(key).decode(errors="replace"))
-        elif kind == "list":
-            parts += [v.decode(errors="replace") for v in redis.lrange(key, 0, -1)]
-        elif kind == "hash":
-            parts += [f"{k.decode()}={v.decode(errors='replace')}" for k, v in redis.hgetall(key).items()]
-        elif kind == "zset":
-            parts += [m.decode() for m in redis.zrange(key, 0, -1)]
-        elif kind == "set":
-            parts += [m.decode() for m in redis.smembers(key)]
-        elif kind == "stream":
-            parts += [json.dumps({k.decode(): v.decode() for k, v in f.items()}) for _, f in redis.xrange(key)]
-    return "\n".join(parts)
 
 
 def everything_in_mongo(db) -> dict[str, str]:
