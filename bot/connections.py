@@ -20,7 +20,7 @@ from redis.backoff import EqualJitterBackoff, NoBackoff
 from redis.connection import SSLConnection, parse_url
 from redis.exceptions import AuthenticationError, RedisError
 from redis.retry import Retry
-from redis.sentinel import Sentinel, SentinelManagedConnection
+from redis.sentinel import MasterNotFoundError, Sentinel, SentinelManagedConnection
 from redis.utils import SENTINEL
 
 from bot.common.errors import StoreUnavailable
@@ -87,6 +87,34 @@ class SentinelSSLConnection(SentinelConnection, SSLConnection):
     pass
 
 
+class NewestSentinel(Sentinel):
+    """Asks every sentinel and follows the newest configuration (the highest `config-epoch`).
+
+    redis-py takes the first sentinel's answer. Right after a failover, a sentinel that has not yet
+    heard of it still names the old primary; if that process has just been restarted (as a
+    supervisor would), it answers as a primary until the sentinels demote it, about 15 s later, and
+    whatever was written to it meanwhile is discarded. The failover test saw a reply sent again that
+    way; the sentinel that led the failover carries the higher epoch."""
+
+    def discover_master(self, service_name: str) -> tuple[str, int]:
+        newest: tuple[int, tuple[str, int]] | None = None
+        errors = []
+        for sentinel in self.sentinels:
+            try:
+                masters: dict[str, dict[str, Any]] = sentinel.sentinel_masters()  # type: ignore[assignment]
+                state = masters.get(service_name)
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                errors.append(f"{sentinel} - {exc!r}")
+                continue
+            if state and self.check_master_state(state, service_name):
+                epoch = int(state.get("config-epoch", 0))
+                if newest is None or epoch > newest[0]:
+                    newest = (epoch, (state["ip"], state["port"]))
+        if newest is None:
+            raise MasterNotFoundError(f"No master found for {service_name!r}: {', '.join(errors)}")
+        return newest[1]
+
+
 class ServiceUnreachable(Exception):
     """Redis or MongoDB did not answer at start; the message is one line naming setting and host."""
 
@@ -102,7 +130,7 @@ def redis_client(settings: Settings) -> redis.Redis:
     sentinel_kwargs = dict(SENTINEL_OPTIONS)
     if settings.REDIS_SENTINEL_PASSWORD:
         sentinel_kwargs["password"] = settings.REDIS_SENTINEL_PASSWORD
-    sentinel = Sentinel(settings.sentinel_addresses, sentinel_kwargs=sentinel_kwargs)
+    sentinel = NewestSentinel(settings.sentinel_addresses, sentinel_kwargs=sentinel_kwargs)
     node = node_options(settings.REDIS_URL)
     node["connection_class"] = SentinelSSLConnection if node.pop("ssl", False) else SentinelConnection
     return sentinel.master_for(settings.REDIS_SENTINEL_MASTER, **options, **node)

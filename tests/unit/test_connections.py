@@ -35,6 +35,37 @@ def test_a_sentinel_client_asks_the_sentinels_and_rides_out_a_failover():
     assert isinstance(pool.connection_kwargs["retry"], FailoverRetry) and pool.connection_kwargs["retry"].seconds == 15
 
 
+class _Sentinel:
+    """One sentinel's answer to SENTINEL MASTERS (parsed as redis-py parses it), or no answer."""
+
+    def __init__(self, port=None, epoch=0, down=False):
+        self.port, self.epoch, self.down = port, epoch, down
+
+    def sentinel_masters(self):
+        import redis
+
+        if self.down:
+            raise redis.ConnectionError("no answer")
+        return {"orderline": {"ip": "10.0.0.1", "port": self.port, "config-epoch": self.epoch, "is_master": True,
+                              "is_sdown": False, "is_odown": False, "num-other-sentinels": 2}}
+
+
+def test_the_primary_is_the_one_named_by_the_newest_configuration_not_the_first_sentinel():
+    """Just after a failover, a sentinel that has not heard of it names the old primary, which a
+    supervisor may have restarted: it answers as a primary until it is demoted, and what is written
+    to it is lost. The sentinel that led the failover has the higher epoch: its primary wins."""
+    from bot.connections import NewestSentinel
+
+    sentinel = NewestSentinel([])
+    sentinel.sentinels = [_Sentinel(port=6379, epoch=0), _Sentinel(down=True), _Sentinel(port=6380, epoch=1)]
+    assert sentinel.discover_master("orderline") == ("10.0.0.1", 6380)
+    sentinel.sentinels = [_Sentinel(port=6380, epoch=1), _Sentinel(port=6379, epoch=0)]
+    assert sentinel.discover_master("orderline") == ("10.0.0.1", 6380)
+    sentinel.sentinels = [_Sentinel(down=True)]
+    with pytest.raises(Exception, match="No master found"):
+        sentinel.discover_master("orderline")
+
+
 @pytest.mark.parametrize("env", [{"REDIS_URL": "redis://127.0.0.1:1/0"}, {"REDIS_SENTINELS": "127.0.0.1:1"}])
 def test_a_lost_connection_is_retried_for_the_failover_budget_then_raised(env):
     import redis
