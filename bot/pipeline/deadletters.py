@@ -212,12 +212,7 @@ class DeadLetters:
                 entry = {}
             if entry.get("address") == phone or entry.get("identity") in own or named.search(text):
                 doomed.append(entry_id)
-        if doomed:
-            with self.redis.pipeline() as pipe:
-                pipe.hdel(keys.DEAD, *doomed)
-                pipe.zrem(keys.DEAD_INDEX, *doomed)
-                pipe.execute()
-        return len(doomed)
+        return self._drop(doomed)
 
     # -- retention ----------------------------------------------------------------------------------
     def trim(self, max_entries: int, max_age_seconds: float, now: float | None = None) -> int:
@@ -227,9 +222,13 @@ class DeadLetters:
         excess = int(self.redis.zcard(keys.DEAD_INDEX)) - len(old) - max_entries
         if excess > 0:
             old += cast("list[bytes]", self.redis.zrange(keys.DEAD_INDEX, len(old), len(old) + excess - 1))
-        if old:
+        return self._drop(old)
+
+    def _drop(self, entry_ids: list) -> int:
+        """Remove entries from the registry and its index together; returns how many."""
+        if entry_ids:
             with self.redis.pipeline() as pipe:
-                pipe.hdel(keys.DEAD, *old)
-                pipe.zrem(keys.DEAD_INDEX, *old)
+                pipe.hdel(keys.DEAD, *entry_ids)
+                pipe.zrem(keys.DEAD_INDEX, *entry_ids)
                 pipe.execute()
-        return len(old)
+        return len(entry_ids)
