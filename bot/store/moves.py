@@ -38,6 +38,7 @@ TAKEN, SHORT, CLOSED, FENCED, MISSING = "taken", "short", "closed", "fenced", "m
 TAKE_RETAIN = 3600  # seconds a placement's settled entries are kept
 PUT_RETAIN = 24 * 3600  # seconds a put's entry is kept (puts are rare: cancellations)
 COMPACT_EVERY = 60  # seconds: a document is compacted at most this often
+MEMO_LIMIT = 1000  # documents a process remembers compacting before it forgets the stale ones
 
 
 def _no_checkpoint(point: str) -> None:
@@ -118,6 +119,8 @@ class Moves:
         due = [i for i in ids if now - self._compacted.get(i, float("-inf")) >= COMPACT_EVERY]
         if not due:
             return
+        if len(self._compacted) > MEMO_LIMIT:  # slots come and go: forget what no longer saves a trip
+            self._compacted = {i: t for i, t in list(self._compacted.items()) if now - t < COMPACT_EVERY}
         self._compacted.update((i, now) for i in due)
         match = {field: {"$in": due}}
         self.col.update_many(
