@@ -20,7 +20,9 @@ def r(request):
     if request.param == "fakeredis":
         client = fakeredis.FakeRedis(server=fakeredis.FakeServer())
     else:
-        client = redis.Redis.from_url(request.getfixturevalue("redis_server").url)
+        # a database of its own: the live stack's worker processes sweep leases in db 0 by the real
+        # clock, and these scripts run at a fake one (NOW), so a sweep would take their claims
+        client = redis.Redis.from_url(request.getfixturevalue("redis_server").url.rsplit("/", 1)[0] + "/6")
         client.flushdb()
     return client
 
